@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SAMPLE ?= data/sample
+OUT    ?= reports
+LANG_REPORT ?= en
+
+.PHONY: setup demo test test-fast lint format sample clean
+
+# The venv is (re)built whenever the pins change. pip installs with the full
+# transitive lock as constraints, so every machine resolves the same versions.
+$(VENV)/.installed: pyproject.toml requirements/lock.txt scripts/setup-fonts.sh
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e '.[dev]'
+	bash scripts/setup-fonts.sh $(BIN)/python
+	@touch $@
+
+setup: $(VENV)/.installed
+
+$(SAMPLE)/pilot.yml: | $(VENV)/.installed
+	$(BIN)/playbook sample $(SAMPLE)
+
+sample: $(SAMPLE)/pilot.yml
+
+demo: $(VENV)/.installed $(SAMPLE)/pilot.yml
+	$(BIN)/playbook run $(SAMPLE) --out $(OUT) --lang $(LANG_REPORT)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not notebooks"
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check playbook tests benchmarks
+	$(BIN)/ruff format --check playbook tests benchmarks
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format playbook tests benchmarks
+	$(BIN)/ruff check --fix playbook tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache
