@@ -1,0 +1,158 @@
+"""The ``playbook`` command: parses arguments and calls the package.
+
+Exit codes: 0 ok, 1 a step failed, 2 bad input or usage. Bad input is shown as a
+problem list, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from playbook import __version__
+from playbook.exceptions import DataError, PlaybookError, StepFailed, UsageError
+
+logger = logging.getLogger("playbook")
+
+EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with a short message (its default, kept explicit)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"playbook: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="playbook", description="Conversion Playbook: diagnose where the sales "
+                     "funnel leaks and plan what to do about it.")
+    parser.add_argument("--version", action="version", version=f"playbook {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and the result")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("sample", help="write a seeded synthetic company workspace")
+    p.add_argument("directory", type=Path)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--deals", type=int, default=20000)
+    p.add_argument("--lang", choices=["en", "zh"], default="en",
+                   help="report language written into pilot.yml")
+
+    p = sub.add_parser("init", help="write an empty, commented workspace to fill with your export")
+    p.add_argument("directory", type=Path)
+    p.add_argument("--force", action="store_true", help="overwrite an existing pilot.yml")
+
+    p = sub.add_parser("validate", help="check a workspace and list every problem")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = sub.add_parser("run", help="run the pilot headless and write the HTML report")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--lang", choices=["en", "zh"], default=None,
+                   help="report language (default: pilot.yml's)")
+    p.add_argument("--only", nargs="+", metavar="STEP",
+                   help="run only these steps (e.g. 00_data_intake or 02)")
+    p.add_argument("--jobs", type=int, default=2, help="steps run in parallel (default 2)")
+    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    return parser
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from playbook.sample import generate
+
+    if args.deals < 1:
+        raise UsageError("--deals must be at least 1")
+    generate(args.directory, seed=args.seed, deals=args.deals, language=args.lang)
+    print(f"Sample workspace written to {args.directory}")
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from playbook.workspace import init_workspace
+
+    written = init_workspace(args.directory, force=args.force)
+    print(f"Template workspace written to {args.directory} ({len(written)} files). Fill the "
+          f"tables from your CRM export (see EXPORT_GUIDE.md there), then run "
+          f"'playbook validate {args.directory}'.")
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from playbook.load import load_workspace
+
+    try:
+        dataset = load_workspace(args.workspace)
+    except DataError as err:
+        if args.json:
+            print(json.dumps({"valid": False, "problems": [p.as_dict() for p in err.problems]},
+                             ensure_ascii=False, indent=1))
+            return EXIT_BAD_INPUT
+        raise
+    inventory = dataset.inventory()
+    if args.json:
+        rows = json.loads(inventory.to_json(orient="records", date_format="iso"))
+        print(json.dumps({"valid": True, "tables": rows, "notes": dataset.notes},
+                         ensure_ascii=False, indent=1))
+        return EXIT_OK
+    print(f"{args.workspace}: valid.")
+    for row in inventory.itertuples(index=False):
+        if row.file is None:
+            print(f"  {row.table:<13} not provided")
+        else:
+            span = f"{row.first:%Y-%m-%d} – {row.last:%Y-%m-%d}" if row.rows and row.first == row.first else ""
+            print(f"  {row.table:<13} {row.rows:>9,} rows  {row.file:<24} {span}")
+    for note in dataset.notes:
+        print(f"  note: {note}")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from playbook.runner import run_pilot
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    result = run_pilot(args.workspace, out=args.out, language=args.lang, only=args.only,
+                       jobs=args.jobs, timeout=args.timeout, progress=progress)
+    print(f"Report: {result.index}")
+    return EXIT_OK
+
+
+COMMANDS = {"sample": _cmd_sample, "init": _cmd_init, "validate": _cmd_validate, "run": _cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``playbook`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except DataError as err:
+        print(str(err), file=sys.stderr)
+        print("Nothing was written. Fix the problems above and run the command again.",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as err:
+        print(f"playbook: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StepFailed as err:
+        print(f"playbook: {err}", file=sys.stderr)
+        return EXIT_STEP_FAILED
+    except PlaybookError as err:
+        print(f"playbook: {err}", file=sys.stderr)
+        return EXIT_STEP_FAILED
+    except KeyboardInterrupt:
+        print("playbook: interrupted; no report was replaced.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Every user-facing string of the report, in English and Chinese, in one place.
+
+``tests/test_i18n.py`` fails when a key lacks either language.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "zh")
+
+TEXT: dict[str, dict[str, str]] = {
+    "report_title": {"en": "Conversion Playbook — {name}", "zh": "销售转化诊断 — {name}"},
+    "generated": {"en": "Run {run_id} · {deals} deals · {start} to {end}",
+                  "zh": "运行 {run_id} · {deals} 个商机 · {start} 至 {end}"},
+    "headline_kpis": {"en": "Headline KPIs", "zh": "核心指标"},
+    "top_findings": {"en": "Top findings", "zh": "主要发现"},
+    "no_findings": {"en": "No finding passed the evidence standard.",
+                    "zh": "没有发现通过证据标准的问题。"},
+    "steps": {"en": "Report sections", "zh": "报告章节"},
+    "step_failed": {"en": "failed", "zh": "失败"},
+    "step_ok": {"en": "ok", "zh": "完成"},
+    "kpi": {"en": "KPI", "zh": "指标"},
+    "value": {"en": "Value", "zh": "数值"},
+    "interval": {"en": "95% interval", "zh": "95% 置信区间"},
+    "severity": {"en": "Severity", "zh": "严重程度"},
+    "finding": {"en": "Finding", "zh": "发现"},
+    "back_to_index": {"en": "← Back to the overview", "zh": "← 返回总览"},
+    "alerts_count": {"en": "{n} alerts in alerts.csv", "zh": "alerts.csv 中共 {n} 条预警"},
+    # step titles
+    "00_data_intake": {"en": "0 · Data intake", "zh": "0 · 数据盘点"},
+    "01_journey_map": {"en": "1 · Journey map", "zh": "1 · 客户旅程"},
+    "02_stage_rates": {"en": "2 · Stage conversion", "zh": "2 · 阶段转化"},
+    "03_handoffs": {"en": "3 · Handoffs and SLAs", "zh": "3 · 协同交接与 SLA"},
+    "04_capability_radar": {"en": "4 · Capability radar", "zh": "4 · 能力雷达"},
+    "05_development_plan": {"en": "5 · Development plan", "zh": "5 · 发展计划"},
+    "06_lead_scoring": {"en": "6 · Lead scoring and alerts", "zh": "6 · 线索评分与预警"},
+    "07_pilot_evaluation": {"en": "7 · Pilot evaluation", "zh": "7 · 试点评估"},
+    # KPI names
+    "kpi_deals": {"en": "Deals", "zh": "商机数"},
+    "kpi_win_rate": {"en": "Win rate (resolved deals)", "zh": "赢单率（已结案）"},
+    "kpi_open_deals": {"en": "Open deals", "zh": "进行中商机"},
+    "kpi_won_revenue": {"en": "Won revenue", "zh": "赢单金额"},
+    "kpi_median_cycle_days": {"en": "Median cycle (days, won)", "zh": "成交周期中位数（天）"},
+    "kpi_record_completeness": {"en": "Record completeness", "zh": "记录完整度"},
+    # intake
+    "intake_inventory": {"en": "Inventory", "zh": "数据清单"},
+    "intake_missing_table": {"en": "Table '{table}' was not provided: {what} cannot be measured.",
+                             "zh": "未提供表 '{table}'：无法分析{what}。"},
+    "intake_quality": {"en": "Data quality", "zh": "数据质量"},
+    "intake_completeness_rep": {"en": "Record completeness by rep", "zh": "销售个人记录完整度"},
+    "intake_completeness_team": {"en": "Record completeness by team", "zh": "团队记录完整度"},
+    "intake_suppressed": {
+        "en": "{n} team(s) with fewer than {k} reps are merged into 'other teams' to protect "
+              "individuals.",
+        "zh": "{n} 个人数少于 {k} 人的团队合并为“其他团队”，以保护个人隐私。"},
+    "intake_valid": {"en": "All tables passed validation ({n} checks on {rows} rows).",
+                     "zh": "所有表均通过校验（{rows} 行数据）。"},
+    "intake_note": {"en": "Note: {note}", "zh": "注意：{note}"},
+    "other_teams": {"en": "other teams", "zh": "其他团队"},
+    "col_table": {"en": "table", "zh": "表"},
+    "col_file": {"en": "file", "zh": "文件"},
+    "col_rows": {"en": "rows", "zh": "行数"},
+    "col_columns": {"en": "columns", "zh": "列数"},
+    "col_first": {"en": "first", "zh": "最早"},
+    "col_last": {"en": "last", "zh": "最晚"},
+    "col_check": {"en": "check", "zh": "检查项"},
+    "col_count": {"en": "count", "zh": "数量"},
+    "col_share": {"en": "share", "zh": "占比"},
+    "col_completeness": {"en": "completeness", "zh": "完整度"},
+    "col_deals": {"en": "deals", "zh": "商机数"},
+    "col_reps": {"en": "reps", "zh": "人数"},
+    "col_team": {"en": "team", "zh": "团队"},
+    "col_rep": {"en": "rep", "zh": "销售"},
+    "fig_completeness": {"en": "Record completeness by rep (share of key fields filled)",
+                         "zh": "销售个人记录完整度（关键字段填写比例）"},
+}
+
+#: What each optional table enables (for "not provided" notes).
+TABLE_PURPOSE = {
+    "activities": {"en": "handoff speed, SLAs and sleeping leads",
+                   "zh": "交接速度、SLA 与沉睡线索"},
+    "reps": {"en": "team and role views", "zh": "团队与角色视图"},
+    "assessments": {"en": "the capability radar", "zh": "能力雷达"},
+    "outcomes": {"en": "post-sale delivery and renewal", "zh": "售后交付与续约"},
+}
+
+
+def t(key: str, language: str = "en", **values: object) -> str:
+    """The text for ``key`` in ``language``, formatted with ``values``."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}; got {language!r}")
+    try:
+        text = TEXT[key][language]
+    except KeyError:
+        raise KeyError(f"no text for {key!r} in {language!r}: add it to playbook/i18n.py") from None
+    return text.format(**values) if values else text

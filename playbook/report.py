@@ -1,0 +1,241 @@
+"""What a step notebook hands to the report: figures, tables, KPIs, findings, alerts.
+
+A notebook opens a :class:`StepReport` with the parameters the runner injected,
+shows and records its results through it, and calls :meth:`StepReport.done`
+in its last cell. ``done`` writes the step's part file, which is also the
+marker the runner uses to judge success (papermill's output notebook alone can
+look complete after a kernel death).
+
+Everything shown goes through HTML escaping here: client data (a segment named
+``<script>``) is always displayed as text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from playbook.findings import Finding, finding_record
+
+logger = logging.getLogger(__name__)
+
+PARTS = "parts"
+_UNSAFE = re.compile(r"[^\w\-]+", re.UNICODE)
+
+
+def safe_name(text: str, *, max_length: int = 80) -> str:
+    """A file-name-safe version of ``text``: no separators, dots or control characters.
+
+    Letters (including Chinese), digits, ``_`` and ``-`` are kept; everything else
+    becomes ``_``. The result never starts with a dot and is never empty, so a
+    name built from data cannot leave the report folder.
+    """
+    text = unicodedata.normalize("NFKC", str(text))
+    name = _UNSAFE.sub("_", text).strip("_.")[:max_length]
+    return name or "unnamed"
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / safe_name(name)``, checked to stay inside ``folder``."""
+    stem, dot, ext = name.rpartition(".")
+    filename = f"{safe_name(stem)}.{safe_name(ext)}" if dot else safe_name(name)
+    path = (folder / filename).resolve()
+    if folder.resolve() not in path.parents:
+        raise ValueError(f"refusing to write outside the report folder: {name!r}")
+    return path
+
+
+def escape(text: Any) -> str:
+    """HTML-escape any value for display."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def table_html(frame: pd.DataFrame, *, max_rows: int = 50, float_format: str = "{:,.3g}") -> str:
+    """A DataFrame as escaped HTML (``df.style`` does not escape; this does)."""
+    shown = frame.head(max_rows)
+    formatters = {c: (lambda v, f=float_format: "" if pd.isna(v) else f.format(v))
+                  for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
+    out = shown.to_html(escape=True, index=False, border=0, classes="pb-table",
+                        formatters=formatters, na_rep="")
+    if len(frame) > max_rows:
+        out += f"<p class='pb-note'>{len(frame) - max_rows} more rows in the CSV.</p>"
+    return out
+
+
+class StepReport:
+    """The report side of one step notebook.
+
+    Parameters
+    ----------
+    output_dir : the run's (temporary) report folder, injected by the runner.
+    step : the notebook's name, e.g. ``"00_data_intake"``.
+    language : ``"en"`` or ``"zh"``.
+    """
+
+    def __init__(self, output_dir: str | Path, step: str, language: str = "en") -> None:
+        self.output_dir = Path(output_dir)
+        self.step = step
+        self.language = language
+        self.kpis: dict[str, dict] = {}
+        self.findings: list[Finding] = []
+        self.stages: list[dict] = []
+        self.alerts: list[pd.DataFrame] = []
+        self.tables: list[str] = []
+        self.figures: list[str] = []
+        self.sections: list[str] = []
+        for sub in ("figures", "tables", PARTS):
+            (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    # -- showing --------------------------------------------------------------------------
+    def _display_html(self, markup: str) -> None:
+        from IPython.display import HTML, display
+
+        display(HTML(markup))
+
+    def say(self, text: str, *, kind: str = "p") -> None:
+        """Show a sentence (escaped; ``kind`` is p, note, warn or h3)."""
+        if kind == "h3":
+            self._display_html(f"<h3>{escape(text)}</h3>")
+        else:
+            self._display_html(f"<p class='pb-{kind}'>{escape(text)}</p>")
+
+    def table(self, frame: pd.DataFrame, name: str, *, caption: str = "", show: bool = True,
+              max_rows: int = 50) -> Path:
+        """Save ``frame`` as ``tables/<name>.csv`` (UTF-8 with BOM for Excel) and show it."""
+        path = inside(self.output_dir / "tables", f"{self.step[:2]}_{name}.csv")
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        self.tables.append(path.name)
+        if show:
+            head = f"<p class='pb-caption'>{escape(caption)}</p>" if caption else ""
+            self._display_html(head + table_html(self.localise(frame), max_rows=max_rows))
+        return path
+
+    def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Column headers in the report language (where a ``col_<name>`` text exists)."""
+        from playbook.i18n import TEXT
+
+        names = {c: TEXT[f"col_{c}"][self.language] for c in frame.columns
+                 if f"col_{c}" in TEXT}
+        return frame.rename(columns=names)
+
+    def text(self, key: str, **values: Any) -> str:
+        from playbook.i18n import t
+
+        return t(key, self.language, **values)
+
+    def heading(self, key: str, **values: Any) -> None:
+        """A section heading from the translations."""
+        self.say(self.text(key, **values), kind="h3")
+
+    def notes(self, notes: list[str]) -> None:
+        """Show loader notes (e.g. a detected title row) as notes."""
+        for note in notes:
+            self.say(self.text("intake_note", note=note), kind="note")
+
+    def missing_tables(self, present: list[str]) -> None:
+        """Say, for each optional table not provided, what cannot be measured."""
+        from playbook.i18n import TABLE_PURPOSE
+
+        for table, purpose in TABLE_PURPOSE.items():
+            if table not in present:
+                self.say(self.text("intake_missing_table", table=table,
+                                   what=purpose[self.language]), kind="warn")
+
+    def record_kpis(self, kpis: dict[str, dict]) -> None:
+        """Record several KPIs (name -> value, n, ci_low, ci_high, unit) and show them."""
+        from playbook.findings import kpi
+
+        rows = []
+        for name, entry in kpis.items():
+            self.kpis[name] = kpi(entry.get("value"), entry.get("n"), entry.get("ci_low"),
+                                  entry.get("ci_high"), entry.get("unit", ""))
+            label_key = f"kpi_{name}"
+            from playbook.i18n import TEXT
+
+            label = TEXT[label_key][self.language] if label_key in TEXT else name
+            rows.append({self.text("kpi"): label, self.text("value"): entry.get("value"),
+                         "n": entry.get("n"), self.text("interval"): _interval(entry)})
+        self._display_html(table_html(pd.DataFrame(rows)))
+
+    def figure(self, fig, name: str, *, show: bool = True) -> Path:
+        """Save a matplotlib figure as ``figures/<name>.png``, show it, close it."""
+        import matplotlib.pyplot as plt
+
+        path = inside(self.output_dir / "figures", f"{self.step[:2]}_{name}.png")
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        self.figures.append(path.name)
+        if show:
+            from IPython.display import Image, display
+
+            display(Image(filename=str(path)))
+        plt.close(fig)
+        return path
+
+    # -- recording for summary.json ---------------------------------------------------------
+    def kpi(self, name: str, value: float | None, *, n: int | None = None,
+            ci_low: float | None = None, ci_high: float | None = None, unit: str = "") -> None:
+        from playbook.findings import kpi
+
+        self.kpis[name] = kpi(value, n, ci_low, ci_high, unit)
+
+    def add_findings(self, findings: list[Finding]) -> None:
+        self.findings.extend(findings)
+
+    def set_stages(self, stages: pd.DataFrame | list[dict]) -> None:
+        """The stage table of the output contract (from/to are stage ids)."""
+        if isinstance(stages, pd.DataFrame):
+            stages = json.loads(stages.to_json(orient="records", date_format="iso"))
+        self.stages = list(stages)
+
+    def add_alerts(self, alerts: pd.DataFrame) -> None:
+        """Alerts: columns kind, owner_id, deal_id, reason, action (any extra kept)."""
+        if alerts is not None and len(alerts):
+            self.alerts.append(alerts.assign(step=self.step))
+
+    def done(self) -> Path:
+        """Write the step's part file: the marker that the whole notebook ran."""
+        alerts = pd.concat(self.alerts, ignore_index=True) if self.alerts else pd.DataFrame()
+        part = {
+            "step": self.step,
+            "complete": True,
+            "kpis": self.kpis,
+            "findings": [finding_record(f) for f in self.findings],
+            "stages": self.stages,
+            "tables": self.tables,
+            "figures": self.figures,
+            "alerts": json.loads(alerts.to_json(orient="records", date_format="iso"))
+            if len(alerts) else [],
+        }
+        path = self.output_dir / PARTS / f"{safe_name(self.step)}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(part, ensure_ascii=False, indent=1, default=_default),
+                       encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def _interval(entry: dict) -> str:
+    low, high = entry.get("ci_low"), entry.get("ci_high")
+    if low is None or high is None:
+        return ""
+    if entry.get("unit") == "share":
+        return f"{low:.1%} – {high:.1%}"
+    return f"{low:,.3g} – {high:,.3g}"
+
+
+def _default(value: Any) -> Any:
+    if is_dataclass(value):
+        return asdict(value)
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)

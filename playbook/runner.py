@@ -1,0 +1,413 @@
+"""Run the pilot's notebooks headless and assemble the report folder.
+
+``run_pilot`` validates the workspace once, caches the canonical tables as
+Parquet, executes every step notebook with papermill (in parallel), exports each
+to code-free HTML, and writes ``index.html``, ``summary.json`` and
+``manifest.json``. The report is built in a temporary folder and moved into
+place only when every step succeeded; a failed run is kept beside it as
+``failed-<run-id>`` for debugging and never replaces the last good report.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+
+import pandas as pd
+
+from playbook import __version__
+from playbook.config import PilotConfig, load_config
+from playbook.exceptions import StepFailed, UsageError
+from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
+from playbook.i18n import t
+from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
+from playbook.report import PARTS, safe_name
+
+logger = logging.getLogger(__name__)
+
+#: The parameters every step notebook declares, and nothing else.
+NOTEBOOK_PARAMETERS = ("workspace", "cache_dir", "output_dir", "language")
+DEFAULT_TIMEOUT = 600
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def notebooks_dir() -> Path:
+    """Where the step notebooks live (``PLAYBOOK_NOTEBOOKS`` overrides)."""
+    env = os.environ.get("PLAYBOOK_NOTEBOOKS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def available_steps(directory: Path | None = None) -> list[str]:
+    """Step notebook names (``NN_name``) in run order."""
+    folder = directory or notebooks_dir()
+    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+@dataclass
+class StepResult:
+    step: str
+    ok: bool
+    seconds: float
+    error: str = ""
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the report folder and each step's outcome."""
+
+    report_dir: Path
+    ok: bool
+    steps: list[StepResult] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def index(self) -> Path:
+        return self.report_dir / "index.html"
+
+
+# --- one step, in a worker process ---------------------------------------------------------
+
+def check_parameters(notebook: Path, passed: Sequence[str]) -> None:
+    """Declared parameters must be exactly the ones passed (a typo is an error)."""
+    import papermill
+
+    declared = set(papermill.inspect_notebook(str(notebook)))
+    if declared != set(passed):
+        missing = sorted(set(passed) - declared)
+        unknown = sorted(declared - set(passed))
+        raise StepFailed(
+            f"{notebook.name}: parameters cell does not match the runner "
+            f"(not declared: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'}); "
+            f"declare exactly {', '.join(passed)}"
+        )
+
+
+def _describe_failure(exc: BaseException, executed: Path) -> str:
+    """One readable sentence: which cell failed and with what error."""
+    import nbformat
+
+    cell = getattr(exc, "cell_index", None)
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    source = ""
+    if cell is not None and executed.exists():
+        try:
+            nb = nbformat.read(executed, as_version=4)
+            source = nb.cells[cell].source.strip().splitlines()[0][:100]
+        except (IndexError, OSError, ValueError):
+            source = ""
+    if cell is not None:
+        where = f"cell {cell}" + (f" ({source})" if source else "")
+        return f"{where}: {ename}: {evalue}".strip()
+    return f"{ename}: {str(evalue).strip().splitlines()[0] if str(evalue).strip() else ''}"
+
+
+def execute_step(notebook: str, executed: str, parameters: dict, timeout: int,
+                 marker: str) -> StepResult:
+    """Execute one notebook; success needs papermill's result AND the step's marker."""
+    import papermill
+
+    start = time.perf_counter()
+    nb_path, out_path, marker_path = Path(notebook), Path(executed), Path(marker)
+    step = nb_path.stem
+    try:
+        check_parameters(nb_path, list(parameters))
+        papermill.execute_notebook(
+            str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
+            cwd=str(out_path.parent), progress_bar=False, execution_timeout=timeout,
+            request_save_on_cell_execute=True, shutdown_kernel="immediate",
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
+        return StepResult(step, False, time.perf_counter() - start, _describe_failure(exc, out_path))
+    if not marker_path.exists():
+        return StepResult(step, False, time.perf_counter() - start,
+                          "the notebook stopped before its last cell (no completion marker): "
+                          "the kernel may have died or been interrupted")
+    return StepResult(step, True, time.perf_counter() - start)
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+def _jinja():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                       autoescape=select_autoescape(["html", "j2"]))
+
+
+def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
+    """Code-free, self-contained HTML of an executed notebook.
+
+    nbconvert's ``basic`` template gives the cells' HTML only (no CDN scripts);
+    it is wrapped in our own page with inline CSS, so the page opens offline.
+    Markdown cells tagged for the other language are dropped.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    other = "lang-zh" if language == "en" else "lang-en"
+    cfg = Config()
+    cfg.TagRemovePreprocessor.remove_cell_tags = {other, "remove-cell"}
+    cfg.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=cfg, template_name="basic", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    nb = nbformat.read(executed, as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    page = _jinja().get_template("page.html.j2").render(
+        title=title, body=body, language=language, back=t("back_to_index", language))
+    target.write_text(page, encoding="utf-8")
+
+
+# --- assembling the report ---------------------------------------------------------------------
+
+def _read_parts(folder: Path) -> list[dict]:
+    parts = []
+    for path in sorted((folder / PARTS).glob("*.json")):
+        parts.append(json.loads(path.read_text(encoding="utf-8")))
+    return parts
+
+
+def build_summary(parts: list[dict], config: PilotConfig, language: str,
+                  steps: list[StepResult], period: dict) -> dict:
+    """``summary.json``: versioned, stably ordered, free of wall-clock values."""
+    kpis: dict = {}
+    stages: list = []
+    records: list = []
+    for part in parts:
+        kpis.update(part.get("kpis", {}))
+        if part.get("stages"):
+            stages = part["stages"]
+        records.extend(part.get("findings", []))
+    findings = rank(findings_from_records(records))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "workspace": config.name,
+        "language": language,
+        "period": period,
+        "kpis": dict(sorted(kpis.items())),
+        "stages": stages,
+        "findings": [f.to_summary() for f in findings],
+        "steps": {s.step: ("ok" if s.ok else "failed") for s in sorted(steps, key=lambda s: s.step)},
+    }
+
+
+def write_alerts(parts: list[dict], target: Path) -> int:
+    rows = [a for part in parts for a in part.get("alerts", [])]
+    columns = ["kind", "severity", "owner_id", "deal_id", "reason", "action", "step"]
+    frame = pd.DataFrame(rows)
+    for column in columns:
+        if column not in frame:
+            frame[column] = pd.Series(dtype=object)
+    extra = [c for c in frame.columns if c not in columns]
+    frame = frame[columns + extra]
+    if len(frame):
+        frame = frame.sort_values(["step", "kind", "deal_id"], kind="stable")
+    frame.to_csv(target, index=False, encoding="utf-8-sig")
+    return len(frame)
+
+
+def render_index(folder: Path, summary: dict, config: PilotConfig, language: str,
+                 steps: list[StepResult], run_id: str, n_alerts: int) -> None:
+    kpi_rows = []
+    for name, entry in summary["kpis"].items():
+        label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
+        kpi_rows.append({"label": label, **entry, "text": _format_kpi(entry)})
+    links = [{"title": t(s.step, language) if s.step in _step_keys() else s.step,
+              "href": f"{s.step}.html", "ok": s.ok,
+              "status": t("step_ok" if s.ok else "step_failed", language),
+              "seconds": round(s.seconds, 1)} for s in sorted(steps, key=lambda s: s.step)]
+    page = _jinja().get_template("index.html.j2").render(
+        title=t("report_title", language, name=config.name),
+        subtitle=t("generated", language, run_id=run_id,
+                   deals=summary["kpis"].get("deals", {}).get("value", "?"),
+                   start=summary["period"].get("start", "?"), end=summary["period"].get("end", "?")),
+        kpis=kpi_rows, findings=summary["findings"][:10], links=links, language=language,
+        text={k: t(k, language) for k in ("headline_kpis", "top_findings", "no_findings", "steps",
+                                          "kpi", "value", "interval", "severity", "finding")},
+        alerts=t("alerts_count", language, n=n_alerts))
+    (folder / "index.html").write_text(page, encoding="utf-8")
+
+
+def _kpi_keys() -> set[str]:
+    from playbook.i18n import TEXT
+
+    return {k for k in TEXT if k.startswith("kpi_")}
+
+
+def _step_keys() -> set[str]:
+    from playbook.i18n import TEXT
+
+    return {k for k in TEXT if k[:2].isdigit()}
+
+
+def _format_kpi(entry: dict) -> str:
+    value = entry.get("value")
+    if value is None:
+        return "–"
+    if entry.get("unit") == "share":
+        text = f"{value:.1%}"
+        if entry.get("ci_low") is not None:
+            text += f" ({entry['ci_low']:.1%}–{entry['ci_high']:.1%})"
+        return text
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def write_manifest(folder: Path, workspace: Path, config: PilotConfig, steps: list[StepResult],
+                   run_id: str, language: str, timings: dict) -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": sys.version.split()[0], "playbook": __version__}
+    for package in ("pandas", "numpy", "papermill", "nbconvert", "matplotlib", "seaborn",
+                    "scipy", "statsmodels", "pandera", "pyarrow"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    inputs = {p.name: file_sha256(p) for p in input_files(workspace, config)}
+    manifest = {
+        "run_id": run_id,
+        "workspace": config.name,
+        "language": language,
+        "inputs": inputs,
+        "config": config.model_dump(mode="json"),
+        "versions": versions,
+        "timings": timings,
+        "steps": [{"step": s.step, "ok": s.ok, "seconds": round(s.seconds, 2), "error": s.error}
+                  for s in sorted(steps, key=lambda s: s.step)],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+
+
+def _point_latest(base: Path, run_id: str) -> None:
+    """Move the ``latest`` pointer (a symlink and a LATEST file) atomically."""
+    tmp_file = base / ".LATEST.tmp"
+    tmp_file.write_text(run_id + "\n", encoding="utf-8")
+    tmp_file.replace(base / "LATEST")
+    link = base / "latest"
+    tmp_link = base / ".latest.tmp"
+    try:
+        if tmp_link.is_symlink() or tmp_link.exists():
+            tmp_link.unlink()
+        tmp_link.symlink_to(run_id, target_is_directory=True)
+        os.replace(tmp_link, link)
+    except OSError:  # e.g. Windows without symlink rights: LATEST alone points the way
+        logger.info("could not create the 'latest' symlink; see LATEST")
+
+
+def new_run_id(base: Path) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id, n = stamp, 1
+    while (base / run_id).exists() or (base / f".tmp-{run_id}").exists():
+        n += 1
+        run_id = f"{stamp}-{n}"
+    return run_id
+
+
+def run_pilot(workspace: str | Path, *, out: str | Path = "reports", language: str | None = None,
+              only: Sequence[str] | None = None, jobs: int = 2, timeout: int = DEFAULT_TIMEOUT,
+              progress: Callable[[str], None] | None = None,
+              notebooks: Path | None = None) -> RunResult:
+    """Run the whole pilot (or ``only`` some steps) on a workspace.
+
+    Raises
+    ------
+    DataError
+        When the workspace fails validation (nothing is written).
+    UsageError
+        When ``only`` names an unknown step.
+    StepFailed
+        When a step failed; the partial report is kept as ``failed-<run-id>``.
+    """
+    say = progress or (lambda message: logger.info(message))
+    ws = Path(workspace).resolve()
+    t0 = time.perf_counter()
+    config = load_config(ws)
+    lang = language or config.language
+    dataset = load_workspace(ws, config)
+    t_load = time.perf_counter() - t0
+    folder_nb = notebooks or notebooks_dir()
+    steps = available_steps(folder_nb)
+    if only:
+        wanted = []
+        for name in only:
+            match = [s for s in steps if s == name or s[:2] == name.zfill(2) or s[3:] == name]
+            if not match:
+                raise UsageError(f"unknown step {name!r}; steps are: {', '.join(steps)}")
+            wanted.extend(match)
+        steps = sorted(set(wanted))
+    base = Path(out).resolve() / safe_name(ws.name)
+    base.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id(base)
+    tmp = base / f".tmp-{run_id}"
+    for sub in ("executed", "figures", "tables", PARTS):
+        (tmp / sub).mkdir(parents=True, exist_ok=True)
+    cache = base / f".cache-{run_id}"
+    period_data = apply_period(dataset)
+    save_cache(period_data, cache)
+    created = period_data.deals["created_at"]
+    period = {"start": str(created.min().date()), "end": str(created.max().date())}
+    say(f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
+        f"events; running {len(steps)} step(s) with {jobs} worker(s)")
+    results: list[StepResult] = []
+    parameters = {"workspace": str(ws), "cache_dir": str(cache), "output_dir": str(tmp),
+                  "language": lang}
+    try:
+        context = get_context("spawn")
+        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+            futures = {
+                pool.submit(execute_step, str(folder_nb / f"{step}.ipynb"),
+                            str(tmp / "executed" / f"{step}.ipynb"), parameters, timeout,
+                            str(tmp / PARTS / f"{step}.json")): step
+                for step in steps
+            }
+            for i, future in enumerate(as_completed(futures), start=1):
+                result = future.result()
+                results.append(result)
+                status = "ok" if result.ok else f"FAILED — {result.error}"
+                say(f"[{i}/{len(steps)}] {result.step}: {status} ({result.seconds:.1f} s)")
+        for result in results:
+            executed = tmp / "executed" / f"{result.step}.ipynb"
+            if executed.exists():
+                title = t(result.step, lang) if result.step in _step_keys() else result.step
+                export_html(executed, tmp / f"{result.step}.html", title=title, language=lang)
+        parts = _read_parts(tmp)
+        summary = build_summary(parts, period_data.config, lang, results, period)
+        (tmp / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8")
+        n_alerts = write_alerts(parts, tmp / "alerts.csv")
+        render_index(tmp, summary, config, lang, results, run_id, n_alerts)
+        write_manifest(tmp, ws, config, results, run_id, lang,
+                       {"load_validate_s": round(t_load, 2),
+                        "total_s": round(time.perf_counter() - t0, 2)})
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    failed = [r for r in results if not r.ok]
+    if failed:
+        final = base / f"failed-{run_id}"
+        os.replace(tmp, final)
+        lines = [f"{r.step}: {r.error}" for r in failed]
+        raise StepFailed(
+            f"{len(failed)} step(s) failed; the last good report is untouched. Executed notebooks "
+            f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines))
+    final = base / run_id
+    os.replace(tmp, final)
+    _point_latest(base, run_id)
+    return RunResult(report_dir=final, ok=True, steps=sorted(results, key=lambda r: r.step),
+                     summary=summary)
+
