@@ -58,7 +58,8 @@ def completeness_by_rep(per_rep: pd.DataFrame, *, title: str = "", label_rep: st
     y = range(len(data))
     ax.barh(list(y), data["completeness"], color=HIGHLIGHT, alpha=0.85)
     ax.errorbar(data["completeness"], list(y),
-                xerr=[data["completeness"] - data["ci_low"], data["ci_high"] - data["completeness"]],
+                xerr=[(data["completeness"] - data["ci_low"]).clip(lower=0),
+                      (data["ci_high"] - data["completeness"]).clip(lower=0)],
                 fmt="none", ecolor="#1f2933", elinewidth=0.8, capsize=2)
     if "team_completeness" in data:
         ax.scatter(data["team_completeness"], list(y), marker="|", s=120, color=BAD, zorder=3)

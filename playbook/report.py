@@ -166,16 +166,23 @@ class StepReport:
         self._display_html(table_html(pd.DataFrame(rows)))
 
     def figure(self, fig, name: str, *, show: bool = True) -> Path:
-        """Save a matplotlib figure as ``figures/<name>.png``, show it, close it."""
+        """Save a matplotlib figure as ``figures/<name>.png``, show it, close it.
+
+        The figure is shown as an embedded image with its title as alternative
+        text, so the HTML report stays self-contained and accessible.
+        """
+        import base64
+
         import matplotlib.pyplot as plt
 
         path = inside(self.output_dir / "figures", f"{self.step[:2]}_{name}.png")
         fig.savefig(path, dpi=110, bbox_inches="tight")
         self.figures.append(path.name)
         if show:
-            from IPython.display import Image, display
-
-            display(Image(filename=str(path)))
+            titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+            alt = fig._suptitle.get_text() if fig._suptitle else (titles[0] if titles else name)
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            self._display_html(f"<img src='data:image/png;base64,{data}' alt='{escape(alt)}'>")
         plt.close(fig)
         return path
 

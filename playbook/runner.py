@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -96,20 +97,38 @@ def _describe_failure(exc: BaseException, executed: Path) -> str:
     """One readable sentence: which cell failed and with what error."""
     import nbformat
 
-    cell = getattr(exc, "cell_index", None)
     ename = getattr(exc, "ename", type(exc).__name__)
-    evalue = getattr(exc, "evalue", str(exc))
-    source = ""
-    if cell is not None and executed.exists():
+    evalue = str(getattr(exc, "evalue", exc)).strip()
+    evalue = evalue.splitlines()[0] if evalue else ""
+    if executed.exists():
         try:
             nb = nbformat.read(executed, as_version=4)
-            source = nb.cells[cell].source.strip().splitlines()[0][:100]
-        except (IndexError, OSError, ValueError):
-            source = ""
-    if cell is not None:
-        where = f"cell {cell}" + (f" ({source})" if source else "")
-        return f"{where}: {ename}: {evalue}".strip()
-    return f"{ename}: {str(evalue).strip().splitlines()[0] if str(evalue).strip() else ''}"
+        except (OSError, ValueError):
+            nb = None
+        # The cell holding an error output is the failing one (the injected
+        # parameters cell shifts papermill's own index).
+        # Numbered as in the source notebook: papermill's injected cell is not counted.
+        code_cells = [c for c in (nb.cells if nb else []) if c.cell_type == "code"
+                      and "injected-parameters" not in c.metadata.get("tags", [])]
+        for number, cell in enumerate(code_cells, start=1):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                source = cell.source.strip().splitlines()[0][:100] if cell.source.strip() else ""
+                return f"code cell {number} ({source}): {ename}: {evalue}"
+    return f"{ename}: {evalue}"
+
+
+def _kernel_config(socket_dir: str | None):
+    """Kernels talk over local IPC sockets where the OS has them: no TCP ports to
+    collide when many kernels start at once, and nothing listening on the network.
+    Each kernel gets its own short socket folder (Unix socket paths are limited
+    to ~100 characters, and two kernels sharing a path would cross messages)."""
+    from traitlets.config import Config
+
+    config = Config()
+    if socket_dir is not None:
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(socket_dir, "k")
+    return config
 
 
 def execute_step(notebook: str, executed: str, parameters: dict, timeout: int,
@@ -120,15 +139,20 @@ def execute_step(notebook: str, executed: str, parameters: dict, timeout: int,
     start = time.perf_counter()
     nb_path, out_path, marker_path = Path(notebook), Path(executed), Path(marker)
     step = nb_path.stem
+    socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" else None
     try:
         check_parameters(nb_path, list(parameters))
         papermill.execute_notebook(
             str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
             cwd=str(out_path.parent), progress_bar=False, execution_timeout=timeout,
             request_save_on_cell_execute=True, shutdown_kernel="immediate",
+            config=_kernel_config(socket_dir),
         )
     except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
         return StepResult(step, False, time.perf_counter() - start, _describe_failure(exc, out_path))
+    finally:
+        if socket_dir is not None:
+            shutil.rmtree(socket_dir, ignore_errors=True)
     if not marker_path.exists():
         return StepResult(step, False, time.perf_counter() - start,
                           "the notebook stopped before its last cell (no completion marker): "
