@@ -54,8 +54,9 @@ def configure_matplotlib() -> list[str]:
             "No CJK font found: Chinese labels will show as boxes. Run 'make setup' "
             "(installs Noto Sans CJK) or install a CJK font."
         )
-    matplotlib.rcParams["font.family"] = ["sans-serif"]
-    matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", *found]
+    # Fallback runs along font.family itself (a generic "sans-serif" entry would
+    # resolve to one font only), so the CJK families are listed there.
+    matplotlib.rcParams["font.family"] = ["DejaVu Sans", *found]
     # CJK fonts lack the Unicode minus; use ASCII hyphen-minus for ticks.
     matplotlib.rcParams["axes.unicode_minus"] = False
     return found
@@ -69,7 +70,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.rebuild_cache:
         from matplotlib import font_manager
 
-        font_manager._load_fontmanager(try_read_cache=False)
+        font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)
     found = available_cjk_families()
     print("CJK fonts: " + (", ".join(found) if found else "none"))
     return 0 if (found or not args.check) else 1

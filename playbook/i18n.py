@@ -52,8 +52,6 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{n} team(s) with fewer than {k} reps are merged into 'other teams' to protect "
               "individuals.",
         "zh": "{n} 个人数少于 {k} 人的团队合并为“其他团队”，以保护个人隐私。"},
-    "intake_valid": {"en": "All tables passed validation ({n} checks on {rows} rows).",
-                     "zh": "所有表均通过校验（{rows} 行数据）。"},
     "intake_note": {"en": "Note: {note}", "zh": "注意：{note}"},
     "other_teams": {"en": "other teams", "zh": "其他团队"},
     "col_table": {"en": "table", "zh": "表"},
