@@ -30,18 +30,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="playbook", description="Conversion Playbook: diagnose where the sales "
-                     "funnel leaks and plan what to do about it.")
+    parser = _Parser(
+        prog="playbook",
+        description="Conversion Playbook: diagnose where the sales "
+        "funnel leaks and plan what to do about it.",
+    )
     parser.add_argument("--version", action="version", version=f"playbook {__version__}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors and the result")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors and the result"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("sample", help="write a seeded synthetic company workspace")
     p.add_argument("directory", type=Path)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--deals", type=int, default=20000)
-    p.add_argument("--lang", choices=["en", "zh"], default="en",
-                   help="report language written into pilot.yml")
+    p.add_argument(
+        "--lang", choices=["en", "zh"], default="en", help="report language written into pilot.yml"
+    )
 
     p = sub.add_parser("init", help="write an empty, commented workspace to fill with your export")
     p.add_argument("directory", type=Path)
@@ -54,10 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the pilot headless and write the HTML report")
     p.add_argument("workspace", type=Path)
     p.add_argument("--out", type=Path, default=Path("reports"))
-    p.add_argument("--lang", choices=["en", "zh"], default=None,
-                   help="report language (default: pilot.yml's)")
-    p.add_argument("--only", nargs="+", metavar="STEP",
-                   help="run only these steps (e.g. 00_data_intake or 02)")
+    p.add_argument(
+        "--lang", choices=["en", "zh"], default=None, help="report language (default: pilot.yml's)"
+    )
+    p.add_argument(
+        "--only", nargs="+", metavar="STEP", help="run only these steps (e.g. 00_data_intake or 02)"
+    )
     p.add_argument("--jobs", type=int, default=2, help="steps run in parallel (default 2)")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
     return parser
@@ -77,9 +85,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
     from playbook.workspace import init_workspace
 
     written = init_workspace(args.directory, force=args.force)
-    print(f"Template workspace written to {args.directory} ({len(written)} files). Fill the "
-          f"tables from your CRM export (see EXPORT_GUIDE.md there), then run "
-          f"'playbook validate {args.directory}'.")
+    print(
+        f"Template workspace written to {args.directory} ({len(written)} files). Fill the "
+        f"tables from your CRM export (see EXPORT_GUIDE.md there), then run "
+        f"'playbook validate {args.directory}'."
+    )
     return EXIT_OK
 
 
@@ -90,22 +100,36 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         dataset = load_workspace(args.workspace)
     except DataError as err:
         if args.json:
-            print(json.dumps({"valid": False, "problems": [p.as_dict() for p in err.problems]},
-                             ensure_ascii=False, indent=1))
+            print(
+                json.dumps(
+                    {"valid": False, "problems": [p.as_dict() for p in err.problems]},
+                    ensure_ascii=False,
+                    indent=1,
+                )
+            )
             return EXIT_BAD_INPUT
         raise
     inventory = dataset.inventory()
     if args.json:
         rows = json.loads(inventory.to_json(orient="records", date_format="iso"))
-        print(json.dumps({"valid": True, "tables": rows, "notes": dataset.notes},
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {"valid": True, "tables": rows, "notes": dataset.notes},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return EXIT_OK
     print(f"{args.workspace}: valid.")
     for row in inventory.itertuples(index=False):
         if row.file is None:
             print(f"  {row.table:<13} not provided")
         else:
-            span = f"{row.first:%Y-%m-%d} – {row.last:%Y-%m-%d}" if row.rows and row.first == row.first else ""
+            span = (
+                f"{row.first:%Y-%m-%d} – {row.last:%Y-%m-%d}"
+                if row.rows and row.first == row.first
+                else ""
+            )
             print(f"  {row.table:<13} {row.rows:>9,} rows  {row.file:<24} {span}")
     for note in dataset.notes:
         print(f"  note: {note}")
@@ -118,8 +142,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
-    result = run_pilot(args.workspace, out=args.out, language=args.lang, only=args.only,
-                       jobs=args.jobs, timeout=args.timeout, progress=progress)
+    result = run_pilot(
+        args.workspace,
+        out=args.out,
+        language=args.lang,
+        only=args.only,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        progress=progress,
+    )
     print(f"Report: {result.index}")
     return EXIT_OK
 
@@ -131,14 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``playbook`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
     try:
         return COMMANDS[args.command](args)
     except DataError as err:
         print(str(err), file=sys.stderr)
-        print("Nothing was written. Fix the problems above and run the command again.",
-              file=sys.stderr)
+        print(
+            "Nothing was written. Fix the problems above and run the command again.",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     except UsageError as err:
         print(f"playbook: error: {err}", file=sys.stderr)

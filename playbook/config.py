@@ -44,16 +44,41 @@ class Stage(_Strict):
 
 
 DEFAULT_STAGES = [
-    Stage(id="lead", label_en="Lead", label_zh="线索", aliases=["Prospecting", "New", "潜在客户"],
-          window_days=14),
-    Stage(id="intent", label_en="Intent", label_zh="意向", aliases=["Qualification", "Qualified",
-          "Engaging", "需求确认"], window_days=30),
-    Stage(id="proposal", label_en="Proposal", label_zh="方案",
-          aliases=["Proposal/Price Quote", "Quote", "报价"], window_days=30),
-    Stage(id="negotiation", label_en="Negotiation", label_zh="谈判",
-          aliases=["Negotiation/Review", "商务谈判"], window_days=60),
-    Stage(id="signed", label_en="Signed", label_zh="签约",
-          aliases=["Closed Won", "Won", "赢单", "成交"], window_days=30),
+    Stage(
+        id="lead",
+        label_en="Lead",
+        label_zh="线索",
+        aliases=["Prospecting", "New", "潜在客户"],
+        window_days=14,
+    ),
+    Stage(
+        id="intent",
+        label_en="Intent",
+        label_zh="意向",
+        aliases=["Qualification", "Qualified", "Engaging", "需求确认"],
+        window_days=30,
+    ),
+    Stage(
+        id="proposal",
+        label_en="Proposal",
+        label_zh="方案",
+        aliases=["Proposal/Price Quote", "Quote", "报价"],
+        window_days=30,
+    ),
+    Stage(
+        id="negotiation",
+        label_en="Negotiation",
+        label_zh="谈判",
+        aliases=["Negotiation/Review", "商务谈判"],
+        window_days=60,
+    ),
+    Stage(
+        id="signed",
+        label_en="Signed",
+        label_zh="签约",
+        aliases=["Closed Won", "Won", "赢单", "成交"],
+        window_days=30,
+    ),
 ]
 
 
@@ -154,17 +179,24 @@ class CapabilityDimension(_Strict):
 
 
 DEFAULT_CAPABILITIES = [
-    CapabilityDimension(id="product_knowledge", label_en="Industry & product knowledge",
-                        label_zh="行业与产品知识"),
+    CapabilityDimension(
+        id="product_knowledge", label_en="Industry & product knowledge", label_zh="行业与产品知识"
+    ),
     CapabilityDimension(id="needs_discovery", label_en="Needs discovery", label_zh="需求挖掘"),
-    CapabilityDimension(id="value_proposition", label_en="Value proposition & presentation",
-                        label_zh="价值呈现与方案演示"),
-    CapabilityDimension(id="internal_coordination", label_en="Internal coordination",
-                        label_zh="内部协同"),
-    CapabilityDimension(id="digital_tools", label_en="Digital tool fluency",
-                        label_zh="数字化工具应用"),
-    CapabilityDimension(id="reflection", label_en="Reflection & self-development",
-                        label_zh="复盘与自我提升"),
+    CapabilityDimension(
+        id="value_proposition",
+        label_en="Value proposition & presentation",
+        label_zh="价值呈现与方案演示",
+    ),
+    CapabilityDimension(
+        id="internal_coordination", label_en="Internal coordination", label_zh="内部协同"
+    ),
+    CapabilityDimension(
+        id="digital_tools", label_en="Digital tool fluency", label_zh="数字化工具应用"
+    ),
+    CapabilityDimension(
+        id="reflection", label_en="Reflection & self-development", label_zh="复盘与自我提升"
+    ),
 ]
 
 
@@ -261,9 +293,9 @@ def default_config(**overrides: Any) -> PilotConfig:
 
 
 def _location(loc: tuple) -> str:
-    return ".".join(str(part) if not isinstance(part, int) else f"[{part}]" for part in loc).replace(
-        ".[", "["
-    )
+    return ".".join(
+        str(part) if not isinstance(part, int) else f"[{part}]" for part in loc
+    ).replace(".[", "[")
 
 
 def _problems_from_validation(exc: ValidationError, file: str) -> list[Problem]:
@@ -278,13 +310,26 @@ def _problems_from_validation(exc: ValidationError, file: str) -> list[Problem]:
             if len(err["loc"]) == 1:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
                 hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.append(Problem(file=file, column=loc, message="unknown setting",
-                                    fix=f"{hint}remove it or fix its spelling"))
+            problems.append(
+                Problem(
+                    file=file,
+                    column=loc,
+                    message="unknown setting",
+                    fix=f"{hint}remove it or fix its spelling",
+                )
+            )
             continue
         message = err["msg"].removeprefix("Value error, ")
         shown = None if isinstance(value, (dict, list)) else (None if value is None else str(value))
-        problems.append(Problem(file=file, column=loc or None, message=message, value=shown,
-                                fix="see the config reference in README.md"))
+        problems.append(
+            Problem(
+                file=file,
+                column=loc or None,
+                message=message,
+                value=shown,
+                fix="see the config reference in README.md",
+            )
+        )
     return problems
 
 
@@ -299,9 +344,16 @@ def parse_config(data: Any, file: str = CONFIG_FILE) -> PilotConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise DataError([Problem(file=file, message="the config must be a mapping of settings",
-                                 value=type(data).__name__,
-                                 fix="start from the template written by 'playbook init'")])
+        raise DataError(
+            [
+                Problem(
+                    file=file,
+                    message="the config must be a mapping of settings",
+                    value=type(data).__name__,
+                    fix="start from the template written by 'playbook init'",
+                )
+            ]
+        )
     try:
         return PilotConfig(**data)
     except ValidationError as exc:
@@ -322,16 +374,24 @@ def load_config(workspace: str | Path) -> PilotConfig:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise DataError([Problem(file=CONFIG_FILE, message="not UTF-8 text",
-                                 fix="save pilot.yml as UTF-8")]) from None
+        raise DataError(
+            [Problem(file=CONFIG_FILE, message="not UTF-8 text", fix="save pilot.yml as UTF-8")]
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise DataError([Problem(file=CONFIG_FILE, row=row,
-                                 message=f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                 fix="check indentation and quoting near that line")]) from None
+        raise DataError(
+            [
+                Problem(
+                    file=CONFIG_FILE,
+                    row=row,
+                    message=f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                    fix="check indentation and quoting near that line",
+                )
+            ]
+        ) from None
     config = parse_config(data)
     if config.name == "pilot" and isinstance(data, dict) and "name" not in data:
         config.name = Path(workspace).resolve().name

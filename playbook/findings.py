@@ -69,8 +69,21 @@ class Finding:
 
     def to_summary(self) -> dict[str, Any]:
         """The record as written to ``summary.json`` (contract fields only, JSON-safe)."""
-        keys = ("kind", "severity", "dimension", "value", "stage", "metric", "observed",
-                "baseline", "ci_low", "ci_high", "n", "p_value", "evidence")
+        keys = (
+            "kind",
+            "severity",
+            "dimension",
+            "value",
+            "stage",
+            "metric",
+            "observed",
+            "baseline",
+            "ci_low",
+            "ci_high",
+            "n",
+            "p_value",
+            "evidence",
+        )
         out = {k: _json_safe(getattr(self, k)) for k in keys}
         return out
 
@@ -95,16 +108,33 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
     """
     return sorted(
         findings,
-        key=lambda f: (-f.severity, -(f.impact or 0.0), f.kind, str(f.dimension),
-                       str(f.value), str(f.stage), str(f.metric)),
+        key=lambda f: (
+            -f.severity,
+            -(f.impact or 0.0),
+            f.kind,
+            str(f.dimension),
+            str(f.value),
+            str(f.stage),
+            str(f.metric),
+        ),
     )
 
 
-def kpi(value: float | None, n: int | None = None, ci_low: float | None = None,
-        ci_high: float | None = None, unit: str = "") -> dict[str, Any]:
+def kpi(
+    value: float | None,
+    n: int | None = None,
+    ci_low: float | None = None,
+    ci_high: float | None = None,
+    unit: str = "",
+) -> dict[str, Any]:
     """A KPI entry of ``summary.json``: value, n, interval and unit."""
-    return {"value": _json_safe(value), "n": _json_safe(n), "ci_low": _json_safe(ci_low),
-            "ci_high": _json_safe(ci_high), "unit": unit}
+    return {
+        "value": _json_safe(value),
+        "n": _json_safe(n),
+        "ci_low": _json_safe(ci_low),
+        "ci_high": _json_safe(ci_high),
+        "unit": unit,
+    }
 
 
 def findings_from_records(records: Iterable[Mapping[str, Any]]) -> list[Finding]:

@@ -9,12 +9,16 @@ LANGUAGES = ("en", "zh")
 
 TEXT: dict[str, dict[str, str]] = {
     "report_title": {"en": "Conversion Playbook — {name}", "zh": "销售转化诊断 — {name}"},
-    "generated": {"en": "Run {run_id} · {deals} deals · {start} to {end}",
-                  "zh": "运行 {run_id} · {deals} 个商机 · {start} 至 {end}"},
+    "generated": {
+        "en": "Run {run_id} · {deals} deals · {start} to {end}",
+        "zh": "运行 {run_id} · {deals} 个商机 · {start} 至 {end}",
+    },
     "headline_kpis": {"en": "Headline KPIs", "zh": "核心指标"},
     "top_findings": {"en": "Top findings", "zh": "主要发现"},
-    "no_findings": {"en": "No finding passed the evidence standard.",
-                    "zh": "没有发现通过证据标准的问题。"},
+    "no_findings": {
+        "en": "No finding passed the evidence standard.",
+        "zh": "没有发现通过证据标准的问题。",
+    },
     "steps": {"en": "Report sections", "zh": "报告章节"},
     "step_failed": {"en": "failed", "zh": "失败"},
     "step_ok": {"en": "ok", "zh": "完成"},
@@ -43,15 +47,18 @@ TEXT: dict[str, dict[str, str]] = {
     "kpi_record_completeness": {"en": "Record completeness", "zh": "记录完整度"},
     # intake
     "intake_inventory": {"en": "Inventory", "zh": "数据清单"},
-    "intake_missing_table": {"en": "Table '{table}' was not provided: {what} cannot be measured.",
-                             "zh": "未提供表 '{table}'：无法分析{what}。"},
+    "intake_missing_table": {
+        "en": "Table '{table}' was not provided: {what} cannot be measured.",
+        "zh": "未提供表 '{table}'：无法分析{what}。",
+    },
     "intake_quality": {"en": "Data quality", "zh": "数据质量"},
     "intake_completeness_rep": {"en": "Record completeness by rep", "zh": "销售个人记录完整度"},
     "intake_completeness_team": {"en": "Record completeness by team", "zh": "团队记录完整度"},
     "intake_suppressed": {
         "en": "{n} team(s) with fewer than {k} reps are merged into 'other teams' to protect "
-              "individuals.",
-        "zh": "{n} 个人数少于 {k} 人的团队合并为“其他团队”，以保护个人隐私。"},
+        "individuals.",
+        "zh": "{n} 个人数少于 {k} 人的团队合并为“其他团队”，以保护个人隐私。",
+    },
     "intake_note": {"en": "Note: {note}", "zh": "注意：{note}"},
     "other_teams": {"en": "other teams", "zh": "其他团队"},
     "col_table": {"en": "table", "zh": "表"},
@@ -68,14 +75,18 @@ TEXT: dict[str, dict[str, str]] = {
     "col_reps": {"en": "reps", "zh": "人数"},
     "col_team": {"en": "team", "zh": "团队"},
     "col_rep": {"en": "rep", "zh": "销售"},
-    "fig_completeness": {"en": "Record completeness by rep (share of key fields filled)",
-                         "zh": "销售个人记录完整度（关键字段填写比例）"},
+    "fig_completeness": {
+        "en": "Record completeness by rep (share of key fields filled)",
+        "zh": "销售个人记录完整度（关键字段填写比例）",
+    },
 }
 
 #: What each optional table enables (for "not provided" notes).
 TABLE_PURPOSE = {
-    "activities": {"en": "handoff speed, SLAs and sleeping leads",
-                   "zh": "交接速度、SLA 与沉睡线索"},
+    "activities": {
+        "en": "handoff speed, SLAs and sleeping leads",
+        "zh": "交接速度、SLA 与沉睡线索",
+    },
     "reps": {"en": "team and role views", "zh": "团队与角色视图"},
     "assessments": {"en": "the capability radar", "zh": "能力雷达"},
     "outcomes": {"en": "post-sale delivery and renewal", "zh": "售后交付与续约"},

@@ -16,8 +16,9 @@ from playbook.stats import wilson_interval
 KEY_FIELDS = ("amount", "segment", "region", "product", "source", "account_id")
 
 
-def deal_completeness(deals: pd.DataFrame, stage_events: pd.DataFrame,
-                      activities: pd.DataFrame | None = None) -> pd.DataFrame:
+def deal_completeness(
+    deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per deal: how many of the applicable key fields are filled.
 
     Applicable: every :data:`KEY_FIELDS` column present in ``deals``; ``lost_reason``
@@ -42,12 +43,14 @@ def deal_completeness(deals: pd.DataFrame, stage_events: pd.DataFrame,
     if activities is not None:
         applicable = applicable + 1
         filled = filled + deals["deal_id"].isin(activities["deal_id"]).to_numpy()
-    out = pd.DataFrame({
-        "deal_id": deals["deal_id"].astype(str).to_numpy(),
-        "owner_id": deals["owner_id"].astype(str).to_numpy(),
-        "filled": np.asarray(filled, dtype="int64"),
-        "applicable": applicable.to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "deal_id": deals["deal_id"].astype(str).to_numpy(),
+            "owner_id": deals["owner_id"].astype(str).to_numpy(),
+            "filled": np.asarray(filled, dtype="int64"),
+            "applicable": applicable.to_numpy(),
+        }
+    )
     out["completeness"] = out["filled"] / out["applicable"]
     return out
 
@@ -62,14 +65,23 @@ def rep_completeness(per_deal: pd.DataFrame, reps: pd.DataFrame | None = None) -
         sorted by completeness (lowest first). The interval is Wilson over fields.
     """
     grouped = per_deal.groupby("owner_id", observed=True).agg(
-        deals=("deal_id", "size"), filled=("filled", "sum"), applicable=("applicable", "sum"))
+        deals=("deal_id", "size"), filled=("filled", "sum"), applicable=("applicable", "sum")
+    )
     grouped = grouped.reset_index()
     grouped["completeness"] = grouped["filled"] / grouped["applicable"]
     low, high = wilson_interval(grouped["filled"], grouped["applicable"])
     grouped["ci_low"], grouped["ci_high"] = np.asarray(low), np.asarray(high)
     grouped["team"] = _team_of(grouped["owner_id"], reps)
-    columns = ["owner_id", "team", "deals", "filled", "applicable", "completeness", "ci_low",
-               "ci_high"]
+    columns = [
+        "owner_id",
+        "team",
+        "deals",
+        "filled",
+        "applicable",
+        "completeness",
+        "ci_low",
+        "ci_high",
+    ]
     return grouped[columns].sort_values(["completeness", "owner_id"]).reset_index(drop=True)
 
 
@@ -96,8 +108,9 @@ def pool_small_groups(sizes: pd.Series, min_size: int, other: str) -> dict[str, 
     return {g: (other if g in pooled else g) for g in sizes.index}
 
 
-def team_completeness(per_rep: pd.DataFrame, min_group_size: int,
-                      other: str = "other teams") -> pd.DataFrame:
+def team_completeness(
+    per_rep: pd.DataFrame, min_group_size: int, other: str = "other teams"
+) -> pd.DataFrame:
     """Team averages of record completeness, never over fewer than ``min_group_size`` reps.
 
     Returns
@@ -109,9 +122,16 @@ def team_completeness(per_rep: pd.DataFrame, min_group_size: int,
     """
     sizes = per_rep.groupby("team").size()
     mapping = pool_small_groups(sizes, min_group_size, other)
-    grouped = per_rep.assign(team=per_rep["team"].map(mapping)).groupby("team").agg(
-        reps=("owner_id", "size"), deals=("deals", "sum"), filled=("filled", "sum"),
-        applicable=("applicable", "sum"))
+    grouped = (
+        per_rep.assign(team=per_rep["team"].map(mapping))
+        .groupby("team")
+        .agg(
+            reps=("owner_id", "size"),
+            deals=("deals", "sum"),
+            filled=("filled", "sum"),
+            applicable=("applicable", "sum"),
+        )
+    )
     grouped = grouped[grouped["reps"] >= min_group_size].reset_index()
     grouped["completeness"] = grouped["filled"] / grouped["applicable"]
     low, high = wilson_interval(grouped["filled"], grouped["applicable"])
@@ -119,8 +139,9 @@ def team_completeness(per_rep: pd.DataFrame, min_group_size: int,
     return grouped[["team", "reps", "deals", "completeness", "ci_low", "ci_high"]]
 
 
-def data_quality(deals: pd.DataFrame, stage_events: pd.DataFrame,
-                 activities: pd.DataFrame | None = None) -> pd.DataFrame:
+def data_quality(
+    deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Problems that do not block analysis but weaken it.
 
     Returns
@@ -132,8 +153,15 @@ def data_quality(deals: pd.DataFrame, stage_events: pd.DataFrame,
     rows = []
 
     def add(table: str, check: str, count: int, total: int) -> None:
-        rows.append({"table": table, "check": check, "count": int(count), "total": int(total),
-                     "share": (count / total) if total else np.nan})
+        rows.append(
+            {
+                "table": table,
+                "check": check,
+                "count": int(count),
+                "total": int(total),
+                "share": (count / total) if total else np.nan,
+            }
+        )
 
     n = len(deals)
     for column in deals.columns:
@@ -145,23 +173,42 @@ def data_quality(deals: pd.DataFrame, stage_events: pd.DataFrame,
         if column == "lost_reason":
             missing = missing & (deals["status"] == "lost")
         add("deals", f"missing {column}", missing.sum(), n)
-    add("deals", "deals without any stage event", (~deals["deal_id"].isin(stage_events["deal_id"])).sum(), n)
+    add(
+        "deals",
+        "deals without any stage event",
+        (~deals["deal_id"].isin(stage_events["deal_id"])).sum(),
+        n,
+    )
     ev = len(stage_events)
     key = stage_events[["deal_id", "stage", "entered_at"]]
     add("stage_events", "exact duplicate events", key.duplicated().sum(), ev)
-    add("stage_events", "events sharing a timestamp with another stage of the same deal",
-        (stage_events.duplicated(["deal_id", "entered_at"], keep=False)
-         & ~key.duplicated(keep=False)).sum(), ev)
+    add(
+        "stage_events",
+        "events sharing a timestamp with another stage of the same deal",
+        (
+            stage_events.duplicated(["deal_id", "entered_at"], keep=False)
+            & ~key.duplicated(keep=False)
+        ).sum(),
+        ev,
+    )
     if "closed_at" in deals.columns:
         closed = deals.set_index("deal_id")["closed_at"]
         after = stage_events["entered_at"] > stage_events["deal_id"].map(closed)
         add("stage_events", "events after the deal was closed", after.sum(), ev)
     if activities is not None:
         na = len(activities)
-        add("activities", "activities without an actor", activities["actor_id"].isna().sum()
-            if "actor_id" in activities else na, na)
-        add("activities", "activities without a team", activities["team"].isna().sum()
-            if "team" in activities else na, na)
+        add(
+            "activities",
+            "activities without an actor",
+            activities["actor_id"].isna().sum() if "actor_id" in activities else na,
+            na,
+        )
+        add(
+            "activities",
+            "activities without a team",
+            activities["team"].isna().sum() if "team" in activities else na,
+            na,
+        )
     return pd.DataFrame(rows, columns=["table", "check", "count", "total", "share"])
 
 
@@ -177,18 +224,30 @@ def headline_kpis(deals: pd.DataFrame) -> dict[str, dict]:
     amount = deals["amount"] if "amount" in deals else pd.Series(np.nan, index=deals.index)
     return {
         "deals": {"value": len(deals), "n": len(deals), "unit": "deals"},
-        "open_deals": {"value": int((deals["status"] == "open").sum()), "n": len(deals),
-                       "unit": "deals"},
-        "win_rate": {"value": n_won / n_resolved if n_resolved else None, "n": n_resolved,
-                     "ci_low": float(low[0]) if n_resolved else None,
-                     "ci_high": float(high[0]) if n_resolved else None, "unit": "share"},
+        "open_deals": {
+            "value": int((deals["status"] == "open").sum()),
+            "n": len(deals),
+            "unit": "deals",
+        },
+        "win_rate": {
+            "value": n_won / n_resolved if n_resolved else None,
+            "n": n_resolved,
+            "ci_low": float(low[0]) if n_resolved else None,
+            "ci_high": float(high[0]) if n_resolved else None,
+            "unit": "share",
+        },
         "won_revenue": {"value": float(amount[won].sum()), "n": n_won, "unit": "currency"},
-        "median_cycle_days": {"value": float(cycle.median()) if n_won else None, "n": n_won,
-                              "unit": "days"},
+        "median_cycle_days": {
+            "value": float(cycle.median()) if n_won else None,
+            "n": n_won,
+            "unit": "days",
+        },
     }
 
 
-def rep_view(per_rep: pd.DataFrame, min_group_size: int, other: str = "other teams") -> pd.DataFrame:
+def rep_view(
+    per_rep: pd.DataFrame, min_group_size: int, other: str = "other teams"
+) -> pd.DataFrame:
     """Each rep's completeness beside their team's average (pooled like the team view).
 
     Returns
@@ -204,8 +263,9 @@ def rep_view(per_rep: pd.DataFrame, min_group_size: int, other: str = "other tea
     teams = team_completeness(per_rep, min_group_size, other).set_index("team")["completeness"]
     out = per_rep.assign(team=per_rep["team"].map(mapping))
     out["team_completeness"] = out["team"].map(teams)
-    return out[["owner_id", "team", "deals", "completeness", "ci_low", "ci_high",
-                "team_completeness"]]
+    return out[
+        ["owner_id", "team", "deals", "completeness", "ci_low", "ci_high", "team_completeness"]
+    ]
 
 
 def inventory_notes(notes: list[str], present: list[str], purposes: dict[str, str]) -> list[str]:

@@ -38,9 +38,23 @@ EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
 #: At most this many individual rows are listed for one repeated problem; the rest are counted.
 MAX_ROWS_PER_PROBLEM = 20
 #: Columns to keep as pandas categoricals (memory and speed on large exports).
-CATEGORICAL = {"owner_id", "status", "segment", "region", "product", "source", "lost_reason",
-               "stage_raw", "type", "actor_id", "team", "role", "dimension", "company_size",
-               "pilot_group"}
+CATEGORICAL = {
+    "owner_id",
+    "status",
+    "segment",
+    "region",
+    "product",
+    "source",
+    "lost_reason",
+    "stage_raw",
+    "type",
+    "actor_id",
+    "team",
+    "role",
+    "dimension",
+    "company_size",
+    "pilot_group",
+}
 
 
 @dataclass
@@ -72,22 +86,45 @@ class Dataset:
     def inventory(self) -> pd.DataFrame:
         """One row per table: file, rows, columns, first and last timestamp."""
         rows = []
-        time_col = {"deals": "created_at", "stage_events": "entered_at", "activities": "at",
-                    "assessments": "assessed_at", "outcomes": "go_live_at", "reps": "hired_at"}
+        time_col = {
+            "deals": "created_at",
+            "stage_events": "entered_at",
+            "activities": "at",
+            "assessments": "assessed_at",
+            "outcomes": "go_live_at",
+            "reps": "hired_at",
+        }
         for name in TABLES:
             frame = self.table(name)
             if frame is None:
-                rows.append({"table": name, "file": None, "rows": 0, "columns": 0,
-                             "first": pd.NaT, "last": pd.NaT})
+                rows.append(
+                    {
+                        "table": name,
+                        "file": None,
+                        "rows": 0,
+                        "columns": 0,
+                        "first": pd.NaT,
+                        "last": pd.NaT,
+                    }
+                )
                 continue
             col = time_col.get(name)
             series = frame[col] if col in frame else pd.Series(dtype="datetime64[ns]")
-            rows.append({"table": name, "file": self.files.get(name), "rows": len(frame),
-                         "columns": frame.shape[1], "first": series.min(), "last": series.max()})
+            rows.append(
+                {
+                    "table": name,
+                    "file": self.files.get(name),
+                    "rows": len(frame),
+                    "columns": frame.shape[1],
+                    "first": series.min(),
+                    "last": series.max(),
+                }
+            )
         return pd.DataFrame(rows)
 
 
 # --- reading raw files ------------------------------------------------------------------
+
 
 def find_table_file(workspace: Path, table: str, config: PilotConfig) -> Path | None:
     """The file holding ``table``: as named in ``pilot.yml`` or ``<table>.<ext>``."""
@@ -147,7 +184,9 @@ def _locate_header(frame: pd.DataFrame, required: list[str]) -> int | None:
     return None
 
 
-def read_raw(path: Path, table: str) -> tuple[pd.DataFrame, pd.Series, str, list[Problem], list[str]]:
+def read_raw(
+    path: Path, table: str
+) -> tuple[pd.DataFrame, pd.Series, str, list[Problem], list[str]]:
     """Read a table file as text.
 
     Returns
@@ -162,11 +201,27 @@ def read_raw(path: Path, table: str) -> tuple[pd.DataFrame, pd.Series, str, list
     required = [c.name for c in TABLES[table].values() if c.required]
     empty = pd.DataFrame(), pd.Series(dtype="int64"), ""
     if not path.exists():
-        return *empty, [Problem(file=name, message="file not found",
-                                fix=f"check 'tables.{table}' in pilot.yml")], []
+        return (
+            *empty,
+            [
+                Problem(
+                    file=name, message="file not found", fix=f"check 'tables.{table}' in pilot.yml"
+                )
+            ],
+            [],
+        )
     if path.stat().st_size == 0:
-        return *empty, [Problem(file=name, message="the file is empty (0 bytes)",
-                                fix="export the table again with its header row")], []
+        return (
+            *empty,
+            [
+                Problem(
+                    file=name,
+                    message="the file is empty (0 bytes)",
+                    fix="export the table again with its header row",
+                )
+            ],
+            [],
+        )
     suffix = path.suffix.lower()
     encoding = ""
     notes: list[str] = []
@@ -176,39 +231,95 @@ def read_raw(path: Path, table: str) -> tuple[pd.DataFrame, pd.Series, str, list
             try:
                 text, encoding = decode_csv_bytes(data)
             except UnicodeDecodeError:
-                return *empty, [Problem(
-                    file=name, message="the file is neither UTF-8 nor GB18030 text",
-                    fix="re-save it as 'CSV UTF-8' (Excel: Save As > CSV UTF-8; WPS: 另存为 > "
-                        "CSV, 编码 UTF-8)")], []
-            grid = pd.read_csv(io.StringIO(text), dtype=str, header=None, keep_default_na=False,
-                               na_values=[""], skip_blank_lines=True, sep=None, engine="python")
+                return (
+                    *empty,
+                    [
+                        Problem(
+                            file=name,
+                            message="the file is neither UTF-8 nor GB18030 text",
+                            fix="re-save it as 'CSV UTF-8' (Excel: Save As > CSV UTF-8; "
+                            "WPS: 另存为 > CSV, 编码 UTF-8)",
+                        )
+                    ],
+                    [],
+                )
+            grid = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                header=None,
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=True,
+                sep=None,
+                engine="python",
+            )
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             grid = pd.read_excel(path, dtype=str, header=None)
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)
-            grid = pd.concat([frame.columns.to_frame().T, frame.astype("string").astype(object)],
-                             ignore_index=True)
+            grid = pd.concat(
+                [frame.columns.to_frame().T, frame.astype("string").astype(object)],
+                ignore_index=True,
+            )
             grid.columns = range(grid.shape[1])
         else:
-            return *empty, [Problem(file=name, message=f"unsupported file type '{suffix}'",
-                                    fix="save the table as .csv, .xlsx or .parquet")], []
+            return (
+                *empty,
+                [
+                    Problem(
+                        file=name,
+                        message=f"unsupported file type '{suffix}'",
+                        fix="save the table as .csv, .xlsx or .parquet",
+                    )
+                ],
+                [],
+            )
     except (pd.errors.ParserError, ValueError, OSError, ImportError) as exc:
-        return *empty, [Problem(file=name, message=f"cannot be read: {exc}",
-                                fix="open it in a spreadsheet program and re-save it")], []
+        return (
+            *empty,
+            [
+                Problem(
+                    file=name,
+                    message=f"cannot be read: {exc}",
+                    fix="open it in a spreadsheet program and re-save it",
+                )
+            ],
+            [],
+        )
     except pd.errors.EmptyDataError:
-        return *empty, [Problem(file=name, message="the file has no header row",
-                                fix="export the table again with its header row")], []
+        return (
+            *empty,
+            [
+                Problem(
+                    file=name,
+                    message="the file has no header row",
+                    fix="export the table again with its header row",
+                )
+            ],
+            [],
+        )
     if grid.empty:
-        return *empty, [Problem(file=name, message="the file has no header row",
-                                fix="export the table again with its header row")], []
+        return (
+            *empty,
+            [
+                Problem(
+                    file=name,
+                    message="the file has no header row",
+                    fix="export the table again with its header row",
+                )
+            ],
+            [],
+        )
     header_at = _locate_header(grid, required)
     if header_at is None:
         header_at = 0
     elif header_at > 0:
-        notes.append(f"{name}: header found on row {header_at + 1}; the {header_at} row(s) above "
-                     "it (a title) were ignored")
+        notes.append(
+            f"{name}: header found on row {header_at + 1}; the {header_at} row(s) above "
+            "it (a title) were ignored"
+        )
     header = [_normalise_header(v) for v in grid.iloc[header_at].tolist()]
-    raw = grid.iloc[header_at + 1:].copy()
+    raw = grid.iloc[header_at + 1 :].copy()
     raw.columns = header
     raw = raw.loc[:, [c for c in raw.columns if c and not c.startswith("unnamed")]]
     raw = raw.dropna(how="all")
@@ -217,38 +328,80 @@ def read_raw(path: Path, table: str) -> tuple[pd.DataFrame, pd.Series, str, list
     row_numbers = pd.Series(raw.index.to_numpy() + 1, index=raw.index)
     raw = raw.map(lambda v: v if pd.isna(v) else str(v))
     duplicated = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
-    problems = [Problem(file=name, row=header_at + 1, column=c,
-                        message="the column appears more than once in the header",
-                        fix="rename or delete one of them") for c in duplicated]
+    problems = [
+        Problem(
+            file=name,
+            row=header_at + 1,
+            column=c,
+            message="the column appears more than once in the header",
+            fix="rename or delete one of them",
+        )
+        for c in duplicated
+    ]
     missing = [c for c in required if c not in raw.columns]
     for column in missing:
         close = difflib.get_close_matches(column, [str(c) for c in raw.columns], n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'? rename it to '{column}'" if close else (
-            f"add a '{column}' column ({TABLES[table][column].hint or 'see README'})")
-        problems.append(Problem(file=name, row=header_at + 1, column=column,
-                                message="required column is missing",
-                                value=", ".join(map(str, raw.columns))[:200], fix=hint))
+        hint = (
+            f"did you mean '{close[0]}'? rename it to '{column}'"
+            if close
+            else (f"add a '{column}' column ({TABLES[table][column].hint or 'see README'})")
+        )
+        problems.append(
+            Problem(
+                file=name,
+                row=header_at + 1,
+                column=column,
+                message="required column is missing",
+                value=", ".join(map(str, raw.columns))[:200],
+                fix=hint,
+            )
+        )
     return raw, row_numbers, encoding, problems, notes
 
 
 # --- parsing and per-table checks ----------------------------------------------------------
 
-def _limit(problems: list[Problem], file: str, column: str, message: str, fix: str,
-           rows: pd.Series, values: pd.Series, summary: str = "") -> None:
+
+def _limit(
+    problems: list[Problem],
+    file: str,
+    column: str,
+    message: str,
+    fix: str,
+    rows: pd.Series,
+    values: pd.Series,
+    summary: str = "",
+) -> None:
     """Append one problem per row, up to MAX_ROWS_PER_PROBLEM, then one summary line."""
     count = len(rows)
-    for row, value in list(zip(rows.tolist(), values.tolist(), strict=False))[:MAX_ROWS_PER_PROBLEM]:
-        problems.append(Problem(file=file, row=int(row), column=column,
-                                value=None if pd.isna(value) else str(value),
-                                message=message, fix=fix))
+    for row, value in list(zip(rows.tolist(), values.tolist(), strict=False))[
+        :MAX_ROWS_PER_PROBLEM
+    ]:
+        problems.append(
+            Problem(
+                file=file,
+                row=int(row),
+                column=column,
+                value=None if pd.isna(value) else str(value),
+                message=message,
+                fix=fix,
+            )
+        )
     if count > MAX_ROWS_PER_PROBLEM:
-        problems.append(Problem(file=file, column=column,
-                                message=f"… and {count - MAX_ROWS_PER_PROBLEM} more rows with the "
-                                        f"same problem ({count} in all{summary})", fix=fix))
+        problems.append(
+            Problem(
+                file=file,
+                column=column,
+                message=f"… and {count - MAX_ROWS_PER_PROBLEM} more rows with the "
+                f"same problem ({count} in all{summary})",
+                fix=fix,
+            )
+        )
 
 
-def parse_table(table: str, raw: pd.DataFrame, row_numbers: pd.Series, file: str,
-                config: PilotConfig) -> tuple[pd.DataFrame, list[Problem]]:
+def parse_table(
+    table: str, raw: pd.DataFrame, row_numbers: pd.Series, file: str, config: PilotConfig
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse raw text columns into canonical types; collect unparseable values."""
     problems: list[Problem] = []
     out = pd.DataFrame(index=raw.index)
@@ -259,44 +412,77 @@ def parse_table(table: str, raw: pd.DataFrame, row_numbers: pd.Series, file: str
         if kind == "datetime":
             parsed, bad, has_offset = parse_datetimes(values, config.timezone)
             if bad.any():
-                _limit(problems, file, column, "not a date I can read",
-                       "write dates as 2026-03-01, 2026/3/1 or 2026年3月1日, optionally with a "
-                       "time such as 14:30", row_numbers[bad], values[bad])
+                _limit(
+                    problems,
+                    file,
+                    column,
+                    "not a date I can read",
+                    "write dates as 2026-03-01, 2026/3/1 or 2026年3月1日, optionally with a "
+                    "time such as 14:30",
+                    row_numbers[bad],
+                    values[bad],
+                )
             present = values.notna() & ~bad
             if has_offset.any() and (present & ~has_offset).any():
                 naive = present & ~has_offset
-                _limit(problems, file, column,
-                       "mixes times with a UTC offset and times without one",
-                       f"give every value an offset, or none (then times are read as "
-                       f"{config.timezone})", row_numbers[naive], values[naive])
+                _limit(
+                    problems,
+                    file,
+                    column,
+                    "mixes times with a UTC offset and times without one",
+                    f"give every value an offset, or none (then times are read as "
+                    f"{config.timezone})",
+                    row_numbers[naive],
+                    values[naive],
+                )
             out[column] = parsed
         elif kind == "number":
             parsed, bad = parse_numbers(values)
             if bad.any():
-                _limit(problems, file, column, "not a number",
-                       "write plain numbers such as 1200 or 1,200.50", row_numbers[bad],
-                       values[bad])
+                _limit(
+                    problems,
+                    file,
+                    column,
+                    "not a number",
+                    "write plain numbers such as 1200 or 1,200.50",
+                    row_numbers[bad],
+                    values[bad],
+                )
             out[column] = parsed
         elif kind == "bool":
             parsed, bad = parse_bools(values)
             if bad.any():
-                _limit(problems, file, column, "not a yes/no value",
-                       "use true/false, yes/no, 1/0 or 是/否", row_numbers[bad], values[bad])
+                _limit(
+                    problems,
+                    file,
+                    column,
+                    "not a yes/no value",
+                    "use true/false, yes/no, 1/0 or 是/否",
+                    row_numbers[bad],
+                    values[bad],
+                )
             out[column] = parsed
         elif kind == "status":
             parsed, bad = parse_status(values)
             if bad.any():
-                _limit(problems, file, column, "unknown status",
-                       "use open, won or lost (Closed Won / 赢单 / 输单 are understood too)",
-                       row_numbers[bad], values[bad])
+                _limit(
+                    problems,
+                    file,
+                    column,
+                    "unknown status",
+                    "use open, won or lost (Closed Won / 赢单 / 输单 are understood too)",
+                    row_numbers[bad],
+                    values[bad],
+                )
             out[column] = parsed.where(~bad, "invalid")
         else:
             out[column] = clean_text(values)
     return out, problems
 
 
-def map_stages(events: pd.DataFrame, row_numbers: pd.Series, file: str,
-               config: PilotConfig) -> tuple[pd.DataFrame, list[Problem]]:
+def map_stages(
+    events: pd.DataFrame, row_numbers: pd.Series, file: str, config: PilotConfig
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Map raw stage names to stage ids; unknown names get a did-you-mean."""
     alias = config.funnel.alias_map()
     raw = events["stage"]
@@ -311,11 +497,15 @@ def map_stages(events: pd.DataFrame, row_numbers: pd.Series, file: str,
             if close:
                 stage = names[close[0]]
                 index = config.funnel.ids.index(stage)
-                fix = (f"did you mean '{close[0]}'? add '{value}' to "
-                       f"funnel.stages[{index}].aliases in pilot.yml")
+                fix = (
+                    f"did you mean '{close[0]}'? add '{value}' to "
+                    f"funnel.stages[{index}].aliases in pilot.yml"
+                )
             else:
-                fix = ("add it to the aliases of the stage it belongs to in pilot.yml "
-                       f"(stages: {', '.join(config.funnel.ids)})")
+                fix = (
+                    "add it to the aliases of the stage it belongs to in pilot.yml "
+                    f"(stages: {', '.join(config.funnel.ids)})"
+                )
             message = f"stage '{value}' matches no stage in pilot.yml"
             _limit(problems, file, "stage", message, fix, rows, pd.Series([value] * len(rows)))
     events = events.copy()
@@ -324,8 +514,12 @@ def map_stages(events: pd.DataFrame, row_numbers: pd.Series, file: str,
     return events, problems
 
 
-def cross_checks(tables: dict[str, pd.DataFrame], rows: dict[str, pd.Series],
-                 files: dict[str, str], config: PilotConfig) -> list[Problem]:
+def cross_checks(
+    tables: dict[str, pd.DataFrame],
+    rows: dict[str, pd.Series],
+    files: dict[str, str],
+    config: PilotConfig,
+) -> list[Problem]:
     """Checks that span tables or rows: unknown ids, impossible orders of events."""
     problems: list[Problem] = []
     deals = tables["deals"]
@@ -334,20 +528,40 @@ def cross_checks(tables: dict[str, pd.DataFrame], rows: dict[str, pd.Series],
     if "closed_at" in deals:
         no_close = closed & deals["closed_at"].isna()
         before = deals["closed_at"] < deals["created_at"]
-        _limit(problems, f, "closed_at", "won/lost deal without a close date",
-               "fill in closed_at for every won or lost deal", rows["deals"][no_close],
-               deals.loc[no_close, "status"])
-        _limit(problems, f, "closed_at", "closed before it was created",
-               "check created_at and closed_at of this deal", rows["deals"][before],
-               deals.loc[before, "closed_at"].astype(str))
+        _limit(
+            problems,
+            f,
+            "closed_at",
+            "won/lost deal without a close date",
+            "fill in closed_at for every won or lost deal",
+            rows["deals"][no_close],
+            deals.loc[no_close, "status"],
+        )
+        _limit(
+            problems,
+            f,
+            "closed_at",
+            "closed before it was created",
+            "check created_at and closed_at of this deal",
+            rows["deals"][before],
+            deals.loc[before, "closed_at"].astype(str),
+        )
     elif closed.any():
-        problems.append(Problem(file=f, column="closed_at",
-                                message=f"{int(closed.sum())} won/lost deals but no closed_at column",
-                                fix="add closed_at (the date each deal was won or lost)"))
+        problems.append(
+            Problem(
+                file=f,
+                column="closed_at",
+                message=f"{int(closed.sum())} won/lost deals but no closed_at column",
+                fix="add closed_at (the date each deal was won or lost)",
+            )
+        )
     deal_ids = pd.Index(deals["deal_id"].dropna().unique())
     created = deals.drop_duplicates("deal_id").set_index("deal_id")["created_at"]
-    for table, time_col in (("stage_events", "entered_at"), ("activities", None),
-                            ("outcomes", None)):
+    for table, time_col in (
+        ("stage_events", "entered_at"),
+        ("activities", None),
+        ("outcomes", None),
+    ):
         frame = tables.get(table)
         if frame is None or "deal_id" not in frame:
             continue
@@ -356,25 +570,48 @@ def cross_checks(tables: dict[str, pd.DataFrame], rows: dict[str, pd.Series],
             ids = frame.loc[unknown, "deal_id"]
             first = ~ids.duplicated()
             n_ids = int(first.sum())
-            summary = (f"; {int(unknown.sum())} rows refer to {n_ids} unknown deals — was the "
-                       "deals table exported with a row limit or a narrower filter?")
-            _limit(problems, files[table], "deal_id", "deal_id not found in deals",
-                   "export deals and this table for the same period and filter",
-                   rows[table][unknown][first], ids[first], summary=summary)
+            summary = (
+                f"; {int(unknown.sum())} rows refer to {n_ids} unknown deals — was the "
+                "deals table exported with a row limit or a narrower filter?"
+            )
+            _limit(
+                problems,
+                files[table],
+                "deal_id",
+                "deal_id not found in deals",
+                "export deals and this table for the same period and filter",
+                rows[table][unknown][first],
+                ids[first],
+                summary=summary,
+            )
         if time_col:
             when = frame[time_col]
             start = frame["deal_id"].map(created)
             early = when.notna() & start.notna() & (when < start)
-            _limit(problems, files[table], time_col, "stage entered before the deal was created",
-                   "check the dates of this event and the deal's created_at",
-                   rows[table][early], when[early].astype(str))
+            _limit(
+                problems,
+                files[table],
+                time_col,
+                "stage entered before the deal was created",
+                "check the dates of this event and the deal's created_at",
+                rows[table][early],
+                when[early].astype(str),
+            )
     if tables.get("outcomes") is not None:
         outcomes = tables["outcomes"]
-        status = outcomes["deal_id"].map(deals.drop_duplicates("deal_id").set_index("deal_id")["status"])
+        status = outcomes["deal_id"].map(
+            deals.drop_duplicates("deal_id").set_index("deal_id")["status"]
+        )
         not_won = status.notna() & (status != "won")
-        _limit(problems, files["outcomes"], "deal_id", "outcome recorded for a deal that is not won",
-               "outcomes are for won deals only", rows["outcomes"][not_won],
-               outcomes.loc[not_won, "deal_id"])
+        _limit(
+            problems,
+            files["outcomes"],
+            "deal_id",
+            "outcome recorded for a deal that is not won",
+            "outcomes are for won deals only",
+            rows["outcomes"][not_won],
+            outcomes.loc[not_won, "deal_id"],
+        )
     assessments = tables.get("assessments")
     if assessments is not None:
         f = files["assessments"]
@@ -384,28 +621,55 @@ def cross_checks(tables: dict[str, pd.DataFrame], rows: dict[str, pd.Series],
             for n in (d.id, d.label_en, d.label_zh, *d.aliases):
                 names[normalise_stage_name(n)] = d.id
         mapped = assessments["dimension"].map(
-            lambda v: names.get(normalise_stage_name(v)) if pd.notna(v) else None)
+            lambda v: names.get(normalise_stage_name(v)) if pd.notna(v) else None
+        )
         bad = assessments["dimension"].notna() & mapped.isna()
         for value, group in rows["assessments"][bad].groupby(assessments.loc[bad, "dimension"]):
             close = difflib.get_close_matches(str(value), list(dims), n=1, cutoff=0.5)
             fix = (f"did you mean '{close[0]}'? " if close else "") + (
-                "use a capability dimension id from pilot.yml: " + ", ".join(dims))
-            _limit(problems, f, "dimension", "unknown capability dimension", fix, group,
-                   pd.Series([value] * len(group)))
+                "use a capability dimension id from pilot.yml: " + ", ".join(dims)
+            )
+            _limit(
+                problems,
+                f,
+                "dimension",
+                "unknown capability dimension",
+                fix,
+                group,
+                pd.Series([value] * len(group)),
+            )
         lo, hi = config.capability.scale_min, config.capability.scale_max
         out = assessments["score"].notna() & ~assessments["score"].between(lo, hi)
-        _limit(problems, f, "score", f"score outside the scale {lo:g}–{hi:g}",
-               "correct the score or set capability.scale_min/scale_max in pilot.yml",
-               rows["assessments"][out], assessments.loc[out, "score"])
+        _limit(
+            problems,
+            f,
+            "score",
+            f"score outside the scale {lo:g}–{hi:g}",
+            "correct the score or set capability.scale_min/scale_max in pilot.yml",
+            rows["assessments"][out],
+            assessments.loc[out, "score"],
+        )
         if tables.get("reps") is not None:
-            unknown = assessments["rep_id"].notna() & ~assessments["rep_id"].isin(tables["reps"]["rep_id"])
-            _limit(problems, f, "rep_id", "rep_id not found in reps", "add the rep to reps",
-                   rows["assessments"][unknown], assessments.loc[unknown, "rep_id"])
-        tables["assessments"] = assessments.assign(dimension=mapped.where(~bad, assessments["dimension"]))
+            unknown = assessments["rep_id"].notna() & ~assessments["rep_id"].isin(
+                tables["reps"]["rep_id"]
+            )
+            _limit(
+                problems,
+                f,
+                "rep_id",
+                "rep_id not found in reps",
+                "add the rep to reps",
+                rows["assessments"][unknown],
+                assessments.loc[unknown, "rep_id"],
+            )
+        tables["assessments"] = assessments.assign(
+            dimension=mapped.where(~bad, assessments["dimension"])
+        )
     return problems
 
 
 # --- the public entry points ----------------------------------------------------------------
+
 
 def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> Dataset:
     """Read, parse and validate every table of a workspace.
@@ -429,9 +693,16 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
     """
     ws = Path(workspace)
     if not ws.is_dir():
-        raise DataError([Problem(file=str(ws), message="workspace folder not found",
-                                 fix="give the folder that holds pilot.yml and the tables "
-                                     "(create one with 'playbook init DIR')")])
+        raise DataError(
+            [
+                Problem(
+                    file=str(ws),
+                    message="workspace folder not found",
+                    fix="give the folder that holds pilot.yml and the tables "
+                    "(create one with 'playbook init DIR')",
+                )
+            ]
+        )
     if config is None:
         config = load_config(ws)
     problems: list[Problem] = []
@@ -445,10 +716,14 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
         path = find_table_file(ws, table, config)
         if path is None:
             if table in REQUIRED_TABLES:
-                problems.append(Problem(
-                    file=f"{table}.csv", message=f"required table '{table}' not found",
-                    fix=f"put {table}.csv (or .xlsx/.parquet) in {ws}, or name its file under "
-                        f"'tables:' in pilot.yml"))
+                problems.append(
+                    Problem(
+                        file=f"{table}.csv",
+                        message=f"required table '{table}' not found",
+                        fix=f"put {table}.csv (or .xlsx/.parquet) in {ws}, or name its file under "
+                        f"'tables:' in pilot.yml",
+                    )
+                )
             continue
         files[table] = path.name
         raw, row_numbers, encoding, read_problems, read_notes = read_raw(path, table)
@@ -458,8 +733,13 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
             continue
         if raw.empty:
             if table in REQUIRED_TABLES:
-                problems.append(Problem(file=path.name, message="the table has a header but no rows",
-                                        fix="export it again including its data rows"))
+                problems.append(
+                    Problem(
+                        file=path.name,
+                        message="the table has a header but no rows",
+                        fix="export it again including its data rows",
+                    )
+                )
             else:
                 notes.append(f"{path.name}: header only, no rows; treated as not provided")
             continue
@@ -477,13 +757,20 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
         raise DataError(sort_problems(problems, files))
     for table, frame in tables.items():
         tables[table] = _finalise(frame)
-    return Dataset(config=config, workspace=str(ws), files=files, encodings=encodings,
-                   notes=notes, **{t: tables.get(t) for t in TABLES})
+    return Dataset(
+        config=config,
+        workspace=str(ws),
+        files=files,
+        encodings=encodings,
+        notes=notes,
+        **{t: tables.get(t) for t in TABLES},
+    )
 
 
 def sort_problems(problems: list[Problem], files: dict[str, str]) -> list[Problem]:
     """File by file in table order, then by row (file-level problems first)."""
     order = {name: i for i, name in enumerate(files.values())}
+
     def key(p: Problem) -> tuple:
         trailing = p.row is None and p.message.startswith("…")
         return (order.get(p.file, len(order)), float("inf") if trailing else (p.row or 0))
@@ -515,9 +802,16 @@ def save_cache(dataset: Dataset, directory: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for table in dataset.present():
         dataset.table(table).to_parquet(out / f"{table}.parquet", index=False)
-    meta = {"config": dataset.config.model_dump(mode="json"), "workspace": dataset.workspace,
-            "files": dataset.files, "encodings": dataset.encodings, "notes": dataset.notes}
-    (out / CACHE_CONFIG).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    meta = {
+        "config": dataset.config.model_dump(mode="json"),
+        "workspace": dataset.workspace,
+        "files": dataset.files,
+        "encodings": dataset.encodings,
+        "notes": dataset.notes,
+    }
+    (out / CACHE_CONFIG).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return out
 
 
@@ -529,9 +823,14 @@ def load_cache(directory: str | Path) -> Dataset:
     for table in TABLES:
         path = src / f"{table}.parquet"
         tables[table] = pd.read_parquet(path) if path.exists() else None
-    return Dataset(config=parse_config(meta["config"]), workspace=meta["workspace"],
-                   files=meta["files"], encodings=meta.get("encodings", {}),
-                   notes=meta.get("notes", []), **tables)
+    return Dataset(
+        config=parse_config(meta["config"]),
+        workspace=meta["workspace"],
+        files=meta["files"],
+        encodings=meta.get("encodings", {}),
+        notes=meta.get("notes", []),
+        **tables,
+    )
 
 
 def file_sha256(path: str | Path) -> str:
@@ -570,9 +869,17 @@ def apply_period(dataset: Dataset) -> Dataset:
     for table in ("stage_events", "activities", "outcomes"):
         frame = dataset.table(table)
         subset[table] = None if frame is None else frame[frame["deal_id"].isin(ids)]
-    return Dataset(config=cfg, deals=deals, reps=dataset.reps, assessments=dataset.assessments,
-                   workspace=dataset.workspace, files=dataset.files, encodings=dataset.encodings,
-                   notes=dataset.notes, **subset)
+    return Dataset(
+        config=cfg,
+        deals=deals,
+        reps=dataset.reps,
+        assessments=dataset.assessments,
+        workspace=dataset.workspace,
+        files=dataset.files,
+        encodings=dataset.encodings,
+        notes=dataset.notes,
+        **subset,
+    )
 
 
 def open_dataset(workspace: str | Path = "", cache_dir: str | Path = "") -> Dataset:

@@ -43,8 +43,14 @@ def _axes(ax=None, *, figsize=(8, 4.5)):
     return ax.figure, ax
 
 
-def completeness_by_rep(per_rep: pd.DataFrame, *, title: str = "", label_rep: str = "rep",
-                        label_value: str = "completeness", ax=None):
+def completeness_by_rep(
+    per_rep: pd.DataFrame,
+    *,
+    title: str = "",
+    label_rep: str = "rep",
+    label_value: str = "completeness",
+    ax=None,
+):
     """Horizontal bars of record completeness per rep with Wilson intervals.
 
     Parameters
@@ -57,10 +63,18 @@ def completeness_by_rep(per_rep: pd.DataFrame, *, title: str = "", label_rep: st
     fig, ax = _axes(ax, figsize=(8, height))
     y = range(len(data))
     ax.barh(list(y), data["completeness"], color=HIGHLIGHT, alpha=0.85)
-    ax.errorbar(data["completeness"], list(y),
-                xerr=[(data["completeness"] - data["ci_low"]).clip(lower=0),
-                      (data["ci_high"] - data["completeness"]).clip(lower=0)],
-                fmt="none", ecolor="#1f2933", elinewidth=0.8, capsize=2)
+    ax.errorbar(
+        data["completeness"],
+        list(y),
+        xerr=[
+            (data["completeness"] - data["ci_low"]).clip(lower=0),
+            (data["ci_high"] - data["completeness"]).clip(lower=0),
+        ],
+        fmt="none",
+        ecolor="#1f2933",
+        elinewidth=0.8,
+        capsize=2,
+    )
     if "team_completeness" in data:
         ax.scatter(data["team_completeness"], list(y), marker="|", s=120, color=BAD, zorder=3)
     ax.set_yticks(list(y))

@@ -61,10 +61,14 @@ def escape(text: Any) -> str:
 def table_html(frame: pd.DataFrame, *, max_rows: int = 50, float_format: str = "{:,.3g}") -> str:
     """A DataFrame as escaped HTML (``df.style`` does not escape; this does)."""
     shown = frame.head(max_rows)
-    formatters = {c: (lambda v, f=float_format: "" if pd.isna(v) else f.format(v))
-                  for c in shown.columns if pd.api.types.is_float_dtype(shown[c])}
-    out = shown.to_html(escape=True, index=False, border=0, classes="pb-table",
-                        formatters=formatters, na_rep="")
+    formatters = {
+        c: (lambda v, f=float_format: "" if pd.isna(v) else f.format(v))
+        for c in shown.columns
+        if pd.api.types.is_float_dtype(shown[c])
+    }
+    out = shown.to_html(
+        escape=True, index=False, border=0, classes="pb-table", formatters=formatters, na_rep=""
+    )
     if len(frame) > max_rows:
         out += f"<p class='pb-note'>{len(frame) - max_rows} more rows in the CSV.</p>"
     return out
@@ -107,8 +111,15 @@ class StepReport:
         else:
             self._display_html(f"<p class='pb-{kind}'>{escape(text)}</p>")
 
-    def table(self, frame: pd.DataFrame, name: str, *, caption: str = "", show: bool = True,
-              max_rows: int = 50) -> Path:
+    def table(
+        self,
+        frame: pd.DataFrame,
+        name: str,
+        *,
+        caption: str = "",
+        show: bool = True,
+        max_rows: int = 50,
+    ) -> Path:
         """Save ``frame`` as ``tables/<name>.csv`` (UTF-8 with BOM for Excel) and show it."""
         path = inside(self.output_dir / "tables", f"{self.step[:2]}_{name}.csv")
         frame.to_csv(path, index=False, encoding="utf-8-sig")
@@ -122,8 +133,7 @@ class StepReport:
         """Column headers in the report language (where a ``col_<name>`` text exists)."""
         from playbook.i18n import TEXT
 
-        names = {c: TEXT[f"col_{c}"][self.language] for c in frame.columns
-                 if f"col_{c}" in TEXT}
+        names = {c: TEXT[f"col_{c}"][self.language] for c in frame.columns if f"col_{c}" in TEXT}
         return frame.rename(columns=names)
 
     def text(self, key: str, **values: Any) -> str:
@@ -146,8 +156,10 @@ class StepReport:
 
         for table, purpose in TABLE_PURPOSE.items():
             if table not in present:
-                self.say(self.text("intake_missing_table", table=table,
-                                   what=purpose[self.language]), kind="warn")
+                self.say(
+                    self.text("intake_missing_table", table=table, what=purpose[self.language]),
+                    kind="warn",
+                )
 
     def record_kpis(self, kpis: dict[str, dict]) -> None:
         """Record several KPIs (name -> value, n, ci_low, ci_high, unit) and show them."""
@@ -155,14 +167,25 @@ class StepReport:
 
         rows = []
         for name, entry in kpis.items():
-            self.kpis[name] = kpi(entry.get("value"), entry.get("n"), entry.get("ci_low"),
-                                  entry.get("ci_high"), entry.get("unit", ""))
+            self.kpis[name] = kpi(
+                entry.get("value"),
+                entry.get("n"),
+                entry.get("ci_low"),
+                entry.get("ci_high"),
+                entry.get("unit", ""),
+            )
             label_key = f"kpi_{name}"
             from playbook.i18n import TEXT
 
             label = TEXT[label_key][self.language] if label_key in TEXT else name
-            rows.append({self.text("kpi"): label, self.text("value"): entry.get("value"),
-                         "n": entry.get("n"), self.text("interval"): _interval(entry)})
+            rows.append(
+                {
+                    self.text("kpi"): label,
+                    self.text("value"): entry.get("value"),
+                    "n": entry.get("n"),
+                    self.text("interval"): _interval(entry),
+                }
+            )
         self._display_html(table_html(pd.DataFrame(rows)))
 
     def figure(self, fig, name: str, *, show: bool = True) -> Path:
@@ -187,8 +210,16 @@ class StepReport:
         return path
 
     # -- recording for summary.json ---------------------------------------------------------
-    def kpi(self, name: str, value: float | None, *, n: int | None = None,
-            ci_low: float | None = None, ci_high: float | None = None, unit: str = "") -> None:
+    def kpi(
+        self,
+        name: str,
+        value: float | None,
+        *,
+        n: int | None = None,
+        ci_low: float | None = None,
+        ci_high: float | None = None,
+        unit: str = "",
+    ) -> None:
         from playbook.findings import kpi
 
         self.kpis[name] = kpi(value, n, ci_low, ci_high, unit)
@@ -219,12 +250,14 @@ class StepReport:
             "tables": self.tables,
             "figures": self.figures,
             "alerts": json.loads(alerts.to_json(orient="records", date_format="iso"))
-            if len(alerts) else [],
+            if len(alerts)
+            else [],
         }
         path = self.output_dir / PARTS / f"{safe_name(self.step)}.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(part, ensure_ascii=False, indent=1, default=_default),
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(part, ensure_ascii=False, indent=1, default=_default), encoding="utf-8"
+        )
         tmp.replace(path)
         return path
 

@@ -78,6 +78,7 @@ class RunResult:
 
 # --- one step, in a worker process ---------------------------------------------------------
 
+
 def check_parameters(notebook: Path, passed: Sequence[str]) -> None:
     """Declared parameters must be exactly the ones passed (a typo is an error)."""
     import papermill
@@ -108,8 +109,11 @@ def _describe_failure(exc: BaseException, executed: Path) -> str:
         # The cell holding an error output is the failing one (the injected
         # parameters cell shifts papermill's own index).
         # Numbered as in the source notebook: papermill's injected cell is not counted.
-        code_cells = [c for c in (nb.cells if nb else []) if c.cell_type == "code"
-                      and "injected-parameters" not in c.metadata.get("tags", [])]
+        code_cells = [
+            c
+            for c in (nb.cells if nb else [])
+            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+        ]
         for number, cell in enumerate(code_cells, start=1):
             if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
                 source = cell.source.strip().splitlines()[0][:100] if cell.source.strip() else ""
@@ -131,8 +135,9 @@ def _kernel_config(socket_dir: str | None):
     return config
 
 
-def execute_step(notebook: str, executed: str, parameters: dict, timeout: int,
-                 marker: str) -> StepResult:
+def execute_step(
+    notebook: str, executed: str, parameters: dict, timeout: int, marker: str
+) -> StepResult:
     """Execute one notebook; success needs papermill's result AND the step's marker."""
     import papermill
 
@@ -143,30 +148,44 @@ def execute_step(notebook: str, executed: str, parameters: dict, timeout: int,
     try:
         check_parameters(nb_path, list(parameters))
         papermill.execute_notebook(
-            str(nb_path), str(out_path), parameters=parameters, kernel_name="python3",
-            cwd=str(out_path.parent), progress_bar=False, execution_timeout=timeout,
-            request_save_on_cell_execute=True, shutdown_kernel="immediate",
+            str(nb_path),
+            str(out_path),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(out_path.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+            request_save_on_cell_execute=True,
+            shutdown_kernel="immediate",
             config=_kernel_config(socket_dir),
         )
     except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
-        return StepResult(step, False, time.perf_counter() - start, _describe_failure(exc, out_path))
+        return StepResult(
+            step, False, time.perf_counter() - start, _describe_failure(exc, out_path)
+        )
     finally:
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
     if not marker_path.exists():
-        return StepResult(step, False, time.perf_counter() - start,
-                          "the notebook stopped before its last cell (no completion marker): "
-                          "the kernel may have died or been interrupted")
+        return StepResult(
+            step,
+            False,
+            time.perf_counter() - start,
+            "the notebook stopped before its last cell (no completion marker): "
+            "the kernel may have died or been interrupted",
+        )
     return StepResult(step, True, time.perf_counter() - start)
 
 
 # --- HTML -------------------------------------------------------------------------------------
 
+
 def _jinja():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
-                       autoescape=select_autoescape(["html", "j2"]))
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"])
+    )
 
 
 def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
@@ -185,17 +204,26 @@ def export_html(executed: Path, target: Path, *, title: str, language: str) -> N
     cfg = Config()
     cfg.TagRemovePreprocessor.remove_cell_tags = {other, "remove-cell"}
     cfg.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=cfg, template_name="basic", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        config=cfg,
+        template_name="basic",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
     nb = nbformat.read(executed, as_version=4)
     body, _ = exporter.from_notebook_node(nb)
-    page = _jinja().get_template("page.html.j2").render(
-        title=title, body=body, language=language, back=t("back_to_index", language))
+    page = (
+        _jinja()
+        .get_template("page.html.j2")
+        .render(title=title, body=body, language=language, back=t("back_to_index", language))
+    )
     target.write_text(page, encoding="utf-8")
 
 
 # --- assembling the report ---------------------------------------------------------------------
+
 
 def _read_parts(folder: Path) -> list[dict]:
     parts = []
@@ -204,8 +232,9 @@ def _read_parts(folder: Path) -> list[dict]:
     return parts
 
 
-def build_summary(parts: list[dict], config: PilotConfig, language: str,
-                  steps: list[StepResult], period: dict) -> dict:
+def build_summary(
+    parts: list[dict], config: PilotConfig, language: str, steps: list[StepResult], period: dict
+) -> dict:
     """``summary.json``: versioned, stably ordered, free of wall-clock values."""
     kpis: dict = {}
     stages: list = []
@@ -224,7 +253,9 @@ def build_summary(parts: list[dict], config: PilotConfig, language: str,
         "kpis": dict(sorted(kpis.items())),
         "stages": stages,
         "findings": [f.to_summary() for f in findings],
-        "steps": {s.step: ("ok" if s.ok else "failed") for s in sorted(steps, key=lambda s: s.step)},
+        "steps": {
+            s.step: ("ok" if s.ok else "failed") for s in sorted(steps, key=lambda s: s.step)
+        },
     }
 
 
@@ -243,25 +274,63 @@ def write_alerts(parts: list[dict], target: Path) -> int:
     return len(frame)
 
 
-def render_index(folder: Path, summary: dict, config: PilotConfig, language: str,
-                 steps: list[StepResult], run_id: str, n_alerts: int) -> None:
+def render_index(
+    folder: Path,
+    summary: dict,
+    config: PilotConfig,
+    language: str,
+    steps: list[StepResult],
+    run_id: str,
+    n_alerts: int,
+) -> None:
     kpi_rows = []
     for name, entry in summary["kpis"].items():
         label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
         kpi_rows.append({"label": label, **entry, "text": _format_kpi(entry)})
-    links = [{"title": t(s.step, language) if s.step in _step_keys() else s.step,
-              "href": f"{s.step}.html", "ok": s.ok,
-              "status": t("step_ok" if s.ok else "step_failed", language),
-              "seconds": round(s.seconds, 1)} for s in sorted(steps, key=lambda s: s.step)]
-    page = _jinja().get_template("index.html.j2").render(
-        title=t("report_title", language, name=config.name),
-        subtitle=t("generated", language, run_id=run_id,
-                   deals=summary["kpis"].get("deals", {}).get("value", "?"),
-                   start=summary["period"].get("start", "?"), end=summary["period"].get("end", "?")),
-        kpis=kpi_rows, findings=summary["findings"][:10], links=links, language=language,
-        text={k: t(k, language) for k in ("headline_kpis", "top_findings", "no_findings", "steps",
-                                          "kpi", "value", "interval", "severity", "finding")},
-        alerts=t("alerts_count", language, n=n_alerts))
+    links = [
+        {
+            "title": t(s.step, language) if s.step in _step_keys() else s.step,
+            "href": f"{s.step}.html",
+            "ok": s.ok,
+            "status": t("step_ok" if s.ok else "step_failed", language),
+            "seconds": round(s.seconds, 1),
+        }
+        for s in sorted(steps, key=lambda s: s.step)
+    ]
+    page = (
+        _jinja()
+        .get_template("index.html.j2")
+        .render(
+            title=t("report_title", language, name=config.name),
+            subtitle=t(
+                "generated",
+                language,
+                run_id=run_id,
+                deals=summary["kpis"].get("deals", {}).get("value", "?"),
+                start=summary["period"].get("start", "?"),
+                end=summary["period"].get("end", "?"),
+            ),
+            kpis=kpi_rows,
+            findings=summary["findings"][:10],
+            links=links,
+            language=language,
+            text={
+                k: t(k, language)
+                for k in (
+                    "headline_kpis",
+                    "top_findings",
+                    "no_findings",
+                    "steps",
+                    "kpi",
+                    "value",
+                    "interval",
+                    "severity",
+                    "finding",
+                )
+            },
+            alerts=t("alerts_count", language, n=n_alerts),
+        )
+    )
     (folder / "index.html").write_text(page, encoding="utf-8")
 
 
@@ -291,13 +360,30 @@ def _format_kpi(entry: dict) -> str:
     return f"{value:,.0f}"
 
 
-def write_manifest(folder: Path, workspace: Path, config: PilotConfig, steps: list[StepResult],
-                   run_id: str, language: str, timings: dict) -> None:
+def write_manifest(
+    folder: Path,
+    workspace: Path,
+    config: PilotConfig,
+    steps: list[StepResult],
+    run_id: str,
+    language: str,
+    timings: dict,
+) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": sys.version.split()[0], "playbook": __version__}
-    for package in ("pandas", "numpy", "papermill", "nbconvert", "matplotlib", "seaborn",
-                    "scipy", "statsmodels", "pandera", "pyarrow"):
+    for package in (
+        "pandas",
+        "numpy",
+        "papermill",
+        "nbconvert",
+        "matplotlib",
+        "seaborn",
+        "scipy",
+        "statsmodels",
+        "pandera",
+        "pyarrow",
+    ):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
@@ -311,11 +397,14 @@ def write_manifest(folder: Path, workspace: Path, config: PilotConfig, steps: li
         "config": config.model_dump(mode="json"),
         "versions": versions,
         "timings": timings,
-        "steps": [{"step": s.step, "ok": s.ok, "seconds": round(s.seconds, 2), "error": s.error}
-                  for s in sorted(steps, key=lambda s: s.step)],
+        "steps": [
+            {"step": s.step, "ok": s.ok, "seconds": round(s.seconds, 2), "error": s.error}
+            for s in sorted(steps, key=lambda s: s.step)
+        ],
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                          encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
 
 
 def _point_latest(base: Path, run_id: str) -> None:
@@ -343,10 +432,17 @@ def new_run_id(base: Path) -> str:
     return run_id
 
 
-def run_pilot(workspace: str | Path, *, out: str | Path = "reports", language: str | None = None,
-              only: Sequence[str] | None = None, jobs: int = 2, timeout: int = DEFAULT_TIMEOUT,
-              progress: Callable[[str], None] | None = None,
-              notebooks: Path | None = None) -> RunResult:
+def run_pilot(
+    workspace: str | Path,
+    *,
+    out: str | Path = "reports",
+    language: str | None = None,
+    only: Sequence[str] | None = None,
+    jobs: int = 2,
+    timeout: int = DEFAULT_TIMEOUT,
+    progress: Callable[[str], None] | None = None,
+    notebooks: Path | None = None,
+) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
 
     Raises
@@ -386,18 +482,29 @@ def run_pilot(workspace: str | Path, *, out: str | Path = "reports", language: s
     save_cache(period_data, cache)
     created = period_data.deals["created_at"]
     period = {"start": str(created.min().date()), "end": str(created.max().date())}
-    say(f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
-        f"events; running {len(steps)} step(s) with {jobs} worker(s)")
+    say(
+        f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
+        f"events; running {len(steps)} step(s) with {jobs} worker(s)"
+    )
     results: list[StepResult] = []
-    parameters = {"workspace": str(ws), "cache_dir": str(cache), "output_dir": str(tmp),
-                  "language": lang}
+    parameters = {
+        "workspace": str(ws),
+        "cache_dir": str(cache),
+        "output_dir": str(tmp),
+        "language": lang,
+    }
     try:
         context = get_context("spawn")
         with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
             futures = {
-                pool.submit(execute_step, str(folder_nb / f"{step}.ipynb"),
-                            str(tmp / "executed" / f"{step}.ipynb"), parameters, timeout,
-                            str(tmp / PARTS / f"{step}.json")): step
+                pool.submit(
+                    execute_step,
+                    str(folder_nb / f"{step}.ipynb"),
+                    str(tmp / "executed" / f"{step}.ipynb"),
+                    parameters,
+                    timeout,
+                    str(tmp / PARTS / f"{step}.json"),
+                ): step
                 for step in steps
             }
             for i, future in enumerate(as_completed(futures), start=1):
@@ -413,12 +520,19 @@ def run_pilot(workspace: str | Path, *, out: str | Path = "reports", language: s
         parts = _read_parts(tmp)
         summary = build_summary(parts, period_data.config, lang, results, period)
         (tmp / "summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8")
+            json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8"
+        )
         n_alerts = write_alerts(parts, tmp / "alerts.csv")
         render_index(tmp, summary, config, lang, results, run_id, n_alerts)
-        write_manifest(tmp, ws, config, results, run_id, lang,
-                       {"load_validate_s": round(t_load, 2),
-                        "total_s": round(time.perf_counter() - t0, 2)})
+        write_manifest(
+            tmp,
+            ws,
+            config,
+            results,
+            run_id,
+            lang,
+            {"load_validate_s": round(t_load, 2), "total_s": round(time.perf_counter() - t0, 2)},
+        )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     failed = [r for r in results if not r.ok]
@@ -428,10 +542,11 @@ def run_pilot(workspace: str | Path, *, out: str | Path = "reports", language: s
         lines = [f"{r.step}: {r.error}" for r in failed]
         raise StepFailed(
             f"{len(failed)} step(s) failed; the last good report is untouched. Executed notebooks "
-            f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines))
+            f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines)
+        )
     final = base / run_id
     os.replace(tmp, final)
     _point_latest(base, run_id)
-    return RunResult(report_dir=final, ok=True, steps=sorted(results, key=lambda r: r.step),
-                     summary=summary)
-
+    return RunResult(
+        report_dir=final, ok=True, steps=sorted(results, key=lambda r: r.step), summary=summary
+    )

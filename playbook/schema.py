@@ -98,18 +98,48 @@ TEAMS = ("marketing", "sales", "customer_success", "product", "other")
 ROLES = ("new", "experienced", "key_account")
 
 STATUS_ALIASES = {
-    "open": "open", "won": "won", "lost": "lost",
-    "closed won": "won", "closed-won": "won", "closed_won": "won", "win": "won",
-    "closed lost": "lost", "closed-lost": "lost", "closed_lost": "lost",
-    "in progress": "open", "active": "open", "pending": "open",
-    "赢单": "won", "成交": "won", "已成交": "won", "签约": "won", "赢": "won",
-    "输单": "lost", "丢单": "lost", "失败": "lost", "已丢失": "lost", "输": "lost",
-    "进行中": "open", "跟进中": "open", "未关闭": "open", "开放": "open",
+    "open": "open",
+    "won": "won",
+    "lost": "lost",
+    "closed won": "won",
+    "closed-won": "won",
+    "closed_won": "won",
+    "win": "won",
+    "closed lost": "lost",
+    "closed-lost": "lost",
+    "closed_lost": "lost",
+    "in progress": "open",
+    "active": "open",
+    "pending": "open",
+    "赢单": "won",
+    "成交": "won",
+    "已成交": "won",
+    "签约": "won",
+    "赢": "won",
+    "输单": "lost",
+    "丢单": "lost",
+    "失败": "lost",
+    "已丢失": "lost",
+    "输": "lost",
+    "进行中": "open",
+    "跟进中": "open",
+    "未关闭": "open",
+    "开放": "open",
 }
 
 BOOL_ALIASES = {
-    "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
-    "1": True, "0": False, "1.0": True, "0.0": False, "是": True, "否": False,
+    "true": True,
+    "false": False,
+    "yes": True,
+    "no": False,
+    "y": True,
+    "n": False,
+    "1": True,
+    "0": False,
+    "1.0": True,
+    "0.0": False,
+    "是": True,
+    "否": False,
 }
 
 MISSING_TOKENS = {"", "nan", "nat", "none", "null", "n/a", "na", "-", "--", "#n/a"}
@@ -147,11 +177,17 @@ def parse_datetimes(raw: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series
     ok = parts["y"].notna() & ~missing
     frac = parts["f"].fillna("0").str.slice(0, 6).str.ljust(6, "0")
     numbers = {
-        "year": parts["y"], "month": parts["m"], "day": parts["d"],
-        "hour": parts["H"].fillna("0"), "minute": parts["M"].fillna("0"),
-        "second": parts["S"].fillna("0"), "microsecond": frac,
+        "year": parts["y"],
+        "month": parts["m"],
+        "day": parts["d"],
+        "hour": parts["H"].fillna("0"),
+        "minute": parts["M"].fillna("0"),
+        "second": parts["S"].fillna("0"),
+        "microsecond": frac,
     }
-    frame = pd.DataFrame({k: pd.to_numeric(v.where(ok), errors="coerce") for k, v in numbers.items()})
+    frame = pd.DataFrame(
+        {k: pd.to_numeric(v.where(ok), errors="coerce") for k, v in numbers.items()}
+    )
     parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
     if ok.any():
         sub = frame[ok]
@@ -161,10 +197,12 @@ def parse_datetimes(raw: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series
     if has_offset.any():
         offsets = tz[has_offset].str.replace(":", "", regex=False)
         minutes = offsets.map(
-            lambda s: 0 if s == "Z" else (1 if s[0] == "+" else -1) * (int(s[1:3]) * 60 + int(s[3:5]))
+            lambda s: (
+                0 if s == "Z" else (1 if s[0] == "+" else -1) * (int(s[1:3]) * 60 + int(s[3:5]))
+            )
         )
         utc = parsed[has_offset] - pd.to_timedelta(minutes.astype("int64"), unit="m")
-        local = (utc.dt.tz_localize("UTC").dt.tz_convert(ZoneInfo(timezone)).dt.tz_localize(None))
+        local = utc.dt.tz_localize("UTC").dt.tz_convert(ZoneInfo(timezone)).dt.tz_localize(None)
         parsed.loc[has_offset] = local.astype("datetime64[ns]")
     bad = ~missing & parsed.isna()
     return parsed, bad, has_offset.fillna(False).astype(bool)
@@ -177,9 +215,7 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     missing = is_missing(raw)
     cleaned = (
-        raw.astype("string")
-        .str.strip()
-        .str.replace(r"[¥￥$€£,\s]|元|RMB|CNY|USD", "", regex=True)
+        raw.astype("string").str.strip().str.replace(r"[¥￥$€£,\s]|元|RMB|CNY|USD", "", regex=True)
     )
     values = pd.to_numeric(cleaned.where(~missing), errors="coerce").astype("float64")
     bad = ~missing & values.isna()
@@ -213,9 +249,15 @@ def clean_text(raw: pd.Series) -> pd.Series:
 
 # --- rules on parsed tables (pandera) -------------------------------------------------
 
+
 def _non_negative(name: str) -> pa.Column:
-    return pa.Column(float, pa.Check.ge(0, error="must not be negative"), nullable=True,
-                     required=False, name=name)
+    return pa.Column(
+        float,
+        pa.Check.ge(0, error="must not be negative"),
+        nullable=True,
+        required=False,
+        name=name,
+    )
 
 
 RULES: dict[str, pa.DataFrameSchema] = {
@@ -278,8 +320,9 @@ _FIXES = {
 }
 
 
-def rule_problems(table: str, frame: pd.DataFrame, raw: pd.DataFrame, file: str,
-                  row_numbers: pd.Series) -> list[Problem]:
+def rule_problems(
+    table: str, frame: pd.DataFrame, raw: pd.DataFrame, file: str, row_numbers: pd.Series
+) -> list[Problem]:
     """Validate a parsed table against :data:`RULES` lazily; one Problem per failure.
 
     ``raw`` holds the text as read (same index), so the reported value is what the
@@ -293,8 +336,9 @@ def rule_problems(table: str, frame: pd.DataFrame, raw: pd.DataFrame, file: str,
     return []
 
 
-def _failure_problems(cases: pd.DataFrame, table: str, raw: pd.DataFrame, file: str,
-                      row_numbers: pd.Series) -> list[Problem]:
+def _failure_problems(
+    cases: pd.DataFrame, table: str, raw: pd.DataFrame, file: str, row_numbers: pd.Series
+) -> list[Problem]:
     problems = []
     for case in cases.itertuples(index=False):
         column = case.column
@@ -314,8 +358,13 @@ def _failure_problems(cases: pd.DataFrame, table: str, raw: pd.DataFrame, file: 
         elif check == "field_uniqueness":
             message = f"duplicate {column}"
         elif check.startswith("isin"):
-            allowed = ", ".join(TEAMS if column == "team" else ROLES if column == "role"
-                                else ("open", "won", "lost"))
+            allowed = ", ".join(
+                TEAMS
+                if column == "team"
+                else ROLES
+                if column == "role"
+                else ("open", "won", "lost")
+            )
             message = f"not an allowed value (allowed: {allowed})"
             check = "isin"
         elif "must not be negative" in check:
@@ -325,6 +374,14 @@ def _failure_problems(cases: pd.DataFrame, table: str, raw: pd.DataFrame, file: 
             continue  # type problems are reported by the parser with the typed value
         else:
             message = f"fails check {check}"
-        problems.append(Problem(file=file, row=row, column=column, value=value, message=message,
-                                fix=_FIXES.get(check, "")))
+        problems.append(
+            Problem(
+                file=file,
+                row=row,
+                column=column,
+                value=value,
+                message=message,
+                fix=_FIXES.get(check, ""),
+            )
+        )
     return problems

@@ -45,8 +45,9 @@ def write_workspace(folder: Path, files: dict[str, str | bytes]) -> Path:
 
 @pytest.fixture
 def tiny_workspace(tmp_path: Path) -> Path:
-    return write_workspace(tmp_path / "tiny", {"deals.csv": DEALS_CSV,
-                                               "stage_events.csv": EVENTS_CSV})
+    return write_workspace(
+        tmp_path / "tiny", {"deals.csv": DEALS_CSV, "stage_events.csv": EVENTS_CSV}
+    )
 
 
 @pytest.fixture(scope="session")

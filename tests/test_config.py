@@ -39,8 +39,14 @@ def test_init_template_is_valid_and_complete() -> None:
 
 def test_every_invalid_setting_is_reported_at_once() -> None:
     with pytest.raises(DataError) as info:
-        parse_config({"langauge": "zh", "min_group_size": 0, "timezone": "Mars/Base",
-                      "funnel": {"stages": [{"id": "Lead", "label_en": "L", "label_zh": "线"}]}})
+        parse_config(
+            {
+                "langauge": "zh",
+                "min_group_size": 0,
+                "timezone": "Mars/Base",
+                "funnel": {"stages": [{"id": "Lead", "label_en": "L", "label_zh": "线"}]},
+            }
+        )
     text = str(info.value)
     assert "did you mean 'language'" in text
     assert "min_group_size" in text and "greater than or equal to 1" in text
@@ -49,8 +55,10 @@ def test_every_invalid_setting_is_reported_at_once() -> None:
 
 
 def test_alias_used_by_two_stages_is_refused() -> None:
-    stages = [{"id": "a", "label_en": "A", "label_zh": "甲", "aliases": ["Same"]},
-              {"id": "b", "label_en": "B", "label_zh": "乙", "aliases": ["same"]}]
+    stages = [
+        {"id": "a", "label_en": "A", "label_zh": "甲", "aliases": ["Same"]},
+        {"id": "b", "label_en": "B", "label_zh": "乙", "aliases": ["same"]},
+    ]
     with pytest.raises(DataError) as info:
         parse_config({"funnel": {"stages": stages}})
     assert "given for both 'a' and 'b'" in str(info.value)

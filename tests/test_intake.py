@@ -10,23 +10,30 @@ from playbook import intake
 
 
 def _deals() -> pd.DataFrame:
-    return pd.DataFrame({
-        "deal_id": ["D1", "D2", "D3", "D4"],
-        "created_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]),
-        "owner_id": ["R1", "R1", "R2", "R3"],
-        "status": ["won", "lost", "lost", "open"],
-        "closed_at": pd.to_datetime(["2026-02-01", "2026-02-02", "2026-02-03", None]),
-        "amount": [100.0, np.nan, 50.0, 10.0],
-        "segment": ["A", "A", None, "B"],
-        "lost_reason": [None, "price", None, None],
-    })
+    return pd.DataFrame(
+        {
+            "deal_id": ["D1", "D2", "D3", "D4"],
+            "created_at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]),
+            "owner_id": ["R1", "R1", "R2", "R3"],
+            "status": ["won", "lost", "lost", "open"],
+            "closed_at": pd.to_datetime(["2026-02-01", "2026-02-02", "2026-02-03", None]),
+            "amount": [100.0, np.nan, 50.0, 10.0],
+            "segment": ["A", "A", None, "B"],
+            "lost_reason": [None, "price", None, None],
+        }
+    )
 
 
 def _events() -> pd.DataFrame:
-    return pd.DataFrame({"deal_id": ["D1", "D1", "D2", "D3", "D3"],
-                         "stage": ["lead", "intent", "lead", "lead", "intent"],
-                         "entered_at": pd.to_datetime(["2026-01-01", "2026-01-05", "2026-01-02",
-                                                       "2026-01-03", "2026-01-03"])})
+    return pd.DataFrame(
+        {
+            "deal_id": ["D1", "D1", "D2", "D3", "D3"],
+            "stage": ["lead", "intent", "lead", "lead", "intent"],
+            "entered_at": pd.to_datetime(
+                ["2026-01-01", "2026-01-05", "2026-01-02", "2026-01-03", "2026-01-03"]
+            ),
+        }
+    )
 
 
 def test_deal_completeness_counts_only_applicable_fields() -> None:
@@ -61,16 +68,24 @@ def test_team_view_never_averages_fewer_than_min_group_size() -> None:
     rows = []
     for team, n in (("big", 6), ("mid", 5), ("tiny", 1)):
         for i in range(n):
-            rows.append({"owner_id": f"{team}{i}", "team": team, "deals": 2, "filled": 1 + i % 2,
-                         "applicable": 2})
+            rows.append(
+                {
+                    "owner_id": f"{team}{i}",
+                    "team": team,
+                    "deals": 2,
+                    "filled": 1 + i % 2,
+                    "applicable": 2,
+                }
+            )
     per_rep = pd.DataFrame(rows)
     teams = intake.team_completeness(per_rep, 5, "other teams")
     assert (teams["reps"] >= 5).all()
     assert "tiny" not in set(teams["team"])
     assert set(teams["team"]) == {"big", "other teams"}  # mid pooled with tiny
     assert teams["reps"].sum() == 12
-    view = intake.rep_view(per_rep.assign(completeness=0.5, ci_low=0.1, ci_high=0.9), 5,
-                           "other teams")
+    view = intake.rep_view(
+        per_rep.assign(completeness=0.5, ci_low=0.1, ci_high=0.9), 5, "other teams"
+    )
     assert set(view.loc[view["owner_id"] == "tiny0", "team"]) == {"other teams"}
     assert view["team_completeness"].notna().all()
 
@@ -81,8 +96,9 @@ def test_data_quality_reports_every_check() -> None:
     assert quality.loc["missing lost_reason", "count"] == 1  # only lost deals count
     assert quality.loc["missing closed_at", "count"] == 0
     assert quality.loc["deals without any stage event", "count"] == 1
-    assert quality.loc["events sharing a timestamp with another stage of the same deal",
-                       "count"] == 2
+    assert (
+        quality.loc["events sharing a timestamp with another stage of the same deal", "count"] == 2
+    )
 
 
 def test_headline_kpis_do_not_count_open_deals_as_lost() -> None:

@@ -22,32 +22,52 @@ def test_tiny_workspace_loads_with_canonical_types(tiny_workspace: Path) -> None
     assert len(data.deals) == 3
     assert str(data.deals["created_at"].dtype) == "datetime64[ns]"
     assert data.deals.loc[data.deals["deal_id"] == "D2", "created_at"].iloc[0] == pd.Timestamp(
-        "2026-03-02 10:00")
+        "2026-03-02 10:00"
+    )
     assert list(data.stage_events["stage"].cat.categories) == [
-        "lead", "intent", "proposal", "negotiation", "signed"]
+        "lead",
+        "intent",
+        "proposal",
+        "negotiation",
+        "signed",
+    ]
     assert data.stage_events["stage"].astype(str).tolist() == [
-        "lead", "intent", "signed", "lead", "lead", "proposal"]
+        "lead",
+        "intent",
+        "signed",
+        "lead",
+        "lead",
+        "proposal",
+    ]
     assert data.stage_events["stage_raw"].astype(str).tolist()[1] == "Intent"
     assert data.activities is None and data.present() == ["deals", "stage_events"]
 
 
 def test_utf8_bom_csv(tmp_path: Path) -> None:
-    ws = write_workspace(tmp_path, {"deals.csv": b"\xef\xbb\xbf" + DEALS_CSV.encode(),
-                                    "stage_events.csv": EVENTS_CSV})
+    ws = write_workspace(
+        tmp_path,
+        {"deals.csv": b"\xef\xbb\xbf" + DEALS_CSV.encode(), "stage_events.csv": EVENTS_CSV},
+    )
     data = load_workspace(ws)
     assert "deal_id" in data.deals.columns
     assert data.encodings["deals"] == "utf-8-sig"
 
 
 def test_gb18030_csv_with_chinese_stages_and_dates(tmp_path: Path) -> None:
-    deals = ("deal_id,created_at,owner_id,status,closed_at,amount,segment\n"
-             "D1,2026年3月1日,张伟,赢单,2026年3月20日,\"¥1,200\",制造业\n"
-             "D2,2026/3/2 10:00,李娜,进行中,,800,零售\n")
-    events = ("deal_id,stage,entered_at\n"
-              "D1,线索,2026年3月1日\nD1,意向,2026年3月5日 14:30\nD1,签约,2026年3月20日\n"
-              "D2,线索,2026/3/2 10:00\n")
-    ws = write_workspace(tmp_path, {"deals.csv": deals.encode("gb18030"),
-                                    "stage_events.csv": events.encode("gb18030")})
+    deals = (
+        "deal_id,created_at,owner_id,status,closed_at,amount,segment\n"
+        'D1,2026年3月1日,张伟,赢单,2026年3月20日,"¥1,200",制造业\n'
+        "D2,2026/3/2 10:00,李娜,进行中,,800,零售\n"
+    )
+    events = (
+        "deal_id,stage,entered_at\n"
+        "D1,线索,2026年3月1日\nD1,意向,2026年3月5日 14:30\nD1,签约,2026年3月20日\n"
+        "D2,线索,2026/3/2 10:00\n"
+    )
+    ws = write_workspace(
+        tmp_path,
+        {"deals.csv": deals.encode("gb18030"), "stage_events.csv": events.encode("gb18030")},
+    )
     data = load_workspace(ws)
     assert data.encodings["deals"] == "gb18030"
     assert data.deals["status"].astype(str).tolist() == ["won", "open"]
@@ -98,16 +118,28 @@ def test_header_only_optional_table_is_treated_as_absent(tmp_path: Path) -> None
 
 def test_utc_offsets_are_converted_to_the_workspace_timezone(tmp_path: Path) -> None:
     events = EVENTS_CSV.replace("2026-03-05", "2026-03-05T02:00:00Z").replace(
-        "2026-03-20\n", "2026-03-20T00:00+08:00\n")
-    events = "deal_id,stage,entered_at\nD1,Intent,2026-03-05T02:00:00Z\nD1,Lead,2026-03-01T00:00+08:00\n"
-    ws = write_workspace(tmp_path, {"deals.csv": DEALS_CSV, "stage_events.csv": events,
-                                    "pilot.yml": "timezone: Asia/Shanghai\n"})
+        "2026-03-20\n", "2026-03-20T00:00+08:00\n"
+    )
+    events = (
+        "deal_id,stage,entered_at\nD1,Intent,2026-03-05T02:00:00Z\nD1,Lead,2026-03-01T00:00+08:00\n"
+    )
+    ws = write_workspace(
+        tmp_path,
+        {
+            "deals.csv": DEALS_CSV,
+            "stage_events.csv": events,
+            "pilot.yml": "timezone: Asia/Shanghai\n",
+        },
+    )
     data = load_workspace(ws)
-    assert data.stage_events["entered_at"].tolist() == [pd.Timestamp("2026-03-05 10:00"),
-                                                       pd.Timestamp("2026-03-01 00:00")]
+    assert data.stage_events["entered_at"].tolist() == [
+        pd.Timestamp("2026-03-05 10:00"),
+        pd.Timestamp("2026-03-01 00:00"),
+    ]
 
 
 # --- the corpus of malformed inputs ----------------------------------------------------------
+
 
 def _replace(text: str, old: str, new: str) -> str:
     assert old in text, old
@@ -115,8 +147,10 @@ def _replace(text: str, old: str, new: str) -> str:
 
 
 def _latin1() -> bytes:
-    return ("deal_id,created_at,owner_id,status,closed_at\n"
-            "D1,2026-03-01,Müller,open,\nD2,2026-03-01,Sørensen,open,\n").encode("latin-1")
+    return (
+        "deal_id,created_at,owner_id,status,closed_at\n"
+        "D1,2026-03-01,Müller,open,\nD2,2026-03-01,Sørensen,open,\n"
+    ).encode("latin-1")
 
 
 def _many_unknown_events() -> str:
@@ -137,80 +171,147 @@ def _excel_title_with_bad_value(folder: Path) -> None:
 # problems as (file, row, column, words in the message or fix).
 CORPUS = {
     "no deals file": ({"deals.csv": None}, [("deals.csv", None, None, "required table 'deals'")]),
-    "no stage events file": ({"stage_events.csv": None},
-                             [("stage_events.csv", None, None, "required table 'stage_events'")]),
+    "no stage events file": (
+        {"stage_events.csv": None},
+        [("stage_events.csv", None, None, "required table 'stage_events'")],
+    ),
     "empty file": ({"deals.csv": ""}, [("deals.csv", None, None, "empty (0 bytes)")]),
-    "header only": ({"deals.csv": DEALS_CSV.splitlines()[0] + "\n"},
-                    [("deals.csv", None, None, "header but no rows")]),
-    "missing column": ({"deals.csv": DEALS_CSV.replace("owner_id,", "").replace("R1,", "").replace(
-        "R2,", "")}, [("deals.csv", 1, "owner_id", "required column is missing")]),
-    "misspelt column": ({"deals.csv": _replace(DEALS_CSV, "created_at", "created_date")},
-                        [("deals.csv", 1, "created_at", "did you mean 'created_date'")]),
-    "unparseable date": ({"deals.csv": _replace(DEALS_CSV, "2026-03-03", "next week")},
-                         [("deals.csv", 4, "created_at", "not a date")]),
-    "impossible date": ({"deals.csv": _replace(DEALS_CSV, "2026-03-20", "2026-13-20")},
-                        [("deals.csv", 2, "closed_at", "not a date")]),
-    "unknown status": ({"deals.csv": _replace(DEALS_CSV, "open", "maybe")},
-                       [("deals.csv", 4, "status", "unknown status")]),
-    "won without close date": ({"deals.csv": _replace(DEALS_CSV, "won,2026-03-20", "won,")},
-                               [("deals.csv", 2, "closed_at", "without a close date")]),
-    "closed before created": ({"deals.csv": _replace(DEALS_CSV, "2026-03-10", "2026-02-10")},
-                              [("deals.csv", 3, "closed_at", "closed before it was created")]),
-    "negative amount": ({"deals.csv": _replace(DEALS_CSV, "800", "-800")},
-                        [("deals.csv", 3, "amount", "negative")]),
-    "text amount": ({"deals.csv": _replace(DEALS_CSV, "300", "three hundred")},
-                    [("deals.csv", 4, "amount", "not a number")]),
-    "duplicate id": ({"deals.csv": DEALS_CSV + "D3,2026-03-04,R2,open,,10,Energy,West\n"},
-                     [("deals.csv", 4, "deal_id", "duplicate"), ("deals.csv", 5, "deal_id",
-                                                                 "duplicate")]),
-    "unknown stage": ({"stage_events.csv": _replace(EVENTS_CSV, "D1,Intent", "D1,Qualifcation")},
-                      [("stage_events.csv", 3, "stage", "did you mean 'Qualification'")]),
-    "event for unknown deal": ({"stage_events.csv": EVENTS_CSV + "D9,Lead,2026-03-05\n"},
-                               [("stage_events.csv", 8, "deal_id", "not found in deals")]),
-    "event before creation": ({"stage_events.csv": _replace(EVENTS_CSV, "D3,Lead,2026-03-03",
-                                                            "D3,Lead,2026-02-03")},
-                              [("stage_events.csv", 6, "entered_at", "before the deal was created")]),
-    "empty deal id in events": ({"stage_events.csv": EVENTS_CSV + ",Lead,2026-03-05\n"},
-                                [("stage_events.csv", 8, "deal_id", "is empty")]),
-    "mixed time zones": ({"stage_events.csv": _replace(EVENTS_CSV, "D1,Intent,2026-03-05",
-                                                       "D1,Intent,2026-03-05T09:00+08:00")},
-                         [("stage_events.csv", 2, "entered_at", "mixes times with a UTC offset")]),
+    "header only": (
+        {"deals.csv": DEALS_CSV.splitlines()[0] + "\n"},
+        [("deals.csv", None, None, "header but no rows")],
+    ),
+    "missing column": (
+        {"deals.csv": DEALS_CSV.replace("owner_id,", "").replace("R1,", "").replace("R2,", "")},
+        [("deals.csv", 1, "owner_id", "required column is missing")],
+    ),
+    "misspelt column": (
+        {"deals.csv": _replace(DEALS_CSV, "created_at", "created_date")},
+        [("deals.csv", 1, "created_at", "did you mean 'created_date'")],
+    ),
+    "unparseable date": (
+        {"deals.csv": _replace(DEALS_CSV, "2026-03-03", "next week")},
+        [("deals.csv", 4, "created_at", "not a date")],
+    ),
+    "impossible date": (
+        {"deals.csv": _replace(DEALS_CSV, "2026-03-20", "2026-13-20")},
+        [("deals.csv", 2, "closed_at", "not a date")],
+    ),
+    "unknown status": (
+        {"deals.csv": _replace(DEALS_CSV, "open", "maybe")},
+        [("deals.csv", 4, "status", "unknown status")],
+    ),
+    "won without close date": (
+        {"deals.csv": _replace(DEALS_CSV, "won,2026-03-20", "won,")},
+        [("deals.csv", 2, "closed_at", "without a close date")],
+    ),
+    "closed before created": (
+        {"deals.csv": _replace(DEALS_CSV, "2026-03-10", "2026-02-10")},
+        [("deals.csv", 3, "closed_at", "closed before it was created")],
+    ),
+    "negative amount": (
+        {"deals.csv": _replace(DEALS_CSV, "800", "-800")},
+        [("deals.csv", 3, "amount", "negative")],
+    ),
+    "text amount": (
+        {"deals.csv": _replace(DEALS_CSV, "300", "three hundred")},
+        [("deals.csv", 4, "amount", "not a number")],
+    ),
+    "duplicate id": (
+        {"deals.csv": DEALS_CSV + "D3,2026-03-04,R2,open,,10,Energy,West\n"},
+        [("deals.csv", 4, "deal_id", "duplicate"), ("deals.csv", 5, "deal_id", "duplicate")],
+    ),
+    "unknown stage": (
+        {"stage_events.csv": _replace(EVENTS_CSV, "D1,Intent", "D1,Qualifcation")},
+        [("stage_events.csv", 3, "stage", "did you mean 'Qualification'")],
+    ),
+    "event for unknown deal": (
+        {"stage_events.csv": EVENTS_CSV + "D9,Lead,2026-03-05\n"},
+        [("stage_events.csv", 8, "deal_id", "not found in deals")],
+    ),
+    "event before creation": (
+        {"stage_events.csv": _replace(EVENTS_CSV, "D3,Lead,2026-03-03", "D3,Lead,2026-02-03")},
+        [("stage_events.csv", 6, "entered_at", "before the deal was created")],
+    ),
+    "empty deal id in events": (
+        {"stage_events.csv": EVENTS_CSV + ",Lead,2026-03-05\n"},
+        [("stage_events.csv", 8, "deal_id", "is empty")],
+    ),
+    "mixed time zones": (
+        {
+            "stage_events.csv": _replace(
+                EVENTS_CSV, "D1,Intent,2026-03-05", "D1,Intent,2026-03-05T09:00+08:00"
+            )
+        },
+        [("stage_events.csv", 2, "entered_at", "mixes times with a UTC offset")],
+    ),
     "gb18030 with unknown chinese stage": (
-        {"stage_events.csv": ("deal_id,stage,entered_at\nD1,线索,2026年3月1日\nD1,报价单,2026年3月5日\n"
-                              "D2,线索,2026-03-02 10:00\n").encode("gb18030")},
-        [("stage_events.csv", 3, "stage", "stage '报价单' matches no stage")]),
-    "latin-1 file": ({"deals.csv": _latin1()}, [("deals.csv", None, None, "neither UTF-8 nor GB18030")]),
+        {
+            "stage_events.csv": (
+                "deal_id,stage,entered_at\nD1,线索,2026年3月1日\nD1,报价单,2026年3月5日\n"
+                "D2,线索,2026-03-02 10:00\n"
+            ).encode("gb18030")
+        },
+        [("stage_events.csv", 3, "stage", "stage '报价单' matches no stage")],
+    ),
+    "latin-1 file": (
+        {"deals.csv": _latin1()},
+        [("deals.csv", None, None, "neither UTF-8 nor GB18030")],
+    ),
     "events far larger than deals": (
         {"stage_events.csv": _many_unknown_events()},
-        [("stage_events.csv", 8, "deal_id", "not found in deals"),
-         ("stage_events.csv", None, "deal_id", "refer to 30 unknown deals"),
-         ("stage_events.csv", None, "deal_id", "more rows with the same problem")]),
-    "config typo": ({"pilot.yml": "langauge: zh\n"},
-                    [("pilot.yml", None, "langauge", "did you mean 'language'")]),
-    "config not yaml": ({"pilot.yml": "funnel: [unclosed\n"},
-                        [("pilot.yml", 2, None, "not valid YAML")]),
-    "config bad timezone": ({"pilot.yml": "timezone: Beijing\n"},
-                            [("pilot.yml", None, "timezone", "unknown time zone")]),
+        [
+            ("stage_events.csv", 8, "deal_id", "not found in deals"),
+            ("stage_events.csv", None, "deal_id", "refer to 30 unknown deals"),
+            ("stage_events.csv", None, "deal_id", "more rows with the same problem"),
+        ],
+    ),
+    "config typo": (
+        {"pilot.yml": "langauge: zh\n"},
+        [("pilot.yml", None, "langauge", "did you mean 'language'")],
+    ),
+    "config not yaml": (
+        {"pilot.yml": "funnel: [unclosed\n"},
+        [("pilot.yml", 2, None, "not valid YAML")],
+    ),
+    "config bad timezone": (
+        {"pilot.yml": "timezone: Beijing\n"},
+        [("pilot.yml", None, "timezone", "unknown time zone")],
+    ),
     "activity team not allowed": (
         {"activities.csv": "deal_id,at,type,actor_id,team\nD1,2026-03-02,call,R1,sales dept\n"},
-        [("activities.csv", 2, "team", "not an allowed value")]),
-    "duplicate rep": ({"reps.csv": "rep_id,name,team\nR1,Ann,A\nR1,Bob,B\n"},
-                      [("reps.csv", 2, "rep_id", "duplicate"), ("reps.csv", 3, "rep_id", "duplicate")]),
+        [("activities.csv", 2, "team", "not an allowed value")],
+    ),
+    "duplicate rep": (
+        {"reps.csv": "rep_id,name,team\nR1,Ann,A\nR1,Bob,B\n"},
+        [("reps.csv", 2, "rep_id", "duplicate"), ("reps.csv", 3, "rep_id", "duplicate")],
+    ),
     "assessment dimension and scale": (
         {"assessments.csv": "rep_id,dimension,score\nR1,needs_discvery,3\nR1,reflection,9\n"},
-        [("assessments.csv", 2, "dimension", "did you mean 'needs_discovery'"),
-         ("assessments.csv", 3, "score", "outside the scale")]),
-    "outcome for a lost deal": ({"outcomes.csv": "deal_id,delayed\nD2,false\n"},
-                                [("outcomes.csv", 2, "deal_id", "not won")]),
-    "outcome bad boolean": ({"outcomes.csv": "deal_id,delayed\nD1,maybe\n"},
-                            [("outcomes.csv", 2, "delayed", "not a yes/no value")]),
-    "duplicated header column": ({"deals.csv": _replace(DEALS_CSV, "segment,region", "segment,segment")},
-                                 [("deals.csv", 1, "segment", "more than once")]),
-    "unsupported file type": ({"pilot.yml": "tables:\n  activities: activities.txt\n",
-                               "activities.txt": "deal_id\tat\n"},
-                              [("activities.txt", None, None, "unsupported file type")]),
-    "excel title row and bad value": (_excel_title_with_bad_value,
-                                      [("deals.xlsx", 4, "amount", "not a number")]),
+        [
+            ("assessments.csv", 2, "dimension", "did you mean 'needs_discovery'"),
+            ("assessments.csv", 3, "score", "outside the scale"),
+        ],
+    ),
+    "outcome for a lost deal": (
+        {"outcomes.csv": "deal_id,delayed\nD2,false\n"},
+        [("outcomes.csv", 2, "deal_id", "not won")],
+    ),
+    "outcome bad boolean": (
+        {"outcomes.csv": "deal_id,delayed\nD1,maybe\n"},
+        [("outcomes.csv", 2, "delayed", "not a yes/no value")],
+    ),
+    "duplicated header column": (
+        {"deals.csv": _replace(DEALS_CSV, "segment,region", "segment,segment")},
+        [("deals.csv", 1, "segment", "more than once")],
+    ),
+    "unsupported file type": (
+        {"pilot.yml": "tables:\n  activities: activities.txt\n", "activities.txt": "deal_id\tat\n"},
+        [("activities.txt", None, None, "unsupported file type")],
+    ),
+    "excel title row and bad value": (
+        _excel_title_with_bad_value,
+        [("deals.xlsx", 4, "amount", "not a number")],
+    ),
 }
 
 
@@ -241,8 +342,14 @@ def test_malformed_input_lists_the_problem_and_exits_2(case: str, tmp_path: Path
         load_workspace(ws)
     problems = info.value.problems
     for file, row, column, words in expected:
-        matches = [p for p in problems if p.file == file and p.row == row
-                   and (column is None or p.column == column) and words in p.format()]
+        matches = [
+            p
+            for p in problems
+            if p.file == file
+            and p.row == row
+            and (column is None or p.column == column)
+            and words in p.format()
+        ]
         assert matches, f"expected ({file}, row {row}, {column}, {words!r}) in:\n{info.value}"
     code = main(["validate", str(ws)])
     err = capsys.readouterr().err
@@ -258,16 +365,24 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_workspace(ws)
     columns = {(p.file, p.column) for p in info.value.problems}
-    assert {("deals.csv", "amount"), ("deals.csv", "created_at"),
-            ("stage_events.csv", "stage")} <= columns
+    assert {
+        ("deals.csv", "amount"),
+        ("deals.csv", "created_at"),
+        ("stage_events.csv", "stage"),
+    } <= columns
     table = info.value.table()
     assert list(table.columns) == ["file", "row", "column", "value", "problem", "fix"]
     assert "soon" in table["value"].tolist()
 
 
 def test_problem_shows_the_value_as_typed(tmp_path: Path) -> None:
-    ws = write_workspace(tmp_path, {"deals.csv": _replace(DEALS_CSV, "2026-03-03", "2026-3-32"),
-                                    "stage_events.csv": EVENTS_CSV})
+    ws = write_workspace(
+        tmp_path,
+        {
+            "deals.csv": _replace(DEALS_CSV, "2026-03-03", "2026-3-32"),
+            "stage_events.csv": EVENTS_CSV,
+        },
+    )
     with pytest.raises(DataError) as info:
         load_workspace(ws)
     assert info.value.problems[0].value == "2026-3-32"
@@ -284,8 +399,9 @@ def test_validate_prints_inventory_for_a_valid_workspace(tiny_workspace: Path, c
 def test_validate_json_lists_problems(tmp_path: Path, capsys) -> None:
     import json
 
-    ws = write_workspace(tmp_path, {"deals.csv": _replace(DEALS_CSV, "800", "-800"),
-                                    "stage_events.csv": EVENTS_CSV})
+    ws = write_workspace(
+        tmp_path, {"deals.csv": _replace(DEALS_CSV, "800", "-800"), "stage_events.csv": EVENTS_CSV}
+    )
     assert main(["validate", str(ws), "--json"]) == 2
     result = json.loads(capsys.readouterr().out)
     assert result["valid"] is False

@@ -29,11 +29,20 @@ def test_a_cjk_font_is_installed() -> None:
 
 
 def test_completeness_figure_in_chinese() -> None:
-    per_rep = pd.DataFrame({"owner_id": ["张伟", "李娜", "王芳"], "completeness": [0.5, 0.8, 1.0],
-                            "ci_low": [0.3, 0.6, 0.9], "ci_high": [0.7, 0.9, 1.0],
-                            "team_completeness": [0.7, 0.7, None]})
-    fig = _draw_without_missing_glyphs(lambda: plots.completeness_by_rep(
-        per_rep, title="销售个人记录完整度", label_rep="销售", label_value="完整度"))
+    per_rep = pd.DataFrame(
+        {
+            "owner_id": ["张伟", "李娜", "王芳"],
+            "completeness": [0.5, 0.8, 1.0],
+            "ci_low": [0.3, 0.6, 0.9],
+            "ci_high": [0.7, 0.9, 1.0],
+            "team_completeness": [0.7, 0.7, None],
+        }
+    )
+    fig = _draw_without_missing_glyphs(
+        lambda: plots.completeness_by_rep(
+            per_rep, title="销售个人记录完整度", label_rep="销售", label_value="完整度"
+        )
+    )
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["张伟", "李娜", "王芳"]
     assert len(ax.patches) == 3

@@ -1,4 +1,4 @@
-"""End-to-end runs: the report folder contract, atomic output, failures that keep the last report."""
+"""End-to-end runs: the report folder contract, atomic output, failures keeping the last report."""
 
 from __future__ import annotations
 
@@ -24,7 +24,11 @@ PARAMS = 'workspace = ""\ncache_dir = ""\noutput_dir = ""\nlanguage = "en"'
 
 def _notebook(path: Path, *sources: str, params: str = PARAMS) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     cell = nbformat.v4.new_code_cell(params)
     cell.metadata["tags"] = ["parameters"]
     nb.cells = [cell] + [nbformat.v4.new_code_cell(s) for s in sources]
@@ -75,7 +79,8 @@ def test_summary_json_matches_the_data(full_run, small_sample: Path) -> None:
     assert rate["value"] == pytest.approx(won / resolved.sum(), abs=1e-6)
     assert rate["ci_low"] < rate["value"] < rate["ci_high"]
     assert summary["steps"] == {"00_data_intake": "ok"} or all(
-        v == "ok" for v in summary["steps"].values())
+        v == "ok" for v in summary["steps"].values()
+    )
     for entry in summary["kpis"].values():
         assert set(entry) == {"value", "n", "ci_low", "ci_high", "unit"}
 
@@ -83,8 +88,11 @@ def test_summary_json_matches_the_data(full_run, small_sample: Path) -> None:
 def test_manifest_hashes_every_input(full_run, small_sample: Path) -> None:
     result, _ = full_run
     manifest = json.loads((result.report_dir / "manifest.json").read_text(encoding="utf-8"))
-    expected = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in small_sample.iterdir() if p.suffix in (".csv", ".yml")}
+    expected = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in small_sample.iterdir()
+        if p.suffix in (".csv", ".yml")
+    }
     assert manifest["inputs"] == expected
     assert manifest["versions"]["pandas"] == pd.__version__
     assert manifest["steps"][0]["ok"] is True
@@ -110,8 +118,10 @@ def test_client_data_cannot_inject_markup(small_sample: Path, tmp_path: Path) ->
     first_owner = deals["owner_id"].iloc[0]
     deals.loc[deals["owner_id"] == first_owner, "owner_id"] = evil
     deals.to_csv(ws / "deals.csv", index=False)
-    (ws / "pilot.yml").write_text((ws / "pilot.yml").read_text(encoding="utf-8").replace(
-        "name: ", "name: <b>x</b>", 1), encoding="utf-8")
+    (ws / "pilot.yml").write_text(
+        (ws / "pilot.yml").read_text(encoding="utf-8").replace("name: ", "name: <b>x</b>", 1),
+        encoding="utf-8",
+    )
     result = run_pilot(ws, out=tmp_path / "out", jobs=1)
     shown = False
     for page in result.report_dir.glob("*.html"):
@@ -124,14 +134,19 @@ def test_client_data_cannot_inject_markup(small_sample: Path, tmp_path: Path) ->
         assert result.report_dir in path.resolve().parents or path == result.report_dir
 
 
-def test_failing_step_keeps_the_last_good_report(small_sample: Path, tmp_path: Path,
-                                                  capsys) -> None:
+def test_failing_step_keeps_the_last_good_report(
+    small_sample: Path, tmp_path: Path, capsys
+) -> None:
     notebooks = _notebooks_with(tmp_path)
     out = tmp_path / "out"
     good = run_pilot(small_sample, out=out, notebooks=notebooks)
     before = {p: p.read_bytes() for p in good.report_dir.rglob("*") if p.is_file()}
-    _notebook(notebooks / "01_broken.ipynb", "x = 1", "raise ValueError('bad thing happened')",
-              "print('never')")
+    _notebook(
+        notebooks / "01_broken.ipynb",
+        "x = 1",
+        "raise ValueError('bad thing happened')",
+        "print('never')",
+    )
     with pytest.raises(StepFailed) as info:
         run_pilot(small_sample, out=out, notebooks=notebooks)
     message = str(info.value)
@@ -173,8 +188,11 @@ def test_kernel_death_and_timeout_fail_the_step(small_sample: Path, tmp_path: Pa
 def test_unknown_parameter_is_an_error(small_sample: Path, tmp_path: Path) -> None:
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
-    _notebook(notebooks / "01_typo.ipynb", "x = 1",
-              params='workspce = ""\ncache_dir = ""\noutput_dir = ""\nlanguage = "en"')
+    _notebook(
+        notebooks / "01_typo.ipynb",
+        "x = 1",
+        params='workspce = ""\ncache_dir = ""\noutput_dir = ""\nlanguage = "en"',
+    )
     with pytest.raises(StepFailed) as info:
         run_pilot(small_sample, out=tmp_path / "out", notebooks=notebooks)
     assert "unknown: workspce" in str(info.value)
