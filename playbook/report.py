@@ -84,10 +84,17 @@ class StepReport:
     language : ``"en"`` or ``"zh"``.
     """
 
-    def __init__(self, output_dir: str | Path, step: str, language: str = "en") -> None:
+    def __init__(
+        self, output_dir: str | Path, step: str, language: str = "en", config=None
+    ) -> None:
         self.output_dir = Path(output_dir)
         self.step = step
         self.language = language
+        self.config = config
+        #: stage id -> display label in the report language (for tables and figures)
+        self.labels: dict[str, str] = (
+            {s.id: s.label(language) for s in config.funnel.stages} if config else {}
+        )
         self.kpis: dict[str, dict] = {}
         self.findings: list[Finding] = []
         self.stages: list[dict] = []
@@ -130,9 +137,15 @@ class StepReport:
         return path
 
     def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Column headers in the report language (where a ``col_<name>`` text exists)."""
+        """Stage ids as display labels, column headers in the report language."""
         from playbook.i18n import TEXT
 
+        frame = frame.copy()
+        for column in ("stage", "from", "to", "from_stage", "to_stage"):
+            if column in frame.columns and self.labels:
+                frame[column] = frame[column].map(
+                    lambda v: self.labels.get(str(v), v) if pd.notna(v) else v
+                )
         names = {c: TEXT[f"col_{c}"][self.language] for c in frame.columns if f"col_{c}" in TEXT}
         return frame.rename(columns=names)
 

@@ -1,4 +1,4 @@
-"""Figure functions: take a metrics frame, draw, return the Figure. No arithmetic.
+"""The house style and the intake figures; shared drawing helpers.
 
 One theme, one palette, CJK-capable fonts set once (see :mod:`playbook.fonts`).
 Every function creates a fresh figure unless given ``ax``, so headless runs never

@@ -1,0 +1,350 @@
+"""Figures of the journey and stage-rate steps."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt  # noqa: F401
+import pandas as pd
+
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
+
+
+def _pct_axis(axis) -> None:
+    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+
+
+def funnel(
+    rates: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    xlabel: str = "",
+    ax=None,
+):
+    """Stage → next-stage rates as bars with 95% intervals and their n.
+
+    Parameters
+    ----------
+    rates : frame with from, to, rate, ci_low, ci_high, mature_n (one row per transition).
+    labels : stage id -> display label.
+    """
+    labels = labels or {}
+    data = rates.reset_index(drop=True)
+    names = [
+        f"{labels.get(f, f)} → {labels.get(t, t)}"
+        for f, t in zip(data["from"], data["to"], strict=False)
+    ]
+    fig, ax = _axes(ax, figsize=(8, 0.6 * len(data) + 1.5))
+    y = list(range(len(data)))[::-1]
+    ax.barh(y, data["rate"], color=HIGHLIGHT, alpha=0.85)
+    ax.errorbar(
+        data["rate"],
+        y,
+        xerr=[
+            (data["rate"] - data["ci_low"]).clip(lower=0),
+            (data["ci_high"] - data["rate"]).clip(lower=0),
+        ],
+        fmt="none",
+        ecolor="#1f2933",
+        capsize=3,
+    )
+    for yi, row in zip(y, data.itertuples(index=False), strict=False):
+        if pd.notna(row.rate):
+            ax.text(
+                min(row.ci_high + 0.02, 0.98),
+                yi,
+                f"{row.rate:.0%}  n={row.mature_n:,}",
+                va="center",
+                fontsize=9,
+            )
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    ax.set_xlim(0, 1)
+    _pct_axis(ax.xaxis)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def journey_map(
+    monitor: pd.DataFrame,
+    moves: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    outcome_labels: dict[str, str] | None = None,
+    dwell_label: str = "median {days} d",
+):
+    """Layered flow of deals through the funnel: volumes, drop-offs, skips, regressions, dwell.
+
+    Parameters
+    ----------
+    monitor : stage_monitor frame (stage, entered, lost, open, median_dwell_days).
+    moves : flows frame (source, target, kind, deals).
+    labels : stage id -> display label; outcome_labels for won/lost/open.
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    labels = labels or {}
+    outcome_labels = outcome_labels or {}
+    stages = list(monitor["stage"].astype(str))
+    x = {s: i * 2.0 for i, s in enumerate(stages)}
+    top = float(monitor["entered"].max()) or 1.0
+    height = {s: 3.0 * float(e) / top for s, e in zip(stages, monitor["entered"], strict=False)}
+    fig, ax = _axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
+    for row in monitor.itertuples(index=False):
+        s = str(row.stage)
+        h = max(height[s], 0.02)
+        ax.add_patch(Rectangle((x[s] - 0.35, 0), 0.7, h, color=HIGHLIGHT, alpha=0.85))
+        ax.text(
+            x[s],
+            h + 0.08,
+            f"{labels.get(s, s)}\n{int(row.entered):,}",
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            fontweight="bold",
+        )
+        lost_h = 3.0 * float(row.lost) / top
+        ax.add_patch(Rectangle((x[s] + 0.38, 0), 0.18, lost_h, color=BAD, alpha=0.8))
+        if row.lost:
+            ax.text(
+                x[s] + 0.6, lost_h + 0.04, f"−{int(row.lost):,}", ha="left", fontsize=8, color=BAD
+            )
+        open_h = 3.0 * float(row.open) / top
+        ax.add_patch(Rectangle((x[s] + 0.58, 0), 0.12, open_h, color=MUTED))
+        if pd.notna(row.median_dwell_days) and s != stages[-1]:
+            ax.text(
+                x[s],
+                -0.18,
+                dwell_label.format(days=f"{row.median_dwell_days:.0f}"),
+                ha="center",
+                va="top",
+                fontsize=8,
+                color="#52606d",
+            )
+    deals_max = float(moves["deals"].max()) if len(moves) else 1.0
+    for move in moves.itertuples(index=False):
+        if (
+            move.source not in x
+            or move.target not in x
+            or move.kind not in ("advance", "skip", "regress")
+        ):
+            continue
+        x0, x1 = x[move.source], x[move.target]
+        width = 1.0 + 8 * float(move.deals) / deals_max
+        if move.kind == "advance":
+            y0 = y1 = min(height[move.source], height[move.target]) / 2
+            style, color, rad = "-|>", HIGHLIGHT, 0.0
+        elif move.kind == "skip":
+            y0, y1 = height[move.source] + 0.55, height[move.target] + 0.55
+            style, color, rad = "-|>", PALETTE[1], -0.35
+        else:
+            y0 = y1 = -0.45
+            style, color, rad = "-|>", PALETTE[3], -0.35
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0 + (0.35 if x1 > x0 else -0.35), y0),
+                (x1 - (0.35 if x1 > x0 else -0.35), y1),
+                connectionstyle=f"arc3,rad={rad}",
+                arrowstyle=style,
+                mutation_scale=12,
+                lw=width if move.kind == "advance" else width / 2,
+                color=color,
+                alpha=0.6,
+            )
+        )
+    handles = [
+        Rectangle((0, 0), 1, 1, color=c) for c in (HIGHLIGHT, BAD, MUTED, PALETTE[1], PALETTE[3])
+    ]
+    names = [outcome_labels.get(k, k) for k in ("entered", "lost", "open", "skip", "regress")]
+    ax.legend(handles, names, loc="upper right", fontsize=8, frameon=False, ncol=5)
+    ax.set_xlim(-1, x[stages[-1]] + 1)
+    ax.set_ylim(-1.2, 4.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def dwell_distributions(
+    tracks: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    ylabel: str = "days",
+    order: list[str] | None = None,
+):
+    """Dwell-time distribution per stage (completed visits), log scale.
+
+    Parameters
+    ----------
+    tracks : build_tracks frame (stage, dwell_days, censored).
+    """
+    import seaborn as sns
+
+    labels = labels or {}
+    data = tracks.loc[~tracks["censored"] & (tracks["dwell_days"] > 0), ["stage", "dwell_days"]]
+    data = data.assign(stage=data["stage"].astype(str).map(lambda s: labels.get(s, s)))
+    order_labels = [labels.get(s, s) for s in (order or [])] or None
+    fig, ax = _axes(None, figsize=(8, 4.2))
+    sns.boxplot(
+        data=data,
+        x="stage",
+        y="dwell_days",
+        order=order_labels,
+        ax=ax,
+        color=MUTED,
+        fliersize=1.5,
+        linewidth=0.8,
+    )
+    ax.set_yscale("log")
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def advance_curves(
+    curves: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    xlabel: str = "days",
+    ylabel: str = "",
+):
+    """Cumulative share advanced within t days of entering each stage (open deals censored).
+
+    Parameters
+    ----------
+    curves : time_to_advance frame (stage, days, cum_advanced).
+    """
+    labels = labels or {}
+    fig, ax = _axes(None, figsize=(8, 4.2))
+    for i, (stage, group) in enumerate(curves.groupby("stage", observed=True, sort=False)):
+        ax.step(
+            group["days"],
+            group["cum_advanced"],
+            where="post",
+            label=labels.get(str(stage), str(stage)),
+            color=PALETTE[i % len(PALETTE)],
+        )
+    ax.set_ylim(0, 1)
+    _pct_axis(ax.yaxis)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def rate_heatmap(
+    rates: pd.DataFrame,
+    dimension: str,
+    *,
+    labels: dict[str, str] | None = None,
+    flagged: set[tuple[str, str]] | None = None,
+    title: str = "",
+):
+    """Slice × transition heatmap of rates; flagged cells (value, from) are outlined.
+
+    Parameters
+    ----------
+    rates : stage_rates frame by ``dimension`` (dimension, from, to, rate, mature_n).
+    flagged : (slice value, from-stage) pairs found to be credible bottlenecks.
+    """
+    from matplotlib.patches import Rectangle
+
+    labels = labels or {}
+    flagged = flagged or set()
+    data = rates.assign(
+        transition=[
+            f"{labels.get(f, f)}→{labels.get(t, t)}"
+            for f, t in zip(rates["from"], rates["to"], strict=False)
+        ]
+    )
+    order = list(dict.fromkeys(data["transition"]))
+    table = data.pivot_table(index=dimension, columns="transition", values="rate", observed=True)[
+        order
+    ]
+    fig, ax = _axes(None, figsize=(1.6 * len(order) + 2.5, 0.45 * len(table) + 1.8))
+    import seaborn as sns
+
+    sns.heatmap(
+        table,
+        annot=True,
+        fmt=".0%",
+        cmap="RdYlGn",
+        vmin=0,
+        vmax=1,
+        cbar=False,
+        ax=ax,
+        linewidths=0.5,
+        annot_kws={"fontsize": 8},
+    )
+    froms = list(dict.fromkeys(data["from"]))
+    rows = [str(v) for v in table.index]
+    for value, stage in flagged:
+        if str(value) in rows and stage in froms:
+            ax.add_patch(
+                Rectangle(
+                    (froms.index(stage), rows.index(str(value))),
+                    1,
+                    1,
+                    fill=False,
+                    edgecolor="#1f2933",
+                    lw=2.5,
+                )
+            )
+    ax.set_xlabel("")
+    ax.set_ylabel(dimension)
+    ax.tick_params(axis="x", labelrotation=0, labelsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def waterfall(
+    contributions: pd.DataFrame,
+    *,
+    start_label: str,
+    end_label: str,
+    start: float,
+    end: float,
+    title: str = "",
+    ylabel: str = "",
+):
+    """Waterfall from one period's revenue to the next through each factor's contribution.
+
+    Parameters
+    ----------
+    contributions : frame with label and contribution (in revenue units), in display order.
+    start, end : revenue of the earlier and later period.
+    """
+    fig, ax = _axes(None, figsize=(max(7, 1.1 * (len(contributions) + 2)), 4.2))
+    ax.bar([0], [start], color=MUTED)
+    level = start
+    for i, row in enumerate(contributions.itertuples(index=False), start=1):
+        value = float(row.contribution) if pd.notna(row.contribution) else 0.0
+        ax.bar([i], [value], bottom=[level], color=PALETTE[2] if value >= 0 else BAD)
+        level += value
+    ax.bar([len(contributions) + 1], [end], color=HIGHLIGHT)
+    ax.set_xticks(range(len(contributions) + 2))
+    ax.set_xticklabels(
+        [start_label, *contributions["label"].astype(str), end_label],
+        rotation=30,
+        ha="right",
+        fontsize=8,
+    )
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
