@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import matplotlib
-import matplotlib.pyplot as plt  # noqa: F401
 import pandas as pd
 
 from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
