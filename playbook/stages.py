@@ -1,0 +1,764 @@
+"""Step 2, stage rates: which stage, in which slice, converts worse than it should.
+
+Counting rules are those of :mod:`playbook.journey` (furthest stage, skip rule,
+open deals censored at ``as_of``). A stage's conversion ``rate`` is
+censoring-aware: its denominator ``mature_n`` holds the deals whose outcome at
+the stage is known (advanced or lost) plus open deals that have sat there longer
+than the stage's ``window_days`` (counted as not advanced); open deals still
+within the window (``immature``) are left out. Intervals are Wilson 95%.
+Like the journey functions, each takes ``journey=`` (a
+:func:`playbook.journey.prepare` result for the same inputs) to skip preparation.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from playbook.config import PilotConfig
+from playbook.findings import Finding, rank
+from playbook.journey import LOST, WON, JourneyData, aggregate, resolve
+from playbook.stats import (
+    SmallSampleWarning,
+    benjamini_hochberg,
+    cumulative_incidence,
+    fit_beta_prior,
+    km_quantiles,
+    shrink_rates,
+    slice_vs_rest_test,
+    small_sample_message,
+    wilson_interval,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "stage_rates",
+    "time_to_advance",
+    "cohort_rates",
+    "lost_breakdown",
+    "find_bottlenecks",
+    "growth_decomposition",
+    "stage_sensitivity",
+]
+
+RATE_COLUMNS = [
+    "from",
+    "to",
+    "entered",
+    "advanced",
+    "lost",
+    "open",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "mature_n",
+    "immature",
+    "median_dwell_days",
+    "p90_dwell_days",
+]
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _check_by(deals: pd.DataFrame, by: list[str]) -> None:
+    missing = [c for c in by if c not in deals.columns]
+    if missing:
+        raise ValueError(
+            f"by names column(s) {', '.join(missing)} that deals does not have; "
+            f"choose from {', '.join(map(str, deals.columns))}"
+        )
+
+
+def _groups(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Group code of each row and the group labels (sorted, missing values kept)."""
+    if not by:
+        return np.zeros(len(keys), dtype=np.int64), pd.DataFrame(index=range(1))
+    grouped = keys.groupby(by, dropna=False, sort=True, observed=True)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    labels = grouped.size().index.to_frame(index=False)[by]
+    return codes, labels
+
+
+def _stage_cat(codes, ids) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(ids))
+
+
+def _rates(
+    j: JourneyData,
+    codes: np.ndarray,
+    labels: pd.DataFrame,
+    by: list[str],
+    confidence: float = 0.95,
+    dwell: bool = True,
+) -> pd.DataFrame:
+    K = j.n_stages
+    agg = aggregate(j, codes, len(labels), dwell=dwell)
+    agg = agg[agg["stage"] < K - 1].reset_index(drop=True)
+    low, high = wilson_interval(agg["advanced"].to_numpy(), agg["mature_n"].to_numpy(), confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(agg["mature_n"] > 0, agg["advanced"] / agg["mature_n"], np.nan)
+    out = (
+        labels.iloc[agg["group"].to_numpy()].reset_index(drop=True)
+        if by
+        else pd.DataFrame(index=agg.index)
+    )
+    out["from"] = _stage_cat(agg["stage"], j.stage_ids)
+    out["to"] = _stage_cat(agg["stage"] + 1, j.stage_ids)
+    for col in ("entered", "advanced", "lost", "open"):
+        out[col] = agg[col].to_numpy()
+    out["rate"] = rate
+    out["ci_low"] = low
+    out["ci_high"] = high
+    for col in ("mature_n", "immature", "median_dwell_days", "p90_dwell_days"):
+        out[col] = agg[col].to_numpy()
+    return out
+
+
+def _warn_small(out: pd.DataFrame, by: list[str], min_n: int) -> None:
+    small = out[(out["mature_n"] > 0) & (out["mature_n"] < min_n)]
+    if not len(small):
+        return
+    row = small.sort_values("mature_n", kind="stable").iloc[0]
+    where = ", ".join(f"{c}={row[c]}" for c in by) or None
+    msg = small_sample_message(
+        f"{row['from']} → {row['to']}", where, int(row["mature_n"]), more=len(small) - 1
+    )
+    warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+
+
+def stage_rates(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    by: str | Sequence[str] | None = None,
+    as_of=None,
+    *,
+    min_n: int = 30,
+    confidence: float = 0.95,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Stage-to-next-stage conversion, optionally per slice, censoring-aware.
+
+    Parameters
+    ----------
+    deals, stage_events : DataFrame
+        Canonical tables.
+    config : PilotConfig
+    by : str or list of str, optional
+        Deal column(s) to slice by (e.g. "segment", ["region", "owner_id"]).
+    as_of : datetime-like, optional
+        Analysis date (default: the latest timestamp in the data).
+    min_n : int
+        Rows whose ``mature_n`` is below this (but above 0) raise one SmallSampleWarning.
+    confidence : float
+        Interval coverage.
+
+    Returns
+    -------
+    DataFrame
+        ``[by...] | from | to | entered | advanced | lost | open | rate | ci_low | ci_high |
+        mature_n | immature | median_dwell_days | p90_dwell_days``, one row per slice and
+        stage except the last. ``entered = advanced + lost + open``; ``rate =
+        advanced / mature_n``; ``immature`` open deals still within the stage's window.
+
+    Warns
+    -----
+    SmallSampleWarning
+        When some row rests on fewer than ``min_n`` resolved deals.
+    """
+    by = _as_list(by)
+    _check_by(deals, by)
+    j = resolve(deals, stage_events, config, as_of, journey)
+    codes, labels = _groups(j.deals[by], by)
+    out = _rates(j, codes, labels, by, confidence)
+    _warn_small(out, by, min_n)
+    return out
+
+
+def time_to_advance(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    by: str | Sequence[str] | None = None,
+    as_of=None,
+    *,
+    max_days: int | None = None,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Cumulative incidence of advancing (and of being lost) within t days of entering a stage.
+
+    Aalen–Johansen estimate with advance and loss as competing outcomes; open deals are
+    censored at ``as_of``. Time runs from the first entry to the stage; deals that passed
+    a stage without a visit (skip rule) have no time there and are left out.
+
+    Parameters
+    ----------
+    max_days : int, optional
+        Last day of the curve; default twice the longest stage window.
+
+    Returns
+    -------
+    DataFrame
+        ``[by...] | stage | days | at_risk | cum_advanced | cum_lost`` for days
+        0..max_days, for every stage except the last that some deal visited.
+    """
+    by = _as_list(by)
+    _check_by(deals, by)
+    j = resolve(deals, stage_events, config, as_of, journey)
+    K = j.n_stages
+    codes, labels = _groups(j.deals[by], by)
+    G = len(labels)
+    if max_days is None:
+        max_days = int(2 * j.windows.max())
+    grid = np.arange(0, int(max_days) + 1, dtype=float)
+    visited = j.visits > 0
+    visited[:, K - 1] = False
+    event = np.where(j.advanced, 1, np.where(j.lost, 2, 0))
+    gk = codes[:, None] * K + np.arange(K)[None, :]
+    res = cumulative_incidence(
+        j.days[visited], event[visited], gk[visited], G * K, grid, resolution=1 / 24
+    )
+    n_sub = np.bincount(gk[visited], minlength=G * K)
+    keep = np.flatnonzero(n_sub > 0)
+    g, s = np.divmod(keep, K)
+    n_grid = len(grid)
+    out = (
+        labels.iloc[np.repeat(g, n_grid)].reset_index(drop=True)
+        if by
+        else pd.DataFrame(index=range(len(keep) * n_grid))
+    )
+    out["stage"] = _stage_cat(np.repeat(s, n_grid), j.stage_ids)
+    out["days"] = np.tile(grid, len(keep))
+    out["at_risk"] = res[keep, :, 0].ravel().astype(np.int64)
+    out["cum_advanced"] = res[keep, :, 1].ravel()
+    out["cum_lost"] = res[keep, :, 2].ravel()
+    return out
+
+
+def _period(created: pd.Series, freq: str) -> pd.Series:
+    try:
+        return pd.to_datetime(created).dt.to_period(freq)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"freq must be a pandas period alias such as 'M', 'Q' or 'W'; got {freq!r}"
+        ) from exc
+
+
+def cohort_rates(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    freq: str = "M",
+    by: str | Sequence[str] | None = None,
+    as_of=None,
+    *,
+    confidence: float = 0.95,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Stage rates per creation cohort, with cohorts too young to read marked.
+
+    Parameters
+    ----------
+    freq : str
+        Cohort period ("M" month, "Q" quarter, "W" week).
+
+    Returns
+    -------
+    DataFrame
+        ``[by...] | cohort | <stage_rates columns> | immature_cohort``; ``cohort`` is the
+        period start. ``immature_cohort`` is True when the time from the cohort's end to
+        ``as_of`` is shorter than the sum of the windows of the stages up to ``from``
+        (its deals have not had time to reach and leave the stage): read it as
+        provisional, not as low conversion.
+    """
+    by = _as_list(by)
+    _check_by(deals, by)
+    j = resolve(deals, stage_events, config, as_of, journey)
+    period = _period(j.deals["created_at"], freq)
+    keys = pd.DataFrame({c: j.deals[c].to_numpy() for c in by})
+    keys["cohort"] = period.dt.start_time.to_numpy()
+    cols = [*by, "cohort"]
+    codes, labels = _groups(keys, cols)
+    out = _rates(j, codes, labels, cols, confidence)
+    ends = pd.to_datetime(out["cohort"]).dt.to_period(freq).dt.end_time
+    age = (j.as_of - ends).dt.total_seconds().to_numpy() / 86400
+    cum_window = np.cumsum(j.windows)[out["from"].cat.codes.to_numpy()]
+    out["immature_cohort"] = ~(age >= cum_window)
+    return out
+
+
+def lost_breakdown(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    by: str | Sequence[str] | None = None,
+    as_of=None,
+    *,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Lost deals by the stage they were lost at and their ``lost_reason``.
+
+    A deal is lost at its furthest stage (as in :func:`stage_rates`).
+
+    Returns
+    -------
+    DataFrame
+        ``[by...] | stage | lost_reason | lost | share_of_stage | share_of_lost | amount``;
+        shares are within the slice, ``amount`` sums the deals' amounts (missing ones
+        skipped). A missing reason stays missing (NaN).
+    """
+    by = _as_list(by)
+    _check_by(deals, by)
+    j = resolve(deals, stage_events, config, as_of, journey)
+    sel = np.flatnonzero((j.status == LOST) & (j.furthest >= 0))
+    d = j.deals
+    frame = pd.DataFrame({c: d[c].to_numpy()[sel] for c in by})
+    frame["stage"] = _stage_cat(j.furthest[sel], j.stage_ids)
+    reason = d["lost_reason"].to_numpy()[sel] if "lost_reason" in d else np.full(len(sel), np.nan)
+    frame["lost_reason"] = reason
+    amount = d["amount"].to_numpy(dtype=float)[sel] if "amount" in d else np.full(len(sel), np.nan)
+    frame["amount"] = amount
+    keys = [*by, "stage", "lost_reason"]
+    out = (
+        frame.groupby(keys, dropna=False, sort=True, observed=True)
+        .agg(lost=("stage", "size"), amount=("amount", "sum"))
+        .reset_index()
+    )
+    stage_total = out.groupby([*by, "stage"], dropna=False, observed=True)["lost"].transform("sum")
+    slice_total = (
+        out.groupby(by, dropna=False, observed=True)["lost"].transform("sum")
+        if by
+        else out["lost"].sum()
+    )
+    out["share_of_stage"] = out["lost"] / stage_total
+    out["share_of_lost"] = out["lost"] / slice_total
+    return out[[*by, "stage", "lost_reason", "lost", "share_of_stage", "share_of_lost", "amount"]]
+
+
+# --- bottlenecks -----------------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _days(x: float) -> str:
+    return f"{x:.0f}" if x >= 10 else f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _lower_first(text: str) -> str:
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _evidence(
+    language: str,
+    frm: str,
+    to: str,
+    value: str,
+    rate: float,
+    lo: float,
+    hi: float,
+    n: int,
+    rest: float,
+    dwell: float,
+    rest_dwell: float,
+) -> str:
+    has_dwell = not (np.isnan(dwell) or np.isnan(rest_dwell))
+    if language == "zh":
+        text = (
+            f"{value}的{frm}→{to}转化率为 {_pct(rate)}（95% CI {100 * lo:.0f}–{_pct(hi)}，"
+            f"n={n:,}），其他为 {_pct(rest)}"
+        )
+        if has_dwell:
+            text += f"；中位停留 {_days(dwell)} 天，其他为 {_days(rest_dwell)} 天"
+        return text + "。"
+    text = (
+        f"{frm} → {_lower_first(to)} in {value}: {_pct(rate)} (95% CI {100 * lo:.0f}–"
+        f"{_pct(hi)}, n={n:,}) vs {_pct(rest)} elsewhere"
+    )
+    if has_dwell:
+        text += f"; deals wait a median {_days(dwell)} days vs {_days(rest_dwell)}"
+    return text + "."
+
+
+def find_bottlenecks(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    dimensions: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    min_n: int = 30,
+    *,
+    min_gap: float = 0.05,
+    language: str | None = None,
+    as_of=None,
+    journey: JourneyData | None = None,
+) -> list[Finding]:
+    """Stage rates credibly and materially below the rest of the company, per slice.
+
+    For every stage transition and every value of each dimension, the slice's rate
+    (advanced / mature_n) is compared with the rest of the company by a one-sided
+    Fisher exact test; p-values are adjusted by Benjamini–Hochberg across all slices
+    and stages compared. Slice rates are also shrunk towards the company by an
+    empirical-Bayes beta prior fitted per dimension and stage. A slice is reported
+    when the adjusted p < ``alpha`` and the shrunk rate is at least ``min_gap`` below
+    the rest. Dwell is combined in: the slice's Kaplan–Meier median dwell in the
+    stage against the rest's (in the evidence; ``slow`` when 1.5 times longer).
+    Severity: 2 when the adjusted p < ``alpha / 10`` and either the shrunk gap is at
+    least ``2 * min_gap`` or the slice is slow; 3 when moreover the gap is that large
+    and the revenue at stake is at least 5% of won revenue; else 1 (borderline).
+    Revenue at stake = (rest rate - shrunk slice rate) x slice entered x company
+    conversion from the next stage to won x average won amount (won-deal counts when
+    no amount is known). Slices are compared one dimension at a time: a slice that
+    overlaps a real bottleneck in another dimension can be flagged too (confounding).
+
+    Parameters
+    ----------
+    dimensions : list of str, optional
+        Deal columns to slice by; default ``config.dimensions`` present in ``deals``.
+    alpha : float
+        False discovery rate.
+    min_n : int
+        Slices (and their rest) with fewer resolved deals at the stage are not tested.
+    min_gap : float
+        Smallest shortfall of the shrunk rate (absolute, 0.05 = 5 points) worth reporting.
+    language : {"en", "zh"}, optional
+        Language of the evidence sentence; default ``config.language``.
+
+    Returns
+    -------
+    list of Finding
+        kind "bottleneck", most important first; ``stage`` is the from-stage id,
+        ``observed`` the slice rate, ``baseline`` the rest's rate, ``n`` the slice's
+        ``mature_n``, ``p_value`` the adjusted p; ``extra`` holds to_stage, shrunk_rate,
+        p_raw, entered, dwell medians, downstream and avg_amount.
+    """
+    language = language or config.language
+    if language not in ("en", "zh"):
+        raise ValueError(f"language must be 'en' or 'zh'; got {language!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
+    j = resolve(deals, stage_events, config, as_of, journey)
+    d = j.deals
+    K = j.n_stages
+    if dimensions is None:
+        dimensions = [c for c in config.dimensions if c in d.columns]
+    else:
+        dimensions = list(dimensions)
+        _check_by(d, dimensions)
+
+    company = aggregate(j, dwell=False)
+    comp_adv = company["advanced"].to_numpy()[: K - 1].astype(float)
+    comp_n = company["mature_n"].to_numpy()[: K - 1].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        comp_rate = comp_adv / comp_n
+    downstream = np.ones(K)
+    for s in range(K - 2, -1, -1):
+        downstream[s] = downstream[s + 1] * (comp_rate[s] if comp_n[s] > 0 else np.nan)
+    won_mask = (j.status == WON) & (j.furthest >= 0)
+    amounts = d["amount"].to_numpy(dtype=float)[won_mask] if "amount" in d else np.array([])
+    amounts = amounts[~np.isnan(amounts)]
+    avg_amount = float(amounts.mean()) if len(amounts) else 1.0
+    unit = "amount" if len(amounts) else "won deals"
+    total_won = avg_amount * won_mask.sum()
+
+    rows = []
+    slice_codes = {}
+    for dim in dimensions:
+        codes, uniques = pd.factorize(d[dim], sort=True)
+        slice_codes[dim] = codes
+        G = len(uniques)
+        if G < 2:
+            continue
+        agg = aggregate(j, codes, G, dwell=False)
+        agg = agg[agg["stage"] < K - 1]
+        for s in range(K - 1):
+            a = agg[agg["stage"] == s]
+            adv = a["advanced"].to_numpy().astype(float)
+            n = a["mature_n"].to_numpy().astype(float)
+            prior = fit_beta_prior(adv, n)
+            shrunk = shrink_rates(adv, n, prior)
+            for g in range(G):
+                if n[g] < min_n or comp_n[s] - n[g] < min_n:
+                    continue
+                rows.append(
+                    {
+                        "dimension": dim,
+                        "value": uniques[g],
+                        "code": g,
+                        "stage": s,
+                        "advanced": adv[g],
+                        "n": n[g],
+                        "entered": int(a["entered"].iloc[g]),
+                        "shrunk": shrunk[g],
+                        "rest_adv": comp_adv[s] - adv[g],
+                        "rest_n": comp_n[s] - n[g],
+                    }
+                )
+    if not rows:
+        logger.info("no slice had %d resolved deals at a stage (and a rest as large)", min_n)
+        return []
+    t = pd.DataFrame(rows)
+    t["p_raw"] = slice_vs_rest_test(
+        t["advanced"],
+        t["n"],
+        t["advanced"] + t["rest_adv"],
+        t["n"] + t["rest_n"],
+        alternative="less",
+    )
+    t["p_adj"] = benjamini_hochberg(t["p_raw"])
+    t["rate"] = t["advanced"] / t["n"]
+    t["rest_rate"] = t["rest_adv"] / t["rest_n"]
+    t["gap"] = t["rest_rate"] - t["shrunk"]
+    logger.info(
+        "compared %d slices x stages; %d below the rest at FDR %.2f",
+        len(t),
+        int((t["p_adj"] < alpha).sum()),
+        alpha,
+    )
+    flagged = t[(t["p_adj"] < alpha) & (t["gap"] >= min_gap)]
+
+    findings = []
+    visited = j.visits > 0
+    for r in flagged.itertuples(index=False):
+        s = int(r.stage)
+        impact = max(r.gap, 0.0) * r.entered * downstream[s + 1] * avg_amount
+        impact = float(impact) if np.isfinite(impact) else 0.0
+        in_slice = slice_codes[r.dimension] == r.code
+        m = visited[:, s]
+        med = km_quantiles(
+            j.dwell[m, s], ~j.dwell_censored[m, s], in_slice[m].astype(int), 2, (0.5,)
+        )[:, 0]
+        slow = bool(med[0] > 0 and med[1] >= 1.5 * med[0])  # NaN compares False
+        large_gap = r.gap >= 2 * min_gap
+        strong = r.p_adj < alpha / 10 and (large_gap or slow)
+        big = total_won > 0 and impact >= 0.05 * total_won
+        severity = 3 if strong and large_gap and big else 2 if strong else 1
+        lo, hi = wilson_interval(r.advanced, r.n)
+        frm = config.stage_label(j.stage_ids[s], language)
+        to = config.stage_label(j.stage_ids[s + 1], language)
+        value = str(r.value)
+        findings.append(
+            Finding(
+                kind="bottleneck",
+                severity=severity,
+                dimension=r.dimension,
+                value=value,
+                stage=j.stage_ids[s],
+                metric="advance_rate",
+                observed=float(r.rate),
+                baseline=float(r.rest_rate),
+                ci_low=lo,
+                ci_high=hi,
+                n=int(r.n),
+                p_value=float(r.p_adj),
+                impact=float(impact),
+                evidence=_evidence(
+                    language, frm, to, value, r.rate, lo, hi, int(r.n), r.rest_rate, med[1], med[0]
+                ),
+                extra={
+                    "to_stage": j.stage_ids[s + 1],
+                    "shrunk_rate": float(r.shrunk),
+                    "p_raw": float(r.p_raw),
+                    "entered": int(r.entered),
+                    "median_dwell_days": float(med[1]),
+                    "rest_median_dwell_days": float(med[0]),
+                    "slow": slow,
+                    "downstream": float(downstream[s + 1]),
+                    "avg_amount": avg_amount,
+                    "impact_unit": unit,
+                },
+            )
+        )
+    return rank(findings)
+
+
+# --- growth formula --------------------------------------------------------------------------
+
+
+def _funnel_counts(j: JourneyData, codes: np.ndarray, G: int) -> dict[str, np.ndarray]:
+    K = j.n_stages
+    has = j.furthest >= 0
+    g = np.where(has, codes, -1)
+    inc = g >= 0
+
+    def cnt(mask):
+        return np.bincount(g[inc & mask], minlength=G).astype(float)
+
+    reached = np.stack([cnt(j.furthest >= s) for s in range(K - 1)], axis=1)
+    won = cnt(j.status == WON)
+    d = j.deals
+    if "amount" in d:
+        amt = d["amount"].to_numpy(dtype=float)
+        ok = inc & (j.status == WON) & ~np.isnan(amt)
+        rev = np.bincount(g[ok], weights=amt[ok], minlength=G)
+        n_amt = np.bincount(g[ok], minlength=G)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            aov = rev / n_amt
+    else:
+        aov = np.full(G, np.nan)
+    if "account_id" in d and d["account_id"].notna().any():
+        acc = pd.factorize(d["account_id"])[0].astype(np.int64)
+        acc = np.where(acc < 0, -(np.arange(len(acc)) + 1), acc)  # missing: one account per deal
+        pair = pd.DataFrame({"g": g[inc], "a": acc[inc]})
+        accounts = np.bincount(pair.drop_duplicates()["g"].to_numpy(), minlength=G).astype(float)
+    else:
+        accounts = reached[:, 0].copy()
+    return {"reached": reached, "won": won, "aov": aov, "accounts": accounts}
+
+
+def growth_decomposition(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    freq: str = "M",
+    by: str | Sequence[str] | None = None,
+    as_of=None,
+    *,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Revenue per creation period as leads x frequency x stage rates x order value.
+
+    revenue = leads x frequency x prod(stage rates) x aov, exactly, per cohort period:
+    ``leads`` distinct accounts with a deal in the funnel (deals when there is no
+    ``account_id``), ``frequency`` deals per lead account, stage rate = deals reaching
+    the next stage / deals reaching this one (furthest-stage counting, the last rate
+    being won / reached), ``aov`` the mean amount of won deals. Each period's change
+    from the previous one is split among the factors by a log-mean (LMDI) decomposition:
+    the contributions add up to the change in revenue.
+
+    Returns
+    -------
+    DataFrame
+        ``[by...] | period | factor | stage | value | log_change | contribution |
+        immature``; ``factor`` is leads, frequency, rate (``stage`` = from-stage id), aov
+        or revenue. ``log_change`` and ``contribution`` are NaN for a slice's first
+        period and where a factor is 0 or missing. ``immature`` marks periods younger
+        than the sum of the stage windows (their rates are still rising).
+    """
+    by = _as_list(by)
+    _check_by(deals, by)
+    j = resolve(deals, stage_events, config, as_of, journey)
+    K = j.n_stages
+    period = _period(j.deals["created_at"], freq)
+    keys = pd.DataFrame({c: j.deals[c].to_numpy() for c in by})
+    keys["period"] = period.dt.start_time.to_numpy()
+    codes, labels = _groups(keys, [*by, "period"])
+    G = len(labels)
+    c = _funnel_counts(j, codes, G)
+    reached = c["reached"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.empty((G, K - 1))
+        rates[:, : K - 2] = reached[:, 1:] / reached[:, :-1]
+        rates[:, K - 2] = c["won"] / reached[:, K - 2]
+        freq_f = reached[:, 0] / c["accounts"]
+    leads = c["accounts"]
+    revenue = leads * freq_f * np.prod(rates, axis=1) * c["aov"]
+    revenue = np.where(c["won"] == 0, 0.0, revenue)
+    names = ["leads", "frequency"] + ["rate"] * (K - 1) + ["aov", "revenue"]
+    stage_of = [None, None, *j.stage_ids[: K - 1], None, None]
+    values = np.column_stack([leads, freq_f, rates, c["aov"], revenue])  # (G, F)
+    F = values.shape[1]
+
+    # previous period within the same slice
+    order = labels.sort_values([*by, "period"], kind="stable").index.to_numpy()
+    slice_code = (
+        labels.groupby(by, dropna=False, sort=False).ngroup().to_numpy()
+        if by
+        else np.zeros(G, dtype=np.int64)
+    )[order]
+    prev = np.full(G, -1)
+    if G > 1:
+        prev[order[1:]] = np.where(slice_code[1:] == slice_code[:-1], order[:-1], -1)
+    has_prev = prev >= 0
+    pv = values[np.maximum(prev, 0)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dlog = np.log(values) - np.log(pv)
+        r1, r0 = revenue, revenue[np.maximum(prev, 0)]
+        lm = np.where(np.isclose(r1, r0), r1, (r1 - r0) / (np.log(r1) - np.log(r0)))
+        contrib = lm[:, None] * dlog
+    contrib[:, F - 1] = revenue - revenue[np.maximum(prev, 0)]
+    dlog[~has_prev] = np.nan
+    contrib[~has_prev] = np.nan
+    bad = ~np.isfinite(dlog[:, : F - 1]).all(axis=1)
+    contrib[bad, : F - 1] = np.nan
+    dlog[~np.isfinite(dlog)] = np.nan
+
+    ends = pd.to_datetime(labels["period"]).dt.to_period(freq).dt.end_time
+    age = (j.as_of - ends).dt.total_seconds().to_numpy() / 86400
+    immature = ~(age >= j.windows[: K - 1].sum())
+    out = labels.iloc[np.repeat(np.arange(G), F)].reset_index(drop=True)
+    out["factor"] = np.tile(names, G)
+    out["stage"] = pd.Categorical(
+        np.tile(np.array(stage_of, dtype=object), G), categories=list(j.stage_ids)
+    )
+    out["value"] = values.ravel()
+    out["log_change"] = dlog.ravel()
+    out["contribution"] = contrib.ravel()
+    out["immature"] = np.repeat(immature, F)
+    return out[
+        [*by, "period", "factor", "stage", "value", "log_change", "contribution", "immature"]
+    ]
+
+
+def stage_sensitivity(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    by: str | Sequence[str] | None = None,
+    as_of=None,
+    *,
+    points: float = 0.01,
+    relative: float = 0.10,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Monthly revenue gained by improving each stage's rate, to see where to act.
+
+    Baseline monthly revenue = leads per month x prod(censoring-aware stage rates) x
+    average won amount, over the months from the first deal's creation to ``as_of``.
+    Raising one stage's rate by ``points`` (absolute) or by ``relative`` (capped at 1),
+    the others unchanged, gains ``gain_points`` or ``gain_relative``.
+
+    Returns
+    -------
+    DataFrame
+        ``[by...] | from | to | rate | revenue | gain_points | gain_relative``; revenue is
+        in deal amount units per month (won deals per month when no amount is known).
+    """
+    by = _as_list(by)
+    _check_by(deals, by)
+    j = resolve(deals, stage_events, config, as_of, journey)
+    K = j.n_stages
+    codes, labels = _groups(j.deals[by], by)
+    G = len(labels)
+    rt = _rates(j, codes, labels, by, dwell=False)
+    r = rt["rate"].to_numpy().reshape(G, K - 1)
+    c = _funnel_counts(j, codes, G)
+    company_aov = _funnel_counts(j, np.zeros(j.n_deals, dtype=np.int64), 1)["aov"][0]
+    aov = np.where(np.isnan(c["aov"]), 1.0 if np.isnan(company_aov) else company_aov, c["aov"])
+    created = pd.to_datetime(j.deals["created_at"]).dropna()
+    months = 1
+    if len(created):
+        months = max(1, (j.as_of.to_period("M") - created.min().to_period("M")).n + 1)
+    leads_pm = c["reached"][:, 0] / months
+    base = leads_pm * np.prod(r, axis=1) * aov
+    others = np.empty_like(r)
+    for s in range(K - 1):
+        others[:, s] = np.prod(np.delete(r, s, axis=1), axis=1)
+    scale = leads_pm[:, None] * aov[:, None] * others
+    out = rt[[*by, "from", "to", "rate"]].copy()
+    out["revenue"] = np.repeat(base, K - 1)
+    out["gain_points"] = (scale * (np.minimum(r + points, 1) - r)).ravel()
+    out["gain_relative"] = (scale * (np.minimum(r * (1 + relative), 1) - r)).ravel()
+    return out
