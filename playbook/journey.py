@@ -958,3 +958,71 @@ def flows(
             "deals": n_deals[nz],
         }
     )
+
+
+def phase_summary(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    config: PilotConfig,
+    as_of=None,
+    *,
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """The journey by phase (awareness → … → execution), stages and activities on one time line.
+
+    Each phase of ``config.phases`` owns some stages and activity types. A deal is in
+    a phase when it entered one of its stages (by the skip rule) or had one of its
+    activities; time is measured from the deal's creation.
+
+    Returns
+    -------
+    DataFrame
+        ``phase | stages | activity_types | deals | activities |
+        median_days_from_created | top_activity_types``, one row per configured phase
+        in journey order. ``median_days_from_created`` is the median over deals of the
+        first moment in the phase (first stage entry or first activity); negative
+        when marketing touches precede the lead's creation. ``activities`` is NaN and
+        ``top_activity_types`` empty without an activities table.
+    """
+    from playbook.config import PHASES
+
+    per_stage = deal_stages(deals, stage_events, config, as_of, journey=journey)
+    per_stage = per_stage[["deal_id", "stage", "first_entered_at"]].rename(
+        columns={"first_entered_at": "at"}
+    )
+    per_stage["stage"] = per_stage["stage"].astype(str)
+    created = pd.Series(
+        deals["created_at"].to_numpy(), index=deals["deal_id"].astype(str).to_numpy()
+    )
+    acts = None
+    if activities is not None and len(activities):
+        acts = activities[["deal_id", "at", "type"]].copy()
+        acts["deal_id"] = acts["deal_id"].astype(str)
+        acts["type"] = acts["type"].astype(str)
+    rows = []
+    for phase in [p for p in PHASES if p in config.phases]:
+        spec = config.phases[phase]
+        moments = [per_stage.loc[per_stage["stage"].isin(spec.stages), ["deal_id", "at"]]]
+        n_activities, top = np.nan, ""
+        if acts is not None:
+            mine = acts[acts["type"].isin(spec.activity_types)]
+            n_activities = len(mine)
+            counts = mine["type"].value_counts()
+            top = ", ".join(f"{t} ({n:,})" for t, n in counts.head(3).items())
+            moments.append(mine[["deal_id", "at"]])
+        moment = pd.concat(moments, ignore_index=True).dropna(subset=["at"])
+        first = moment.groupby("deal_id", sort=False)["at"].min()
+        days = (first - created.reindex(first.index).to_numpy()).dt.total_seconds() / 86400
+        rows.append(
+            {
+                "phase": phase,
+                "stages": ", ".join(spec.stages),
+                "activity_types": ", ".join(spec.activity_types),
+                "deals": int(first.size),
+                "activities": n_activities,
+                "median_days_from_created": float(days.median()) if len(days) else np.nan,
+                "top_activity_types": top,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -58,14 +58,58 @@ def escape(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def table_html(frame: pd.DataFrame, *, max_rows: int = 50, float_format: str = "{:,.3g}") -> str:
-    """A DataFrame as escaped HTML (``df.style`` does not escape; this does)."""
+#: Columns shown as percentages when every value lies within [0, 1].
+PERCENT_COLUMNS = {
+    "rate",
+    "ci_low",
+    "ci_high",
+    "share",
+    "share_of_stage",
+    "share_of_lost",
+    "won_share",
+    "completeness",
+    "team_completeness",
+    "cum_advanced",
+    "cum_lost",
+    "observed",
+    "baseline",
+    "compliance",
+    "conversion",
+}
+
+
+def _format_cell(column: str, series: pd.Series):
+    """A formatter for one column, chosen by its canonical name and values."""
+    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    if not numeric:
+        return None
+    values = series.dropna()
+    if column in ("p_value", "p_raw"):
+        return lambda v: "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
+    if column in PERCENT_COLUMNS and len(values) and values.between(0, 1).all():
+        return lambda v: "" if pd.isna(v) else f"{v:.1%}"
+    if pd.api.types.is_integer_dtype(series) or (len(values) and (values % 1 == 0).all()):
+        return lambda v: "" if pd.isna(v) else f"{v:,.0f}"
+    return lambda v: "" if pd.isna(v) else (f"{v:,.1f}" if abs(v) >= 100 else f"{v:,.3g}")
+
+
+def table_html(
+    frame: pd.DataFrame, *, max_rows: int = 50, headers: dict[str, str] | None = None
+) -> str:
+    """A DataFrame as escaped HTML (``df.style`` does not escape; this does).
+
+    Numbers are formatted by column (percentages for rates and shares in [0, 1],
+    thousands separators for counts); ``headers`` renames columns for display.
+    """
     shown = frame.head(max_rows)
-    formatters = {
-        c: (lambda v, f=float_format: "" if pd.isna(v) else f.format(v))
-        for c in shown.columns
-        if pd.api.types.is_float_dtype(shown[c])
-    }
+    formatters = {}
+    for column in shown.columns:
+        fmt = _format_cell(str(column), shown[column])
+        if fmt is not None:
+            formatters[column] = fmt
+    if headers:
+        shown = shown.rename(columns=headers)
+        formatters = {headers.get(c, c): f for c, f in formatters.items()}
     out = shown.to_html(
         escape=True, index=False, border=0, classes="pb-table", formatters=formatters, na_rep=""
     )
@@ -126,28 +170,37 @@ class StepReport:
         caption: str = "",
         show: bool = True,
         max_rows: int = 50,
-    ) -> Path:
+    ) -> None:
         """Save ``frame`` as ``tables/<name>.csv`` (UTF-8 with BOM for Excel) and show it."""
         path = inside(self.output_dir / "tables", f"{self.step[:2]}_{name}.csv")
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         self.tables.append(path.name)
         if show:
             head = f"<p class='pb-caption'>{escape(caption)}</p>" if caption else ""
-            self._display_html(head + table_html(self.localise(frame), max_rows=max_rows))
-        return path
+            self._display_html(
+                head
+                + table_html(self._labelled(frame), max_rows=max_rows, headers=self.headers(frame))
+            )
 
     def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Stage ids as display labels, column headers in the report language."""
+        return self._labelled(frame).rename(columns=self.headers(frame))
+
+    def headers(self, frame: pd.DataFrame) -> dict[str, str]:
+        """Canonical column name -> header in the report language."""
         from playbook.i18n import TEXT
 
+        return {c: TEXT[f"col_{c}"][self.language] for c in frame.columns if f"col_{c}" in TEXT}
+
+    def _labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Stage ids replaced by display labels (headers unchanged)."""
         frame = frame.copy()
         for column in ("stage", "from", "to", "from_stage", "to_stage"):
             if column in frame.columns and self.labels:
                 frame[column] = frame[column].map(
                     lambda v: self.labels.get(str(v), v) if pd.notna(v) else v
                 )
-        names = {c: TEXT[f"col_{c}"][self.language] for c in frame.columns if f"col_{c}" in TEXT}
-        return frame.rename(columns=names)
+        return frame
 
     def text(self, key: str, **values: Any) -> str:
         from playbook.i18n import t
@@ -194,14 +247,13 @@ class StepReport:
             rows.append(
                 {
                     self.text("kpi"): label,
-                    self.text("value"): entry.get("value"),
-                    "n": entry.get("n"),
-                    self.text("interval"): _interval(entry),
+                    self.text("value"): format_kpi(entry),
+                    "n": "" if entry.get("n") is None else f"{entry['n']:,}",
                 }
             )
         self._display_html(table_html(pd.DataFrame(rows)))
 
-    def figure(self, fig, name: str, *, show: bool = True) -> Path:
+    def figure(self, fig, name: str, *, show: bool = True) -> None:
         """Save a matplotlib figure as ``figures/<name>.png``, show it, close it.
 
         The figure is shown as an embedded image with its title as alternative
@@ -220,7 +272,6 @@ class StepReport:
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             self._display_html(f"<img src='data:image/png;base64,{data}' alt='{escape(alt)}'>")
         plt.close(fig)
-        return path
 
     # -- recording for summary.json ---------------------------------------------------------
     def kpi(
@@ -240,6 +291,81 @@ class StepReport:
     def add_findings(self, findings: list[Finding]) -> None:
         self.findings.extend(findings)
 
+    def findings_table(self, findings: list[Finding], name: str, *, max_rows: int = 20) -> None:
+        """Show findings (most important first) and save them as a CSV table."""
+        if not findings:
+            self.say(self.text("no_findings"), kind="note")
+            return
+        frame = pd.DataFrame([finding_record(f) for f in findings])
+        columns = [
+            "severity",
+            "evidence",
+            "dimension",
+            "value",
+            "stage",
+            "observed",
+            "baseline",
+            "ci_low",
+            "ci_high",
+            "n",
+            "p_value",
+        ]
+        frame = frame[[c for c in columns if c in frame.columns]]
+        self.table(frame, name, max_rows=max_rows)
+
+    def legend_labels(self) -> dict[str, str]:
+        """Translated legend entries for the journey map."""
+        return {k: self.text(f"legend_{k}") for k in ("entered", "lost", "open", "skip", "regress")}
+
+    def waterfall(self, change: pd.DataFrame, name: str = "growth_waterfall") -> None:
+        """Draw the revenue change between two periods by factor (or say why not).
+
+        ``change``: rows of one period-over-period change with factor, stage,
+        contribution, value_before, value_after, period_before, period_after
+        (see :func:`playbook.stages.latest_change`).
+        """
+        from playbook import plots
+
+        if change is None or change.empty:
+            self.say(self.text("no_decomposition"), kind="note")
+            return
+        revenue = change[change["factor"] == "revenue"].iloc[0]
+        parts = change[change["factor"] != "revenue"].copy()
+        labels = []
+        for row in parts.itertuples(index=False):
+            if row.factor == "rate":
+                to = (
+                    self.config.funnel.ids[self.config.funnel.ids.index(row.stage) + 1]
+                    if (self.config and row.stage in self.config.funnel.ids[:-1])
+                    else "won"
+                )
+                labels.append(
+                    self.text(
+                        "factor_rate",
+                        from_=self.labels.get(row.stage, row.stage),
+                        to=self.labels.get(to, to),
+                    )
+                )
+            else:
+                labels.append(self.text(f"factor_{row.factor}"))
+        parts["label"] = labels
+        start, end = str(revenue["period_before"])[:7], str(revenue["period_after"])[:7]
+        self.figure(
+            plots.waterfall(
+                parts,
+                start_label=start,
+                end_label=end,
+                start=float(revenue["value_before"]),
+                end=float(revenue["value_after"]),
+                title=self.text("fig_waterfall", start=start, end=end),
+                ylabel=self.text("axis_revenue"),
+            ),
+            name,
+        )
+        self.table(
+            parts[["label", "value_before", "value_after", "contribution"]], name, show=False
+        )
+
     def set_stages(self, stages: pd.DataFrame | list[dict]) -> None:
         """The stage table of the output contract (from/to are stage ids)."""
         if isinstance(stages, pd.DataFrame):
@@ -251,7 +377,7 @@ class StepReport:
         if alerts is not None and len(alerts):
             self.alerts.append(alerts.assign(step=self.step))
 
-    def done(self) -> Path:
+    def done(self) -> None:
         """Write the step's part file: the marker that the whole notebook ran."""
         alerts = pd.concat(self.alerts, ignore_index=True) if self.alerts else pd.DataFrame()
         part = {
@@ -272,16 +398,24 @@ class StepReport:
             json.dumps(part, ensure_ascii=False, indent=1, default=_default), encoding="utf-8"
         )
         tmp.replace(path)
-        return path
 
 
-def _interval(entry: dict) -> str:
+def format_kpi(entry: dict) -> str:
+    """A KPI value for display, with its 95% interval when it has one."""
+    value = entry.get("value")
+    if value is None:
+        return "–"
     low, high = entry.get("ci_low"), entry.get("ci_high")
-    if low is None or high is None:
-        return ""
     if entry.get("unit") == "share":
-        return f"{low:.1%} – {high:.1%}"
-    return f"{low:,.3g} – {high:,.3g}"
+        text = f"{value:.1%}"
+        return text + (f" (95% CI {low:.1%}–{high:.1%})" if low is not None else "")
+    if isinstance(value, float) and abs(value) < 100 and not value.is_integer():
+        text = f"{value:,.1f}"
+    else:
+        text = f"{value:,.0f}"
+    if low is not None and high is not None:
+        text += f" (95% CI {low:,.3g}–{high:,.3g})"
+    return text
 
 
 def _default(value: Any) -> Any:

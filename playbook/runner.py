@@ -32,7 +32,7 @@ from playbook.exceptions import StepFailed, UsageError
 from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
 from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
-from playbook.report import PARTS, safe_name
+from playbook.report import PARTS, format_kpi, safe_name
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +210,7 @@ def export_html(executed: Path, target: Path, *, title: str, language: str) -> N
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        exclude_anchor_links=True,
     )
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
     nb = nbformat.read(executed, as_version=4)
@@ -286,7 +287,7 @@ def render_index(
     kpi_rows = []
     for name, entry in summary["kpis"].items():
         label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
-        kpi_rows.append({"label": label, **entry, "text": _format_kpi(entry)})
+        kpi_rows.append({"label": label, **entry, "text": format_kpi(entry)})
     links = [
         {
             "title": t(s.step, language) if s.step in _step_keys() else s.step,
@@ -344,20 +345,6 @@ def _step_keys() -> set[str]:
     from playbook.i18n import TEXT
 
     return {k for k in TEXT if k[:2].isdigit()}
-
-
-def _format_kpi(entry: dict) -> str:
-    value = entry.get("value")
-    if value is None:
-        return "–"
-    if entry.get("unit") == "share":
-        text = f"{value:.1%}"
-        if entry.get("ci_low") is not None:
-            text += f" ({entry['ci_low']:.1%}–{entry['ci_high']:.1%})"
-        return text
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
 
 
 def write_manifest(

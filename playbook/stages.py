@@ -762,3 +762,86 @@ def stage_sensitivity(
     out["gain_points"] = (scale * (np.minimum(r + points, 1) - r)).ravel()
     out["gain_relative"] = (scale * (np.minimum(r * (1 + relative), 1) - r)).ravel()
     return out
+
+
+def dimensions_present(deals: pd.DataFrame, config: PilotConfig) -> list[str]:
+    """The configured slicing dimensions that exist in ``deals`` and have 2+ values."""
+    return [
+        d for d in config.dimensions if d in deals.columns and deals[d].nunique(dropna=True) > 1
+    ]
+
+
+def flagged_cells(findings: Sequence[Finding], dimension: str) -> set[tuple[str, str]]:
+    """(slice value, from-stage) pairs of the bottleneck findings on ``dimension``."""
+    return {
+        (str(f.value), str(f.stage))
+        for f in findings
+        if f.kind == "bottleneck" and f.dimension == dimension
+    }
+
+
+def latest_change(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """The last change between two mature periods of :func:`growth_decomposition`.
+
+    Returns
+    -------
+    DataFrame
+        ``factor | stage | value_before | value_after | contribution | period_before |
+        period_after``, the revenue row included; empty when fewer than two mature
+        periods exist (or the change cannot be decomposed).
+    """
+    columns = [
+        "factor",
+        "stage",
+        "value_before",
+        "value_after",
+        "contribution",
+        "period_before",
+        "period_after",
+    ]
+    mature = decomposition[~decomposition["immature"].astype(bool)]
+    periods = sorted(mature["period"].unique())
+    if len(periods) < 2:
+        return pd.DataFrame(columns=columns)
+    before, after = periods[-2], periods[-1]
+    a = mature[mature["period"] == before].set_index(["factor", "stage"], drop=False)
+    b = mature[mature["period"] == after].set_index(["factor", "stage"], drop=False)
+    if b["contribution"].isna().all():
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame(
+        {
+            "factor": b["factor"].to_numpy(),
+            "stage": b["stage"].to_numpy(),
+            "value_before": a["value"].reindex(b.index).to_numpy(),
+            "value_after": b["value"].to_numpy(),
+            "contribution": b["contribution"].to_numpy(),
+        }
+    )
+    out["period_before"], out["period_after"] = before, after
+    return out[columns].reset_index(drop=True)
+
+
+def focus_rates(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    as_of=None,
+    *,
+    labels: tuple[str, str] = ("focus", "rest"),
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Stage rates of the strategic focus (``config.focus``) beside the rest of the company.
+
+    Returns
+    -------
+    DataFrame
+        ``group | <stage_rates columns>`` with ``group`` = ``labels[0]`` for deals whose
+        ``focus.dimension`` equals ``focus.value``, ``labels[1]`` for the others; empty
+        when no focus value is set or the column is missing.
+    """
+    focus = config.focus
+    if not focus.value or focus.dimension not in deals.columns:
+        return pd.DataFrame(columns=["group"])
+    in_focus = deals[focus.dimension].astype(str) == str(focus.value)
+    tagged = deals.assign(group=np.where(in_focus, labels[0], labels[1]))
+    return stage_rates(tagged, stage_events, config, by="group", as_of=as_of, min_n=0)

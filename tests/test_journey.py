@@ -400,3 +400,32 @@ def test_properties_conservation_bounds_and_permutation(log):
     v = variants(deals, events, config, n=100, as_of=as_of)
     assert v["deals"].sum() == n_paths
     assert ((v["won_share"] >= 0) & (v["won_share"] <= 1)).all()
+
+
+def test_phase_summary_places_stages_and_activities_on_one_timeline():
+    from playbook.journey import phase_summary
+
+    deals = pd.DataFrame({
+        "deal_id": ["A", "B"], "owner_id": ["r", "r"], "status": ["won", "open"],
+        "created_at": pd.to_datetime(["2026-01-10", "2026-01-10"]),
+        "closed_at": pd.to_datetime(["2026-01-30", None]), "amount": [1.0, 1.0]})
+    events = pd.DataFrame({
+        "deal_id": ["A", "A", "A", "B"], "stage": ["lead", "intent", "signed", "lead"],
+        "entered_at": pd.to_datetime(["2026-01-10", "2026-01-15", "2026-01-30", "2026-01-10"])})
+    activities = pd.DataFrame({
+        "deal_id": ["A", "B", "B"], "type": ["webinar", "webinar", "kickoff"],
+        "at": pd.to_datetime(["2026-01-05", "2026-01-08", "2026-02-01"])})
+    config = default_config()
+    out = phase_summary(deals, events, activities, config).set_index("phase")
+    assert list(out.index) == ["awareness", "interest", "evaluation", "decision", "execution"]
+    # awareness: webinars 5 and 2 days before creation
+    assert out.loc["awareness", "deals"] == 2
+    assert out.loc["awareness", "median_days_from_created"] == pytest.approx(-3.5)
+    assert out.loc["awareness", "activities"] == 2
+    # evaluation: A entered intent on day 5 and passed proposal (skip rule) when it
+    # reached signed; B never got there
+    assert out.loc["evaluation", "deals"] == 1
+    assert out.loc["evaluation", "median_days_from_created"] == pytest.approx(5)
+    assert out.loc["execution", "deals"] == 2  # A signed, B had a kickoff
+    no_acts = phase_summary(deals, events, None, config).set_index("phase")
+    assert no_acts.loc["awareness", "deals"] == 0 and pd.isna(no_acts.loc["awareness", "activities"])

@@ -56,7 +56,7 @@ def test_report_folder_contract(full_run, small_sample: Path) -> None:
     folder = result.report_dir
     for name in ("index.html", "summary.json", "manifest.json", "alerts.csv"):
         assert (folder / name).is_file(), name
-    for step in ("00_data_intake",):
+    for step in ("00_data_intake", "01_journey_map", "02_stage_rates"):
         assert (folder / f"{step}.html").is_file()
         assert (folder / "executed" / f"{step}.ipynb").is_file()
     assert any((folder / "figures").glob("*.png"))
@@ -83,6 +83,21 @@ def test_summary_json_matches_the_data(full_run, small_sample: Path) -> None:
     )
     for entry in summary["kpis"].values():
         assert set(entry) == {"value", "n", "ci_low", "ci_high", "unit"}
+    ids = ["lead", "intent", "proposal", "negotiation", "signed"]
+    contract = {"from", "to", "entered", "advanced", "lost", "open", "rate", "ci_low", "ci_high",
+                "median_dwell_days", "p90_dwell_days"}
+    assert [(s["from"], s["to"]) for s in summary["stages"]] == list(zip(ids, ids[1:]))
+    for stage in summary["stages"]:
+        assert contract <= set(stage)
+        assert stage["entered"] == stage["advanced"] + stage["lost"] + stage["open"]
+        assert stage["ci_low"] <= stage["rate"] <= stage["ci_high"]
+    assert summary["stages"][0]["entered"] == len(deals)
+    keys = {"kind", "severity", "dimension", "value", "stage", "metric", "observed", "baseline",
+            "ci_low", "ci_high", "evidence"}
+    for finding in summary["findings"]:
+        assert keys <= set(finding) and finding["severity"] in (1, 2, 3)
+    severities = [f["severity"] for f in summary["findings"]]
+    assert severities == sorted(severities, reverse=True)
 
 
 def test_manifest_hashes_every_input(full_run, small_sample: Path) -> None:

@@ -433,3 +433,84 @@ def test_prepared_journey_is_reused_and_checked():
         stage_rates(deals, events, other, journey=j)
     with pytest.raises(ValueError, match="journey was prepared as of"):
         stage_rates(deals, events, config, as_of="2020-01-01", journey=j)
+
+
+# --- on generated samples: the planted bottleneck is found, and only it ---------------------
+
+
+def _sample(tmp_path, seed, plant):
+    from playbook.load import load_workspace
+    from playbook.sample import generate
+
+    folder = tmp_path / f"s{seed}"
+    truth = generate(folder, seed=seed, deals=6000, plant=plant)
+    return load_workspace(folder), truth
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_planted_bottleneck_is_the_top_finding(tmp_path, seed):
+    data, truth = _sample(tmp_path, seed, ("bottleneck",))
+    findings = find_bottlenecks(data.deals, data.stage_events, data.config)
+    top = findings[0]
+    planted = truth.bottleneck
+    assert (top.dimension, top.value, top.stage) == (
+        planted["dimension"], planted["value"], planted["stage"])
+    assert top.severity >= 2
+    assert top.ci_high < top.baseline
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_no_planted_bottleneck_means_no_material_finding(tmp_path, seed):
+    data, _ = _sample(tmp_path, seed, ())
+    findings = find_bottlenecks(data.deals, data.stage_events, data.config)
+    assert all(f.severity == 1 for f in findings), [f.evidence for f in findings]
+
+
+def test_focus_rates_split_the_company(tmp_path):
+    from playbook.stages import focus_rates
+
+    data, truth = _sample(tmp_path, 5, ("bottleneck",))
+    rates = focus_rates(data.deals, data.stage_events, data.config, labels=("F", "R"))
+    assert set(rates["group"]) == {"F", "R"}
+    proposal = rates[rates["from"] == "proposal"].set_index("group")
+    assert proposal.loc["F", "rate"] < proposal.loc["R", "rate"]
+    total = stage_rates(data.deals, data.stage_events, data.config)
+    assert proposal["entered"].sum() == total.loc[total["from"] == "proposal", "entered"].iloc[0]
+
+
+def test_latest_change_adds_up_to_the_revenue_change():
+    from playbook.stages import latest_change
+
+    rows = []
+    for period, leads, rate, aov, immature in (
+        ("2026-01-01", 100, 0.2, 10.0, False),
+        ("2026-02-01", 120, 0.25, 10.0, False),
+        ("2026-03-01", 50, 0.1, 10.0, True),
+    ):
+        revenue = leads * rate * aov
+        rows += [
+            {"period": pd.Timestamp(period), "factor": "leads", "stage": None, "value": leads},
+            {"period": pd.Timestamp(period), "factor": "rate", "stage": "lead", "value": rate},
+            {"period": pd.Timestamp(period), "factor": "aov", "stage": None, "value": aov},
+            {"period": pd.Timestamp(period), "factor": "revenue", "stage": None, "value": revenue},
+        ]
+        for r in rows[-4:]:
+            r["immature"] = immature
+    frame = pd.DataFrame(rows)
+    # LMDI: contribution = L(V1, V0) * ln(x1 / x0); filled as growth_decomposition would.
+    import numpy as np
+
+    v0, v1 = 200.0, 300.0
+    weight = (v1 - v0) / np.log(v1 / v0)
+    contributions = {"leads": weight * np.log(120 / 100), "rate": weight * np.log(0.25 / 0.2),
+                     "aov": 0.0, "revenue": v1 - v0}
+    frame["contribution"] = [
+        contributions[f] if p == pd.Timestamp("2026-02-01") else np.nan
+        for f, p in zip(frame["factor"], frame["period"], strict=True)
+    ]
+    change = latest_change(frame)
+    assert change["period_after"].iloc[0] == pd.Timestamp("2026-02-01")  # the immature March is skipped
+    parts = change[change["factor"] != "revenue"]["contribution"].sum()
+    assert parts == pytest.approx(100.0)
+    assert change.set_index("factor").loc["revenue", "value_before"] == 200.0
+    assert latest_change(frame[frame["period"] == pd.Timestamp("2026-01-01")]).empty
