@@ -34,12 +34,12 @@ test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not notebooks"
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check playbook tests benchmarks
-	$(BIN)/ruff format --check playbook tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(VENV)/.installed
-	$(BIN)/ruff format playbook tests benchmarks
-	$(BIN)/ruff check --fix playbook tests benchmarks
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache
