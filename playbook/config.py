@@ -223,6 +223,9 @@ class PilotConfig(_Strict):
     currency: str = ""
     #: Where the tables are (file names relative to the workspace); default: <table>.<ext>.
     tables: dict[str, str] = Field(default_factory=dict)
+    #: A CRM export to adapt instead of canonical tables (Salesforce, HubSpot, generic
+    #: long/wide tables, XES, SQL): validated by :mod:`playbook.adapters`.
+    source: dict[str, Any] | None = None
     funnel: Funnel = Field(default_factory=Funnel)
     phases: dict[str, Phase] = Field(default_factory=_default_phases)
     sla: Sla = Field(default_factory=Sla)

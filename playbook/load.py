@@ -712,7 +712,35 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
     files: dict[str, str] = {}
     encodings: dict[str, str] = {}
     notes: list[str] = []
+    adapted = _adapted_tables(ws, config)
     for table in TABLES:
+        if adapted is not None:
+            if table not in adapted:
+                if table in REQUIRED_TABLES:
+                    problems.append(
+                        Problem(
+                            file=str(config.source.get("type", "source")),
+                            message=f"the source gives no '{table}' table",
+                            fix="map it in the source section of pilot.yml",
+                        )
+                    )
+                continue
+            raw, row_numbers, label = adapted[table]
+            files[table] = label
+            if raw.empty:
+                if table in REQUIRED_TABLES:
+                    problems.append(
+                        Problem(file=label, message="no rows", fix="check the export or the query")
+                    )
+                continue
+            parsed, parse_problems = parse_table(table, raw, row_numbers, label, config)
+            problems.extend(parse_problems)
+            problems.extend(rule_problems(table, parsed, raw, label, row_numbers))
+            if table == "stage_events":
+                parsed, stage_problems = map_stages(parsed, row_numbers, label, config)
+                problems.extend(stage_problems)
+            tables[table], raws[table], rows[table] = parsed, raw, row_numbers
+            continue
         path = find_table_file(ws, table, config)
         if path is None:
             if table in REQUIRED_TABLES:
@@ -776,6 +804,20 @@ def sort_problems(problems: list[Problem], files: dict[str, str]) -> list[Proble
         return (order.get(p.file, len(order)), float("inf") if trailing else (p.row or 0))
 
     return sorted(problems, key=key)
+
+
+def _adapted_tables(ws: Path, config: PilotConfig):
+    """Canonical raw tables from the configured source, or None for plain table files.
+
+    The adapter returns, per table, a frame of text values with canonical column
+    names, the row numbers to report problems at, and a label naming where the
+    rows came from (file or query); parsing and validation then run as for files.
+    """
+    if not config.source or config.source.get("type", "tables") == "tables":
+        return None
+    from playbook.adapters import read_source
+
+    return read_source(ws, config)
 
 
 def problems_block_cross_checks(problems: list[Problem], files: dict[str, str]) -> bool:
