@@ -405,16 +405,30 @@ def test_properties_conservation_bounds_and_permutation(log):
 def test_phase_summary_places_stages_and_activities_on_one_timeline():
     from playbook.journey import phase_summary
 
-    deals = pd.DataFrame({
-        "deal_id": ["A", "B"], "owner_id": ["r", "r"], "status": ["won", "open"],
-        "created_at": pd.to_datetime(["2026-01-10", "2026-01-10"]),
-        "closed_at": pd.to_datetime(["2026-01-30", None]), "amount": [1.0, 1.0]})
-    events = pd.DataFrame({
-        "deal_id": ["A", "A", "A", "B"], "stage": ["lead", "intent", "signed", "lead"],
-        "entered_at": pd.to_datetime(["2026-01-10", "2026-01-15", "2026-01-30", "2026-01-10"])})
-    activities = pd.DataFrame({
-        "deal_id": ["A", "B", "B"], "type": ["webinar", "webinar", "kickoff"],
-        "at": pd.to_datetime(["2026-01-05", "2026-01-08", "2026-02-01"])})
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["A", "B"],
+            "owner_id": ["r", "r"],
+            "status": ["won", "open"],
+            "created_at": pd.to_datetime(["2026-01-10", "2026-01-10"]),
+            "closed_at": pd.to_datetime(["2026-01-30", None]),
+            "amount": [1.0, 1.0],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "deal_id": ["A", "A", "A", "B"],
+            "stage": ["lead", "intent", "signed", "lead"],
+            "entered_at": pd.to_datetime(["2026-01-10", "2026-01-15", "2026-01-30", "2026-01-10"]),
+        }
+    )
+    activities = pd.DataFrame(
+        {
+            "deal_id": ["A", "B", "B"],
+            "type": ["webinar", "webinar", "kickoff"],
+            "at": pd.to_datetime(["2026-01-05", "2026-01-08", "2026-02-01"]),
+        }
+    )
     config = default_config()
     out = phase_summary(deals, events, activities, config).set_index("phase")
     assert list(out.index) == ["awareness", "interest", "evaluation", "decision", "execution"]
@@ -428,4 +442,6 @@ def test_phase_summary_places_stages_and_activities_on_one_timeline():
     assert out.loc["evaluation", "median_days_from_created"] == pytest.approx(5)
     assert out.loc["execution", "deals"] == 2  # A signed, B had a kickoff
     no_acts = phase_summary(deals, events, None, config).set_index("phase")
-    assert no_acts.loc["awareness", "deals"] == 0 and pd.isna(no_acts.loc["awareness", "activities"])
+    assert no_acts.loc["awareness", "deals"] == 0 and pd.isna(
+        no_acts.loc["awareness", "activities"]
+    )

@@ -84,16 +84,39 @@ def test_summary_json_matches_the_data(full_run, small_sample: Path) -> None:
     for entry in summary["kpis"].values():
         assert set(entry) == {"value", "n", "ci_low", "ci_high", "unit"}
     ids = ["lead", "intent", "proposal", "negotiation", "signed"]
-    contract = {"from", "to", "entered", "advanced", "lost", "open", "rate", "ci_low", "ci_high",
-                "median_dwell_days", "p90_dwell_days"}
-    assert [(s["from"], s["to"]) for s in summary["stages"]] == list(zip(ids, ids[1:]))
+    contract = {
+        "from",
+        "to",
+        "entered",
+        "advanced",
+        "lost",
+        "open",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "median_dwell_days",
+        "p90_dwell_days",
+    }
+    pairs = [(s["from"], s["to"]) for s in summary["stages"]]
+    assert pairs == list(zip(ids, ids[1:], strict=False))
     for stage in summary["stages"]:
         assert contract <= set(stage)
         assert stage["entered"] == stage["advanced"] + stage["lost"] + stage["open"]
         assert stage["ci_low"] <= stage["rate"] <= stage["ci_high"]
     assert summary["stages"][0]["entered"] == len(deals)
-    keys = {"kind", "severity", "dimension", "value", "stage", "metric", "observed", "baseline",
-            "ci_low", "ci_high", "evidence"}
+    keys = {
+        "kind",
+        "severity",
+        "dimension",
+        "value",
+        "stage",
+        "metric",
+        "observed",
+        "baseline",
+        "ci_low",
+        "ci_high",
+        "evidence",
+    }
     for finding in summary["findings"]:
         assert keys <= set(finding) and finding["severity"] in (1, 2, 3)
     severities = [f["severity"] for f in summary["findings"]]

@@ -448,13 +448,16 @@ def _sample(tmp_path, seed, plant):
 
 
 @pytest.mark.parametrize("seed", [3, 11, 29])
-def test_planted_bottleneck_is_the_top_finding(tmp_path, seed):
+def test_planted_bottleneck_is_found_on_generated_samples(tmp_path, seed):
     data, truth = _sample(tmp_path, seed, ("bottleneck",))
     findings = find_bottlenecks(data.deals, data.stage_events, data.config)
     top = findings[0]
     planted = truth.bottleneck
     assert (top.dimension, top.value, top.stage) == (
-        planted["dimension"], planted["value"], planted["stage"])
+        planted["dimension"],
+        planted["value"],
+        planted["stage"],
+    )
     assert top.severity >= 2
     assert top.ci_high < top.baseline
 
@@ -502,14 +505,20 @@ def test_latest_change_adds_up_to_the_revenue_change():
 
     v0, v1 = 200.0, 300.0
     weight = (v1 - v0) / np.log(v1 / v0)
-    contributions = {"leads": weight * np.log(120 / 100), "rate": weight * np.log(0.25 / 0.2),
-                     "aov": 0.0, "revenue": v1 - v0}
+    contributions = {
+        "leads": weight * np.log(120 / 100),
+        "rate": weight * np.log(0.25 / 0.2),
+        "aov": 0.0,
+        "revenue": v1 - v0,
+    }
     frame["contribution"] = [
         contributions[f] if p == pd.Timestamp("2026-02-01") else np.nan
         for f, p in zip(frame["factor"], frame["period"], strict=True)
     ]
     change = latest_change(frame)
-    assert change["period_after"].iloc[0] == pd.Timestamp("2026-02-01")  # the immature March is skipped
+    assert change["period_after"].iloc[0] == pd.Timestamp(
+        "2026-02-01"
+    )  # the immature March is skipped
     parts = change[change["factor"] != "revenue"]["contribution"].sum()
     assert parts == pytest.approx(100.0)
     assert change.set_index("factor").loc["revenue", "value_before"] == 200.0
