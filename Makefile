@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 SAMPLE ?= data/sample
 OUT    ?= reports
 LANG_REPORT ?= en
+# Python sources and notebooks (ruff would also reformat code blocks in Markdown).
+LINT_PATHS := playbook tests notebooks scripts $(wildcard benchmarks)
 
 .PHONY: setup demo test test-fast lint format sample clean
 
@@ -34,12 +36,12 @@ test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not notebooks"
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: $(VENV)/.installed
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -119,6 +119,13 @@ TEXT: dict[str, dict[str, str]] = {
     "col_median_days_from_created": {"en": "median days after creation", "zh": "创建后天数中位数"},
     "col_top_activity_types": {"en": "main activity types", "zh": "主要活动类型"},
     "col_group": {"en": "group", "zh": "组别"},
+    "phase_awareness": {"en": "awareness", "zh": "认知"},
+    "phase_interest": {"en": "interest", "zh": "兴趣"},
+    "phase_evaluation": {"en": "evaluation", "zh": "评估"},
+    "phase_decision": {"en": "decision", "zh": "决策"},
+    "phase_execution": {"en": "execution / repurchase", "zh": "执行 / 复购"},
+    "col_stages": {"en": "stages", "zh": "销售阶段"},
+    "col_activity_types": {"en": "activity types", "zh": "活动类型"},
     "fig_journey_map": {"en": "How deals move through the funnel", "zh": "商机在漏斗中的流转"},
     "fig_dwell": {
         "en": "Days spent in each stage (completed visits)",
@@ -165,6 +172,574 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Record completeness by rep (share of key fields filled)",
         "zh": "销售个人记录完整度（关键字段填写比例）",
     },
+    # capability radar (step 4), development plan and KPI system (step 5)
+    "cap_reason_consistent": {
+        "en": "top {share} in {top} of the last {n} periods ({periods}), and without the best one "
+        "still above the team (P = {prob}): consistent",
+        "zh": "最近 {n} 个周期中有 {top} 个进入前 {share}（{periods}），去掉最好的周期后仍高于团队"
+        "（P = {prob}）：稳定高转化",
+    },
+    "cap_reason_one_off": {
+        "en": "top {share} in only 1 of {n} periods ({periods}): a one-off, needs {k}",
+        "zh": "{n} 个周期中仅 1 个进入前 {share}（{periods}）：偶然一次，需要 {k} 个",
+    },
+    "cap_reason_occasional": {
+        "en": "top {share} in {top} of {n} periods ({periods}); needs {k}",
+        "zh": "{n} 个周期中有 {top} 个进入前 {share}（{periods}）；需要 {k} 个",
+    },
+    "cap_reason_not_top": {
+        "en": "never in the top {share} ({eligible} of {n} periods ranked)",
+        "zh": "从未进入前 {share}（{n} 个周期中 {eligible} 个参与排名）",
+    },
+    "cap_reason_low_volume": {
+        "en": "only {eligible} of {n} periods with at least {min_deals} deals; needs {k}",
+        "zh": "{n} 个周期中只有 {eligible} 个周期商机数不少于 {min_deals}；需要 {k} 个",
+    },
+    "cap_period_q": {"en": "quarters", "zh": "个季度"},
+    "cap_period_m": {"en": "months", "zh": "个月"},
+    "cap_period_y": {"en": "years", "zh": "年"},
+    "cap_period_w": {"en": "weeks", "zh": "周"},
+    "cap_period_p": {"en": "periods", "zh": "个周期"},
+    "cap_no_assessments": {
+        "en": "No capability assessments were provided: the radar and the competency gaps cannot "
+        "be drawn; conversion, stages and behaviour are still compared.",
+        "zh": "未提供能力评估数据：无法绘制能力雷达和能力差距；仍比较转化、阶段与行为指标。",
+    },
+    "cap_basis_manager": {
+        "en": "Scores: the manager's assessment where there is one ({manager} reps), otherwise the "
+        "mean of the available assessors ({mean} reps).",
+        "zh": "评分口径：有上级评估的采用上级评分（{manager} 人），否则取现有评估人的平均分（"
+        "{mean} 人）。",
+    },
+    "cap_basis_named": {
+        "en": "Scores: assessments by '{name}' only ({n} reps).",
+        "zh": "评分口径：仅采用评估人“{name}”的评分（{n} 人）。",
+    },
+    "cap_too_few_periods": {
+        "en": "Only {available} complete period(s) in the data, but consistency needs {k}: nobody "
+        "can qualify. Use shorter periods (capability.consistency.freq) or lower top_k_of_n.",
+        "zh": "数据中只有 {available} 个完整周期，而稳定性判定需要 {k} 个：无人可入选。请缩短周期（"
+        "capability.consistency.freq）或降低 top_k_of_n。",
+    },
+    "cap_benchmark_suppressed": {
+        "en": "{k} rep(s) qualify as consistent strong converters, fewer than {min} (or the rest "
+        "of the team is): group averages are suppressed to protect individuals.",
+        "zh": "{k} 人符合稳定高转化标准，少于 {min} 人（或其余团队人数不足）：为保护个人隐私，不显"
+        "示组平均值。",
+    },
+    "cap_no_benchmark": {
+        "en": "No rep qualifies as a consistent strong converter under the current rule: there is "
+        "no benchmark group to compare with.",
+        "zh": "按当前规则没有人符合稳定高转化标准：没有可供比较的标杆组。",
+    },
+    "cap_finding_profile": {
+        "en": "{k} reps convert consistently well (top {share} in at least {top} of the last {n} "
+        "{periods}): lead → won {conv} vs {rest} for the rest of the team; they score higher "
+        "on {strengths}.",
+        "zh": "{k} 名销售稳定高转化（最近 {n} {periods}中至少 {top} 个进入前 {share}）：线索→赢单转"
+        "化率 {conv}，其余团队为 {rest}；他们在{strengths}上得分更高。",
+    },
+    "cap_finding_profile_plain": {
+        "en": "{k} reps convert consistently well (top {share} in at least {top} of the last {n} "
+        "{periods}): lead → won {conv} vs {rest} for the rest of the team.",
+        "zh": "{k} 名销售稳定高转化（最近 {n} {periods}中至少 {top} 个进入前 {share}）：线索→赢单转"
+        "化率 {conv}，其余团队为 {rest}。",
+    },
+    "cap_finding_behaviour": {
+        "en": "Consistent strong converters differ on {metric}: {value} vs {rest} ({k} vs {m} "
+        "reps).",
+        "zh": "稳定高转化者在{metric}上不同：{value}，其余为 {rest}（{k} 人 vs {m} 人）。",
+    },
+    "cap_finding_gap": {
+        "en": "The team scores {rest} on {dimension} against {bench} for consistent strong "
+        "converters (gap 95% CI {lo} to {hi}; {k} vs {m} reps)",
+        "zh": "团队在{dimension}上得分 {rest}，稳定高转化者为 {bench}（差距 95% CI {lo} 至 {hi}；"
+        "{k} 人 vs {m} 人）",
+    },
+    "cap_finding_gap_link": {
+        "en": "; reps who score lower also convert less at {stage} (r = {r}).",
+        "zh": "；得分较低的销售在{stage}阶段的转化也较低（r = {r}）。",
+    },
+    "cap_suppressed": {"en": "suppressed", "zh": "已隐藏"},
+    "cap_suppressed_note": {
+        "en": "suppressed: fewer than {min} people",
+        "zh": "已隐藏：人数少于 {min}",
+    },
+    "cap_benchmark": {"en": "consistent strong converters", "zh": "稳定高转化者"},
+    "cap_rest": {"en": "rest of the team", "zh": "团队其他成员"},
+    "cap_team": {"en": "team", "zh": "团队"},
+    "cap_gap_area": {"en": "gap", "zh": "差距"},
+    "cap_rep": {"en": "rep {rep}", "zh": "销售 {rep}"},
+    "cap_status_consistent": {"en": "consistent", "zh": "稳定"},
+    "cap_status_one_off": {"en": "one-off", "zh": "偶然"},
+    "cap_status_occasional": {"en": "occasional", "zh": "间歇"},
+    "cap_status_not_top": {"en": "not top", "zh": "未入前列"},
+    "cap_status_low_volume": {"en": "too few deals", "zh": "商机太少"},
+    "fig_cap_consistency": {
+        "en": "Rank per period (1 = best; framed: top group, ★: consistent)",
+        "zh": "各周期排名（1 = 最好；加框：前列组，★：稳定高转化）",
+    },
+    "fig_cap_radar": {
+        "en": "Competencies: consistent strong converters vs the rest of the team",
+        "zh": "能力对比：稳定高转化者与团队其他成员",
+    },
+    "fig_cap_rep_radars": {
+        "en": "Reps furthest below the benchmark, against it",
+        "zh": "与标杆差距最大的销售（对比标杆）",
+    },
+    "fig_cap_gaps": {
+        "en": "Competency gaps with 95% intervals (benchmark minus rest)",
+        "zh": "能力差距及 95% 置信区间（标杆减其余）",
+    },
+    "fig_cap_links": {
+        "en": "Stage conversion vs competency across reps (r; framed: credible)",
+        "zh": "阶段转化与能力的相关（r；加框：可信）",
+    },
+    "fig_cap_teams": {"en": "Mean competency scores by team", "zh": "各团队能力平均分"},
+    "axis_score": {"en": "score", "zh": "得分"},
+    "axis_gap": {"en": "gap (score points)", "zh": "差距（分）"},
+    "axis_period": {"en": "period", "zh": "周期"},
+    "axis_stage": {"en": "stage", "zh": "阶段"},
+    "axis_competency": {"en": "competency", "zh": "能力"},
+    "col_owner_id": {"en": "rep", "zh": "销售"},
+    "col_rep_id": {"en": "rep", "zh": "销售"},
+    "col_periods": {"en": "periods", "zh": "周期数"},
+    "col_eligible_periods": {"en": "periods ranked", "zh": "参与排名周期"},
+    "col_top_periods": {"en": "periods in top group", "zh": "进入前列周期"},
+    "col_required": {"en": "needed", "zh": "所需"},
+    "col_consistent": {"en": "consistent", "zh": "稳定高转化"},
+    "col_status": {"en": "status", "zh": "状态"},
+    "col_top_in": {"en": "top in", "zh": "进入前列的周期"},
+    "col_best_rank": {"en": "best rank", "zh": "最好名次"},
+    "col_median_rank": {"en": "median rank", "zh": "名次中位数"},
+    "col_conversion": {"en": "conversion (shrunk)", "zh": "转化率（收缩估计）"},
+    "col_team_conversion": {"en": "team conversion", "zh": "团队转化率"},
+    "col_reason": {"en": "why", "zh": "原因"},
+    "col_rank": {"en": "rank", "zh": "名次"},
+    "col_ranked": {"en": "reps ranked", "zh": "参与排名人数"},
+    "col_eligible": {"en": "ranked", "zh": "参与排名"},
+    "col_top": {"en": "top group", "zh": "前列组"},
+    "col_lift": {"en": "× team", "zh": "相对团队倍数"},
+    "col_raw_conversion": {"en": "conversion (raw)", "zh": "转化率（原始）"},
+    "col_family": {"en": "family", "zh": "类别"},
+    "col_metric": {"en": "metric", "zh": "指标"},
+    "col_benchmark_reps": {"en": "benchmark reps", "zh": "标杆人数"},
+    "col_rest_reps": {"en": "other reps", "zh": "其余人数"},
+    "col_benchmark_mean": {"en": "benchmark", "zh": "标杆均值"},
+    "col_rest_mean": {"en": "rest of team", "zh": "其余均值"},
+    "col_team_mean": {"en": "team", "zh": "团队均值"},
+    "col_gap": {"en": "gap", "zh": "差距"},
+    "col_effect_size": {"en": "effect size (g)", "zh": "效应量 (g)"},
+    "col_suppressed": {"en": "suppressed", "zh": "已隐藏"},
+    "col_p_adj": {"en": "adjusted p", "zh": "校正后 p 值"},
+    "col_r": {"en": "r", "zh": "r"},
+    "col_score": {"en": "score", "zh": "得分"},
+    "col_source": {"en": "assessor used", "zh": "采用的评估人"},
+    "col_assessors": {"en": "assessors", "zh": "评估人数"},
+    "col_benchmark": {"en": "benchmark", "zh": "标杆"},
+    "col_gap_to_benchmark": {"en": "vs benchmark", "zh": "与标杆差距"},
+    "col_mean": {"en": "mean", "zh": "均值"},
+    "col_label": {"en": "label", "zh": "名称"},
+    "kpi_strong_converters": {"en": "Consistent strong converters", "zh": "稳定高转化人数"},
+    "plan_weakness_stage": {
+        "en": "{stage} → {to}: {rate} (n={n}, shrunk {shrunk}) vs team {team}",
+        "zh": "{stage} → {to}：{rate}（n={n}，收缩估计 {shrunk}），团队为 {team}",
+    },
+    "plan_weakness_competency": {
+        "en": "{dimension}: {score} vs {reference} {against}",
+        "zh": "{dimension}：{score}，{against}为 {reference}",
+    },
+    "plan_against_benchmark": {"en": "for strong converters", "zh": "稳定高转化者"},
+    "plan_against_team": {"en": "team mean", "zh": "团队均值"},
+    "plan_weakness_contact": {
+        "en": "median first contact {hours} business hours (n={n}) vs SLA {sla} h",
+        "zh": "首次联系中位 {hours} 个工作小时（n={n}），SLA 为 {sla} 小时",
+    },
+    "plan_weakness_completeness": {
+        "en": "record completeness {value} ({lo}–{hi}) vs team {team}",
+        "zh": "记录完整度 {value}（{lo}–{hi}），团队为 {team}",
+    },
+    "plan_no_weakness": {
+        "en": "No weakness passed the thresholds: no learning path needed.",
+        "zh": "没有超过阈值的短板：无需学习路径。",
+    },
+    "plan_pair_reason_stage": {
+        "en": "{coach} converts {coach_value} at {stage} vs {mentee_value} for {mentee}",
+        "zh": "{coach} 在{stage}阶段转化率 {coach_value}，{mentee} 为 {mentee_value}",
+    },
+    "plan_pair_reason_competency": {
+        "en": "{coach} scores {coach_value} on {dimension} vs {mentee_value} for {mentee}",
+        "zh": "{coach} 在{dimension}上得分 {coach_value}，{mentee} 为 {mentee_value}",
+    },
+    "plan_no_coaches": {
+        "en": "No consistent strong converter to coach others: coaching pairs need a benchmark "
+        "group.",
+        "zh": "没有稳定高转化者可担任教练：结对辅导需要标杆组。",
+    },
+    "fig_plan_modules": {"en": "Reps per learning module", "zh": "各学习模块的人数"},
+    "fig_plan_distributions": {
+        "en": "Candidate incentive metrics across reps (lines: p25, median, p75)",
+        "zh": "候选激励指标在销售间的分布（线：p25、中位数、p75）",
+    },
+    "fig_plan_sla": {
+        "en": "SLA compliance at other thresholds (●: current)",
+        "zh": "不同阈值下的 SLA 达成率（●：当前）",
+    },
+    "axis_reps": {"en": "reps", "zh": "人数"},
+    "axis_threshold": {"en": "threshold", "zh": "阈值"},
+    "axis_compliance": {"en": "compliance", "zh": "达成率"},
+    "sla_first_contact": {"en": "first contact (business hours)", "zh": "首次联系（工作小时）"},
+    "sla_proposal_review": {
+        "en": "proposal → next step (business days)",
+        "zh": "方案 → 下一步（工作日）",
+    },
+    "col_role": {"en": "role", "zh": "角色"},
+    "col_weakness": {"en": "weakness", "zh": "短板"},
+    "col_area": {"en": "area", "zh": "领域"},
+    "col_module": {"en": "module", "zh": "学习模块"},
+    "col_module_id": {"en": "module id", "zh": "模块编号"},
+    "col_priority": {"en": "priority", "zh": "优先级"},
+    "col_rule": {"en": "rule", "zh": "规则"},
+    "col_coach_id": {"en": "coach", "zh": "教练"},
+    "col_mentee_id": {"en": "mentee", "zh": "学员"},
+    "col_coach_value": {"en": "coach", "zh": "教练水平"},
+    "col_mentee_value": {"en": "mentee", "zh": "学员水平"},
+    "col_team_value": {"en": "team", "zh": "团队水平"},
+    "col_same_team": {"en": "same team", "zh": "同团队"},
+    "col_level": {"en": "level", "zh": "层级"},
+    "col_scope": {"en": "unit", "zh": "单位"},
+    "col_metric_type": {"en": "type", "zh": "类型"},
+    "col_spread_low": {"en": "p25 of reps", "zh": "销售 p25"},
+    "col_spread_high": {"en": "p75 of reps", "zh": "销售 p75"},
+    "col_unit": {"en": "unit", "zh": "单位"},
+    "col_better": {"en": "better when", "zh": "越…越好"},
+    "col_p10": {"en": "p10", "zh": "p10"},
+    "col_p25": {"en": "p25", "zh": "p25"},
+    "col_median": {"en": "median", "zh": "中位数"},
+    "col_p75": {"en": "p75", "zh": "p75"},
+    "col_p90": {"en": "p90", "zh": "p90"},
+    "col_r_outcome": {"en": "r with win rate", "zh": "与赢单率相关"},
+    "col_r_ci_low": {"en": "r low", "zh": "r 下限"},
+    "col_r_ci_high": {"en": "r high", "zh": "r 上限"},
+    "col_r_p_value": {"en": "p (r)", "zh": "p (r)"},
+    "col_sla": {"en": "SLA", "zh": "SLA"},
+    "col_threshold": {"en": "threshold", "zh": "阈值"},
+    "col_current": {"en": "current", "zh": "当前"},
+    "col_compliant": {"en": "compliant", "zh": "达标数"},
+    "col_compliance": {"en": "compliance", "zh": "达成率"},
+    "col_pending": {"en": "pending", "zh": "待定"},
+    "kpi_avg_won_amount": {"en": "Average won deal", "zh": "平均赢单金额"},
+    "kpi_open_pipeline": {"en": "Open pipeline", "zh": "在途商机金额"},
+    "kpi_first_contact_hours": {
+        "en": "First contact (business hours, median)",
+        "zh": "首次联系（工作小时，中位数）",
+    },
+    "kpi_first_contact_sla": {"en": "First-contact SLA met", "zh": "首次联系 SLA 达成率"},
+    "kpi_sales_activities_per_deal": {
+        "en": "Sales activities per deal",
+        "zh": "每个商机的销售活动数",
+    },
+    "kpi_meetings_per_deal": {"en": "Meetings per deal", "zh": "每个商机的会面数"},
+    "kpi_renewal_rate": {"en": "Renewal rate", "zh": "续约率"},
+    "kpi_nps": {"en": "NPS score (0–10, mean)", "zh": "NPS 评分（0–10，均值）"},
+    "kpi_complaints_per_customer": {"en": "Complaints per customer", "zh": "每位客户投诉数"},
+    "kpi_on_time_go_live": {"en": "On-time go-live", "zh": "按时上线率"},
+    "kpi_level_company": {"en": "company", "zh": "公司"},
+    "kpi_level_department": {"en": "department", "zh": "部门"},
+    "kpi_level_individual": {"en": "individual", "zh": "个人"},
+    "kpi_dimension_revenue": {"en": "revenue", "zh": "收入"},
+    "kpi_dimension_activity": {"en": "activity", "zh": "活动"},
+    "kpi_dimension_customer": {"en": "customer", "zh": "客户"},
+    "kpi_type_result": {"en": "result", "zh": "结果"},
+    "kpi_type_process": {"en": "process", "zh": "过程"},
+    "kpi_type_behaviour": {"en": "behaviour", "zh": "行为"},
+    "kpi_median_rep": {"en": "median rep", "zh": "销售中位数"},
+    "col_p_raw": {"en": "p (unadjusted)", "zh": "p 值（未校正）"},
+    "col_current_value": {"en": "current value", "zh": "当前值"},
+    "cap_reason_unconfirmed": {
+        "en": "top {share} in {top} of {n} periods ({periods}), but without the best one not "
+        "credibly above the team (P = {prob}, needs {need})",
+        "zh": "{n} 个周期中有 {top} 个进入前 {share}（{periods}），但去掉最好的周期后并不可信地高于"
+        "团队（P = {prob}，需要 {need}）",
+    },
+    "cap_status_unconfirmed": {"en": "unconfirmed", "zh": "未确认"},
+    "col_conversion_without_best": {
+        "en": "conversion without best period",
+        "zh": "去掉最佳周期的转化率",
+    },
+    "col_prob_above_team": {"en": "P(above team)", "zh": "高于团队的概率"},
+    "cap_no_benchmark_short": {"en": "no benchmark group", "zh": "没有标杆组"},
+    "cap_conversion_label": {"en": "Lead → won (shrunk)", "zh": "线索 → 赢单（收缩估计）"},
+    "col_kind": {"en": "kind", "zh": "类型"},
+    "col_areas": {"en": "areas", "zh": "领域数"},
+    "col_reference": {"en": "reference", "zh": "参照值"},
+    "col_shortfall": {"en": "shortfall", "zh": "差距"},
+    "kpi_reps_with_plan": {"en": "Reps with a learning path", "zh": "有学习路径的销售"},
+    "kpi_coaching_pairs": {"en": "Coaching pairs", "zh": "结对辅导组数"},
+    # handoffs and SLAs (step 3)
+    "handoff_no_activities": {
+        "en": "No activities table: first contact times, first-contact SLA compliance, "
+        "activity-based SLAs, sleeping leads, response time vs conversion and customer-success "
+        "involvement cannot be measured. Export calls, meetings, emails and demos with deal_id, "
+        "at, type and team to measure them.",
+        "zh": "未提供活动表（activities）：无法衡量首次联系时间、首次联系 SLA 达成率、基于活动的 "
+        "SLA、沉睡线索、响应时间与转化的关系以及客户成功的参与情况。请导出包含 deal_id、at、"
+        "type、team 的电话、会议、邮件和演示记录。",
+    },
+    "handoff_no_reps": {
+        "en": "No reps table with teams: views by team are not available; views by rep are shown.",
+        "zh": "未提供含团队信息的销售人员表（reps）：无法按团队分析，仅按销售个人展示。",
+    },
+    "handoff_no_outcomes": {
+        "en": "No outcomes table: time to go-live, delay, complaint, renewal and upsell rates "
+        "cannot be measured; the customer-success view shows activity-based measures only.",
+        "zh": "未提供交付结果表（outcomes）：无法衡量上线时间、延期率、投诉率、续约率和增购；"
+        "客户成功部分仅展示基于活动的指标。",
+    },
+    "handoff_no_proposal_stage": {
+        "en": "The funnel has no stage with id 'proposal': the proposal-review SLA is not "
+        "measured.",
+        "zh": "漏斗中没有 id 为 'proposal' 的阶段：不衡量方案评审 SLA。",
+    },
+    "handoff_sla_unknown_event": {
+        "en": "SLA '{name}': event '{event}' is neither a stage id nor an activity type in the "
+        "data, so this SLA is not measured. Known events: {known}.",
+        "zh": "SLA '{name}'：事件 '{event}' 既不是阶段 id，也不是数据中的活动类型，因此不衡量该 "
+        "SLA。可用事件：{known}。",
+    },
+    "handoff_no_contacts": {
+        "en": "No sales activity of a contact type ({types}) was found, so first contact cannot "
+        "be measured. Activity types in the data: {found}.",
+        "zh": "未找到销售团队的联系类活动（{types}），无法衡量首次联系。"
+        "数据中的活动类型：{found}。",
+    },
+    "handoff_no_team_column": {
+        "en": "The activities table has no team column: activities by known reps count as sales.",
+        "zh": "活动表没有 team 列：由已知销售人员完成的活动计为销售活动。",
+    },
+    "handoff_contact_before_created": {
+        "en": "{n} leads have a sales contact logged before the lead was created; their response "
+        "time counts as 0.",
+        "zh": "{n} 条线索的销售联系记录早于线索创建时间；其响应时间计为 0。",
+    },
+    "handoff_contact_inferred": {
+        "en": "{n} leads ({share}) moved past the lead stage before any logged sales call, "
+        "meeting or demo; their first contact is taken as the moment they moved (the call was "
+        "probably not logged).",
+        "zh": "{n} 条线索（{share}）在没有任何销售电话、会议或演示记录的情况下已推进到下一阶段；"
+        "其首次联系时间按推进时间计（很可能联系未被记录）。",
+    },
+    "handoff_deals_without_activity": {
+        "en": "{n} deals ({share}) have no activity at all; they count as not contacted.",
+        "zh": "{n} 个商机（{share}）没有任何活动记录，计为未联系。",
+    },
+    "handoff_cost": {
+        "en": "Leads contacted within the SLA ({sla} business hours) advanced {within} of the time "
+        "(n={within_n}); leads contacted later, or still waiting past it, {late} (n={late_n}). "
+        "At the faster rate about {lost} more leads would have advanced, worth about {amount} "
+        "of won revenue. This is descriptive: slow and fast leads may differ in other ways.",
+        "zh": "在 SLA（{sla} 个工作小时）内联系的线索推进率为 {within}（n={within_n}）；超时联系或"
+        "超时仍未联系的线索为 {late}（n={late_n}）。若按较快的推进率，约多 {lost} 条线索会推进，"
+        "约合 {amount} 的赢单收入。此为描述性估计：快慢线索可能在其他方面也不同。",
+    },
+    "handoff_cost_unknown": {
+        "en": "The cost of late contact cannot be estimated: too few resolved leads on one side "
+        "of the SLA.",
+        "zh": "无法估计联系延迟的代价：SLA 某一侧已定结果的线索太少。",
+    },
+    "handoff_evidence_slow": {
+        "en": "Leads of {dimension} {value} wait a median {hours} business hours for a first sales "
+        "contact vs {rest_hours} elsewhere (n={n}); they advance past the lead stage {rate} of "
+        "the time (95% CI {low}–{high}) vs {rest_rate} elsewhere.",
+        "zh": "{dimension} {value} 的线索首次销售联系的等待时间中位数为 {hours} 个工作小时，其他为 "
+        "{rest_hours}（n={n}）；其线索推进率为 {rate}（95% CI {low}–{high}），其他为 {rest_rate}。",
+    },
+    "handoff_evidence_sleeping": {
+        "en": "In {dimension} {value}, {sleeping} of {n} open deals ({rate}, 95% CI {low}–{high}) "
+        "have had no activity for over {days} days vs {rest_rate} elsewhere.",
+        "zh": "{dimension} {value} 的 {n} 个进行中商机中有 {sleeping} 个（{rate}，95% CI "
+        "{low}–{high}）超过 {days} 天没有任何活动，其他为 {rest_rate}。",
+    },
+    "handoff_dim_team": {"en": "team", "zh": "团队"},
+    "handoff_dim_source": {"en": "source", "zh": "来源"},
+    "handoff_dim_owner_id": {"en": "rep", "zh": "销售"},
+    "handoff_dim_month": {"en": "month", "zh": "月份"},
+    "handoff_dim_segment": {"en": "segment", "zh": "行业"},
+    "handoff_dim_product": {"en": "product", "zh": "产品"},
+    "handoff_dim_region": {"en": "region", "zh": "区域"},
+    "handoff_dim_all": {"en": "all", "zh": "全部"},
+    "handoff_all": {"en": "all won deals", "zh": "全部赢单"},
+    "handoff_sla_first_contact": {"en": "First contact", "zh": "首次联系"},
+    "handoff_sla_proposal_review": {"en": "Proposal review", "zh": "方案评审"},
+    "handoff_unit_business_hours": {"en": "business hours", "zh": "工作小时"},
+    "handoff_unit_business_days": {"en": "business days", "zh": "工作日"},
+    "handoff_unit_days": {"en": "days", "zh": "天"},
+    "handoff_unit_share": {"en": "share", "zh": "比例"},
+    "handoff_state_met": {"en": "met", "zh": "达成"},
+    "handoff_state_breached": {"en": "breached", "zh": "违约"},
+    "handoff_state_pending": {"en": "pending", "zh": "进行中"},
+    "handoff_state_ended": {"en": "ended", "zh": "已结束"},
+    "handoff_bucket_none": {"en": "no contact", "zh": "未联系"},
+    "handoff_kind_sla_breach": {"en": "SLA overdue", "zh": "SLA 超时"},
+    "handoff_kind_sleeping_lead": {"en": "sleeping lead", "zh": "沉睡线索"},
+    "handoff_days_short": {"en": "d", "zh": "天"},
+    "handoff_metric_days_to_kickoff": {"en": "days won → kick-off", "zh": "赢单→启动会天数"},
+    "handoff_metric_days_to_go_live": {"en": "days won → go-live", "zh": "赢单→上线天数"},
+    "handoff_metric_cs_before_signature": {
+        "en": "CS involved before signature",
+        "zh": "签约前客户成功介入",
+    },
+    "handoff_metric_delay_rate": {"en": "delivery delayed", "zh": "交付延期率"},
+    "handoff_metric_complaint_rate": {"en": "complaints after go-live", "zh": "上线后投诉率"},
+    "handoff_metric_renewal_rate": {"en": "renewed", "zh": "续约率"},
+    "handoff_metric_upsell_rate": {"en": "upsold so far", "zh": "已增购比例"},
+    "handoff_metric_days_to_first_upsell": {
+        "en": "days to first upsell (upsold)",
+        "zh": "首次增购天数（已增购）",
+    },
+    "handoff_alert_first_contact": {
+        "en": "No sales contact {elapsed} business hours after the lead was created on {start} "
+        "(SLA {limit} business hours).",
+        "zh": "线索于 {start} 创建，已过 {elapsed} 个工作小时仍无销售联系"
+        "（SLA {limit} 个工作小时）。",
+    },
+    "handoff_alert_proposal_review": {
+        "en": "Proposal waiting {elapsed} business days since {start} for the next step "
+        "(SLA {limit} business days).",
+        "zh": "方案自 {start} 起已等待 {elapsed} 个工作日未推进（SLA {limit} 个工作日）。",
+    },
+    "handoff_alert_custom": {
+        "en": "SLA '{sla}': {elapsed} business hours since {start} without the next step "
+        "(SLA {limit} business hours).",
+        "zh": "SLA '{sla}'：自 {start} 起已过 {elapsed} 个工作小时仍未完成下一步"
+        "（SLA {limit} 个工作小时）。",
+    },
+    "handoff_alert_sleeping": {
+        "en": "No activity for {days} days (last on {last}), deal at stage {stage}.",
+        "zh": "已 {days} 天没有任何活动（最近一次 {last}），商机处于{stage}阶段。",
+    },
+    "handoff_action_first_contact": {
+        "en": "Call the lead today; reassign it if the owner cannot.",
+        "zh": "今天内联系该线索；负责人无法跟进时请重新分配。",
+    },
+    "handoff_action_proposal_review": {
+        "en": "Get the customer's decision on the proposal, or close the deal.",
+        "zh": "推动客户对方案做出决定，或关闭该商机。",
+    },
+    "handoff_action_custom": {
+        "en": "Complete the next step, or record why it is not needed.",
+        "zh": "完成下一步，或记录无需进行的原因。",
+    },
+    "handoff_action_sleeping": {
+        "en": "Contact the customer this week, or close the deal as lost.",
+        "zh": "本周内联系客户，或将该商机关闭为输单。",
+    },
+    "handoff_no_data": {"en": "Not measured (see the notes above)", "zh": "未衡量（见上方说明）"},
+    "handoff_measured_as_of": {
+        "en": "Measured as of {as_of} (the latest timestamp in the data); SLAs run on the "
+        "business-hours clock of pilot.yml ({hours} office hours a day, holidays and make-up "
+        "working days included).",
+        "zh": "以 {as_of}（数据中的最新时间）为分析时点；SLA 按 pilot.yml 中的工作时间计算（每天 "
+        "{hours} 个办公小时，含节假日与调休）。",
+    },
+    "fig_handoff_contact_curves": {
+        "en": "Share of leads contacted within t business hours",
+        "zh": "t 个工作小时内已联系的线索比例",
+    },
+    "fig_handoff_conversion": {
+        "en": "Lead conversion by time to first contact (95% intervals)",
+        "zh": "按首次联系时间的线索转化率（95% 置信区间）",
+    },
+    "fig_handoff_sla_team": {
+        "en": "SLA compliance by team (95% intervals)",
+        "zh": "各团队 SLA 达成率（95% 置信区间）",
+    },
+    "fig_handoff_sources": {
+        "en": "How far each source's leads get (95% intervals)",
+        "zh": "各来源线索能走多远（95% 置信区间）",
+    },
+    "handoff_axis_business_hours": {
+        "en": "business hours to first contact",
+        "zh": "首次联系所用工作小时",
+    },
+    "handoff_axis_contacted": {"en": "contacted", "zh": "已联系比例"},
+    "handoff_axis_lead_rate": {"en": "advanced past lead", "zh": "线索推进率"},
+    "handoff_axis_compliance": {"en": "SLA met", "zh": "SLA 达成率"},
+    "handoff_axis_reached": {
+        "en": "share of leads reaching the stage",
+        "zh": "到达该阶段的线索比例",
+    },
+    "handoff_legend_sla": {"en": "SLA", "zh": "SLA"},
+    "handoff_legend_within_sla": {"en": "contacted within SLA", "zh": "SLA 内联系"},
+    # KPI names (step 3)
+    "kpi_proposal_sla": {"en": "Proposal-review SLA met", "zh": "方案评审 SLA 达成率"},
+    "kpi_first_contact_median_business_hours": {
+        "en": "Median first contact (business hours)",
+        "zh": "首次联系中位时间（工作小时）",
+    },
+    "kpi_late_contact_lost_leads": {
+        "en": "Leads lost to late first contact",
+        "zh": "因联系延迟损失的线索",
+    },
+    "kpi_sleeping_share": {"en": "Open deals sleeping", "zh": "沉睡商机占比"},
+    # table headers (step 3)
+    "col_limit": {"en": "limit", "zh": "时限"},
+    "col_n": {"en": "n", "zh": "样本数"},
+    "col_met": {"en": "met", "zh": "达成"},
+    "col_breached": {"en": "breached", "zh": "违约"},
+    "col_overdue": {"en": "overdue now", "zh": "当前超时"},
+    "col_deal_id": {"en": "deal", "zh": "商机"},
+    "col_leads": {"en": "leads", "zh": "线索数"},
+    "col_contacted": {"en": "contacted", "zh": "已联系"},
+    "col_attempts_per_lead": {"en": "missed calls per lead", "zh": "每条线索未接通次数"},
+    "col_median_hours": {"en": "median h", "zh": "中位小时"},
+    "col_p90_hours": {"en": "p90 h", "zh": "P90 小时"},
+    "col_median_business_hours": {"en": "median business h", "zh": "中位工作小时"},
+    "col_p90_business_hours": {"en": "p90 business h", "zh": "P90 工作小时"},
+    "col_rest_median_business_hours": {
+        "en": "median business h elsewhere",
+        "zh": "其他中位工作小时",
+    },
+    "col_start_at": {"en": "started", "zh": "开始"},
+    "col_due_at": {"en": "due", "zh": "到期"},
+    "col_end_at": {"en": "done", "zh": "完成"},
+    "col_elapsed": {"en": "elapsed", "zh": "已用时"},
+    "col_sleeping": {"en": "sleeping", "zh": "沉睡"},
+    "col_sleeping_amount": {"en": "sleeping amount", "zh": "沉睡金额"},
+    "col_created_at": {"en": "created", "zh": "创建时间"},
+    "col_last_touch_at": {"en": "last activity", "zh": "最近活动"},
+    "col_idle_days": {"en": "idle days", "zh": "无活动天数"},
+    "col_bucket": {"en": "business h to contact", "zh": "联系所用工作小时"},
+    "col_lo_hours": {"en": "from h", "zh": "起（小时）"},
+    "col_hi_hours": {"en": "to h", "zh": "止（小时）"},
+    "col_resolved": {"en": "resolved", "zh": "已定结果"},
+    "col_win_rate": {"en": "win rate", "zh": "赢单率"},
+    "col_win_ci_low": {"en": "win 95% low", "zh": "赢单 95% 下限"},
+    "col_win_ci_high": {"en": "win 95% high", "zh": "赢单 95% 上限"},
+    "col_lead_source": {"en": "lead source", "zh": "线索来源"},
+    "col_reached": {"en": "reached", "zh": "到达"},
+    "col_sla_breach_rate": {"en": "SLA breached", "zh": "SLA 违约率"},
+    "col_z_time": {"en": "z (speed)", "zh": "z（速度）"},
+    "col_p_time": {"en": "p (speed)", "zh": "p（速度）"},
+    "col_p_time_adj": {"en": "adjusted p (speed)", "zh": "校正后 p（速度）"},
+    "col_lead_n": {"en": "leads resolved", "zh": "已定结果线索"},
+    "col_lead_rate": {"en": "lead rate", "zh": "线索推进率"},
+    "col_shrunk_rate": {"en": "shrunk rate", "zh": "收缩后推进率"},
+    "col_rest_lead_rate": {"en": "lead rate elsewhere", "zh": "其他推进率"},
+    "col_p_conv": {"en": "p (conversion)", "zh": "p（转化）"},
+    "col_p_conv_adj": {"en": "adjusted p (conversion)", "zh": "校正后 p（转化）"},
+    "col_action": {"en": "action", "zh": "建议行动"},
+    "col_days_to_kickoff": {"en": "days won → kick-off", "zh": "赢单→启动会天数"},
+    "col_days_to_go_live": {"en": "days won → go-live", "zh": "赢单→上线天数"},
+    "col_cs_before_signature": {"en": "CS before signature", "zh": "签约前客户成功介入"},
+    "col_delay_rate": {"en": "delayed", "zh": "延期率"},
+    "col_complaint_rate": {"en": "complaints", "zh": "投诉率"},
+    "col_renewal_rate": {"en": "renewed", "zh": "续约率"},
+    "col_upsell_rate": {"en": "upsold so far", "zh": "已增购比例"},
+    "col_days_to_first_upsell": {"en": "days to first upsell", "zh": "首次增购天数"},
+    "col_month": {"en": "month", "zh": "月份"},
+    "col_events": {"en": "events", "zh": "事件数"},
+    "col_estimate": {"en": "estimate", "zh": "估计值"},
 }
 
 #: What each optional table enables (for "not provided" notes).

@@ -194,12 +194,26 @@ class StepReport:
 
     def _labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Stage ids replaced by display labels (headers unchanged)."""
+        from playbook.i18n import TEXT
+
         frame = frame.copy()
-        for column in ("stage", "from", "to", "from_stage", "to_stage"):
+        label = self.labels.get
+        for column in ("stage", "from", "to", "from_stage", "to_stage", "end_stage"):
+            if column in frame.columns and self.labels:
+                frame[column] = frame[column].map(lambda v: label(str(v), v) if pd.notna(v) else v)
+        for column, sep in (("path", " → "), ("stages", ", ")):
             if column in frame.columns and self.labels:
                 frame[column] = frame[column].map(
-                    lambda v: self.labels.get(str(v), v) if pd.notna(v) else v
+                    lambda v, sep=sep: (
+                        sep.join(label(p, p) for p in str(v).split(sep))
+                        if pd.notna(v) and str(v)
+                        else v
+                    )
                 )
+        if "phase" in frame.columns:
+            frame["phase"] = frame["phase"].map(
+                lambda v: TEXT[f"phase_{v}"][self.language] if f"phase_{v}" in TEXT else v
+            )
         return frame
 
     def text(self, key: str, **values: Any) -> str:

@@ -187,7 +187,8 @@ def dwell_distributions(
     labels = labels or {}
     data = tracks.loc[~tracks["censored"] & (tracks["dwell_days"] > 0), ["stage", "dwell_days"]]
     data = data.assign(stage=data["stage"].astype(str).map(lambda s: labels.get(s, s)))
-    order_labels = [labels.get(s, s) for s in (order or [])] or None
+    present = set(data["stage"])
+    order_labels = [labels.get(s, s) for s in (order or []) if labels.get(s, s) in present] or None
     fig, ax = _axes(None, figsize=(8, 4.2))
     sns.boxplot(
         data=data,
