@@ -132,6 +132,7 @@ def test_km_quantiles_per_group_and_ties():
 
 def test_km_quantiles_agree_with_lifelines():
     import lifelines  # a pinned dependency: the cross-check always runs
+
     rng = np.random.default_rng(3)
     t = np.round(rng.exponential(10, 300), 1)
     e = rng.random(300) < 0.7
