@@ -419,6 +419,142 @@ def new_run_id(base: Path) -> str:
     return run_id
 
 
+def select_steps(steps: list[str], only: Sequence[str] | None) -> list[str]:
+    """The steps named in ``only`` (names, numbers or bare names), in run order.
+
+    Raises
+    ------
+    UsageError
+        When a name matches no step.
+    """
+    if not only:
+        return steps
+    wanted = []
+    for name in only:
+        match = [s for s in steps if s == name or s[:2] == name.zfill(2) or s[3:] == name]
+        if not match:
+            raise UsageError(f"unknown step {name!r}; steps are: {', '.join(steps)}")
+        wanted.extend(match)
+    return sorted(set(wanted))
+
+
+def prepare_folder(tmp: Path) -> None:
+    for sub in ("executed", "figures", "tables", PARTS):
+        (tmp / sub).mkdir(parents=True, exist_ok=True)
+
+
+def run_steps(
+    steps: Sequence[str],
+    notebooks: Path,
+    tmp: Path,
+    parameters: dict,
+    *,
+    jobs: int,
+    timeout: int,
+    say: Callable[[str], None],
+) -> list[StepResult]:
+    """Execute step notebooks into ``tmp`` (in parallel worker processes when ``jobs`` > 1)."""
+
+    def args(step: str) -> tuple:
+        return (
+            str(notebooks / f"{step}.ipynb"),
+            str(tmp / "executed" / f"{step}.ipynb"),
+            parameters,
+            timeout,
+            str(tmp / PARTS / f"{step}.json"),
+        )
+
+    results: list[StepResult] = []
+
+    def record(i: int, result: StepResult) -> None:
+        results.append(result)
+        status = "ok" if result.ok else f"FAILED — {result.error}"
+        say(f"[{i}/{len(steps)}] {result.step}: {status} ({result.seconds:.1f} s)")
+
+    if jobs <= 1:
+        for i, step in enumerate(steps, start=1):
+            record(i, execute_step(*args(step)))
+        return results
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(execute_step, *args(step)) for step in steps]
+        for i, future in enumerate(as_completed(futures), start=1):
+            record(i, future.result())
+    return results
+
+
+def assemble_report(
+    tmp: Path,
+    *,
+    workspace: Path,
+    config: PilotConfig,
+    language: str,
+    results: list[StepResult],
+    run_id: str,
+    period: dict,
+    timings: dict,
+    extra: dict | None = None,
+) -> dict:
+    """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``."""
+    for result in results:
+        executed = tmp / "executed" / f"{result.step}.ipynb"
+        if executed.exists():
+            title = t(result.step, language) if result.step in _step_keys() else result.step
+            export_html(executed, tmp / f"{result.step}.html", title=title, language=language)
+    parts = _read_parts(tmp)
+    summary = build_summary(parts, config, language, results, period)
+    if extra:
+        summary.update(extra)
+    (tmp / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8"
+    )
+    n_alerts = write_alerts(parts, tmp / "alerts.csv")
+    render_index(tmp, summary, config, language, results, run_id, n_alerts)
+    write_manifest(tmp, workspace, config, results, run_id, language, timings)
+    return summary
+
+
+def publish(tmp: Path, base: Path, run_id: str, results: list[StepResult]) -> Path:
+    """Move a finished report into place, or keep a failed one aside.
+
+    A complete report replaces nothing else: it becomes ``base/run_id`` (an older
+    report of the same id is swapped out only once the new one is in place) and
+    ``latest`` points to it. A failed one becomes ``base/failed-<run_id>``.
+
+    Raises
+    ------
+    StepFailed
+        When a step failed, naming each failing step, cell and error.
+    """
+    failed = [r for r in results if not r.ok]
+    if failed:
+        final = base / f"failed-{run_id}"
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        lines = [f"{r.step}: {r.error}" for r in failed]
+        raise StepFailed(
+            f"{len(failed)} step(s) failed; the last good report is untouched. Executed notebooks "
+            f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines)
+        )
+    final = base / run_id
+    if final.exists():
+        old = base / f".old-{run_id}-{os.getpid()}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    _point_latest(base, run_id)
+    return final
+
+
+def data_period(deals: pd.DataFrame) -> dict:
+    created = deals["created_at"]
+    if created.empty:
+        return {"start": None, "end": None}
+    return {"start": str(created.min().date()), "end": str(created.max().date())}
+
+
 def run_pilot(
     workspace: str | Path,
     *,
@@ -449,31 +585,19 @@ def run_pilot(
     dataset = load_workspace(ws, config)
     t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
-    steps = available_steps(folder_nb)
-    if only:
-        wanted = []
-        for name in only:
-            match = [s for s in steps if s == name or s[:2] == name.zfill(2) or s[3:] == name]
-            if not match:
-                raise UsageError(f"unknown step {name!r}; steps are: {', '.join(steps)}")
-            wanted.extend(match)
-        steps = sorted(set(wanted))
+    steps = select_steps(available_steps(folder_nb), only)
     base = Path(out).resolve() / safe_name(ws.name)
     base.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id(base)
     tmp = base / f".tmp-{run_id}"
-    for sub in ("executed", "figures", "tables", PARTS):
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
+    prepare_folder(tmp)
     cache = base / f".cache-{run_id}"
     period_data = apply_period(dataset)
     save_cache(period_data, cache)
-    created = period_data.deals["created_at"]
-    period = {"start": str(created.min().date()), "end": str(created.max().date())}
     say(
         f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
         f"events; running {len(steps)} step(s) with {jobs} worker(s)"
     )
-    results: list[StepResult] = []
     parameters = {
         "workspace": str(ws),
         "cache_dir": str(cache),
@@ -481,59 +605,23 @@ def run_pilot(
         "language": lang,
     }
     try:
-        context = get_context("spawn")
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-            futures = {
-                pool.submit(
-                    execute_step,
-                    str(folder_nb / f"{step}.ipynb"),
-                    str(tmp / "executed" / f"{step}.ipynb"),
-                    parameters,
-                    timeout,
-                    str(tmp / PARTS / f"{step}.json"),
-                ): step
-                for step in steps
-            }
-            for i, future in enumerate(as_completed(futures), start=1):
-                result = future.result()
-                results.append(result)
-                status = "ok" if result.ok else f"FAILED — {result.error}"
-                say(f"[{i}/{len(steps)}] {result.step}: {status} ({result.seconds:.1f} s)")
-        for result in results:
-            executed = tmp / "executed" / f"{result.step}.ipynb"
-            if executed.exists():
-                title = t(result.step, lang) if result.step in _step_keys() else result.step
-                export_html(executed, tmp / f"{result.step}.html", title=title, language=lang)
-        parts = _read_parts(tmp)
-        summary = build_summary(parts, period_data.config, lang, results, period)
-        (tmp / "summary.json").write_text(
-            json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8"
+        results = run_steps(
+            steps, folder_nb, tmp, parameters, jobs=max(1, jobs), timeout=timeout, say=say
         )
-        n_alerts = write_alerts(parts, tmp / "alerts.csv")
-        render_index(tmp, summary, config, lang, results, run_id, n_alerts)
-        write_manifest(
+        timings = {"load_validate_s": round(t_load, 2)}
+        summary = assemble_report(
             tmp,
-            ws,
-            config,
-            results,
-            run_id,
-            lang,
-            {"load_validate_s": round(t_load, 2), "total_s": round(time.perf_counter() - t0, 2)},
+            workspace=ws,
+            config=config,
+            language=lang,
+            results=results,
+            run_id=run_id,
+            period=data_period(period_data.deals),
+            timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
         )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
-    failed = [r for r in results if not r.ok]
-    if failed:
-        final = base / f"failed-{run_id}"
-        os.replace(tmp, final)
-        lines = [f"{r.step}: {r.error}" for r in failed]
-        raise StepFailed(
-            f"{len(failed)} step(s) failed; the last good report is untouched. Executed notebooks "
-            f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines)
-        )
-    final = base / run_id
-    os.replace(tmp, final)
-    _point_latest(base, run_id)
+    final = publish(tmp, base, run_id, results)
     return RunResult(
         report_dir=final, ok=True, steps=sorted(results, key=lambda r: r.step), summary=summary
     )
