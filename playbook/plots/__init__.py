@@ -15,6 +15,12 @@ from playbook.plots.funnel import (
     rate_heatmap,
     waterfall,
 )
+from playbook.plots.handoff import (
+    response_conversion,
+    response_time_curves,
+    sla_by_team,
+    source_reach,
+)
 
 __all__ = [
     "BAD",
@@ -27,6 +33,10 @@ __all__ = [
     "funnel",
     "journey_map",
     "rate_heatmap",
+    "response_conversion",
+    "response_time_curves",
+    "sla_by_team",
+    "source_reach",
     "theme",
     "waterfall",
 ]

@@ -1,0 +1,2235 @@
+"""Step 3, handoffs and SLAs: marketing → sales → customer success.
+
+Conversion is often lost between teams: leads wait days for a first call, proposal
+reviews stall, customer success arrives after the signature. This module measures
+those handoffs. The rules, applied the same way everywhere:
+
+* **Analysis date** (``as_of``): the latest timestamp in deals, stage events and
+  activities, unless given. Open deals are censored there, never failures.
+* **First real sales contact**: the earliest activity of a contact type (call,
+  meeting, demo) by the sales team (``team == "sales"``; where the team is missing,
+  an actor listed in ``reps``). A missed call (``call_attempt``) is not a contact:
+  attempts are counted separately. A contact logged before the lead was created
+  counts as immediate (0 hours) and is flagged ``contact_before_created``. A lead
+  that moved past the first stage before any logged contact was worked, so it counts
+  as contacted when it moved (``contact_inferred``; left out where its real response
+  time matters). A lead without contact is censored at its close or at ``as_of``.
+* **Clocks**: ``hours`` is wall-clock time; ``business_hours`` follows the working
+  calendar of ``pilot.yml`` (:class:`playbook.calendar.BusinessClock`: working week,
+  office hours, holidays, make-up days 调休). SLAs are measured in business time;
+  a business day is one day of office hours.
+* **SLA states**: *met* (the next step came within the limit), *breached* (it came
+  late, or has not come and the limit has passed), *pending* (not yet, still within
+  the limit) and *ended* (the deal closed within the limit without the step).
+  Compliance = met / (met + breached), with a Wilson interval; pending and ended
+  deals are left out. An *overdue* breach is one on an open deal still waiting:
+  those become alerts.
+* **Credible differences**: slices (team, source, rep) are compared with the rest
+  of the company by one-sided tests with Benjamini–Hochberg adjustment across all
+  slices compared, as for stage-rate bottlenecks (:mod:`playbook.stages`). Time to
+  first contact uses a log-rank test (censoring-aware) computed for every slice in
+  one pass (:func:`logrank_vs_rest`).
+* **Teams** come from ``reps``; teams with fewer than ``min_group_size`` reps are
+  pooled, so no team figure describes fewer people than that.
+
+Every function is pure (frames in, frames out). :func:`analyse` runs the whole step
+once and returns a :class:`HandoffAnalysis` for the notebook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from playbook.calendar import DAY_NS, HOUR_NS, NAT, BusinessClock, to_ns
+from playbook.config import PilotConfig
+from playbook.findings import Finding, rank
+from playbook.intake import pool_small_groups
+from playbook.journey import OPEN, WON, JourneyData, aggregate, resolve
+from playbook.stats import (
+    benjamini_hochberg,
+    cumulative_incidence,
+    fit_beta_prior,
+    km_quantiles,
+    shrink_rates,
+    slice_vs_rest_test,
+    wilson_interval,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CONTACT_TYPES",
+    "ATTEMPT_TYPES",
+    "KICKOFF_TYPES",
+    "HandoffAnalysis",
+    "analysis_date",
+    "deal_teams",
+    "deal_frame",
+    "first_contacts",
+    "response_times",
+    "contact_curves",
+    "sla_events_known",
+    "sla_status",
+    "sla_compliance",
+    "breaches_by_owner",
+    "breach_list",
+    "sleeping_leads",
+    "sleeping_rates",
+    "sleeping_list",
+    "conversion_by_response",
+    "late_contact_cost",
+    "source_reach",
+    "cs_handoff",
+    "cs_view",
+    "logrank_vs_rest",
+    "slow_handoff_tests",
+    "find_slow_handoffs",
+    "find_sleeping_leads",
+    "alerts",
+    "findings_table",
+    "localise_values",
+    "analyse",
+]
+
+#: Activity types that are a real conversation with the lead.
+CONTACT_TYPES = ("call", "meeting", "demo")
+#: Activity types that are an attempt to reach the lead (not a contact).
+ATTEMPT_TYPES = ("call_attempt",)
+#: Activity types that mark the customer-success kick-off after a signature.
+KICKOFF_TYPES = ("kickoff",)
+SLOW_DIMENSIONS = ("team", "source", "owner_id")
+SLEEP_DIMENSIONS = ("team", "owner_id")
+RESPONSE_DIMENSIONS = ("team", "source", "month")
+CS_METRICS = (
+    "days_to_kickoff",
+    "days_to_go_live",
+    "cs_before_signature",
+    "delay_rate",
+    "complaint_rate",
+    "renewal_rate",
+    "upsell_rate",
+    "days_to_first_upsell",
+)
+_BIG = np.iinfo(np.int64).max
+_SPECIAL_EVENTS = ("created", "won", "closed")
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _t(key: str, language: str, **values) -> str:
+    from playbook.i18n import t
+
+    return t(key, language, **values)
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, frame.columns))}"
+        )
+
+
+def _language(language: str | None, config: PilotConfig) -> str:
+    language = language or config.language
+    if language not in ("en", "zh"):
+        raise ValueError(f"language must be 'en' or 'zh'; got {language!r}")
+    return language
+
+
+def _dt(ns: np.ndarray) -> np.ndarray:
+    return np.asarray(ns, dtype=np.int64).view("datetime64[ns]")
+
+
+def _type_in(values: pd.Series, types: Sequence[str]) -> np.ndarray:
+    """Case-insensitive membership of activity types (fast on categoricals)."""
+    wanted = [str(x).strip().lower() for x in types]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = pd.Index(values.cat.categories).astype(str).str.strip().str.lower()
+        hit = np.r_[np.isin(cats, wanted), False]
+        return hit[values.cat.codes.to_numpy()]
+    return values.astype("string").str.strip().str.lower().isin(wanted).fillna(False).to_numpy()
+
+
+def _deal_rows(deal_ids: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Row of each key in ``deal_ids`` (-1 when unknown)."""
+    index = pd.Index(np.asarray(deal_ids, dtype=object))
+    return index.get_indexer(np.asarray(keys, dtype=object))
+
+
+def _first(idx: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, _BIG, dtype=np.int64)
+    np.minimum.at(out, idx, t)
+    return out
+
+
+def _last(idx: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, NAT, dtype=np.int64)
+    np.maximum.at(out, idx, t)
+    return out
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Group codes (-1 for missing) and sorted uniques of a column."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _pct(x: float) -> str:
+    if x is None or np.isnan(x):
+        return "–"
+    return f"{100 * x:.1f}%" if 0 < x < 0.01 else f"{100 * x:.0f}%"
+
+
+def _num(x: float) -> str:
+    if x is None or np.isnan(x):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() else f"{x:.1f}"
+
+
+def _status(deals: pd.DataFrame) -> np.ndarray:
+    """0 open, 1 won, 2 lost."""
+    s = deals["status"].astype("string").str.lower().to_numpy()
+    return np.select([s == "won", s == "lost"], [1, 2], 0).astype(np.int8)
+
+
+def analysis_date(
+    deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
+) -> pd.Timestamp:
+    """The latest timestamp in deals (created, closed), stage events and activities.
+
+    Raises
+    ------
+    ValueError
+        When the frames hold no timestamp at all.
+    """
+    parts = [deals["created_at"]]
+    if "closed_at" in deals:
+        parts.append(deals["closed_at"])
+    parts.append(stage_events["entered_at"])
+    if activities is not None and len(activities):
+        parts.append(activities["at"])
+    best = max((to_ns(p).max(initial=NAT) for p in parts), default=NAT)
+    if best == NAT:
+        raise ValueError("the data hold no timestamp, so the analysis date is unknown; pass as_of")
+    return pd.Timestamp(best)
+
+
+def deal_teams(
+    owner_ids: pd.Series,
+    reps: pd.DataFrame | None,
+    min_group_size: int = 1,
+    other: str = "other teams",
+) -> pd.Series:
+    """The owner's team for each deal; teams under ``min_group_size`` reps are pooled.
+
+    Returns
+    -------
+    Series
+        Team name (``other`` for pooled teams, missing when the owner is not in ``reps``
+        or ``reps`` has no team column), same index as ``owner_ids``.
+    """
+    if reps is None or "team" not in reps.columns or "rep_id" not in reps.columns:
+        return pd.Series(pd.NA, index=owner_ids.index, dtype="object")
+    known = reps.dropna(subset=["team"])
+    sizes = known.groupby(known["team"].astype(str))["rep_id"].nunique()
+    pooled = pool_small_groups(sizes, min_group_size, other)
+    rep_ids = pd.Index(known["rep_id"].astype(str))
+    teams = known["team"].astype(str).map(pooled).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(owner_ids, use_na_sentinel=True)
+    row = rep_ids.get_indexer(pd.Index(uniques).astype(str))
+    per_owner = np.append(np.where(row >= 0, teams[row], None), None)
+    return pd.Series(per_owner[codes], index=owner_ids.index, dtype="object")
+
+
+def _sales_mask(activities: pd.DataFrame, reps: pd.DataFrame | None) -> np.ndarray:
+    """Activities done by sales: team == sales; missing team -> actor is a known rep."""
+    n = len(activities)
+    if "team" in activities.columns:
+        team = activities["team"]
+        sales = _type_in(team, ["sales"])
+        unknown = team.isna().to_numpy()
+    else:
+        sales = np.zeros(n, dtype=bool)
+        unknown = np.ones(n, dtype=bool)
+    if unknown.any():
+        if reps is not None and "actor_id" in activities.columns:
+            ids = pd.Index(reps["rep_id"].astype(str))
+            is_rep = ids.get_indexer(activities["actor_id"].astype(str)) >= 0
+            sales = sales | (unknown & is_rep)
+        else:
+            sales = sales | unknown
+    return sales
+
+
+# --- first contact ---------------------------------------------------------------------------
+
+
+def deal_frame(
+    deals: pd.DataFrame,
+    config: PilotConfig,
+    reps: pd.DataFrame | None = None,
+    *,
+    other_label: str = "other teams",
+) -> pd.DataFrame:
+    """The deal attributes every handoff view slices by.
+
+    Returns
+    -------
+    DataFrame
+        One row per deal, in ``deals`` order: ``deal_id | owner_id | team | <config.dimensions
+        present in deals> | month (of creation, YYYY-MM) | status | amount | created_at``.
+        ``team`` is the owner's team from ``reps``, teams with fewer than
+        ``config.min_group_size`` reps pooled into ``other_label``.
+    """
+    _require(deals, ["deal_id", "created_at", "owner_id", "status"], "deals")
+    created = to_ns(deals["created_at"])
+    out = pd.DataFrame(
+        {
+            "deal_id": deals["deal_id"].to_numpy(),
+            "owner_id": deals["owner_id"].to_numpy(),
+            "team": deal_teams(deals["owner_id"], reps, config.min_group_size, other_label)
+            .astype("category")
+            .to_numpy(),
+        }
+    )
+    for col in config.dimensions:
+        if col in deals.columns and col not in out.columns:
+            out[col] = deals[col].to_numpy()
+    month = _dt(created).astype("datetime64[M]")
+    missing = np.isnat(month)
+    uniq, inv = np.unique(month[~missing], return_inverse=True)
+    codes = np.full(len(month), -1, dtype=np.int64)
+    codes[~missing] = inv
+    out["month"] = pd.Categorical.from_codes(codes, categories=np.datetime_as_string(uniq))
+    out["status"] = pd.Categorical.from_codes(_status(deals), categories=["open", "won", "lost"])
+    out["amount"] = deals["amount"].to_numpy(dtype=float) if "amount" in deals else np.nan
+    out["created_at"] = _dt(created)
+    return out
+
+
+def first_contacts(
+    deals: pd.DataFrame,
+    activities: pd.DataFrame,
+    config: PilotConfig,
+    reps: pd.DataFrame | None = None,
+    *,
+    as_of=None,
+    contact_types: Sequence[str] = CONTACT_TYPES,
+    attempt_types: Sequence[str] = ATTEMPT_TYPES,
+    other_label: str = "other teams",
+    journey: JourneyData | None = None,
+) -> pd.DataFrame:
+    """Lead created → first real sales contact, per deal, in clock and business hours.
+
+    Parameters
+    ----------
+    deals, activities : canonical frames (activities: deal_id, at, type, team, actor_id).
+    config : supplies the working calendar, time zone and ``min_group_size`` (team pooling).
+    reps : rep_id → team; optional (no team view without it).
+    as_of : analysis date; default the latest timestamp in deals and activities.
+    contact_types, attempt_types : activity types that count as contact / attempt.
+    other_label : name of the pool of teams with fewer than ``min_group_size`` reps.
+    journey : :func:`playbook.journey.prepare` of the same deals (same order), optional.
+        When given, a lead that moved past the first stage before any logged sales contact
+        counts as contacted when it moved (it was worked; the call was not logged) and is
+        flagged ``contact_inferred``.
+
+    Returns
+    -------
+    DataFrame
+        :func:`deal_frame` columns, then ``first_contact_at | first_attempt_at | attempts |
+        contacted | contact_before_created | contact_inferred | hours | business_hours``.
+        ``attempts`` counts sales attempts before the first contact (all of them when there
+        is none).
+        ``hours`` / ``business_hours`` run to the first contact when ``contacted``, else to
+        the censoring time (the close, or ``as_of`` for open deals).
+    """
+    _require(activities, ["deal_id", "at", "type"], "activities")
+    out = deal_frame(deals, config, reps, other_label=other_label)
+    clock = BusinessClock.from_config(config.calendar, config.timezone)
+    D = len(deals)
+    created = to_ns(deals["created_at"])
+    closed = to_ns(deals["closed_at"]) if "closed_at" in deals else np.full(D, NAT)
+    status = _status(deals)
+    if as_of is None:
+        parts = [created, closed, to_ns(activities["at"])]
+        as_of_ns = int(max(p.max(initial=NAT) for p in parts))
+    else:
+        as_of_ns = pd.Timestamp(as_of).value
+
+    idx = _deal_rows(deals["deal_id"], activities["deal_id"])
+    at = to_ns(activities["at"])
+    valid = (idx >= 0) & (at != NAT) & (at <= as_of_ns)
+    sales = valid & _sales_mask(activities, reps)
+    contact = sales & _type_in(activities["type"], contact_types)
+    attempt = sales & _type_in(activities["type"], attempt_types)
+    first = _first(idx[contact], at[contact], D)
+    inferred = np.zeros(D, dtype=bool)
+    if journey is not None:
+        _aligned(out, journey)
+        later = journey.v_stage > 0
+        moved = _first(journey.v_deal[later], journey.v_enter[later], D)
+        inferred = (moved != _BIG) & (moved < first)
+        first = np.where(inferred, moved, first)
+    contacted = first != _BIG
+    first_attempt = _first(idx[attempt], at[attempt], D)
+    before_contact = attempt & (at < first[np.maximum(idx, 0)])
+    attempts = np.bincount(idx[before_contact], minlength=D)
+
+    horizon = np.where((status == OPEN) | (closed == NAT), as_of_ns, closed)
+    end = np.where(contacted, np.maximum(first, created), np.maximum(horizon, created))
+    out["first_contact_at"] = _dt(np.where(contacted, first, NAT))
+    out["first_attempt_at"] = _dt(np.where(first_attempt != _BIG, first_attempt, NAT))
+    out["attempts"] = attempts.astype(np.int64)
+    out["contacted"] = contacted
+    out["contact_before_created"] = contacted & (first < created) & ~inferred
+    out["contact_inferred"] = inferred
+    out["hours"] = (end - created) / HOUR_NS
+    out["business_hours"] = np.maximum(clock.hours_between(created, end), 0.0)
+    return out
+
+
+def _group_frame(contacts: pd.DataFrame, dim: str) -> tuple[np.ndarray, pd.Index]:
+    if dim not in contacts.columns:
+        raise ValueError(
+            f"cannot slice by {dim!r}: contacts has no such column; "
+            f"choose from {', '.join(map(str, contacts.columns))}"
+        )
+    return _codes(contacts[dim])
+
+
+def response_times(contacts: pd.DataFrame, by: Sequence[str] = RESPONSE_DIMENSIONS) -> pd.DataFrame:
+    """Distribution of time to first contact per slice (Kaplan–Meier: no-contact leads censored).
+
+    Parameters
+    ----------
+    contacts : :func:`first_contacts` result.
+    by : columns to slice by (e.g. team, source, owner_id, month); a missing one is skipped.
+
+    Returns
+    -------
+    DataFrame
+        ``dimension | value | leads | contacted | attempts_per_lead | median_hours |
+        p90_hours | median_business_hours | p90_business_hours``; medians and p90 are NaN
+        when too few leads were contacted to reach that quantile.
+    """
+    frames = []
+    for dim in by:
+        if dim not in contacts.columns or contacts[dim].isna().all():
+            continue
+        codes, uniques = _group_frame(contacts, dim)
+        G = len(uniques)
+        keep = codes >= 0
+        ev = contacts["contacted"].to_numpy()[keep]
+        g = codes[keep]
+        qh = km_quantiles(contacts["hours"].to_numpy()[keep], ev, g, G, (0.5, 0.9))
+        qb = km_quantiles(contacts["business_hours"].to_numpy()[keep], ev, g, G, (0.5, 0.9))
+        leads = np.bincount(g, minlength=G)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "dimension": dim,
+                    "value": uniques.astype(str),
+                    "leads": leads,
+                    "contacted": np.bincount(g, weights=ev, minlength=G).astype(np.int64),
+                    "attempts_per_lead": np.bincount(
+                        g, weights=contacts["attempts"].to_numpy()[keep], minlength=G
+                    )
+                    / np.maximum(leads, 1),
+                    "median_hours": qh[:, 0],
+                    "p90_hours": qh[:, 1],
+                    "median_business_hours": qb[:, 0],
+                    "p90_business_hours": qb[:, 1],
+                }
+            )
+        )
+    columns = [
+        "dimension",
+        "value",
+        "leads",
+        "contacted",
+        "attempts_per_lead",
+        "median_hours",
+        "p90_hours",
+        "median_business_hours",
+        "p90_business_hours",
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def contact_curves(
+    contacts: pd.DataFrame, by: str = "team", grid: Sequence[float] | None = None
+) -> pd.DataFrame:
+    """Share of leads contacted within t business hours, per slice (1 − Kaplan–Meier).
+
+    Parameters
+    ----------
+    grid : business hours at which to evaluate; default 0 .. a little past the slowest
+        group's 90th percentile, in 100 steps.
+
+    Returns
+    -------
+    DataFrame
+        ``group | leads | hours | share`` (long form, one row per group and grid point).
+    """
+    columns = ["group", "leads", "hours", "share"]
+    if by not in contacts.columns or not len(contacts) or contacts[by].isna().all():
+        return pd.DataFrame(columns=columns)
+    codes, uniques = _group_frame(contacts, by)
+    keep = codes >= 0
+    time = contacts["business_hours"].to_numpy()[keep]
+    event = contacts["contacted"].to_numpy()[keep].astype(np.int64)
+    G = len(uniques)
+    if grid is None:
+        p90 = km_quantiles(time, event.astype(bool), codes[keep], G, q=(0.9,))[:, 0]
+        top = np.nanmax(p90) if np.isfinite(p90).any() else np.nanmax(time, initial=1.0)
+        grid = np.linspace(0.0, max(1.1 * top, 1.0), 101)
+    grid = np.asarray(grid, dtype=float)
+    ci = cumulative_incidence(time, event, codes[keep], G, grid)
+    leads = np.bincount(codes[keep], minlength=G)
+    return pd.DataFrame(
+        {
+            "group": np.repeat(uniques.astype(str), len(grid)),
+            "leads": np.repeat(leads, len(grid)),
+            "hours": np.tile(grid, G),
+            "share": ci[:, :, 1].ravel(),
+        }
+    )
+
+
+# --- SLAs ------------------------------------------------------------------------------------
+
+SLA_COLUMNS = [
+    "sla",
+    "deal_id",
+    "owner_id",
+    "team",
+    "status",
+    "amount",
+    "start_at",
+    "due_at",
+    "end_at",
+    "elapsed",
+    "limit",
+    "unit",
+    "state",
+    "overdue",
+]
+
+
+def _sla_rows(
+    name: str,
+    rows: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    horizon: np.ndarray,
+    limit_hours: float,
+    unit: str,
+    clock: BusinessClock,
+    contacts: pd.DataFrame,
+    as_of_ns: int,
+) -> pd.DataFrame:
+    """Per-deal SLA states for one SLA (``end`` NAT when the next step has not happened)."""
+    done = end != NAT
+    stop = np.where(done, end, np.maximum(horizon, start))
+    elapsed_h = np.maximum(clock.hours_between(start, stop), 0.0)
+    late = elapsed_h > limit_hours + 1e-9
+    waiting = horizon >= as_of_ns
+    state = np.where(
+        done,
+        np.where(late, "breached", "met"),
+        np.where(late, "breached", np.where(waiting, "pending", "ended")),
+    )
+    status = contacts["status"].to_numpy()[rows]
+    factor = clock.hours_per_day if unit == "business_days" else 1.0
+    return pd.DataFrame(
+        {
+            "sla": name,
+            "deal_id": contacts["deal_id"].to_numpy()[rows],
+            "owner_id": contacts["owner_id"].to_numpy()[rows],
+            "team": contacts["team"].to_numpy()[rows],
+            "status": status,
+            "amount": contacts["amount"].to_numpy()[rows],
+            "start_at": _dt(start),
+            "due_at": clock.add_hours(start, np.full(len(start), limit_hours)),
+            "end_at": _dt(np.where(done, end, NAT)),
+            "elapsed": elapsed_h / factor,
+            "limit": limit_hours / factor,
+            "unit": unit,
+            "state": state,
+            "overdue": (~done) & late & (status == "open"),
+        }
+    )
+
+
+def _event_times(
+    event: str,
+    j: JourneyData,
+    activities: pd.DataFrame | None,
+    act_rows: np.ndarray | None,
+    act_ns: np.ndarray | None,
+    after: np.ndarray | None = None,
+) -> np.ndarray:
+    """First time of ``event`` per deal (at or after ``after`` when given); NAT if none."""
+    D = j.n_deals
+    lower = np.full(D, NAT, dtype=np.int64) if after is None else after
+    if event in _SPECIAL_EVENTS:
+        created = to_ns(j.deals["created_at"])
+        closed = j.end_ns
+        t = {
+            "created": created,
+            "won": np.where(j.status == WON, closed, NAT),
+            "closed": np.where(j.status != OPEN, closed, NAT),
+        }[event]
+        return np.where((t != NAT) & (t >= lower), t, NAT)
+    if event in j.stage_ids:
+        k = j.stage_ids.index(event)
+        sel = (j.v_stage == k) & (j.v_enter >= lower[j.v_deal])
+        out = _first(j.v_deal[sel], j.v_enter[sel], D)
+    else:
+        sel = _type_in(activities["type"], [event]) & (act_rows >= 0) & (act_ns != NAT)
+        sel &= act_ns >= lower[np.maximum(act_rows, 0)]
+        out = _first(act_rows[sel], act_ns[sel], D)
+    return np.where(out == _BIG, NAT, out)
+
+
+def sla_events_known(
+    config: PilotConfig, activities: pd.DataFrame | None
+) -> list[tuple[str, str, str]]:
+    """Custom SLAs naming an event that is no stage id, activity type or special event.
+
+    Returns
+    -------
+    list of (sla name, event, known events) for each unknown event.
+    """
+    types: list[str] = []
+    if activities is not None and "type" in activities:
+        types = sorted({str(x).strip().lower() for x in pd.unique(activities["type"].dropna())})
+    known = set(config.funnel.ids) | set(types) | set(_SPECIAL_EVENTS)
+    listed = ", ".join([*_SPECIAL_EVENTS, *config.funnel.ids, *types])
+    out = []
+    for sla in config.sla.custom:
+        for event in (sla.from_event, sla.to_event):
+            if event.strip().lower() not in known and event not in known:
+                out.append((sla.name, event, listed))
+    return out
+
+
+def sla_status(
+    contacts: pd.DataFrame,
+    config: PilotConfig,
+    journey: JourneyData,
+    activities: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every deal's state for every SLA in the config, in business time.
+
+    * ``first_contact``: lead created → first real sales contact within
+      ``sla.first_contact_hours`` business hours (needs ``contacts``);
+    * ``proposal_review``: first entry to the ``proposal`` stage → next stage or loss within
+      ``sla.proposal_review_business_days`` business days (deals that visited proposal);
+    * each ``sla.custom``: first ``from_event`` → first ``to_event`` at or after it within
+      ``within_hours`` business hours. Events are stage ids, activity types, or
+      ``created`` / ``won`` / ``closed``; an unknown event skips that SLA (see
+      :func:`sla_events_known`).
+
+    Parameters
+    ----------
+    contacts : :func:`first_contacts` of ``journey.deals`` (row-aligned), or a frame with
+        deal_id, owner_id, team, status, amount when activities are missing.
+    journey : :func:`playbook.journey.prepare` result (supplies ``as_of`` and stage visits).
+
+    Returns
+    -------
+    DataFrame
+        ``sla | deal_id | owner_id | team | status | amount | start_at | due_at | end_at |
+        elapsed | limit | unit | state | overdue``; ``unit`` is business_hours or
+        business_days, ``state`` met / breached / pending / ended.
+    """
+    j = journey
+    clock = BusinessClock.from_config(config.calendar, config.timezone)
+    as_of_ns = j.as_of.value
+    if len(contacts) != j.n_deals or not np.array_equal(
+        contacts["deal_id"].to_numpy(), j.deals["deal_id"].to_numpy()
+    ):
+        raise ValueError("contacts must be built on journey.deals (same deals, same order)")
+    closed = np.where(j.status == OPEN, NAT, j.end_ns)
+    open_ = j.status == OPEN
+    frames = []
+    if "contacted" in contacts:
+        created = to_ns(contacts["created_at"])
+        first = to_ns(contacts["first_contact_at"])
+        first = np.where(first != NAT, np.maximum(first, created), NAT)
+        horizon = np.where(open_, as_of_ns, closed)
+        rows = np.arange(len(contacts))
+        frames.append(
+            _sla_rows(
+                "first_contact",
+                rows,
+                created,
+                first,
+                horizon,
+                config.sla.first_contact_hours,
+                "business_hours",
+                clock,
+                contacts,
+                as_of_ns,
+            )
+        )
+    if "proposal" in j.stage_ids:
+        p = j.stage_ids.index("proposal")
+        rows = np.flatnonzero(j.visits[:, p] > 0)
+        start = j.first_enter[rows, p]
+        decided = j.advanced[rows, p] | j.lost[rows, p]
+        days = j.days[rows, p]
+        end = np.where(
+            decided & np.isfinite(days),
+            start + (np.round(np.nan_to_num(days) * DAY_NS / 1000) * 1000).astype(np.int64),
+            NAT,
+        )
+        frames.append(
+            _sla_rows(
+                "proposal_review",
+                rows,
+                start,
+                end,
+                np.full(len(rows), as_of_ns, dtype=np.int64),
+                config.sla.proposal_review_business_days * clock.hours_per_day,
+                "business_days",
+                clock,
+                contacts,
+                as_of_ns,
+            )
+        )
+    act_rows = act_ns = None
+    if activities is not None:
+        act_rows = _deal_rows(contacts["deal_id"], activities["deal_id"])
+        act_ns = to_ns(activities["at"])
+        act_ns = np.where(act_ns <= as_of_ns, act_ns, NAT)
+    unknown = {(n, e) for n, e, _ in sla_events_known(config, activities)}
+    for sla in config.sla.custom:
+        events = [
+            e if e in j.stage_ids else e.strip().lower() for e in (sla.from_event, sla.to_event)
+        ]
+        if (sla.name, sla.from_event) in unknown or (sla.name, sla.to_event) in unknown:
+            continue
+        if activities is None and any(
+            e not in j.stage_ids and e not in _SPECIAL_EVENTS for e in events
+        ):
+            continue
+        start_all = _event_times(events[0], j, activities, act_rows, act_ns)
+        rows = np.flatnonzero(start_all != NAT)
+        start = start_all[rows]
+        end = _event_times(events[1], j, activities, act_rows, act_ns, after=start_all)[rows]
+        after_close = (~open_[rows]) & (start >= closed[rows])
+        horizon = np.where(open_[rows] | after_close, as_of_ns, closed[rows])
+        frames.append(
+            _sla_rows(
+                sla.name,
+                rows,
+                start,
+                end,
+                horizon,
+                sla.within_hours,
+                "business_hours",
+                clock,
+                contacts,
+                as_of_ns,
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=SLA_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    order = list(dict.fromkeys(out["sla"]))
+    out["sla"] = pd.Categorical(out["sla"], categories=order)
+    return out
+
+
+def sla_compliance(sla: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """SLA compliance (met / decided) with Wilson intervals, per SLA and slice.
+
+    Returns
+    -------
+    DataFrame
+        ``sla | <by> | limit | unit | n | met | breached | pending | overdue | compliance |
+        ci_low | ci_high``; ``n`` = met + breached (pending and ended deals are not decided).
+    """
+    keys = ["sla", *([by] if isinstance(by, str) else list(by or []))]
+    base = ["limit", "unit", "n", "met", "breached", "pending", "overdue", "compliance"]
+    if not len(sla):
+        return pd.DataFrame(columns=[*keys, *base, "ci_low", "ci_high"])
+    frame = sla.assign(
+        met=sla["state"].eq("met"),
+        breached=sla["state"].eq("breached"),
+        pending=sla["state"].eq("pending"),
+    )
+    out = (
+        frame.groupby(keys, observed=True, sort=True, dropna=True)
+        .agg(
+            limit=("limit", "first"),
+            unit=("unit", "first"),
+            met=("met", "sum"),
+            breached=("breached", "sum"),
+            pending=("pending", "sum"),
+            overdue=("overdue", "sum"),
+        )
+        .reset_index()
+    )
+    out["n"] = out["met"] + out["breached"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["compliance"] = np.where(out["n"] > 0, out["met"] / out["n"], np.nan)
+    low, high = wilson_interval(out["met"].to_numpy(), out["n"].to_numpy())
+    out["ci_low"], out["ci_high"] = low, high
+    return out[[*keys, *base, "ci_low", "ci_high"]]
+
+
+def breaches_by_owner(sla: pd.DataFrame) -> pd.DataFrame:
+    """SLA breaches per owner, most breaches first within each SLA.
+
+    Returns
+    -------
+    DataFrame
+        ``sla | owner_id | team | n | breached | share | ci_low | ci_high | overdue``;
+        ``share`` is the breach share of decided deals, with its Wilson interval.
+    """
+    columns = ["sla", "owner_id", "team", "n", "breached", "share", "ci_low", "ci_high", "overdue"]
+    if not len(sla):
+        return pd.DataFrame(columns=columns)
+    c = sla_compliance(sla, ["owner_id"])
+    team = sla.drop_duplicates("owner_id").set_index("owner_id")["team"]
+    c["team"] = c["owner_id"].map(team).to_numpy()
+    c["share"] = 1 - c["compliance"]
+    c["ci_low"], c["ci_high"] = 1 - c["ci_high"], 1 - c["ci_low"]
+    c = c[c["n"] > 0].sort_values(["sla", "breached", "owner_id"], ascending=[True, False, True])
+    return c[columns].reset_index(drop=True)
+
+
+def breach_list(sla: pd.DataFrame) -> pd.DataFrame:
+    """Every SLA breach, by owner: the CSV for ``tables/`` (overdue ones are the alerts).
+
+    Returns
+    -------
+    DataFrame
+        Breached rows of :func:`sla_status`, sorted by owner, SLA and start:
+        ``owner_id | team | sla | deal_id | status | amount | start_at | due_at | end_at |
+        elapsed | limit | unit | overdue``.
+    """
+    columns = [
+        "owner_id",
+        "team",
+        "sla",
+        "deal_id",
+        "status",
+        "amount",
+        "start_at",
+        "due_at",
+        "end_at",
+        "elapsed",
+        "limit",
+        "unit",
+        "overdue",
+    ]
+    if not len(sla):
+        return pd.DataFrame(columns=columns)
+    out = sla[sla["state"] == "breached"]
+    order = np.lexsort(
+        (
+            out["start_at"].to_numpy(),
+            out["sla"].cat.codes.to_numpy(),
+            out["owner_id"].astype(str).to_numpy(),
+        )
+    )
+    return out.iloc[order][columns].reset_index(drop=True)
+
+
+# --- sleeping leads --------------------------------------------------------------------------
+
+
+def sleeping_leads(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    activities: pd.DataFrame,
+    config: PilotConfig,
+    reps: pd.DataFrame | None = None,
+    *,
+    as_of=None,
+    journey: JourneyData | None = None,
+    other_label: str = "other teams",
+) -> pd.DataFrame:
+    """Open deals and how long each has been idle as of the analysis date.
+
+    A deal's last touch is its latest activity (any type, any team), stage change or
+    creation; it is *sleeping* when idle for more than ``config.sleeping_lead_days``.
+
+    Returns
+    -------
+    DataFrame
+        One row per open deal: ``deal_id | owner_id | team | stage (current stage id) |
+        amount | created_at | last_touch_at | idle_days | sleeping``.
+    """
+    _require(activities, ["deal_id", "at"], "activities")
+    j = resolve(deals, stage_events, config, as_of, journey)
+    base = deal_frame(j.deals, config, reps, other_label=other_label)
+    D = j.n_deals
+    as_of_ns = j.as_of.value
+    idx = _deal_rows(base["deal_id"], activities["deal_id"])
+    at = to_ns(activities["at"])
+    ok = (idx >= 0) & (at != NAT) & (at <= as_of_ns)
+    last = np.maximum(_last(idx[ok], at[ok], D), to_ns(base["created_at"]))
+    last = np.maximum(last, _last(j.v_deal, j.v_enter, D))
+    rows = np.flatnonzero(j.status == OPEN)
+    idle = (as_of_ns - last[rows]) / DAY_NS
+    stage = j.end_stage[rows]
+    out = base.iloc[rows][["deal_id", "owner_id", "team", "amount", "created_at"]]
+    out = out.reset_index(drop=True)
+    out.insert(3, "stage", pd.Categorical.from_codes(stage, categories=list(j.stage_ids)))
+    out["last_touch_at"] = _dt(last[rows])
+    out["idle_days"] = idle
+    out["sleeping"] = idle > config.sleeping_lead_days
+    return out
+
+
+def sleeping_rates(sleeping: pd.DataFrame, by: str = "team") -> pd.DataFrame:
+    """Share of open deals that are sleeping, per slice, with Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``<by> | open | sleeping | share | ci_low | ci_high | sleeping_amount``, highest
+        share first.
+    """
+    columns = [by, "open", "sleeping", "share", "ci_low", "ci_high", "sleeping_amount"]
+    if not len(sleeping) or by not in sleeping or sleeping[by].isna().all():
+        return pd.DataFrame(columns=columns)
+    out = (
+        sleeping.assign(sleeping_amount=sleeping["amount"].where(sleeping["sleeping"], 0.0))
+        .groupby(by, observed=True, sort=True)
+        .agg(
+            open=("deal_id", "size"),
+            sleeping=("sleeping", "sum"),
+            sleeping_amount=("sleeping_amount", "sum"),
+        )
+        .reset_index()
+    )
+    out["share"] = out["sleeping"] / out["open"]
+    low, high = wilson_interval(out["sleeping"].to_numpy(), out["open"].to_numpy())
+    out["ci_low"], out["ci_high"] = low, high
+    out = out.sort_values(["share", by], ascending=[False, True], kind="stable")
+    return out[columns].reset_index(drop=True)
+
+
+def sleeping_list(sleeping: pd.DataFrame) -> pd.DataFrame:
+    """The sleeping deals, largest amount first (unknown amounts last), then longest idle."""
+    out = sleeping[sleeping["sleeping"]].drop(columns="sleeping")
+    return out.sort_values(
+        ["amount", "idle_days"], ascending=[False, False], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+# --- what slowness costs ---------------------------------------------------------------------
+
+
+def _inferred(contacts: pd.DataFrame) -> np.ndarray:
+    if "contact_inferred" in contacts:
+        return contacts["contact_inferred"].to_numpy(dtype=bool)
+    return np.zeros(len(contacts), dtype=bool)
+
+
+def _bucket_labels(edges: np.ndarray) -> list[str]:
+    def f(x: float) -> str:
+        return f"{x:g}"
+
+    labels = [f"<{f(edges[1])}"]
+    labels += [f"{f(a)}–{f(b)}" for a, b in zip(edges[1:-1], edges[2:], strict=True)]
+    return [*labels, f"≥{f(edges[-1])}", "none"]
+
+
+def _aligned(contacts: pd.DataFrame, j: JourneyData) -> None:
+    if len(contacts) != j.n_deals or not np.array_equal(
+        contacts["deal_id"].to_numpy(), j.deals["deal_id"].to_numpy()
+    ):
+        raise ValueError(
+            "contacts must be built on journey.deals (same deals, same order): "
+            "call first_contacts(journey.deals, ...)"
+        )
+
+
+def conversion_by_response(
+    contacts: pd.DataFrame,
+    journey: JourneyData,
+    config: PilotConfig,
+    *,
+    edges: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """Lead conversion by business hours to first contact, with Wilson intervals.
+
+    Conversion is censoring-aware: ``rate`` = advanced past the first stage / deals whose
+    outcome there is known (advanced, lost, or open longer than the stage's
+    ``window_days``); ``win_rate`` = won / resolved (won or lost) deals. Leads whose contact
+    time is inferred (``contact_inferred``: they moved on before any logged contact) are
+    left out: their real response time is unknown and they advanced by definition.
+
+    Parameters
+    ----------
+    edges : bucket edges in business hours; default 0, 1, 4 hours, 1, 3, 5 business days.
+
+    Returns
+    -------
+    DataFrame
+        ``bucket | lo_hours | hi_hours | leads | n | advanced | rate | ci_low | ci_high |
+        resolved | won | win_rate | win_ci_low | win_ci_high``; the last bucket, ``none``,
+        holds leads without any recorded sales contact.
+    """
+    _aligned(contacts, journey)
+    j = journey
+    if edges is None:
+        hpd = BusinessClock.from_config(config.calendar).hours_per_day
+        edges = (0.0, 1.0, 4.0, hpd, 3 * hpd, 5 * hpd)
+    e = np.asarray(edges, dtype=float)
+    B = len(e)
+    contacted = contacts["contacted"].to_numpy()
+    time = contacts["business_hours"].to_numpy()
+    code = np.where(contacted, np.searchsorted(e[1:], time, side="right"), B)
+    keep = ~_inferred(contacts)
+    code = code[keep]
+    adv = j.advanced[keep, 0]
+    mat = j.mature[keep, 0]
+    won = j.status[keep] == WON
+    resolved = j.status[keep] != OPEN
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(code, weights=mask.astype(float), minlength=B + 1).astype(np.int64)
+
+    n, a, r, w = count(mat), count(adv & mat), count(resolved), count(won)
+    low, high = wilson_interval(a, n)
+    wlow, whigh = wilson_interval(w, r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame(
+            {
+                "bucket": pd.Categorical(_bucket_labels(e), categories=_bucket_labels(e)),
+                "lo_hours": np.r_[e, np.nan],
+                "hi_hours": np.r_[e[1:], np.inf, np.nan],
+                "leads": np.bincount(code, minlength=B + 1),
+                "n": n,
+                "advanced": a,
+                "rate": np.where(n > 0, a / n, np.nan),
+                "ci_low": low,
+                "ci_high": high,
+                "resolved": r,
+                "won": w,
+                "win_rate": np.where(r > 0, w / r, np.nan),
+                "win_ci_low": wlow,
+                "win_ci_high": whigh,
+            }
+        )
+    return out
+
+
+def _downstream(j: JourneyData) -> tuple[float, float]:
+    """P(won | advanced past the first stage) and the average won amount (1 when unknown)."""
+    comp = aggregate(j, dwell=False)
+    K = j.n_stages
+    adv = comp["advanced"].to_numpy(dtype=float)[: K - 1]
+    n = comp["mature_n"].to_numpy(dtype=float)[: K - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(n > 0, adv / n, np.nan)
+    down = float(np.prod(rates[1:])) if K > 2 else 1.0
+    amounts = (
+        j.deals["amount"].to_numpy(dtype=float)[j.status == WON]
+        if "amount" in j.deals
+        else np.array([])
+    )
+    amounts = amounts[~np.isnan(amounts)]
+    return down, float(amounts.mean()) if len(amounts) else 1.0
+
+
+def late_contact_cost(
+    contacts: pd.DataFrame, journey: JourneyData, config: PilotConfig
+) -> dict[str, float]:
+    """Leads (and revenue) lost because first contact came after the SLA.
+
+    Compares the lead conversion of leads contacted within ``sla.first_contact_hours``
+    business hours with that of leads contacted later or not yet after that long; the
+    shortfall times the late leads is the number of leads lost, valued at the company's
+    conversion from the next stage to won times the average won amount. Descriptive: slow
+    and fast leads may differ in other ways too. Inferred contacts are left out.
+
+    Returns
+    -------
+    dict
+        ``within_n, within_rate, late_n, late_rate, lost_leads, lost_amount, downstream,
+        avg_amount`` (NaN where a group is empty).
+    """
+    _aligned(contacts, journey)
+    j = journey
+    sla = config.sla.first_contact_hours
+    time = contacts["business_hours"].to_numpy()
+    contacted = contacts["contacted"].to_numpy()
+    mat = j.mature[:, 0] & ~_inferred(contacts)
+    adv = j.advanced[:, 0] & mat
+    within = contacted & (time <= sla) & mat
+    late = (time > sla) & mat
+    wn, ln = int(within.sum()), int(late.sum())
+    wr = adv[within].sum() / wn if wn else np.nan
+    lr = adv[late].sum() / ln if ln else np.nan
+    down, avg = _downstream(j)
+    lost = max(wr - lr, 0.0) * ln if wn and ln else np.nan
+    return {
+        "within_n": wn,
+        "within_rate": float(wr),
+        "late_n": ln,
+        "late_rate": float(lr),
+        "lost_leads": float(lost),
+        "lost_amount": float(lost * down * avg),
+        "downstream": down,
+        "avg_amount": avg,
+    }
+
+
+# --- lead quality back to marketing ----------------------------------------------------------
+
+
+def source_reach(journey: JourneyData, by: str = "source") -> pd.DataFrame:
+    """How far each source's leads get: share reaching each later stage, with intervals.
+
+    Censoring-aware by windows: for stage k a lead counts when it reached k, is closed, or
+    is older than the sum of ``window_days`` of the stages before k (time enough to get
+    there); younger open leads are left out of that stage's denominator.
+
+    Returns
+    -------
+    DataFrame
+        ``<by> | stage | leads | n | reached | share | ci_low | ci_high``, stages after the
+        first; ``stage`` is the stage id.
+    """
+    j = journey
+    columns = [by, "stage", "leads", "n", "reached", "share", "ci_low", "ci_high"]
+    if by not in j.deals.columns or j.deals[by].isna().all():
+        return pd.DataFrame(columns=columns)
+    codes, uniques = _codes(j.deals[by])
+    keep = codes >= 0
+    G, K = len(uniques), j.n_stages
+    age = (j.as_of.value - j.start_ns) / DAY_NS
+    need = np.r_[0.0, np.cumsum(j.windows)[:-1]]
+    frames = []
+    for k in range(1, K):
+        reached = j.entered[:, k] & keep
+        eligible = (reached | (j.status != OPEN) | (age >= need[k])) & keep
+        n = np.bincount(codes[keep], weights=eligible[keep], minlength=G).astype(np.int64)
+        r = np.bincount(codes[keep], weights=reached[keep], minlength=G).astype(np.int64)
+        low, high = wilson_interval(r, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(n > 0, r / n, np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    by: uniques.astype(str),
+                    "stage": j.stage_ids[k],
+                    "leads": np.bincount(codes[keep], minlength=G),
+                    "n": n,
+                    "reached": r,
+                    "share": rate,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out["stage"] = pd.Categorical(out["stage"], categories=list(j.stage_ids))
+    return out[columns]
+
+
+# --- customer-success handoff ----------------------------------------------------------------
+
+CS_COLUMNS = [
+    "dimension",
+    "value",
+    "metric",
+    "unit",
+    "n",
+    "events",
+    "estimate",
+    "ci_low",
+    "ci_high",
+]
+
+
+def cs_handoff(
+    deals: pd.DataFrame,
+    config: PilotConfig,
+    activities: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    *,
+    by: Sequence[str] = ("segment", "product"),
+    as_of=None,
+    kickoff_types: Sequence[str] = KICKOFF_TYPES,
+) -> pd.DataFrame:
+    """Sales → customer-success handoff of won deals, overall and per slice.
+
+    Metrics (those whose table is missing are left out):
+
+    * ``days_to_kickoff`` — won → first kick-off activity (Kaplan–Meier median; deals
+      without one censored at ``as_of``; a kick-off before the signature counts as 0).
+      Without any kick-off typed activity, the first customer-success activity after
+      the signature is used;
+    * ``days_to_go_live`` — won → ``outcomes.go_live_at`` (Kaplan–Meier median);
+    * ``cs_before_signature`` — share of won deals with a customer-success activity before
+      the signature;
+    * ``delay_rate``, ``complaint_rate`` (live deals with a complaint), ``renewal_rate``
+      (renewals decided), ``upsell_rate`` (won deals with an upsell so far);
+    * ``days_to_first_upsell`` — median days from won to the first upsell, upsold deals.
+
+    Returns
+    -------
+    DataFrame
+        ``dimension | value | metric | unit | n | events | estimate | ci_low | ci_high``;
+        ``dimension`` ``all`` (value ``all``) first, then each of ``by``; ``unit`` is
+        ``days`` or ``share``; shares carry Wilson intervals, medians none.
+    """
+    _require(deals, ["deal_id", "status", "closed_at"], "deals")
+    status = _status(deals)
+    closed_all = to_ns(deals["closed_at"])
+    won_rows = np.flatnonzero((status == WON) & (closed_all != NAT))
+    W = len(won_rows)
+    if as_of is None:
+        as_of = analysis_date(deals, deals.assign(entered_at=deals["created_at"]), activities)
+    as_of_ns = pd.Timestamp(as_of).value
+    closed = closed_all[won_rows]
+    won_ids = deals["deal_id"].to_numpy()[won_rows]
+    per: dict[str, tuple] = {}  # metric -> (kind, values, observed/valid)
+    if activities is not None and len(activities):
+        idx = _deal_rows(pd.Series(won_ids), activities["deal_id"])
+        at = to_ns(activities["at"])
+        ok = (idx >= 0) & (at != NAT) & (at <= as_of_ns)
+        kick = ok & _type_in(activities["type"], kickoff_types)
+        has_team = "team" in activities.columns
+        cs = ok & _type_in(activities["team"], ["customer_success"]) if has_team else None
+        if not kick.any() and cs is not None:
+            kick = cs & (at >= closed[np.maximum(idx, 0)])
+        first = _first(idx[kick], at[kick], W)
+        seen = first != _BIG
+        stop = np.where(seen, np.maximum(first, closed), as_of_ns)
+        per["days_to_kickoff"] = ("km", (stop - closed) / DAY_NS, seen)
+        if cs is not None:
+            before = cs & (at < closed[np.maximum(idx, 0)])
+            flag = np.zeros(W, dtype=bool)
+            flag[idx[before]] = True
+            per["cs_before_signature"] = ("share", flag, np.ones(W, dtype=bool))
+    if outcomes is not None and len(outcomes):
+        o = outcomes.drop_duplicates("deal_id")
+        pos = _deal_rows(o["deal_id"], pd.Series(won_ids))
+        has = pos >= 0
+        p = np.maximum(pos, 0)
+
+        def col(name: str, kind: str = "ns"):
+            if name not in o.columns:
+                return None
+            if kind == "ns":
+                v = to_ns(o[name])[p]
+                return np.where(has, v, NAT)
+            s = o[name]
+            valid = s.notna().to_numpy()[p] & has
+            vals = s.astype("Float64").fillna(0).to_numpy(dtype=float)[p]
+            return vals, valid
+
+        live = col("go_live_at")
+        if live is not None:
+            seen = live != NAT
+            stop = np.where(seen, np.maximum(live, closed), as_of_ns)
+            per["days_to_go_live"] = ("km", (stop - closed) / DAY_NS, seen)
+        delayed = col("delayed", "value")
+        if delayed is not None:
+            per["delay_rate"] = ("share", delayed[0] > 0, delayed[1])
+        complaints = col("complaints", "value")
+        if complaints is not None:
+            valid = complaints[1] & (live != NAT) if live is not None else complaints[1]
+            per["complaint_rate"] = ("share", complaints[0] > 0, valid)
+        renewed = col("renewed", "value")
+        if renewed is not None:
+            per["renewal_rate"] = ("share", renewed[0] > 0, renewed[1])
+        upsell = col("upsell_at")
+        if upsell is not None:
+            upsold = upsell != NAT
+            per["upsell_rate"] = ("share", upsold, np.ones(W, dtype=bool))
+            days = np.where(upsold, (upsell - closed) / DAY_NS, np.nan)
+            per["days_to_first_upsell"] = ("median", days, upsold)
+    if not per or not W:
+        return pd.DataFrame(columns=CS_COLUMNS)
+
+    groups = [("all", np.zeros(W, dtype=np.int64), pd.Index(["all"]))]
+    for dim in by:
+        if dim in deals.columns and deals[dim].notna().any():
+            codes, uniques = _codes(deals[dim].iloc[won_rows])
+            groups.append((dim, codes, uniques))
+    frames = []
+    for dim, codes, uniques in groups:
+        G = len(uniques)
+        keep = codes >= 0
+        g = codes[keep]
+        for metric in CS_METRICS:
+            if metric not in per:
+                continue
+            kind, values, flag = per[metric]
+            v, f = values[keep], flag[keep]
+            if kind == "share":
+                n = np.bincount(g, weights=f, minlength=G).astype(np.int64)
+                ev = np.bincount(g, weights=f & v, minlength=G).astype(np.int64)
+                low, high = wilson_interval(ev, n)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    est = np.where(n > 0, ev / n, np.nan)
+                unit = "share"
+            else:
+                n = (
+                    np.bincount(g, minlength=G)
+                    if kind == "km"
+                    else np.bincount(g, weights=f, minlength=G).astype(np.int64)
+                )
+                ev = np.bincount(g, weights=f, minlength=G).astype(np.int64)
+                if kind == "km":
+                    est = km_quantiles(v, f, g, G, (0.5,))[:, 0]
+                else:
+                    est = pd.Series(v[f]).groupby(g[f]).median().reindex(range(G)).to_numpy()
+                low = high = np.full(G, np.nan)
+                unit = "days"
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "dimension": dim,
+                        "value": uniques.astype(str),
+                        "metric": metric,
+                        "unit": unit,
+                        "n": n,
+                        "events": ev,
+                        "estimate": est,
+                        "ci_low": low,
+                        "ci_high": high,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)[CS_COLUMNS]
+
+
+def cs_view(cs: pd.DataFrame, language: str = "en") -> pd.DataFrame:
+    """The customer-success table for reading: one row per slice, one column per metric.
+
+    Cells are text: ``62% (55–68%) n=120`` for shares, ``34 d (n=120)`` for medians.
+
+    Returns
+    -------
+    DataFrame
+        ``dimension | value | <metric>...`` (metric ids as column names).
+    """
+    if not len(cs):
+        return pd.DataFrame(columns=["dimension", "value"])
+    day = _t("handoff_days_short", language)
+
+    def cell(r) -> str:
+        if r.unit == "share":
+            if not r.n:
+                return "–"
+            return f"{_pct(r.estimate)} ({_pct(r.ci_low)}–{_pct(r.ci_high)}) n={r.n:,}"
+        return f"{_num(r.estimate)} {day} (n={r.n:,})"
+
+    text = [cell(r) for r in cs.itertuples(index=False)]
+    wide = cs.assign(text=text).pivot_table(
+        index=["dimension", "value"], columns="metric", values="text", aggfunc="first", sort=False
+    )
+    metrics = [m for m in CS_METRICS if m in wide.columns]
+    return wide[metrics].reset_index().rename_axis(columns=None)
+
+
+# --- findings --------------------------------------------------------------------------------
+
+
+def logrank_vs_rest(time, event, group, n_groups: int | None = None) -> pd.DataFrame:
+    """Log-rank test of each group against all other subjects, in one pass.
+
+    The expected events and the variance of every group are sums over its subjects of
+    cumulative terms of the pooled sample (Nelson–Aalen style), so all groups are tested
+    in O(N log N) whatever their number. Right-censored subjects stay at risk until
+    their censoring time.
+
+    Parameters
+    ----------
+    time : array of float, event : array of bool (False = censored), group : array of int
+        (0..n_groups-1; negative codes are left out entirely).
+
+    Returns
+    -------
+    DataFrame
+        ``observed | expected | variance | z`` per group; ``z < 0`` means fewer events than
+        expected (for time to first contact: slower than the rest). NaN z when the
+        variance is 0.
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=bool)
+    g = np.asarray(group, dtype=np.int64)
+    keep = (g >= 0) & ~np.isnan(t)
+    t, e, g = t[keep], e[keep], g[keep]
+    G = int(g.max()) + 1 if n_groups is None and len(g) else int(n_groups or 0)
+    order = np.argsort(t, kind="stable")
+    t, e, g = t[order], e[order], g[order]
+    N = len(t)
+    new = np.r_[True, t[1:] != t[:-1]] if N else np.zeros(0, dtype=bool)
+    bid = np.cumsum(new) - 1
+    at_risk = (N - np.flatnonzero(new)).astype(float)
+    d = np.bincount(bid, weights=e, minlength=len(at_risk))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = d / at_risk
+        a = np.where(at_risk > 1, d * (at_risk - d) / (at_risk * (at_risk - 1)), 0.0)
+    cum_h = np.cumsum(hazard)[bid]
+    cum_a = np.cumsum(a)[bid]
+    cum_b = np.cumsum(a / at_risk)[bid]
+    observed = np.bincount(g, weights=e, minlength=G)
+    expected = np.bincount(g, weights=cum_h, minlength=G)
+    v1 = np.bincount(g, weights=cum_a, minlength=G)
+    # sum over ordered pairs (i, j) of the same group of B(min(t_i, t_j)): within each
+    # group (times ascending) the k-th of m subjects is the minimum of 2(m - 1 - k) + 1 pairs
+    by_group = np.argsort(g, kind="stable")
+    gs = g[by_group]
+    size = np.bincount(g, minlength=G)
+    start = np.r_[0, np.cumsum(size)[:-1]]
+    k = np.arange(N) - start[gs]
+    weight = 2 * (size[gs] - 1 - k) + 1
+    v2 = np.bincount(gs, weights=weight * cum_b[by_group], minlength=G)
+    variance = v1 - v2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(variance > 1e-12, (observed - expected) / np.sqrt(variance), np.nan)
+    return pd.DataFrame({"observed": observed, "expected": expected, "variance": variance, "z": z})
+
+
+def _median_interval(time: np.ndarray, event: np.ndarray) -> tuple[float, float]:
+    """Distribution-free 95% interval of a median (order statistics; censored as +inf)."""
+    x = np.sort(np.where(event, time, np.inf))
+    n = len(x)
+    if n < 6:
+        return np.nan, np.nan
+    half = 1.96 * np.sqrt(n) / 2
+    lo = x[max(int(np.floor(n / 2 - half)) - 1, 0)]
+    hi = x[min(int(np.ceil(n / 2 + half)), n - 1)]
+    return float(lo), float(hi) if np.isfinite(hi) else np.nan
+
+
+SLICE_COLUMNS = [
+    "dimension",
+    "value",
+    "leads",
+    "contacted",
+    "median_business_hours",
+    "rest_median_business_hours",
+    "sla_breach_rate",
+    "z_time",
+    "p_time",
+    "p_time_adj",
+    "lead_n",
+    "lead_rate",
+    "shrunk_rate",
+    "rest_lead_rate",
+    "p_conv",
+    "p_conv_adj",
+]
+
+
+def slow_handoff_tests(
+    contacts: pd.DataFrame,
+    journey: JourneyData,
+    config: PilotConfig,
+    *,
+    dimensions: Sequence[str] = SLOW_DIMENSIONS,
+    min_n: int = 30,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Every slice's first-contact speed and lead conversion against the rest.
+
+    Speed: one-sided log-rank test of business hours to first contact (leads without
+    contact censored) of the slice against the rest of the leads with a known value of
+    the dimension, Benjamini–Hochberg adjusted across every slice of every dimension.
+    Conversion, for the slices found slower at false discovery rate ``alpha`` (screen, then
+    confirm): one-sided Fisher exact test of the slice's censoring-aware lead → next stage
+    rate against the rest, Benjamini–Hochberg adjusted across those slices. Slices (or
+    rests) with fewer than ``min_n`` leads are not tested. The rest's median is computed
+    for the slower slices (and for all when the data are small).
+
+    Returns
+    -------
+    DataFrame
+        ``dimension | value | leads | contacted | median_business_hours |
+        rest_median_business_hours | sla_breach_rate | z_time | p_time | p_time_adj | lead_n |
+        lead_rate | shrunk_rate | rest_lead_rate | p_conv | p_conv_adj``; ``p_conv_adj`` is
+        NaN for slices not found slower.
+    """
+    _aligned(contacts, journey)
+    j = journey
+    time = contacts["business_hours"].to_numpy()
+    event = contacts["contacted"].to_numpy()
+    mat = j.mature[:, 0]
+    adv = j.advanced[:, 0] & mat
+    sla = config.sla.first_contact_hours
+    breached = time > sla
+    decided = event | breached
+    frames = []
+    for dim in dimensions:
+        if dim not in contacts.columns or contacts[dim].isna().all():
+            continue
+        codes, uniques = _codes(contacts[dim])
+        G = len(uniques)
+        if G < 2:
+            continue
+        keep = codes >= 0
+        g = codes[keep]
+        lr = logrank_vs_rest(time[keep], event[keep], g, G)
+        leads = np.bincount(g, minlength=G)
+        med = km_quantiles(time[keep], event[keep], g, G, (0.5,))[:, 0]
+        n = np.bincount(g, weights=mat[keep], minlength=G)
+        a = np.bincount(g, weights=adv[keep], minlength=G)
+        prior = fit_beta_prior(a, n)
+        dec = np.bincount(g, weights=decided[keep], minlength=G)
+        br = np.bincount(g, weights=(breached & decided)[keep], minlength=G)
+        total_leads, total_n, total_a = leads.sum(), n.sum(), a.sum()
+        testable = (leads >= min_n) & (total_leads - leads >= min_n)
+        conv_ok = (n >= min_n) & (total_n - n >= min_n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "dimension": dim,
+                        "value": uniques.astype(str),
+                        "code": np.arange(G),
+                        "leads": leads,
+                        "contacted": np.bincount(g, weights=event[keep], minlength=G).astype(int),
+                        "median_business_hours": med,
+                        "rest_median_business_hours": np.nan,
+                        "sla_breach_rate": np.where(dec > 0, br / dec, np.nan),
+                        "z_time": np.where(testable, lr["z"], np.nan),
+                        "p_time": np.where(testable, _st.norm.cdf(lr["z"]), np.nan),
+                        "lead_n": n.astype(np.int64),
+                        "lead_advanced": a.astype(np.int64),
+                        "lead_rate": np.where(n > 0, a / n, np.nan),
+                        "shrunk_rate": shrink_rates(a, n, prior),
+                        "rest_lead_rate": (total_a - a) / (total_n - n),
+                        "p_conv": np.where(
+                            conv_ok, slice_vs_rest_test(a, n, total_a, total_n), np.nan
+                        ),
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=SLICE_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    out["p_time_adj"] = benjamini_hochberg(out["p_time"])
+    slow = (out["p_time_adj"] < alpha).to_numpy()
+    out["p_conv_adj"] = benjamini_hochberg(np.where(slow, out["p_conv"], np.nan))
+    small = len(contacts) * len(out) <= 2_000_000
+    codes_of = {dim: _codes(contacts[dim])[0] for dim in out["dimension"].unique()}
+    for i in np.flatnonzero(slow | small):
+        codes = codes_of[out.at[i, "dimension"]]
+        keep = codes >= 0
+        inside = (codes[keep] == out.at[i, "code"]).astype(np.int64)  # group 0 is the rest
+        rest = km_quantiles(time[keep], event[keep], inside, 2, (0.5,), resolution=1 / 3600)
+        out.at[i, "rest_median_business_hours"] = rest[0, 0]
+    out.attrs["lead_advanced"] = out.pop("lead_advanced").to_numpy()
+    out.attrs["code"] = out.pop("code").to_numpy()
+    return out[SLICE_COLUMNS]
+
+
+def _dimension_label(dim: str, language: str) -> str:
+    from playbook.i18n import TEXT
+
+    key = f"handoff_dim_{dim}"
+    return TEXT[key][language] if key in TEXT else dim
+
+
+def find_slow_handoffs(
+    contacts: pd.DataFrame,
+    journey: JourneyData,
+    config: PilotConfig,
+    *,
+    dimensions: Sequence[str] = SLOW_DIMENSIONS,
+    alpha: float = 0.05,
+    min_n: int = 30,
+    min_ratio: float = 1.5,
+    min_excess_hours: float = 1.0,
+    language: str | None = None,
+    tests: pd.DataFrame | None = None,
+) -> list[Finding]:
+    """Slices whose leads are credibly contacted slower than the rest *and* convert worse.
+
+    A slice (team, source or rep) is reported when (:func:`slow_handoff_tests`) its time
+    to first contact is longer than the rest's (log-rank p < ``alpha`` after
+    Benjamini–Hochberg across all slices), its median is at least ``min_ratio`` times and
+    ``min_excess_hours`` business hours above the rest's, and its leads advance past the
+    first stage less often (Fisher p < ``alpha`` after Benjamini–Hochberg across the slower
+    slices). Severity: 2 when the median is
+    at least twice the rest's and both adjusted p < ``alpha / 10``; 3 when moreover the
+    revenue at stake is at least 5% of won revenue; else 1. Revenue at stake = (rest rate
+    − shrunk slice rate) x the slice's resolved leads x conversion from the next stage to
+    won x average won amount.
+
+    Returns
+    -------
+    list of Finding
+        kind ``slow_handoff``, most important first; ``stage`` the first stage id,
+        ``metric`` ``first_contact_business_hours``, ``observed`` / ``baseline`` the slice's
+        and the rest's median business hours, ``ci_low`` / ``ci_high`` the interval of the
+        slice's median, ``n`` its leads, ``p_value`` the larger of the two adjusted p; ``extra``
+        holds the lead rates, both p-values and the SLA breach share.
+    """
+    language = _language(language, config)
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
+    t = (
+        tests
+        if tests is not None
+        else slow_handoff_tests(
+            contacts, journey, config, dimensions=dimensions, min_n=min_n, alpha=alpha
+        )
+    )
+    if not len(t):
+        return []
+    rest = t["rest_median_business_hours"]
+    med = t["median_business_hours"].fillna(np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = med / rest
+    flagged = t[
+        (t["p_time_adj"] < alpha)
+        & (t["p_conv_adj"] < alpha)
+        & ((ratio >= min_ratio) | (rest <= 0))
+        & (med - rest >= min_excess_hours)
+        & (t["lead_rate"] < t["rest_lead_rate"])
+    ]
+    down, avg = _downstream(journey)
+    won = journey.status == WON
+    amounts = (
+        journey.deals["amount"].to_numpy(dtype=float)[won] if "amount" in journey.deals else []
+    )
+    total_won = float(np.nansum(amounts)) if len(amounts) else float(won.sum())
+    time = contacts["business_hours"].to_numpy()
+    event = contacts["contacted"].to_numpy()
+    stage = journey.stage_ids[0]
+    findings = []
+    for i, r in flagged.iterrows():
+        gap = max(r.rest_lead_rate - r.shrunk_rate, 0.0)
+        impact = gap * r.lead_n * down * avg
+        strong = ratio[i] >= 2 and max(r.p_time_adj, r.p_conv_adj) < alpha / 10
+        big = total_won > 0 and impact >= 0.05 * total_won
+        severity = 3 if strong and big else 2 if strong else 1
+        inside = contacts[r.dimension].astype(str).to_numpy() == r.value
+        inside &= contacts[r.dimension].notna().to_numpy()
+        lo, hi = _median_interval(time[inside], event[inside])
+        rate_lo, rate_hi = wilson_interval(int(round(r.lead_rate * r.lead_n)), int(r.lead_n))
+        evidence = _t(
+            "handoff_evidence_slow",
+            language,
+            dimension=_dimension_label(r.dimension, language),
+            value=r.value,
+            hours=_num(r.median_business_hours),
+            rest_hours=_num(r.rest_median_business_hours),
+            n=f"{int(r.leads):,}",
+            rate=_pct(r.lead_rate),
+            low=_pct(rate_lo),
+            high=_pct(rate_hi),
+            rest_rate=_pct(r.rest_lead_rate),
+        )
+        findings.append(
+            Finding(
+                kind="slow_handoff",
+                severity=severity,
+                dimension=r.dimension,
+                value=r.value,
+                stage=stage,
+                metric="first_contact_business_hours",
+                observed=float(r.median_business_hours),
+                baseline=float(r.rest_median_business_hours),
+                ci_low=lo,
+                ci_high=hi,
+                n=int(r.leads),
+                p_value=float(max(r.p_time_adj, r.p_conv_adj)),
+                impact=float(impact),
+                evidence=evidence,
+                extra={
+                    "lead_rate": float(r.lead_rate),
+                    "lead_ci_low": float(rate_lo),
+                    "lead_ci_high": float(rate_hi),
+                    "rest_lead_rate": float(r.rest_lead_rate),
+                    "shrunk_rate": float(r.shrunk_rate),
+                    "lead_n": int(r.lead_n),
+                    "p_time": float(r.p_time_adj),
+                    "p_conv": float(r.p_conv_adj),
+                    "sla_breach_rate": float(r.sla_breach_rate),
+                    "ratio": float(ratio[i]),
+                },
+            )
+        )
+    return rank(findings)
+
+
+def find_sleeping_leads(
+    sleeping: pd.DataFrame,
+    config: PilotConfig,
+    *,
+    dimensions: Sequence[str] = SLEEP_DIMENSIONS,
+    alpha: float = 0.05,
+    min_n: int = 20,
+    min_gap: float = 0.05,
+    language: str | None = None,
+) -> list[Finding]:
+    """Teams or reps with credibly more sleeping deals than the rest of the company.
+
+    Each slice's sleeping share of open deals is compared with the rest by a one-sided
+    Fisher exact test, adjusted by Benjamini–Hochberg across all slices compared; shares
+    are shrunk towards the company by an empirical-Bayes beta prior per dimension. A slice
+    is reported when the adjusted p < ``alpha`` and the shrunk share exceeds the rest's by
+    ``min_gap``. Severity: 2 when the shrunk excess is at least ``2 * min_gap`` and the
+    adjusted p < ``alpha / 10``; 3 when moreover the excess sleeping amount is at least 5%
+    of the open pipeline; else 1.
+
+    Returns
+    -------
+    list of Finding
+        kind ``sleeping_leads``; ``metric`` ``sleeping_share``, ``observed`` / ``baseline``
+        the slice's and the rest's share, Wilson interval, ``n`` open deals.
+    """
+    language = _language(language, config)
+    if not len(sleeping):
+        return []
+    flag = sleeping["sleeping"].to_numpy()
+    amount = sleeping["amount"].to_numpy(dtype=float)
+    known = ~np.isnan(amount)
+    avg = float(amount[known].mean()) if known.any() else 1.0
+    pipeline = float(amount[known].sum()) if known.any() else float(len(amount))
+    rows = []
+    for dim in dimensions:
+        if dim not in sleeping.columns or sleeping[dim].isna().all():
+            continue
+        codes, uniques = _codes(sleeping[dim])
+        keep = codes >= 0
+        G = len(uniques)
+        if G < 2:
+            continue
+        g = codes[keep]
+        n = np.bincount(g, minlength=G).astype(float)
+        s = np.bincount(g, weights=flag[keep], minlength=G)
+        shrunk = shrink_rates(s, n, fit_beta_prior(s, n))
+        for k in range(G):
+            if n[k] < min_n or n.sum() - n[k] < min_n:
+                continue
+            rows.append(
+                {
+                    "dimension": dim,
+                    "value": str(uniques[k]),
+                    "n": n[k],
+                    "s": s[k],
+                    "rest_n": n.sum() - n[k],
+                    "rest_s": s.sum() - s[k],
+                    "shrunk": shrunk[k],
+                }
+            )
+    if not rows:
+        return []
+    t = pd.DataFrame(rows)
+    t["p_raw"] = slice_vs_rest_test(
+        t["s"], t["n"], t["s"] + t["rest_s"], t["n"] + t["rest_n"], alternative="greater"
+    )
+    t["p_adj"] = benjamini_hochberg(t["p_raw"])
+    t["rate"] = t["s"] / t["n"]
+    t["rest_rate"] = t["rest_s"] / t["rest_n"]
+    t["gap"] = t["shrunk"] - t["rest_rate"]
+    findings = []
+    for r in t[(t["p_adj"] < alpha) & (t["gap"] >= min_gap)].itertuples(index=False):
+        impact = max(r.rate - r.rest_rate, 0.0) * r.n * avg
+        strong = r.gap >= 2 * min_gap and r.p_adj < alpha / 10
+        big = pipeline > 0 and impact >= 0.05 * pipeline
+        lo, hi = wilson_interval(r.s, r.n)
+        findings.append(
+            Finding(
+                kind="sleeping_leads",
+                severity=3 if strong and big else 2 if strong else 1,
+                dimension=r.dimension,
+                value=r.value,
+                metric="sleeping_share",
+                observed=float(r.rate),
+                baseline=float(r.rest_rate),
+                ci_low=lo,
+                ci_high=hi,
+                n=int(r.n),
+                p_value=float(r.p_adj),
+                impact=float(impact),
+                evidence=_t(
+                    "handoff_evidence_sleeping",
+                    language,
+                    dimension=_dimension_label(r.dimension, language),
+                    value=r.value,
+                    sleeping=f"{int(r.s):,}",
+                    n=f"{int(r.n):,}",
+                    rate=_pct(r.rate),
+                    low=_pct(lo),
+                    high=_pct(hi),
+                    days=_num(config.sleeping_lead_days),
+                    rest_rate=_pct(r.rest_rate),
+                ),
+                extra={"shrunk_rate": float(r.shrunk), "p_raw": float(r.p_raw)},
+            )
+        )
+    return rank(findings)
+
+
+# --- alerts and display ----------------------------------------------------------------------
+
+ALERT_COLUMNS = ["kind", "severity", "owner_id", "deal_id", "reason", "action", "sla", "amount"]
+
+
+def _severity(ratio: np.ndarray, amount: np.ndarray, top: float) -> np.ndarray:
+    big = np.nan_to_num(amount, nan=-np.inf) >= top
+    return (1 + (ratio >= 2) + ((ratio >= 2) & big)).astype(np.int64)
+
+
+def alerts(
+    sla: pd.DataFrame,
+    sleeping: pd.DataFrame | None,
+    config: PilotConfig,
+    language: str | None = None,
+) -> pd.DataFrame:
+    """Actionable alerts: overdue SLA steps on open deals, and sleeping deals.
+
+    Severity 1; 2 when twice over the limit (or idle twice the threshold); 3 when moreover
+    the deal's amount is in the top 10% of open deals.
+
+    Returns
+    -------
+    DataFrame
+        ``kind (sla_breach | sleeping_lead) | severity | owner_id | deal_id | reason | action
+        | sla | amount``; reason and action are sentences in the report language.
+    """
+    language = _language(language, config)
+    frames = []
+    open_amounts = []
+    if sleeping is not None and len(sleeping):
+        open_amounts.append(sleeping["amount"].to_numpy(dtype=float))
+    overdue = sla[sla["overdue"].astype(bool)] if len(sla) else sla
+    if len(overdue):
+        open_amounts.append(overdue["amount"].to_numpy(dtype=float))
+    pool = np.concatenate(open_amounts) if open_amounts else np.array([])
+    pool = pool[~np.isnan(pool)]
+    top = float(np.quantile(pool, 0.9)) if len(pool) else np.inf
+    if len(overdue):
+        names = overdue["sla"].astype(str).to_numpy()
+        start = pd.Series(overdue["start_at"]).dt.strftime("%Y-%m-%d %H:%M").to_numpy()
+        reasons, actions = [], []
+        for name, el, lim, st in zip(
+            names, overdue["elapsed"], overdue["limit"], start, strict=True
+        ):
+            key = name if name in ("first_contact", "proposal_review") else "custom"
+            reasons.append(
+                _t(
+                    f"handoff_alert_{key}",
+                    language,
+                    sla=name,
+                    elapsed=_num(el),
+                    limit=_num(lim),
+                    start=st,
+                )
+            )
+            actions.append(_t(f"handoff_action_{key}", language))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kind": "sla_breach",
+                    "severity": _severity(
+                        (overdue["elapsed"] / overdue["limit"]).to_numpy(),
+                        overdue["amount"].to_numpy(dtype=float),
+                        top,
+                    ),
+                    "owner_id": overdue["owner_id"].astype(str).to_numpy(),
+                    "deal_id": overdue["deal_id"].to_numpy(),
+                    "reason": reasons,
+                    "action": actions,
+                    "sla": names,
+                    "amount": overdue["amount"].to_numpy(dtype=float),
+                }
+            )
+        )
+    if sleeping is not None and len(sleeping):
+        sl = sleeping[sleeping["sleeping"]]
+        last = pd.Series(sl["last_touch_at"]).dt.strftime("%Y-%m-%d").to_numpy()
+        stage = [config.stage_label(str(s), language) if pd.notna(s) else "–" for s in sl["stage"]]
+        reasons = [
+            _t("handoff_alert_sleeping", language, days=f"{d:.0f}", last=lt, stage=st)
+            for d, lt, st in zip(sl["idle_days"], last, stage, strict=True)
+        ]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kind": "sleeping_lead",
+                    "severity": _severity(
+                        (sl["idle_days"] / config.sleeping_lead_days).to_numpy(),
+                        sl["amount"].to_numpy(dtype=float),
+                        top,
+                    ),
+                    "owner_id": sl["owner_id"].astype(str).to_numpy(),
+                    "deal_id": sl["deal_id"].to_numpy(),
+                    "reason": reasons,
+                    "action": _t("handoff_action_sleeping", language),
+                    "sla": np.nan,
+                    "amount": sl["amount"].to_numpy(dtype=float),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=ALERT_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(
+        ["severity", "amount"], ascending=[False, False], na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+def findings_table(findings: Sequence[Finding]) -> pd.DataFrame:
+    """Findings as a table for the report: ``severity | dimension | value | observed |
+    baseline | n | p_value | evidence``."""
+    columns = ["severity", "dimension", "value", "observed", "baseline", "n", "p_value", "evidence"]
+    return pd.DataFrame([{c: getattr(f, c) for c in columns} for f in findings], columns=columns)
+
+
+def localise_values(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """A copy for display in the report language.
+
+    SLA ids, units, states, dimension names, customer-success metrics, alert kinds, the
+    ``none`` bucket and the ``all`` slice become labels; the lead ``source`` column is
+    renamed ``lead_source`` (so its header never reads as another table's ``source``).
+    """
+    from playbook.i18n import TEXT
+
+    out = frame.copy()
+    prefixes = {
+        "sla": "handoff_sla_",
+        "unit": "handoff_unit_",
+        "state": "handoff_state_",
+        "dimension": "handoff_dim_",
+        "metric": "handoff_metric_",
+        "bucket": "handoff_bucket_",
+        "kind": "handoff_kind_",
+        "value": "handoff_",
+    }
+    for col, prefix in prefixes.items():
+        if col not in out.columns:
+            continue
+        values = out[col].astype(object)
+        keys = {v: f"{prefix}{v}" for v in pd.unique(values.dropna())}
+        if col == "value":
+            keys = {v: k for v, k in keys.items() if v == "all"}
+        labels = {v: TEXT[k][language] for v, k in keys.items() if k in TEXT}
+        out[col] = values.map(labels).fillna(values) if labels else values
+    return out.rename(columns={"source": "lead_source"})
+
+
+# --- the whole step --------------------------------------------------------------------------
+
+
+@dataclass
+class HandoffAnalysis:
+    """Everything step 3 shows, computed once by :func:`analyse`.
+
+    Frames are empty (with their columns) when the table they need is missing; ``notes``
+    then says what could not be measured and why. ``measured`` tells which parts ran.
+    """
+
+    as_of: pd.Timestamp
+    language: str
+    measured: dict[str, bool]
+    contacts: pd.DataFrame
+    response: pd.DataFrame
+    response_by_owner: pd.DataFrame
+    curves: pd.DataFrame
+    sla: pd.DataFrame
+    compliance: pd.DataFrame
+    compliance_by_team: pd.DataFrame
+    breaches: pd.DataFrame
+    owner_breaches: pd.DataFrame
+    sleeping: pd.DataFrame
+    sleeping_by_team: pd.DataFrame
+    sleeping_by_owner: pd.DataFrame
+    sleeping_top: pd.DataFrame
+    conversion: pd.DataFrame
+    cost: dict
+    cost_text: str
+    sources: pd.DataFrame
+    cs: pd.DataFrame
+    cs_table: pd.DataFrame
+    slices: pd.DataFrame
+    findings: list[Finding]
+    findings_table: pd.DataFrame
+    alerts: pd.DataFrame
+    kpis: dict[str, dict]
+    intro: str = ""
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    sla_labels: dict[str, str] = field(default_factory=dict)
+    highlight: list[str] = field(default_factory=list)
+
+
+def _share_kpi(successes: float, n: float) -> dict:
+    lo, hi = wilson_interval(successes, n) if n else (None, None)
+    return {
+        "value": successes / n if n else None,
+        "n": int(n),
+        "ci_low": lo,
+        "ci_high": hi,
+        "unit": "share",
+    }
+
+
+def analyse(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    activities: pd.DataFrame | None = None,
+    reps: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    *,
+    language: str | None = None,
+    as_of=None,
+    other_label: str = "other teams",
+    alpha: float = 0.05,
+) -> HandoffAnalysis:
+    """Run step 3 on a dataset: first contact, SLAs, sleeping leads, cost, sources, CS.
+
+    Missing optional tables never raise: ``activities`` missing leaves out first contact,
+    the first-contact SLA, activity-based custom SLAs, sleeping leads and the response-time
+    views; ``outcomes`` missing leaves out go-live, delay, complaint, renewal and upsell;
+    ``reps`` missing leaves out the team views. Each gap is a sentence in ``notes``.
+
+    Parameters
+    ----------
+    language : report language of notes, evidence and alerts; default ``config.language``.
+    as_of : analysis date; default the latest timestamp in deals, stage events, activities.
+    other_label : name of the pool of teams smaller than ``config.min_group_size``.
+    alpha : false discovery rate of the findings.
+
+    Returns
+    -------
+    HandoffAnalysis
+    """
+    from playbook.journey import prepare
+
+    language = _language(language, config)
+    if activities is not None and not len(activities):
+        activities = None
+    if as_of is None:
+        as_of = analysis_date(deals, stage_events, activities)
+    j = prepare(deals, stage_events, config, as_of=as_of)
+    d = j.deals
+    notes: list[tuple[str, str]] = []
+    has_acts = activities is not None
+    has_reps = reps is not None and "team" in reps.columns and reps["team"].notna().any()
+    if not has_acts:
+        notes.append(("warn", _t("handoff_no_activities", language)))
+    if not has_reps:
+        notes.append(("warn", _t("handoff_no_reps", language)))
+    if outcomes is None or not len(outcomes):
+        notes.append(("warn", _t("handoff_no_outcomes", language)))
+    if "proposal" not in j.stage_ids:
+        notes.append(("note", _t("handoff_no_proposal_stage", language)))
+    for name, event, known in sla_events_known(config, activities):
+        notes.append(
+            ("warn", _t("handoff_sla_unknown_event", language, name=name, event=event, known=known))
+        )
+
+    contacted_any = False
+    if has_acts:
+        contacts = first_contacts(
+            d, activities, config, reps, as_of=as_of, other_label=other_label, journey=j
+        )
+        contacted_any = bool((contacts["contacted"] & ~contacts["contact_inferred"]).any())
+        if not contacted_any:
+            types = ", ".join(sorted({str(x) for x in pd.unique(activities["type"].dropna())}))
+            notes.append(
+                (
+                    "warn",
+                    _t(
+                        "handoff_no_contacts",
+                        language,
+                        types=", ".join(CONTACT_TYPES),
+                        found=types or "–",
+                    ),
+                )
+            )
+        if "team" not in activities.columns:
+            notes.append(("note", _t("handoff_no_team_column", language)))
+        inferred = int(contacts["contact_inferred"].sum())
+        if inferred:
+            notes.append(
+                (
+                    "note",
+                    _t(
+                        "handoff_contact_inferred",
+                        language,
+                        n=f"{inferred:,}",
+                        share=_pct(inferred / max(len(d), 1)),
+                    ),
+                )
+            )
+        before = int(contacts["contact_before_created"].sum())
+        if before:
+            notes.append(("note", _t("handoff_contact_before_created", language, n=f"{before:,}")))
+        silent = int(
+            (~pd.Index(d["deal_id"]).isin(pd.Index(activities["deal_id"].astype(object)))).sum()
+        )
+        if silent:
+            notes.append(
+                (
+                    "note",
+                    _t(
+                        "handoff_deals_without_activity",
+                        language,
+                        n=f"{silent:,}",
+                        share=_pct(silent / max(len(d), 1)),
+                    ),
+                )
+            )
+    else:
+        contacts = deal_frame(d, config, reps, other_label=other_label)
+
+    measured = {
+        "first_contact": contacted_any,
+        "sleeping": has_acts,
+        "teams": has_reps,
+        "outcomes": outcomes is not None and len(outcomes) > 0,
+    }
+    sla_base = contacts if contacted_any else contacts.drop(columns="contacted", errors="ignore")
+    sla = sla_status(sla_base, config, j, activities)
+    compliance = sla_compliance(sla)
+    by_team = sla_compliance(sla, "team")
+    if contacted_any:
+        response = response_times(contacts, RESPONSE_DIMENSIONS)
+        by_owner = response_times(contacts, ["owner_id"])
+        curves = contact_curves(contacts, "team" if has_reps else "source")
+        conversion = conversion_by_response(contacts, j, config)
+        cost = late_contact_cost(contacts, j, config)
+        slices = slow_handoff_tests(contacts, j, config, alpha=alpha)
+        slow = find_slow_handoffs(contacts, j, config, alpha=alpha, language=language, tests=slices)
+    else:
+        empty = contacts.iloc[:0].assign(contacted=False, business_hours=0.0, hours=0.0, attempts=0)
+        response = by_owner = response_times(empty, [])
+        curves = contact_curves(empty)
+        conversion = pd.DataFrame(columns=["bucket", "n", "rate", "ci_low", "ci_high"])
+        cost, slices, slow = {}, pd.DataFrame(columns=SLICE_COLUMNS), []
+    if has_acts:
+        sleeping = sleeping_leads(
+            d, stage_events, activities, config, reps, journey=j, other_label=other_label
+        )
+        sleep_findings = find_sleeping_leads(sleeping, config, alpha=alpha, language=language)
+    else:
+        sleeping = pd.DataFrame(
+            columns=[
+                "deal_id",
+                "owner_id",
+                "team",
+                "stage",
+                "amount",
+                "created_at",
+                "last_touch_at",
+                "idle_days",
+                "sleeping",
+            ]
+        )
+        sleep_findings = []
+    findings = rank([*slow, *sleep_findings])
+    cs = cs_handoff(d, config, activities, outcomes, as_of=as_of)
+
+    currency = f" {config.currency}" if config.currency else ""
+    if cost and np.isfinite(cost.get("lost_leads", np.nan)):
+        cost_text = _t(
+            "handoff_cost",
+            language,
+            sla=_num(config.sla.first_contact_hours),
+            within=_pct(cost["within_rate"]),
+            within_n=f"{cost['within_n']:,}",
+            late=_pct(cost["late_rate"]),
+            late_n=f"{cost['late_n']:,}",
+            lost=f"{cost['lost_leads']:,.0f}",
+            amount=f"{cost['lost_amount']:,.0f}{currency}",
+        )
+    elif contacted_any:
+        cost_text = _t("handoff_cost_unknown", language)
+    else:
+        cost_text = _t("handoff_no_data", language)
+
+    kpis: dict[str, dict] = {}
+    for name, key in (("first_contact", "first_contact_sla"), ("proposal_review", "proposal_sla")):
+        row = compliance[compliance["sla"].astype(str) == name]
+        if len(row) and row["n"].iloc[0] > 0:
+            kpis[key] = _share_kpi(float(row["met"].iloc[0]), float(row["n"].iloc[0]))
+    if contacted_any:
+        med = km_quantiles(contacts["business_hours"], contacts["contacted"], q=(0.5,))[0, 0]
+        kpis["first_contact_median_business_hours"] = {
+            "value": None if np.isnan(med) else float(med),
+            "n": int(len(contacts)),
+            "unit": "hours",
+        }
+        if np.isfinite(cost.get("lost_leads", np.nan)):
+            kpis["late_contact_lost_leads"] = {
+                "value": cost["lost_leads"],
+                "n": int(cost["late_n"]),
+                "unit": "deals",
+            }
+    if has_acts and len(sleeping):
+        kpis["sleeping_share"] = _share_kpi(float(sleeping["sleeping"].sum()), float(len(sleeping)))
+
+    labels = {
+        str(s): _t(f"handoff_sla_{s}", language)
+        if str(s) in ("first_contact", "proposal_review")
+        else str(s)
+        for s in (sla["sla"].cat.categories if len(sla) else [])
+    }
+    highlight = [f.value for f in slow if f.dimension == "team"]
+    logger.info(
+        "handoffs as of %s: %d leads, %d SLA rows, %d findings",
+        j.as_of,
+        len(contacts),
+        len(sla),
+        len(findings),
+    )
+    return HandoffAnalysis(
+        as_of=j.as_of,
+        language=language,
+        measured=measured,
+        contacts=contacts,
+        response=response,
+        response_by_owner=by_owner,
+        curves=curves,
+        sla=sla,
+        compliance=compliance,
+        compliance_by_team=by_team,
+        breaches=breach_list(sla),
+        owner_breaches=breaches_by_owner(sla),
+        sleeping=sleeping,
+        sleeping_by_team=sleeping_rates(sleeping, "team"),
+        sleeping_by_owner=sleeping_rates(sleeping, "owner_id"),
+        sleeping_top=sleeping_list(sleeping) if len(sleeping) else sleeping,
+        conversion=conversion,
+        cost=cost,
+        cost_text=cost_text,
+        sources=source_reach(j, "source"),
+        cs=cs,
+        cs_table=cs_view(cs, language),
+        slices=slices,
+        findings=findings,
+        findings_table=findings_table(findings),
+        alerts=alerts(sla, sleeping, config, language),
+        kpis=kpis,
+        intro=_t(
+            "handoff_measured_as_of",
+            language,
+            as_of=f"{j.as_of:%Y-%m-%d %H:%M}",
+            hours=_num(BusinessClock.from_config(config.calendar).hours_per_day),
+        ),
+        notes=notes,
+        sla_labels=labels,
+        highlight=highlight,
+    )

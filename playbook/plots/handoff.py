@@ -1,0 +1,264 @@
+"""Figures of the handoff step: response times, what slowness costs, SLA compliance, sources.
+
+Each takes a frame from :mod:`playbook.handoff`, draws, and returns the Figure; an
+empty frame (a table was missing) gives a figure that says so instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
+
+
+def _pct_axis(axis) -> None:
+    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+
+
+def _empty(fig, ax, text: str, title: str):
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color="#52606d")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _errors(data: pd.DataFrame, value: str = "rate", low: str = "ci_low", high: str = "ci_high"):
+    return [
+        (data[value] - data[low]).clip(lower=0).fillna(0),
+        (data[high] - data[value]).clip(lower=0).fillna(0),
+    ]
+
+
+def response_time_curves(
+    curves: pd.DataFrame,
+    *,
+    highlight: Sequence[str] = (),
+    sla_hours: float | None = None,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    sla_label: str = "SLA",
+    empty: str = "",
+    ax=None,
+):
+    """Share of leads contacted within t business hours, one line per group.
+
+    Parameters
+    ----------
+    curves : :func:`playbook.handoff.contact_curves` frame (group, leads, hours, share).
+    highlight : groups drawn bold in the alarm colour (e.g. a slow team); others muted
+        when any is highlighted.
+    sla_hours : draws the SLA as a dashed vertical line.
+    empty : text shown when ``curves`` is empty.
+    """
+    fig, ax = _axes(ax, figsize=(8, 4.5))
+    if not len(curves):
+        return _empty(fig, ax, empty, title)
+    highlight = set(map(str, highlight))
+    groups = list(dict.fromkeys(curves["group"].astype(str)))
+    for i, group in enumerate(groups):
+        data = curves[curves["group"].astype(str) == group]
+        hot = group in highlight
+        colour = BAD if hot else (MUTED if highlight else PALETTE[i % len(PALETTE)])
+        ax.step(
+            data["hours"],
+            data["share"],
+            where="post",
+            color=colour,
+            linewidth=2.6 if hot else 1.6,
+            label=f"{group} (n={int(data['leads'].iloc[0]):,})",
+            zorder=3 if hot else 2,
+        )
+    if sla_hours is not None:
+        ax.axvline(sla_hours, color="#1f2933", linestyle="--", linewidth=1)
+        ax.text(sla_hours, 1.0, f" {sla_label}", fontsize=9, va="top")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, float(curves["hours"].max()))
+    _pct_axis(ax.yaxis)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def response_conversion(
+    conversion: pd.DataFrame,
+    *,
+    bucket_labels: dict[str, str] | None = None,
+    reference: float | None = None,
+    reference_label: str = "",
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    empty: str = "",
+    ax=None,
+):
+    """Lead conversion by time-to-first-contact bucket: rates with 95% intervals and n.
+
+    Parameters
+    ----------
+    conversion : :func:`playbook.handoff.conversion_by_response` frame (bucket, n, rate,
+        ci_low, ci_high).
+    bucket_labels : display label per bucket (e.g. for ``none``).
+    reference : a rate drawn as a dashed line (e.g. leads contacted within the SLA).
+    """
+    fig, ax = _axes(ax, figsize=(8, 4.5))
+    data = conversion[conversion["n"] > 0].reset_index(drop=True) if len(conversion) else conversion
+    if not len(data):
+        return _empty(fig, ax, empty, title)
+    bucket_labels = bucket_labels or {}
+    x = np.arange(len(data))
+    names = [bucket_labels.get(str(b), str(b)) for b in data["bucket"]]
+    colours = [MUTED if str(b) == "none" else HIGHLIGHT for b in data["bucket"]]
+    ax.bar(x, data["rate"], color=colours, alpha=0.85, width=0.6)
+    ax.errorbar(x, data["rate"], yerr=_errors(data), fmt="none", ecolor="#1f2933", capsize=3)
+    for xi, row in zip(x, data.itertuples(index=False), strict=True):
+        ax.text(xi, min(row.ci_high + 0.02, 0.97), f"n={row.n:,}", ha="center", fontsize=8)
+    if reference is not None and np.isfinite(reference):
+        ax.axhline(reference, color=BAD, linestyle="--", linewidth=1)
+        ax.text(
+            len(data) - 0.5, reference + 0.01, reference_label, ha="right", fontsize=8, color=BAD
+        )
+    ax.set_xticks(x)
+    ax.set_xticklabels(names)
+    ax.set_ylim(0, 1)
+    _pct_axis(ax.yaxis)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def sla_by_team(
+    compliance: pd.DataFrame,
+    *,
+    sla_labels: dict[str, str] | None = None,
+    target: float = 0.8,
+    title: str = "",
+    xlabel: str = "",
+    empty: str = "",
+):
+    """SLA compliance per team: one panel per SLA (so no ``ax``), bars with 95% intervals.
+
+    Parameters
+    ----------
+    compliance : :func:`playbook.handoff.sla_compliance` frame by team (sla, team, n,
+        compliance, ci_low, ci_high).
+    sla_labels : SLA id -> display label.
+    target : compliance below which a bar is drawn in the alarm colour.
+    """
+    data = compliance[compliance["n"] > 0] if len(compliance) else compliance
+    if not len(data):
+        fig, ax = _axes(None)
+        return _empty(fig, ax, empty, title)
+    import matplotlib.pyplot as plt
+
+    from playbook.plots.base import theme
+
+    theme()
+    sla_labels = sla_labels or {}
+    slas = list(dict.fromkeys(data["sla"].astype(str)))
+    teams = sorted(data["team"].astype(str).unique())
+    fig, axes = plt.subplots(
+        1, len(slas), figsize=(4.2 * len(slas) + 1.5, 0.45 * len(teams) + 1.8), sharey=True
+    )
+    axes = np.atleast_1d(axes)
+    for ax_i, sla in zip(axes, slas, strict=True):
+        part = data[data["sla"].astype(str) == sla]
+        part = part.set_index(part["team"].astype(str)).reindex(teams)
+        y = np.arange(len(teams))
+        colours = [BAD if r < target else HIGHLIGHT for r in part["compliance"].fillna(1)]
+        ax_i.barh(y, part["compliance"].fillna(0), color=colours, alpha=0.85)
+        ax_i.errorbar(
+            part["compliance"].fillna(0),
+            y,
+            xerr=_errors(part.fillna({"compliance": 0, "ci_low": 0, "ci_high": 0}), "compliance"),
+            fmt="none",
+            ecolor="#1f2933",
+            capsize=2,
+        )
+        for yi, row in enumerate(part.itertuples(index=False)):
+            if pd.notna(row.compliance):
+                at = min(row.ci_high + 0.02, 0.72) if row.ci_high < 0.7 else 0.03
+                ink = "#1f2933" if row.ci_high < 0.7 else "white"
+                ax_i.text(
+                    at,
+                    yi,
+                    f"{row.compliance:.0%} n={int(row.n):,}",
+                    va="center",
+                    fontsize=8,
+                    color=ink,
+                )
+        ax_i.set_yticks(y)
+        ax_i.set_yticklabels(teams)
+        ax_i.set_xlim(0, 1)
+        _pct_axis(ax_i.xaxis)
+        ax_i.set_title(sla_labels.get(sla, sla), fontsize=10)
+        ax_i.set_xlabel(xlabel)
+        ax_i.invert_yaxis()
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def source_reach(
+    sources: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    by: str = "source",
+    title: str = "",
+    ylabel: str = "",
+    empty: str = "",
+    ax=None,
+):
+    """How far each source's leads get: share reaching each stage, with 95% intervals.
+
+    Parameters
+    ----------
+    sources : :func:`playbook.handoff.source_reach` frame (<by>, stage, share, ci_low, ci_high).
+    labels : stage id -> display label.
+    """
+    fig, ax = _axes(ax, figsize=(8, 4.5))
+    if not len(sources):
+        return _empty(fig, ax, empty, title)
+    labels = labels or {}
+    stages = [s for s in sources["stage"].cat.categories if s in set(sources["stage"].astype(str))]
+    x = np.arange(len(stages))
+    groups = list(dict.fromkeys(sources[by].astype(str)))
+    width = 0.8 / max(len(groups), 1)
+    for i, group in enumerate(groups):
+        part = sources[sources[by].astype(str) == group]
+        part = part.set_index(part["stage"].astype(str)).reindex(stages)
+        xi = x - 0.4 + width * (i + 0.5)
+        ax.errorbar(
+            xi,
+            part["share"],
+            yerr=_errors(part, "share"),
+            fmt="o-",
+            color=PALETTE[i % len(PALETTE)],
+            markersize=4,
+            capsize=2,
+            linewidth=1.2,
+            label=f"{group} (n={int(part['leads'].max()):,})",
+        )
+    ax.set_xticks(x)
+    ax.set_xticklabels([labels.get(s, s) for s in stages])
+    ax.set_ylim(0, None)
+    _pct_axis(ax.yaxis)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
