@@ -84,9 +84,14 @@ def _format_cell(column: str, series: pd.Series):
     if not numeric:
         return None
     values = series.dropna()
-    if column in ("p_value", "p_raw"):
+    if column in ("p_value", "p_raw") or column.startswith(("p_", "p_adj")):
         return lambda v: "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
-    if column in PERCENT_COLUMNS and len(values) and values.between(0, 1).all():
+    share_like = (
+        column in PERCENT_COLUMNS
+        or column.endswith(("_rate", "_share", "_ci_low", "_ci_high"))
+        or "_ci_" in column
+    )
+    if share_like and len(values) and values.between(0, 1).all():
         return lambda v: "" if pd.isna(v) else f"{v:.1%}"
     if pd.api.types.is_integer_dtype(series) or (len(values) and (values % 1 == 0).all()):
         return lambda v: "" if pd.isna(v) else f"{v:,.0f}"

@@ -802,6 +802,9 @@ def generate(
         currency="CNY",
         focus={"dimension": "segment", "value": BOTTLENECK_SEGMENT},
         calendar={"holidays": HOLIDAYS, "extra_workdays": EXTRA_WORKDAYS},
+        # The sample's proposals take ~2–3 weeks; a 10-business-day review SLA is
+        # mostly kept, so its breaches stand out instead of flooding the alerts.
+        sla={"first_contact_hours": 24, "proposal_review_business_days": 10},
     )
     (out / "pilot.yml").write_text(dump_config(config), encoding="utf-8", newline="\n")
     _csv(deals_df, out / "deals.csv", "%.2f")
