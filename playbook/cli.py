@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from playbook import __version__
-from playbook.exceptions import DataError, PlaybookError, StepFailed, UsageError
+from playbook.exceptions import BatchLocked, DataError, PlaybookError, StepFailed, UsageError
 
 logger = logging.getLogger("playbook")
 
@@ -68,6 +68,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jobs", type=int, default=2, help="steps run in parallel (default 2)")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+
+    p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--month", required=True, help="the month to report, as YYYY-MM")
+    units = p.add_mutually_exclusive_group()
+    units.add_argument("--unit", action="append", metavar="U", help="a unit to run (repeatable)")
+    units.add_argument("--all-units", action="store_true", help="every value of the unit column")
+    p.add_argument("--jobs", type=int, default=2, help="units run in parallel (default 2)")
+    p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address to run units on")
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--lang", choices=["en", "zh"], default=None)
+    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+
+    p = sub.add_parser("score", help="score a fresh export's open deals with a saved model")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--model", type=Path, required=True, help="models/lead_scoring.joblib of a run")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="CSV to write (default: reports/<workspace>/scores.csv)",
+    )
     return parser
 
 
@@ -155,7 +177,61 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"sample": _cmd_sample, "init": _cmd_init, "validate": _cmd_validate, "run": _cmd_run}
+def _cmd_monthly(args: argparse.Namespace) -> int:
+    from playbook.batch import run_monthly
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    result = run_monthly(
+        args.workspace,
+        args.month,
+        units=args.unit,
+        all_units=args.all_units,
+        out=args.out,
+        language=args.lang,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        timeout=args.timeout,
+        progress=progress,
+    )
+    print(f"Monthly index: {result.base / (result.month + '.html')}")
+    print(f"Batch summary: {result.base / (result.month + '.batch.json')}")
+    for unit in result.failed:
+        print(
+            f"FAILED {unit.unit}: {unit.error.splitlines()[0] if unit.error else ''}",
+            file=sys.stderr,
+        )
+    return EXIT_OK if result.ok else EXIT_STEP_FAILED
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from playbook.load import apply_period, load_workspace
+    from playbook.report import safe_name
+    from playbook.scoring import score_workspace
+
+    if not args.model.is_file():
+        raise UsageError(f"model file not found: {args.model}")
+    dataset = apply_period(load_workspace(args.workspace))
+    try:
+        scores = score_workspace(dataset, args.model)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out = args.out or Path("reports") / safe_name(args.workspace.resolve().name) / "scores.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out, index=False, encoding="utf-8-sig")
+    print(f"Scored {len(scores):,} open deals: {out}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "sample": _cmd_sample,
+    "init": _cmd_init,
+    "validate": _cmd_validate,
+    "run": _cmd_run,
+    "monthly": _cmd_monthly,
+    "score": _cmd_score,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"playbook: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BatchLocked as err:
+        print(f"playbook: {err}", file=sys.stderr)
+        return EXIT_STEP_FAILED
     except StepFailed as err:
         print(f"playbook: {err}", file=sys.stderr)
         return EXIT_STEP_FAILED

@@ -200,7 +200,33 @@ DEFAULT_CAPABILITIES = [
 ]
 
 
+class Consistency(_Strict):
+    """Who counts as a consistently strong converter (step 4)."""
+
+    #: Period length as a pandas alias (Q quarter, M month).
+    freq: str = "Q"
+    #: Look at the last N complete periods …
+    periods: int = Field(default=4, ge=1)
+    #: … and require the top group in at least K of them …
+    top_k_of_n: int = Field(default=3, ge=1)
+    #: … where the top group is this share of reps with enough volume …
+    top_share: float = Field(default=0.25, gt=0, lt=1)
+    #: … and enough volume is this many deals in the period.
+    min_deals: int = Field(default=15, ge=0)
+    #: Leaving out the best period, conversion must still beat the team with this probability.
+    min_probability: float = Field(default=0.95, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _k(self) -> Consistency:
+        if self.top_k_of_n > self.periods:
+            raise ValueError("top_k_of_n must be between 1 and periods")
+        return self
+
+
 class CapabilityConfig(_Strict):
+    consistency: Consistency = Field(default_factory=Consistency)
+    #: Whose scores to use: "manager", "mean" (of all assessors) or an assessor's name.
+    assessor: str = "manager"
     dimensions: list[CapabilityDimension] = Field(
         default_factory=lambda: [d.model_copy() for d in DEFAULT_CAPABILITIES]
     )
@@ -212,6 +238,93 @@ class CapabilityConfig(_Strict):
         if self.scale_max <= self.scale_min:
             raise ValueError("scale_max must be greater than scale_min")
         return self
+
+
+class PilotEvaluation(_Strict):
+    """Who is in the pilot, from when, and what it should achieve (step 7)."""
+
+    #: Deal column holding each deal's group; values pilot_value / control_value.
+    group_column: str = "pilot_group"
+    pilot_value: str = "pilot"
+    control_value: str = "control"
+    #: ISO date the pilot started (default: the first labelled deal's creation day).
+    start: str | None = None
+    end: str | None = None
+    #: Alternatively, the reps or teams in the pilot (and optionally in the control).
+    reps: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    control_reps: list[str] = Field(default_factory=list)
+    control_teams: list[str] = Field(default_factory=list)
+    #: The unit assignment happened at (inference is clustered by it).
+    unit: Literal["auto", "rep", "team"] = "auto"
+    #: The stage (from-stage id) the intervention targets, named in advance.
+    target_stage: str | None = None
+    expected_lift: float = Field(default=0.10, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    power: float = Field(default=0.8, ge=0.5, lt=1)
+    pre_days: int | None = None
+    min_weeks: float = 4
+
+
+class Scoring(_Strict):
+    """Lead scoring and alerts (step 6)."""
+
+    #: Activities within this many days of creation are known at scoring time.
+    early_days: float = Field(default=3, ge=0)
+    #: Days a deal may take to resolve (default: p90 of won cycles, 30–365).
+    horizon_days: float | None = None
+    model: Literal["logistic", "boosting"] = "logistic"
+    min_resolved: int = 300
+    min_won: int = 30
+    test_share: float = Field(default=0.25, gt=0, lt=1)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    high_share: float = 0.2
+    stall_factor: float = 2.0
+    dormant_days: float | None = None
+    recent_days: float = 7
+    renewal_days: float = 90
+
+
+class LearningModule(_Strict):
+    id: str
+    label_en: str
+    label_zh: str = ""
+
+
+class LearningRule(_Strict):
+    """A diagnosed weakness × role -> learning modules (step 5)."""
+
+    id: str | None = None
+    #: stage:<id>, competency:<id>, slow_first_contact or low_completeness; * wildcards ok.
+    weakness: str
+    #: new / experienced / key_account / unknown; empty = any role.
+    roles: list[str] = Field(default_factory=list)
+    modules: list[LearningModule]
+    priority: int = Field(default=2, ge=1)
+
+
+class PlanConfig(_Strict):
+    """Development plans: learning-path rules and diagnosis thresholds (step 5)."""
+
+    #: Empty: the default rule set shipped in :mod:`playbook.plan`.
+    rules: list[LearningRule] = Field(default_factory=list)
+    stage_gap: float = 0.05
+    min_stage_n: int = 10
+    score_gap: float = 0.10
+    team_score_gap: float = 0.15
+    completeness_gap: float = 0.05
+    max_mentees: int = 3
+    max_coaches: int = 2
+
+
+class MonthlyConfig(_Strict):
+    """Unattended monthly runs (``playbook monthly``)."""
+
+    #: Deal column that splits the workspace into business units.
+    unit_column: str = "region"
+    #: Pilot step notebooks to include in every unit's monthly report, e.g. [02_stage_rates].
+    steps: list[str] = Field(default_factory=list)
 
 
 class PilotConfig(_Strict):
@@ -238,6 +351,10 @@ class PilotConfig(_Strict):
     )
     capability: CapabilityConfig = Field(default_factory=CapabilityConfig)
     min_group_size: int = Field(default=5, ge=1)
+    monthly: MonthlyConfig = Field(default_factory=MonthlyConfig)
+    pilot: PilotEvaluation = Field(default_factory=PilotEvaluation)
+    plan: PlanConfig = Field(default_factory=PlanConfig)
+    scoring: Scoring = Field(default_factory=Scoring)
     #: Analysed period; deals created outside it are left out (ISO dates, inclusive).
     period_start: str | None = None
     period_end: str | None = None
@@ -273,6 +390,12 @@ class PilotConfig(_Strict):
                 f"unknown journey phase(s) {', '.join(unknown)}; phases are {', '.join(PHASES)}"
             )
         ids = set(self.funnel.ids)
+        target = self.pilot.target_stage
+        if target is not None and target not in self.funnel.ids[:-1]:
+            raise ValueError(
+                f"pilot.target_stage {target!r} must be a funnel stage id other than the last "
+                f"({', '.join(self.funnel.ids[:-1])})"
+            )
         for phase, spec in self.phases.items():
             bad = [s for s in spec.stages if s not in ids]
             if bad:

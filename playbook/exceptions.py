@@ -79,3 +79,7 @@ class UsageError(PlaybookError):
 
 class StepFailed(PlaybookError):
     """A report step (notebook) failed; the message names the cell and error."""
+
+
+class BatchLocked(PlaybookError):
+    """Another run of the same workspace and month is in progress."""

@@ -168,6 +168,66 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Not enough mature months to decompose revenue.",
         "zh": "成熟月份不足，无法分解收入变化。",
     },
+    # monthly
+    "batch_title": {"en": "{name} — monthly report {month}", "zh": "{name} — {month} 月度报告"},
+    "monthly_report": {"en": "Monthly report", "zh": "月度报告"},
+    "col_unit": {"en": "unit", "zh": "单位"},
+    "col_status": {"en": "status", "zh": "状态"},
+    "kpi_new_deals": {"en": "New deals", "zh": "新增商机"},
+    "kpi_won_deals": {"en": "Won deals", "zh": "赢单数"},
+    "kpi_activities": {"en": "Activities logged", "zh": "活动记录数"},
+    "col_this_month": {"en": "this month", "zh": "本月"},
+    "col_interval": {"en": "95% interval", "zh": "95% 置信区间"},
+    "col_level": {"en": "level", "zh": "层级"},
+    "col_metric": {"en": "metric", "zh": "指标"},
+    "col_last_month": {"en": "last month", "zh": "上月"},
+    "col_change": {"en": "change", "zh": "变化"},
+    "col_last_year": {"en": "same month last year", "zh": "去年同月"},
+    "col_change_last_year": {"en": "change vs last year", "zh": "同比变化"},
+    "col_target": {"en": "target", "zh": "目标"},
+    "col_vs_target": {"en": "vs target", "zh": "与目标差距"},
+    "col_step": {"en": "step", "zh": "项目"},
+    "col_value_unit": {"en": "unit of measure", "zh": "单位"},
+    "level_company": {"en": "company", "zh": "公司"},
+    "level_department": {"en": "department", "zh": "部门"},
+    "level_individual": {"en": "individual", "zh": "个人"},
+    "metric_won_revenue": {"en": "won revenue", "zh": "赢单金额"},
+    "metric_won_deals": {"en": "won deals", "zh": "赢单数"},
+    "metric_average_deal": {"en": "average won deal", "zh": "平均赢单金额"},
+    "metric_new_deals": {"en": "new deals", "zh": "新增商机"},
+    "metric_activities": {"en": "activities logged", "zh": "活动记录数"},
+    "metric_meetings": {"en": "meetings and demos", "zh": "拜访与演示"},
+    "metric_win_rate": {"en": "win rate (closed this month)", "zh": "赢单率（本月结案）"},
+    "metric_lost_deals": {"en": "lost deals", "zh": "丢单数"},
+    "metric_renewal_rate": {"en": "renewal rate (due this month)", "zh": "续约率（本月到期）"},
+    "pipeline_opening": {"en": "opening pipeline", "zh": "期初商机"},
+    "pipeline_new": {"en": "new", "zh": "新增"},
+    "pipeline_won": {"en": "won", "zh": "赢单"},
+    "pipeline_lost": {"en": "lost", "zh": "丢单"},
+    "pipeline_pushed_out": {"en": "pushed out", "zh": "推迟"},
+    "pipeline_pulled_in": {"en": "pulled in", "zh": "提前"},
+    "pipeline_closing": {"en": "closing pipeline", "zh": "期末商机"},
+    "pipeline_no_expected_close": {
+        "en": "Pushed-out and pulled-in deals need an expected_close_at column in deals and last "
+        "month's report; they are not measured this month.",
+        "zh": "推迟与提前的商机需要 deals 表中的 expected_close_at 列以及上月报告；本月未计算。",
+    },
+    "fig_pipeline": {
+        "en": "Pipeline change in {month} (value)",
+        "zh": "{month} 商机池变化（金额）",
+    },
+    "fig_trends": {
+        "en": "Stage conversion by month of creation, last 12 months",
+        "zh": "近 12 个月按创建月份的阶段转化率",
+    },
+    "findings_status_new": {"en": "new", "zh": "新增"},
+    "findings_status_persisting": {"en": "still open", "zh": "持续"},
+    "findings_status_resolved": {"en": "resolved", "zh": "已解决"},
+    "no_previous_month": {
+        "en": "No report for the previous month: every finding counts as new.",
+        "zh": "没有上月报告：所有发现均计为新增。",
+    },
+    "unit_scope": {"en": "Unit: {unit} · month: {month}", "zh": "单位：{unit} · 月份：{month}"},
     "fig_completeness": {
         "en": "Record completeness by rep (share of key fields filled)",
         "zh": "销售个人记录完整度（关键字段填写比例）",
@@ -308,7 +368,6 @@ TEXT: dict[str, dict[str, str]] = {
     "col_top_periods": {"en": "periods in top group", "zh": "进入前列周期"},
     "col_required": {"en": "needed", "zh": "所需"},
     "col_consistent": {"en": "consistent", "zh": "稳定高转化"},
-    "col_status": {"en": "status", "zh": "状态"},
     "col_top_in": {"en": "top in", "zh": "进入前列的周期"},
     "col_best_rank": {"en": "best rank", "zh": "最好名次"},
     "col_median_rank": {"en": "median rank", "zh": "名次中位数"},
@@ -322,7 +381,6 @@ TEXT: dict[str, dict[str, str]] = {
     "col_lift": {"en": "× team", "zh": "相对团队倍数"},
     "col_raw_conversion": {"en": "conversion (raw)", "zh": "转化率（原始）"},
     "col_family": {"en": "family", "zh": "类别"},
-    "col_metric": {"en": "metric", "zh": "指标"},
     "col_benchmark_reps": {"en": "benchmark reps", "zh": "标杆人数"},
     "col_rest_reps": {"en": "other reps", "zh": "其余人数"},
     "col_benchmark_mean": {"en": "benchmark", "zh": "标杆均值"},
@@ -406,12 +464,10 @@ TEXT: dict[str, dict[str, str]] = {
     "col_mentee_value": {"en": "mentee", "zh": "学员水平"},
     "col_team_value": {"en": "team", "zh": "团队水平"},
     "col_same_team": {"en": "same team", "zh": "同团队"},
-    "col_level": {"en": "level", "zh": "层级"},
     "col_scope": {"en": "unit", "zh": "单位"},
     "col_metric_type": {"en": "type", "zh": "类型"},
     "col_spread_low": {"en": "p25 of reps", "zh": "销售 p25"},
     "col_spread_high": {"en": "p75 of reps", "zh": "销售 p75"},
-    "col_unit": {"en": "unit", "zh": "单位"},
     "col_better": {"en": "better when", "zh": "越…越好"},
     "col_p10": {"en": "p10", "zh": "p10"},
     "col_p25": {"en": "p25", "zh": "p25"},
@@ -740,6 +796,398 @@ TEXT: dict[str, dict[str, str]] = {
     "col_month": {"en": "month", "zh": "月份"},
     "col_events": {"en": "events", "zh": "事件数"},
     "col_estimate": {"en": "estimate", "zh": "估计值"},
+    # lead scoring and alerts (step 6)
+    "score_saved": {
+        "en": "The fitted model is saved with this report as {path}; score a fresh export with "
+        "'playbook score WORKSPACE --model {path}'.",
+        "zh": "拟合好的模型已随本报告保存为 {path}；可用 'playbook score WORKSPACE --model {path}' "
+        "为新的导出数据评分。",
+    },
+    "score_reason_identifier": {
+        "en": "an identifier, not a property of the lead",
+        "zh": "标识符，不是线索本身的属性",
+    },
+    "score_reason_owner": {
+        "en": "who works the lead, not how good it is (add it to scoring.include to use it)",
+        "zh": "表示由谁跟进，而非线索好坏（如需使用，请加入 scoring.include）",
+    },
+    "score_reason_pilot": {
+        "en": "the pilot assignment, not a property of the lead",
+        "zh": "试点分组，不是线索本身的属性",
+    },
+    "score_reason_created": {
+        "en": "the creation date: the model is split by time instead",
+        "zh": "创建日期：模型改为按时间划分训练和检验",
+    },
+    "score_reason_amount": {
+        "en": "often filled or revised as the deal progresses (add it to scoring.include if it "
+        "is fixed at creation)",
+        "zh": "金额常在推进中填写或修改（如在创建时即已确定，可加入 scoring.include）",
+    },
+    "score_reason_outcome": {
+        "en": "recorded with or after the outcome",
+        "zh": "随结果一同或在结果之后记录",
+    },
+    "score_reason_excluded": {
+        "en": "excluded in pilot.yml (scoring.exclude)",
+        "zh": "已在 pilot.yml 中排除（scoring.exclude）",
+    },
+    "score_reason_post_name": {
+        "en": "its name suggests a value written after the outcome (add it to scoring.include "
+        "if it is not)",
+        "zh": "字段名表明它在结果之后填写（如并非如此，可加入 scoring.include）",
+    },
+    "score_reason_date": {
+        "en": "a date: dates after creation describe progress, not the lead",
+        "zh": "日期字段：创建后的日期反映的是进展，而非线索本身",
+    },
+    "score_reason_constant": {
+        "en": "a single value: nothing to learn from",
+        "zh": "只有一个取值：无可学习的信息",
+    },
+    "score_reason_identifier_like": {
+        "en": "identifier-like ({n} distinct values)",
+        "zh": "类似标识符（{n} 个不同取值）",
+    },
+    "score_reason_filled_after": {
+        "en": "filled on {closed} of closed deals but only {open} of open ones: written when "
+        "the deal closes",
+        "zh": "已结案商机中 {closed} 有值，进行中商机仅 {open}：是在结案时填写的",
+    },
+    "score_reason_too_good": {
+        "en": "separates won from lost almost perfectly on its own (AUC {auc}): probably "
+        "recorded after the outcome",
+        "zh": "单独即可几乎完美区分赢单与输单（AUC {auc}）：很可能是在结果之后记录的",
+    },
+    "score_reason_attribute": {
+        "en": "a deal attribute known at creation",
+        "zh": "创建时已知的商机属性",
+    },
+    "score_reason_included": {
+        "en": "listed in scoring.include; passed the leakage checks",
+        "zh": "列于 scoring.include，且通过了信息泄漏检查",
+    },
+    "score_reason_extra": {
+        "en": "an extra deal column; passed the leakage checks",
+        "zh": "额外的商机字段，通过了信息泄漏检查",
+    },
+    "score_reason_activity": {
+        "en": "activity in the first {days} days after creation (nothing later)",
+        "zh": "创建后前 {days} 天内的活动（不含之后的任何活动）",
+    },
+    "score_reason_before": {
+        "en": "marketing touches before the deal was created",
+        "zh": "商机创建前的市场触达",
+    },
+    "scorer_model": {"en": "model", "zh": "模型"},
+    "scorer_baseline": {"en": "source baseline", "zh": "来源基准"},
+    "scorer_difference": {"en": "difference (model − baseline)", "zh": "差异（模型 − 基准）"},
+    "score_fallback": {
+        "en": "Too little history to fit a model: {n} mature deals and {won} won (at least "
+        "{min_n} and {min_won} are needed). Leads are scored by their source's historical win "
+        "rate instead.",
+        "zh": "历史数据不足，无法拟合模型：仅有 {n} 个已成熟商机、{won} 个赢单（至少需要 {min_n} 个"
+        "和 {min_won} 个）。改为按线索来源的历史赢单率评分。",
+    },
+    "score_better": {
+        "en": "On held-out deals created from {start} (n = {n}) the model ranks leads better than "
+        "the source's historical win rate: AUC {auc} (95% CI {low}–{high}) vs {base}, p = {p}. "
+        "Scores below come from the model.",
+        "zh": "在 {start} 之后创建的留出商机上（n = {n}），模型的排序优于来源历史赢单率："
+        "AUC {auc}（95% 置信区间 {low}–{high}）对比 {base}，p = {p}。以下评分来自模型。",
+    },
+    "score_not_better": {
+        "en": "On held-out deals created from {start} (n = {n}) the model (AUC {auc}, 95% CI "
+        "{low}–{high}) is not reliably better than the source's historical win rate (AUC {base}, "
+        "p = {p}). Scores below use the source baseline: the simpler ranking is as good.",
+        "zh": "在 {start} 之后创建的留出商机上（n = {n}），模型（AUC {auc}，95% 置信区间 "
+        "{low}–{high}）并不稳定地优于来源历史赢单率（AUC {base}，p = {p}）。以下评分采用来源基准："
+        "更简单的排序同样有效。",
+    },
+    "alert_uncontacted": {
+        "en": "High-potential lead ({score} win chance if worked) created {hours} h ago and not "
+        "contacted yet (SLA {sla} h).",
+        "zh": "高潜力线索（正常跟进的赢单概率 {score}）已创建 {hours} 小时仍未联系"
+        "（SLA {sla} 小时）。",
+    },
+    "action_uncontacted": {
+        "en": "Call today; reassign the lead if the owner cannot.",
+        "zh": "今天内联系；负责人无法跟进则重新分配。",
+    },
+    "alert_stalled": {
+        "en": "In {stage} for {days} days; 90% of deals leave this stage within {p90} days.",
+        "zh": "已在{stage}阶段停留 {days} 天；90% 的商机在 {p90} 天内离开该阶段。",
+    },
+    "action_stalled": {
+        "en": "Review with the owner: agree a dated next step, or close the deal as lost.",
+        "zh": "与负责人复盘：约定有日期的下一步，或将商机关闭为输单。",
+    },
+    "alert_engagement": {
+        "en": "{n} activities in the last {recent} days after {days} quiet days.",
+        "zh": "沉寂 {days} 天后，最近 {recent} 天内出现 {n} 次活动。",
+    },
+    "action_engagement": {
+        "en": "Re-engage now while interest is fresh: call and propose a next step.",
+        "zh": "趁兴趣正浓立即跟进：致电并提出下一步。",
+    },
+    "alert_renewal": {
+        "en": "Renewal due {date} (in {days} days) with {complaints} complaint(s); go-live "
+        "delayed: {delayed}.",
+        "zh": "续约日期 {date}（{days} 天后），有 {complaints} 次投诉；上线延期：{delayed}。",
+    },
+    "alert_delayed_yes": {"en": "yes", "zh": "是"},
+    "alert_delayed_no": {"en": "no", "zh": "否"},
+    "action_renewal": {
+        "en": "Customer success and the owner meet the customer before the renewal to resolve "
+        "the complaints.",
+        "zh": "客户成功与负责人在续约前拜访客户，解决投诉问题。",
+    },
+    "alert_kind_uncontacted_lead": {
+        "en": "high-potential lead not contacted",
+        "zh": "高潜力线索未联系",
+    },
+    "alert_kind_stalled_deal": {"en": "deal stalled in its stage", "zh": "商机在阶段中停滞"},
+    "alert_kind_engagement_rising": {"en": "dormant deal re-engaging", "zh": "沉寂商机重新活跃"},
+    "alert_kind_renewal_risk": {"en": "unhappy customer near renewal", "zh": "不满意客户临近续约"},
+    "kpi_scoring_auc": {"en": "Lead score AUC (held-out)", "zh": "线索评分 AUC（留出检验）"},
+    "kpi_open_high_potential": {"en": "High-potential open leads", "zh": "高潜力在途线索"},
+    "kpi_scoring_alerts": {"en": "Scoring alerts", "zh": "评分预警数"},
+    "col_feature": {"en": "feature", "zh": "特征"},
+    "col_used": {"en": "used", "zh": "是否使用"},
+    "col_scorer": {"en": "scorer", "zh": "评分方式"},
+    "col_auc": {"en": "AUC", "zh": "AUC"},
+    "col_p_delong": {"en": "p (one-sided)", "zh": "p 值（单侧）"},
+    "col_decile": {"en": "decile", "zh": "十分位"},
+    "col_cum_share_won": {"en": "share of wins captured", "zh": "累计赢单占比"},
+    "col_cum_share_random": {"en": "share of leads", "zh": "累计线索占比"},
+    "col_age_days": {"en": "age (days)", "zh": "已创建天数"},
+    "col_potential": {"en": "potential if worked", "zh": "正常跟进的潜力"},
+    "col_high": {"en": "high potential", "zh": "高潜力"},
+    "col_open_leads": {"en": "open leads", "zh": "在途线索"},
+    "col_mean_potential": {"en": "mean potential", "zh": "平均潜力"},
+    "col_expected_won": {"en": "expected wins (open)", "zh": "预期赢单（在途）"},
+    "col_alerts": {"en": "alerts", "zh": "预警数"},
+    "col_critical": {"en": "critical", "zh": "严重"},
+    "fig_calibration": {
+        "en": "Calibration on held-out deals: predicted vs observed win rate",
+        "zh": "留出商机上的校准：预测赢单率与实际赢单率",
+    },
+    "fig_gains": {
+        "en": "Share of wins captured by working the top-scored leads first",
+        "zh": "优先跟进高分线索可覆盖的赢单比例",
+    },
+    "fig_importance": {
+        "en": "What the model relies on (held-out AUC drop when a feature is shuffled)",
+        "zh": "模型依赖的特征（打乱该特征后留出 AUC 的下降）",
+    },
+    "fig_lead_quality": {
+        "en": "Win rate by {dimension} (mature leads, 95% intervals)",
+        "zh": "按{dimension}的赢单率（已成熟线索，95% 置信区间）",
+    },
+    "axis_predicted": {"en": "predicted win rate", "zh": "预测赢单率"},
+    "axis_observed": {"en": "observed win rate", "zh": "实际赢单率"},
+    "axis_share_leads": {
+        "en": "share of leads worked (highest score first)",
+        "zh": "已跟进线索占比（高分优先）",
+    },
+    "axis_share_won": {"en": "share of wins captured", "zh": "覆盖的赢单占比"},
+    "axis_auc_drop": {"en": "AUC drop", "zh": "AUC 下降"},
+    "axis_win_rate": {"en": "win rate", "zh": "赢单率"},
+    "legend_random": {"en": "random order", "zh": "随机顺序"},
+    "legend_perfect": {"en": "perfect calibration", "zh": "完美校准"},
+    "score_no_model_figure": {
+        "en": "No model was evaluated (see the note above).",
+        "zh": "未评估模型（见上方说明）。",
+    },
+    "label_leads_open": {"en": "n={n} · {open} open", "zh": "n={n} · 在途 {open}"},
+    "col_lift_vs_random": {"en": "× random", "zh": "相对随机倍数"},
+    "col_score_now": {"en": "score now", "zh": "当前评分"},
+    "col_auc_low": {"en": "95% low", "zh": "95% 下限"},
+    "col_auc_high": {"en": "95% high", "zh": "95% 上限"},
+    # pilot design and evaluation (step 7)
+    "pilot_unit_rep": {"en": "reps", "zh": "销售"},
+    "pilot_unit_team": {"en": "teams", "zh": "团队"},
+    "pilot_none": {
+        "en": "No pilot to evaluate: add a deals column '{column}' with the values '{pilot}' and "
+        "'{control}', or list the pilot's reps or teams and its start date in pilot.yml.",
+        "zh": "没有可评估的试点：请在商机表中添加列 '{column}'，取值为 '{pilot}' 和 '{control}'；"
+        "或在 pilot.yml 中列出试点的销售或团队及开始日期。",
+    },
+    "pilot_no_control": {
+        "en": "The pilot has no control group: no deal after the start carries '{control}' in "
+        "'{column}' (and no control reps or teams are listed), so nothing can be compared.",
+        "zh": "试点没有对照组：开始后没有商机在 '{column}' 中标为 '{control}'（也未列出对照销售或"
+        "团队），无法比较。",
+    },
+    "pilot_no_start": {
+        "en": "The pilot's reps or teams are listed but not its start date: set pilot.start in "
+        "pilot.yml.",
+        "zh": "已列出试点的销售或团队，但缺少开始日期：请在 pilot.yml 中设置 pilot.start。",
+    },
+    "pilot_no_reps": {
+        "en": "The pilot is given by teams, but there is no reps table with a team column to "
+        "find their reps.",
+        "zh": "试点按团队指定，但没有含团队列的销售表，无法确定团队成员。",
+    },
+    "pilot_verdict_likely_real": {
+        "en": "{stage}: the pilot lifted conversion by {lift} points (95% CI {low} to {high}; "
+        "p = {p}; probability the lift is real {prob}). Likely real.",
+        "zh": "{stage}：试点使转化率提升 {lift} 个百分点（95% 置信区间 {low} 至 {high}；p = {p}；"
+        "提升为真的概率 {prob}）。很可能是真实效果。",
+    },
+    "pilot_verdict_likely_harmful": {
+        "en": "{stage}: conversion in the pilot fell by {lift} points against control (95% CI "
+        "{low} to {high}; p = {p}). Likely a real drop: review what the pilot changed.",
+        "zh": "{stage}：试点组转化率相对对照组变化 {lift} 个百分点（95% 置信区间 {low} 至 {high}；"
+        "p = {p}）。很可能是真实的下降：请复查试点改变了什么。",
+    },
+    "pilot_verdict_need_more": {
+        "en": "{stage}: a lift of {lift} points (95% CI {low} to {high}; p = {p}; probability "
+        "the lift is real {prob}) is not yet distinguishable from noise. About {more} more "
+        "resolved deals (roughly {weeks} more weeks at the current pace) are needed to detect "
+        "a {expected}-point lift.",
+        "zh": "{stage}：{lift} 个百分点的提升（95% 置信区间 {low} 至 {high}；p = {p}；提升为真的"
+        "概率 {prob}）尚无法与随机波动区分。要检测出 {expected} 个百分点的提升，约还需 {more} 个"
+        "已定结果的商机（按当前节奏约 {weeks} 周）。",
+    },
+    "pilot_verdict_need_more_never": {
+        "en": "{stage}: a lift of {lift} points (95% CI {low} to {high}; p = {p}) is not "
+        "distinguishable from noise, and with {units} {unit} a {expected}-point lift cannot be "
+        "shown however long the pilot runs: the {unit} differ too much. Add {unit} to the pilot "
+        "and control groups.",
+        "zh": "{stage}：{lift} 个百分点的提升（95% 置信区间 {low} 至 {high}；p = {p}）无法与随机"
+        "波动区分；且只有 {units} 个{unit}，无论试点持续多久都无法证明 {expected} 个百分点的提升："
+        "各{unit}之间差异太大。请为试点组和对照组增加{unit}。",
+    },
+    "pilot_verdict_noise": {
+        "en": "{stage}: a lift of {lift} points (95% CI {low} to {high}; p = {p}) is not "
+        "distinguishable from noise, although with {n} resolved deals a {expected}-point lift "
+        "would most likely have shown: the pilot probably does not move this stage that much.",
+        "zh": "{stage}：{lift} 个百分点的提升（95% 置信区间 {low} 至 {high}；p = {p}）无法与随机"
+        "波动区分；而在 {n} 个已定结果的商机下，{expected} 个百分点的提升大概率能被检测到："
+        "试点很可能没有让该阶段提升这么多。",
+    },
+    "pilot_finding_other": {
+        "en": "{stage}: the pilot changed conversion by {lift} points (95% CI {low} to {high}; "
+        "adjusted p = {p}).",
+        "zh": "{stage}：试点使转化率变化 {lift} 个百分点（95% 置信区间 {low} 至 {high}；"
+        "校正后 p = {p}）。",
+    },
+    "pilot_method_did": {
+        "en": "Method: difference-in-differences of censoring-aware stage rates (pilot vs "
+        "control, before vs after {start}). Intervals are cluster-robust by {unit}; p-values "
+        "come from {perm} re-assignments of the {units} {unit} to the two groups; the "
+        "probability that the lift is real from a Bayesian bootstrap over {unit}.",
+        "zh": "方法：对考虑删失的阶段转化率做双重差分（试点组对照组，{start} 前后对比）。置信区间"
+        "按{unit}聚类稳健；p 值来自将 {units} 个{unit}随机重新分组 {perm} 次；提升为真的概率来自"
+        "按{unit}的贝叶斯自助法。",
+    },
+    "pilot_method_diff": {
+        "en": "Method: pilot vs control on deals created from {start}, censoring-aware stage "
+        "rates (no pre-period to adjust for). Intervals are cluster-robust by {unit}; p-values "
+        "come from {perm} re-assignments of the {units} {unit} to the two groups; the "
+        "probability that the lift is real from a Bayesian bootstrap over {unit}.",
+        "zh": "方法：比较 {start} 起创建商机的试点组与对照组（考虑删失的阶段转化率；无试点前数据"
+        "可供调整）。置信区间按{unit}聚类稳健；p 值来自将 {units} 个{unit}随机重新分组 {perm} 次；"
+        "提升为真的概率来自按{unit}的贝叶斯自助法。",
+    },
+    "pilot_warn_short": {
+        "en": "The pilot has run for {weeks} weeks, less than {min_weeks}: its rates are early "
+        "and will move.",
+        "zh": "试点仅运行了 {weeks} 周，少于 {min_weeks} 周：转化率尚处早期，还会变化。",
+    },
+    "pilot_warn_immature": {
+        "en": "{share} of the pilot-period deals at {stage} are still within the stage window: "
+        "their outcome is not known yet, so the rates rest on the faster deals.",
+        "zh": "试点期内处于{stage}的商机中有 {share} 仍在阶段窗口期内：结果未知，当前转化率主要"
+        "反映推进较快的商机。",
+    },
+    "pilot_warn_few_units": {
+        "en": "Only {pilot} pilot and {control} control {unit}: every p-value rests on few "
+        "independent units; read the result as indicative.",
+        "zh": "试点组仅 {pilot} 个、对照组仅 {control} 个{unit}：所有 p 值都只基于很少的独立单元，"
+        "结果仅供参考。",
+    },
+    "pilot_warn_perm": {
+        "en": "Only {n} distinct ways to split the units exist, too few for a permutation test "
+        "to reach p < {alpha}: the cluster-robust p-value is used instead.",
+        "zh": "单元的不同分组方式只有 {n} 种，置换检验无法达到 p < {alpha}：改用聚类稳健 p 值。",
+    },
+    "pilot_warn_no_pre": {
+        "en": "No deals before the start for both groups: the comparison is pilot vs control "
+        "only, and differences between the {unit} that existed before are not removed.",
+        "zh": "两组在开始前都没有商机：只能比较试点组与对照组，无法剔除各{unit}原有的差异。",
+    },
+    "pilot_warn_imbalance": {
+        "en": "Before the pilot, the pilot group already converted {gap} points differently "
+        "from control at {stage}: the difference-in-differences removes this, assuming both "
+        "groups would otherwise have moved alike.",
+        "zh": "试点开始前，试点组在{stage}的转化率已与对照组相差 {gap} 个百分点：双重差分已剔除"
+        "这一差异，前提是两组在没有试点时变化趋势相同。",
+    },
+    "pilot_warn_dropped": {
+        "en": "{n} deals of {unit} found in both groups were left out.",
+        "zh": "有 {n} 个商机所属的{unit}同时出现在两组中，已被排除。",
+    },
+    "kpi_pilot_lift": {"en": "Pilot lift (primary stage)", "zh": "试点提升（主要阶段）"},
+    "kpi_pilot_probability": {"en": "Probability the lift is real", "zh": "提升为真的概率"},
+    "col_units": {"en": "units", "zh": "单元数"},
+    "col_first_created": {"en": "first created", "zh": "最早创建"},
+    "col_last_created": {"en": "last created", "zh": "最晚创建"},
+    "col_pilot_n": {"en": "pilot n", "zh": "试点组样本"},
+    "col_pilot_rate": {"en": "pilot rate", "zh": "试点组转化率"},
+    "col_control_n": {"en": "control n", "zh": "对照组样本"},
+    "col_control_rate": {"en": "control rate", "zh": "对照组转化率"},
+    "col_pilot_pre_rate": {"en": "pilot before", "zh": "试点组（试点前）"},
+    "col_control_pre_rate": {"en": "control before", "zh": "对照组（试点前）"},
+    "col_prob_positive": {"en": "P(lift > 0)", "zh": "P(提升 > 0)"},
+    "col_mde": {"en": "detectable lift", "zh": "可检测提升"},
+    "col_more_deals": {"en": "more deals needed", "zh": "还需商机数"},
+    "col_more_weeks": {"en": "more weeks", "zh": "还需周数"},
+    "col_baseline_rate": {"en": "baseline rate", "zh": "基准转化率"},
+    "col_deals_per_week": {"en": "deals / week", "zh": "每周商机数"},
+    "col_icc": {"en": "ICC", "zh": "组内相关系数"},
+    "col_weeks_needed": {"en": "weeks needed", "zh": "所需周数"},
+    "col_deals_needed": {"en": "deals needed", "zh": "所需商机数"},
+    "col_design_effect": {"en": "design effect", "zh": "设计效应"},
+    "col_power_at_max": {"en": "power at 2 years", "zh": "两年时的检验力"},
+    "col_achievable": {"en": "achievable", "zh": "可达成"},
+    "col_pair": {"en": "pair", "zh": "配对"},
+    "fig_pilot_effects": {
+        "en": "Pilot lift by stage with 95% intervals (dashed: expected lift)",
+        "zh": "各阶段试点提升及 95% 置信区间（虚线：预期提升）",
+    },
+    "fig_pilot_trend": {
+        "en": "{stage} by month of creation, pilot vs control (line: pilot start)",
+        "zh": "按创建月份的{stage}转化率：试点组与对照组（竖线：试点开始）",
+    },
+    "fig_pilot_power": {
+        "en": "Power to detect a lift at {stage}, by pilot length",
+        "zh": "{stage}：不同试点时长下检测提升的检验力",
+    },
+    "axis_lift_points": {"en": "lift (percentage points)", "zh": "提升（百分点）"},
+    "axis_weeks": {"en": "weeks of pilot", "zh": "试点周数"},
+    "axis_power": {"en": "power", "zh": "检验力"},
+    "legend_pilot": {"en": "pilot", "zh": "试点组"},
+    "legend_control": {"en": "control", "zh": "对照组"},
+    "legend_lift": {"en": "lift {lift} points", "zh": "提升 {lift} 个百分点"},
+    "legend_target_power": {"en": "wanted power", "zh": "目标检验力"},
+    "pilot_warn_no_target": {
+        "en": "No target stage was named in advance (pilot.target_stage): all {n} comparisons "
+        "were tested and their p-values adjusted; the verdict is about the one with the "
+        "strongest evidence, {stage}.",
+        "zh": "未事先指定目标阶段（pilot.target_stage）：对全部 {n} 项比较进行了检验并校正 p 值；"
+        "结论针对证据最强的一项：{stage}。",
+    },
+    "pilot_p_adjusted": {
+        "en": "{p}, adjusted for {n} comparisons",
+        "zh": "{p}，已按 {n} 项比较校正",
+    },
+    "col_effect": {"en": "effect on rate", "zh": "对转化率的影响"},
+    "col_target_lift": {"en": "lift to detect", "zh": "待检测提升"},
+    "col_unit_id": {"en": "rep or team", "zh": "销售或团队"},
+    "col_effect_low": {"en": "95% low", "zh": "95% 下限"},
+    "col_effect_high": {"en": "95% high", "zh": "95% 上限"},
 }
 
 #: What each optional table enables (for "not provided" notes).

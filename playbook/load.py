@@ -72,6 +72,7 @@ class Dataset:
     reps: pd.DataFrame | None = None
     assessments: pd.DataFrame | None = None
     outcomes: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None
     workspace: str = ""
     files: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
@@ -671,25 +672,60 @@ def cross_checks(
 # --- the public entry points ----------------------------------------------------------------
 
 
-def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> Dataset:
-    """Read, parse and validate every table of a workspace.
+@dataclass
+class RawWorkspace:
+    """Every table of a workspace as text, before parsing: what the loader validates.
 
-    Parameters
-    ----------
-    workspace : folder holding ``pilot.yml`` and the tables.
-    config : use this config instead of the workspace's ``pilot.yml``.
+    ``tables`` maps table -> (raw text frame, row numbers, label of its origin).
+    ``problems`` are the problems found while reading (missing or unreadable files).
+    """
 
-    Returns
-    -------
-    Dataset
-        Canonical tables: datetimes as naive local time in ``config.timezone``,
-        ``stage_events.stage`` as ordered categorical of stage ids (raw name kept
-        in ``stage_raw``), text dimensions as categoricals.
+    config: PilotConfig
+    workspace: Path
+    tables: dict[str, tuple[pd.DataFrame, pd.Series, str]]
+    problems: list[Problem]
+    files: dict[str, str]
+    encodings: dict[str, str]
+    notes: list[str]
+
+    def units(self, column: str) -> list[str]:
+        """The distinct values of deals' ``column`` (for splitting into units)."""
+        deals = self.tables.get("deals")
+        if deals is None or column not in deals[0].columns:
+            return []
+        return sorted(deals[0][column].dropna().astype(str).str.strip().unique())
+
+    def restrict(self, column: str, values: set[str]) -> RawWorkspace:
+        """Only the deals whose ``column`` is in ``values``, and the rows of other deal tables
+        that belong to them (rows of unknown deals are dropped with the others)."""
+        tables = dict(self.tables)
+        raw, rows, label = tables["deals"]
+        keep = raw[column].astype("string").str.strip().isin(values).fillna(False).to_numpy()
+        tables["deals"] = (raw[keep], rows[keep], label)
+        ids = set(raw.loc[keep, "deal_id"].dropna().astype(str).str.strip())
+        for table in ("stage_events", "activities", "outcomes"):
+            if table in tables and "deal_id" in tables[table][0].columns:
+                t_raw, t_rows, t_label = tables[table]
+                mask = t_raw["deal_id"].astype("string").str.strip().isin(ids).fillna(False)
+                tables[table] = (t_raw[mask.to_numpy()], t_rows[mask.to_numpy()], t_label)
+        return RawWorkspace(
+            self.config,
+            self.workspace,
+            tables,
+            list(self.problems),
+            dict(self.files),
+            dict(self.encodings),
+            list(self.notes),
+        )
+
+
+def read_workspace(workspace: str | Path, config: PilotConfig | None = None) -> RawWorkspace:
+    """Read every table of a workspace as text (files, or the configured source).
 
     Raises
     ------
     DataError
-        Listing every problem found in every file at once.
+        When the workspace folder or its config cannot be read.
     """
     ws = Path(workspace)
     if not ws.is_dir():
@@ -706,9 +742,7 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
     if config is None:
         config = load_config(ws)
     problems: list[Problem] = []
-    tables: dict[str, pd.DataFrame] = {}
-    raws: dict[str, pd.DataFrame] = {}
-    rows: dict[str, pd.Series] = {}
+    tables: dict[str, tuple[pd.DataFrame, pd.Series, str]] = {}
     files: dict[str, str] = {}
     encodings: dict[str, str] = {}
     notes: list[str] = []
@@ -733,13 +767,7 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
                         Problem(file=label, message="no rows", fix="check the export or the query")
                     )
                 continue
-            parsed, parse_problems = parse_table(table, raw, row_numbers, label, config)
-            problems.extend(parse_problems)
-            problems.extend(rule_problems(table, parsed, raw, label, row_numbers))
-            if table == "stage_events":
-                parsed, stage_problems = map_stages(parsed, row_numbers, label, config)
-                problems.extend(stage_problems)
-            tables[table], raws[table], rows[table] = parsed, raw, row_numbers
+            tables[table] = (raw, row_numbers, label)
             continue
         path = find_table_file(ws, table, config)
         if path is None:
@@ -772,13 +800,31 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
                 notes.append(f"{path.name}: header only, no rows; treated as not provided")
             continue
         encodings[table] = encoding
-        parsed, parse_problems = parse_table(table, raw, row_numbers, path.name, config)
+        tables[table] = (raw, row_numbers, path.name)
+    return RawWorkspace(config, ws, tables, problems, files, encodings, notes)
+
+
+def validate(raw_ws: RawWorkspace) -> Dataset:
+    """Parse and validate the text tables of a :class:`RawWorkspace` into a Dataset.
+
+    Raises
+    ------
+    DataError
+        Listing every problem found in every table at once (reading problems included).
+    """
+    config = raw_ws.config
+    problems = list(raw_ws.problems)
+    tables: dict[str, pd.DataFrame] = {}
+    rows: dict[str, pd.Series] = {}
+    files = raw_ws.files
+    for table, (raw, row_numbers, label) in raw_ws.tables.items():
+        parsed, parse_problems = parse_table(table, raw, row_numbers, label, config)
         problems.extend(parse_problems)
-        problems.extend(rule_problems(table, parsed, raw, path.name, row_numbers))
+        problems.extend(rule_problems(table, parsed, raw, label, row_numbers))
         if table == "stage_events":
-            parsed, stage_problems = map_stages(parsed, row_numbers, path.name, config)
+            parsed, stage_problems = map_stages(parsed, row_numbers, label, config)
             problems.extend(stage_problems)
-        tables[table], raws[table], rows[table] = parsed, raw, row_numbers
+        tables[table], rows[table] = parsed, row_numbers
     if "deals" in tables and not problems_block_cross_checks(problems, files):
         problems.extend(cross_checks(tables, rows, files, config))
     if problems:
@@ -787,12 +833,35 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
         tables[table] = _finalise(frame)
     return Dataset(
         config=config,
-        workspace=str(ws),
-        files=files,
-        encodings=encodings,
-        notes=notes,
+        workspace=str(raw_ws.workspace),
+        files=dict(files),
+        encodings=dict(raw_ws.encodings),
+        notes=list(raw_ws.notes),
         **{t: tables.get(t) for t in TABLES},
     )
+
+
+def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> Dataset:
+    """Read, parse and validate every table of a workspace.
+
+    Parameters
+    ----------
+    workspace : folder holding ``pilot.yml`` and the tables.
+    config : use this config instead of the workspace's ``pilot.yml``.
+
+    Returns
+    -------
+    Dataset
+        Canonical tables: datetimes as naive local time in ``config.timezone``,
+        ``stage_events.stage`` as ordered categorical of stage ids (raw name kept
+        in ``stage_raw``), text dimensions as categoricals.
+
+    Raises
+    ------
+    DataError
+        Listing every problem found in every file at once.
+    """
+    return validate(read_workspace(workspace, config))
 
 
 def sort_problems(problems: list[Problem], files: dict[str, str]) -> list[Problem]:
@@ -916,6 +985,7 @@ def apply_period(dataset: Dataset) -> Dataset:
         deals=deals,
         reps=dataset.reps,
         assessments=dataset.assessments,
+        targets=dataset.targets,
         workspace=dataset.workspace,
         files=dataset.files,
         encodings=dataset.encodings,
@@ -935,3 +1005,55 @@ def open_dataset(workspace: str | Path = "", cache_dir: str | Path = "") -> Data
     if not workspace:
         raise ValueError("give workspace (a folder with pilot.yml) or cache_dir")
     return apply_period(load_workspace(workspace))
+
+
+def as_of(dataset: Dataset, moment: pd.Timestamp) -> Dataset:
+    """The workspace as it stood at ``moment``: what a report for that date may know.
+
+    Deals created later, and events, activities and outcomes after ``moment``, are
+    left out; a deal closed after ``moment`` is open again (no close date, status,
+    or lost reason yet). Pure: the input is not changed.
+    """
+    cut = pd.Timestamp(moment)
+    deals = dataset.deals[dataset.deals["created_at"] <= cut].copy()
+    if "closed_at" in deals.columns:
+        later = deals["closed_at"] > cut
+        if later.any():
+            status = deals["status"].astype(object)
+            status[later] = "open"
+            deals["status"] = pd.Categorical(status, categories=["lost", "open", "won"])
+            deals.loc[later, "closed_at"] = pd.NaT
+            if "lost_reason" in deals.columns:
+                deals["lost_reason"] = deals["lost_reason"].astype(object).where(~later)
+    ids = deals["deal_id"]
+    subset: dict[str, pd.DataFrame | None] = {}
+    for table, column in (("stage_events", "entered_at"), ("activities", "at")):
+        frame = dataset.table(table)
+        subset[table] = (
+            None
+            if frame is None
+            else frame[(frame[column] <= cut) & frame["deal_id"].isin(ids)].reset_index(drop=True)
+        )
+    outcomes = dataset.outcomes
+    if outcomes is not None:
+        won = deals.loc[deals["status"] == "won", "deal_id"]
+        outcomes = outcomes[outcomes["deal_id"].isin(won)].copy()
+        for column in ("go_live_at", "renewal_at", "upsell_at"):
+            if column in outcomes.columns:
+                outcomes.loc[outcomes[column] > cut, column] = pd.NaT
+        if "renewal_at" in outcomes.columns and "renewed" in outcomes.columns:
+            outcomes.loc[outcomes["renewal_at"].isna(), "renewed"] = pd.NA
+        outcomes = outcomes.reset_index(drop=True)
+    return Dataset(
+        config=dataset.config,
+        deals=deals.reset_index(drop=True),
+        reps=dataset.reps,
+        assessments=dataset.assessments,
+        outcomes=outcomes,
+        targets=dataset.targets,
+        workspace=dataset.workspace,
+        files=dataset.files,
+        encodings=dataset.encodings,
+        notes=dataset.notes,
+        **subset,
+    )

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,8 @@ def escape(text: Any) -> str:
 #: Columns shown as percentages when every value lies within [0, 1].
 PERCENT_COLUMNS = {
     "rate",
+    "potential",
+    "score_now",
     "ci_low",
     "ci_high",
     "share",
@@ -215,6 +217,11 @@ class StepReport:
                         else v
                     )
                 )
+        for column, prefix in (("metric", "metric_"), ("level", "level_")):
+            if column in frame.columns:
+                frame[column] = frame[column].map(
+                    lambda v, p=prefix: TEXT[f"{p}{v}"][self.language] if f"{p}{v}" in TEXT else v
+                )
         if "phase" in frame.columns:
             frame["phase"] = frame["phase"].map(
                 lambda v: TEXT[f"phase_{v}"][self.language] if f"phase_{v}" in TEXT else v
@@ -332,6 +339,39 @@ class StepReport:
         frame = frame[[c for c in columns if c in frame.columns]]
         self.table(frame, name, max_rows=max_rows)
 
+    def pipeline(self, waterfall: pd.DataFrame, month: str) -> None:
+        """Show the month's pipeline change as a waterfall (value) and a table."""
+        from playbook import plots
+
+        frame = waterfall.assign(step=[self.text(f"pipeline_{s}") for s in waterfall["step"]])
+        flows = waterfall["step"].isin(["new", "won", "lost"]).to_numpy()
+        moves = frame[flows].assign(label=frame["step"][flows], contribution=frame["amount"][flows])
+        self.figure(
+            plots.waterfall(
+                moves,
+                start_label=frame["step"].iloc[0],
+                end_label=frame["step"].iloc[-1],
+                start=float(waterfall["amount"].iloc[0]),
+                end=float(waterfall["amount"].iloc[-1]),
+                title=self.text("fig_pipeline", month=month),
+                ylabel=self.text("axis_revenue"),
+            ),
+            "pipeline_waterfall",
+        )
+        self.table(frame, "pipeline_change")
+        if waterfall.loc[waterfall["step"] == "pushed_out", "deals"].isna().all():
+            self.say(self.text("pipeline_no_expected_close"), kind="note")
+
+    def findings_change(self, change: pd.DataFrame, previous_exists: bool) -> None:
+        """Show findings as new / still open / resolved against last month."""
+        if not previous_exists:
+            self.say(self.text("no_previous_month"), kind="note")
+        if change.empty:
+            self.say(self.text("no_findings"), kind="note")
+            return
+        shown = change.assign(status=[self.text(f"findings_status_{s}") for s in change["status"]])
+        self.table(shown, "findings_vs_last_month")
+
     def legend_labels(self) -> dict[str, str]:
         """Translated legend entries for the journey map."""
         return {k: self.text(f"legend_{k}") for k in ("entered", "lost", "open", "skip", "regress")}
@@ -428,6 +468,9 @@ def format_kpi(entry: dict) -> str:
     if entry.get("unit") == "share":
         text = f"{value:.1%}"
         return text + (f" (95% CI {low:.1%}–{high:.1%})" if low is not None else "")
+    if entry.get("unit") == "auc":
+        text = f"{value:.3f}"
+        return text + (f" (95% CI {low:.3f}–{high:.3f})" if low is not None else "")
     if isinstance(value, float) and abs(value) < 100 and not value.is_integer():
         text = f"{value:,.1f}"
     else:
@@ -435,6 +478,28 @@ def format_kpi(entry: dict) -> str:
     if low is not None and high is not None:
         text += f" (95% CI {low:,.3g}–{high:,.3g})"
     return text
+
+
+@dataclass
+class PreviousReport:
+    """What this month's report reads from last month's: findings and the pipeline snapshot."""
+
+    exists: bool
+    findings: list[dict]
+    snapshot: pd.DataFrame | None
+
+
+def read_previous(summary_path: str) -> PreviousReport:
+    """Last month's ``summary.json`` and ``tables/*pipeline_snapshot.csv`` (if any)."""
+    if not summary_path or not Path(summary_path).is_file():
+        return PreviousReport(False, [], None)
+    path = Path(summary_path)
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    snapshot = None
+    found = sorted((path.parent / "tables").glob("*pipeline_snapshot.csv"))
+    if found:
+        snapshot = pd.read_csv(found[0], encoding="utf-8-sig", parse_dates=["expected_close_at"])
+    return PreviousReport(True, summary.get("findings", []), snapshot)
 
 
 def _default(value: Any) -> Any:

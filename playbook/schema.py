@@ -91,6 +91,13 @@ TABLES: dict[str, dict[str, Column]] = {
         Column("upsell_at", "datetime"),
         Column("nps", "number"),
     ),
+    "targets": _cols(
+        Column("period", "text", True, "the month, as 2026-10"),
+        Column("level", "text", True, "company, department or individual"),
+        Column("unit", "text", True, "'all' for the company, else a team or rep id"),
+        Column("metric", "text", True, "a KPI name such as won_revenue or win_rate"),
+        Column("target", "number", True),
+    ),
 }
 
 REQUIRED_TABLES = ("deals", "stage_events")

@@ -336,6 +336,7 @@ def waterfall(
         ax.bar([i], [value], bottom=[level], color=PALETTE[2] if value >= 0 else BAD)
         level += value
     ax.bar([len(contributions) + 1], [end], color=HIGHLIGHT)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xticks(range(len(contributions) + 2))
     ax.set_xticklabels(
         [start_label, *contributions["label"].astype(str), end_label],
@@ -344,6 +345,53 @@ def waterfall(
         fontsize=8,
     )
     ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def trend_lines(
+    cohorts: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    title: str = "",
+    ylabel: str = "",
+):
+    """Stage rate by creation month, one line per transition; provisional months hollow.
+
+    Parameters
+    ----------
+    cohorts : cohort_rates frame (cohort, from, to, rate, immature_cohort).
+    """
+    labels = labels or {}
+    fig, ax = _axes(None, figsize=(8, 4.2))
+    if cohorts.empty:
+        ax.axis("off")
+        if title:
+            ax.set_title(title)
+        return fig
+    pairs = list(dict.fromkeys(zip(cohorts["from"], cohorts["to"], strict=True)))
+    for i, (frm, to) in enumerate(pairs):
+        rows = cohorts[(cohorts["from"] == frm) & (cohorts["to"] == to)].sort_values("cohort")
+        color = PALETTE[i % len(PALETTE)]
+        name = f"{labels.get(frm, frm)} → {labels.get(to, to)}"
+        ax.plot(rows["cohort"], rows["rate"], color=color, label=name, lw=1.6)
+        mature = ~rows["immature_cohort"].astype(bool)
+        ax.scatter(rows.loc[mature, "cohort"], rows.loc[mature, "rate"], color=color, s=18)
+        ax.scatter(
+            rows.loc[~mature, "cohort"],
+            rows.loc[~mature, "rate"],
+            facecolors="white",
+            edgecolors=color,
+            s=22,
+            zorder=3,
+        )
+    ax.set_ylim(0, 1)
+    _pct_axis(ax.yaxis)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False, ncol=2)
+    fig.autofmt_xdate()
     if title:
         ax.set_title(title)
     fig.tight_layout()

@@ -1,0 +1,172 @@
+"""Figures of the pilot step: lift per stage, monthly trend of both groups, power by length."""
+
+from __future__ import annotations
+
+import matplotlib
+import pandas as pd
+
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
+
+
+def _pct(axis, decimals: int = 0) -> None:
+    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=decimals))
+
+
+def _empty(fig, ax, text: str):
+    ax.text(0.5, 0.5, text or "–", ha="center", va="center", wrap=True, fontsize=10)
+    ax.axis("off")
+    return fig
+
+
+def pilot_effects(
+    effects: pd.DataFrame,
+    *,
+    labels: dict[str, str] | None = None,
+    expected: float | None = None,
+    title: str = "",
+    xlabel: str = "lift",
+    empty_text: str = "",
+    ax=None,
+):
+    """Forest plot: the pilot's lift per stage (and end to end) with 95% intervals.
+
+    Parameters
+    ----------
+    effects : pilot effects frame (from, to, effect, effect_low, effect_high, p_raw,
+        prob_positive), one row per transition; the x axis is in percentage points.
+    labels : stage id -> display label.
+    expected : the lift the pilot was meant to reach (dashed line).
+    """
+    labels = labels or {}
+    fig, ax = _axes(ax, figsize=(8, 0.6 * len(effects) + 1.8))
+    if effects.empty:
+        return _empty(fig, ax, empty_text)
+    data = effects.reset_index(drop=True)
+    names = [
+        f"{labels.get(str(f), f)} → {labels.get(str(t), t)}"
+        for f, t in zip(data["from"], data["to"], strict=True)
+    ]
+    y = list(range(len(data)))[::-1]
+    significant = data["effect_low"].gt(0) | data["effect_high"].lt(0)
+    colors = [HIGHLIGHT if s else MUTED for s in significant]
+    ax.errorbar(
+        data["effect"],
+        y,
+        xerr=[
+            (data["effect"] - data["effect_low"]).clip(lower=0),
+            (data["effect_high"] - data["effect"]).clip(lower=0),
+        ],
+        fmt="none",
+        ecolor="#1f2933",
+        capsize=3,
+    )
+    ax.scatter(data["effect"], y, color=colors, s=50, zorder=3)
+    ax.axvline(0, color="#1f2933", lw=0.8)
+    if expected is not None:
+        ax.axvline(expected, color=PALETTE[2], ls="--", lw=1)
+    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+        if pd.notna(row.effect_high):
+            ax.text(
+                row.effect,
+                yi + 0.25,
+                f"p={row.p_raw:.3f} · P>0 {row.prob_positive:.0%}",
+                fontsize=8,
+                ha="center",
+                color="#52606d",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
+            )
+    ax.set_yticks(y)
+    ax.set_yticklabels(names)
+    ax.set_ylim(-0.7, len(data) - 0.3)
+    _pct(ax.xaxis)
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def pilot_trend(
+    trend: pd.DataFrame,
+    *,
+    start=None,
+    group_labels: dict[str, str] | None = None,
+    title: str = "",
+    ylabel: str = "",
+    empty_text: str = "",
+    ax=None,
+):
+    """Monthly rate of one stage for the pilot and control groups, with 95% bands.
+
+    Parameters
+    ----------
+    trend : frame with group, cohort, rate, ci_low, ci_high, immature_cohort.
+    start : the pilot start (vertical line).
+    group_labels : group value -> display label (legend).
+    """
+    group_labels = group_labels or {}
+    fig, ax = _axes(ax, figsize=(8, 4.2))
+    if trend.empty:
+        return _empty(fig, ax, empty_text)
+    for i, (group, data) in enumerate(trend.groupby("group", sort=True)):
+        color = [HIGHLIGHT, PALETTE[1]][i % 2]
+        x = pd.to_datetime(data["cohort"])
+        ax.fill_between(x, data["ci_low"], data["ci_high"], color=color, alpha=0.15, lw=0)
+        ax.plot(x, data["rate"], color=color, lw=1.5, label=group_labels.get(group, str(group)))
+        mature = ~data["immature_cohort"].astype(bool)
+        ax.scatter(x[mature], data["rate"][mature], color=color, s=18, zorder=3)
+        ax.scatter(
+            x[~mature], data["rate"][~mature], facecolors="white", edgecolors=color, s=18, zorder=3
+        )
+    if start is not None:
+        ax.axvline(pd.Timestamp(start), color=BAD, lw=1, ls="--")
+    ax.set_ylim(0, 1)
+    _pct(ax.yaxis)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def pilot_power(
+    curve: pd.DataFrame,
+    *,
+    target: float = 0.8,
+    title: str = "",
+    xlabel: str = "weeks",
+    ylabel: str = "power",
+    lift_label: str = "lift {lift} points",
+    target_label: str = "wanted power",
+    empty_text: str = "",
+    ax=None,
+):
+    """Power to detect each lift by pilot length, with the wanted power as a line.
+
+    Parameters
+    ----------
+    curve : power_curve frame (lift, weeks, power) for one stage.
+    lift_label : legend text with a ``{lift}`` placeholder (points, e.g. 10).
+    """
+    fig, ax = _axes(ax, figsize=(7, 4.2))
+    if curve.empty:
+        return _empty(fig, ax, empty_text)
+    for i, (lift, data) in enumerate(curve.groupby("lift", sort=True)):
+        ax.plot(
+            data["weeks"],
+            data["power"],
+            color=PALETTE[i % len(PALETTE)],
+            label=lift_label.format(lift=f"{lift * 100:.0f}"),
+        )
+    ax.axhline(target, color=BAD, ls="--", lw=1, label=target_label)
+    ax.set_ylim(0, 1)
+    _pct(ax.yaxis)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

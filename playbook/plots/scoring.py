@@ -1,0 +1,194 @@
+"""Figures of the lead-scoring step: calibration, gains, feature importance, lead quality."""
+
+from __future__ import annotations
+
+import matplotlib
+import pandas as pd
+
+from playbook.plots.base import HIGHLIGHT, MUTED, PALETTE, _axes
+
+
+def _pct(axis) -> None:
+    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+
+
+def _empty(fig, ax, text: str):
+    ax.text(0.5, 0.5, text or "–", ha="center", va="center", wrap=True, fontsize=10)
+    ax.axis("off")
+    return fig
+
+
+def calibration_curve(
+    calibration: pd.DataFrame,
+    *,
+    title: str = "",
+    xlabel: str = "predicted",
+    ylabel: str = "observed",
+    perfect_label: str = "perfect calibration",
+    empty_text: str = "",
+    ax=None,
+):
+    """Observed win rate (95% interval) against mean predicted probability per score bin.
+
+    Parameters
+    ----------
+    calibration : frame with predicted, observed, ci_low, ci_high, n (one row per bin).
+    """
+    fig, ax = _axes(ax, figsize=(5.5, 5))
+    if calibration.empty:
+        return _empty(fig, ax, empty_text)
+    data = calibration
+    top = float(max(data["ci_high"].max(), data["predicted"].max())) * 1.1
+    ax.plot([0, top], [0, top], ls="--", color=MUTED, label=perfect_label)
+    ax.errorbar(
+        data["predicted"],
+        data["observed"],
+        yerr=[
+            (data["observed"] - data["ci_low"]).clip(lower=0),
+            (data["ci_high"] - data["observed"]).clip(lower=0),
+        ],
+        fmt="o",
+        color=HIGHLIGHT,
+        ecolor="#1f2933",
+        capsize=3,
+    )
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    _pct(ax.xaxis)
+    _pct(ax.yaxis)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def gains_chart(
+    lift: pd.DataFrame,
+    *,
+    title: str = "",
+    xlabel: str = "share of leads",
+    ylabel: str = "share of wins",
+    random_label: str = "random order",
+    empty_text: str = "",
+    ax=None,
+):
+    """Cumulative share of wins captured when leads are worked highest score first.
+
+    Parameters
+    ----------
+    lift : frame with scorer, decile, cum_share_random, cum_share_won (one row per
+        scorer and decile).
+    """
+    fig, ax = _axes(ax, figsize=(6, 5))
+    if lift.empty:
+        return _empty(fig, ax, empty_text)
+    ax.plot([0, 1], [0, 1], ls="--", color=MUTED, label=random_label)
+    for i, (name, group) in enumerate(lift.groupby("scorer", sort=False)):
+        ax.plot(
+            [0, *group["cum_share_random"]],
+            [0, *group["cum_share_won"]],
+            marker="o",
+            ms=3,
+            color=PALETTE[i % len(PALETTE)],
+            label=str(name),
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    _pct(ax.xaxis)
+    _pct(ax.yaxis)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def feature_importance(
+    importance: pd.DataFrame,
+    *,
+    title: str = "",
+    xlabel: str = "AUC drop",
+    empty_text: str = "",
+    ax=None,
+):
+    """Permutation importance per feature as bars with one standard deviation.
+
+    Parameters
+    ----------
+    importance : frame with feature, importance, std (most important first).
+    """
+    height = max(3.0, 0.35 * len(importance) + 1.2)
+    fig, ax = _axes(ax, figsize=(7, height))
+    if importance.empty:
+        return _empty(fig, ax, empty_text)
+    data = importance.iloc[::-1]
+    y = list(range(len(data)))
+    ax.barh(y, data["importance"], xerr=data["std"], color=HIGHLIGHT, alpha=0.85, capsize=2)
+    ax.axvline(0, color="#1f2933", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(data["feature"].astype(str))
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def lead_quality_chart(
+    quality: pd.DataFrame,
+    *,
+    dimension: str = "source",
+    title: str = "",
+    xlabel: str = "win rate",
+    count_label: str = "n={n} · {open} open",
+    empty_text: str = "",
+    ax=None,
+):
+    """Win rate per source (or campaign) with 95% intervals, labelled with n and open leads.
+
+    Parameters
+    ----------
+    quality : lead_quality frame (dimension, value, win_rate, ci_low, ci_high, leads,
+        open_leads); the rows of ``dimension`` are drawn in their order.
+    count_label : bar label with ``{n}`` (mature leads) and ``{open}`` (open leads).
+    """
+    data = quality[quality["dimension"] == dimension].iloc[::-1] if len(quality) else quality
+    fig, ax = _axes(ax, figsize=(7, max(3.0, 0.45 * len(data) + 1.2)))
+    if data.empty:
+        return _empty(fig, ax, empty_text)
+    y = list(range(len(data)))
+    ax.barh(y, data["win_rate"], color=HIGHLIGHT, alpha=0.85)
+    ax.errorbar(
+        data["win_rate"],
+        y,
+        xerr=[
+            (data["win_rate"] - data["ci_low"]).clip(lower=0),
+            (data["ci_high"] - data["win_rate"]).clip(lower=0),
+        ],
+        fmt="none",
+        ecolor="#1f2933",
+        capsize=3,
+    )
+    for yi, row in zip(y, data.itertuples(index=False), strict=True):
+        if pd.notna(row.ci_high):
+            ax.text(
+                row.ci_high + 0.005,
+                yi,
+                count_label.format(n=f"{row.leads:,}", open=f"{row.open_leads:,}"),
+                va="center",
+                fontsize=8,
+            )
+    ax.set_yticks(y)
+    ax.set_yticklabels(data["value"].astype(str))
+    ax.set_xlim(0, float(data["ci_high"].max()) * 1.45 if data["ci_high"].notna().any() else 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
