@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jobs", type=int, default=2, help="steps run in parallel (default 2)")
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    p.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="replace people's names and ids by stable pseudonyms in every output",
+    )
 
     p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
     p.add_argument("workspace", type=Path)
@@ -172,6 +177,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         timeout=args.timeout,
         progress=progress,
+        anonymize=args.anonymize,
     )
     print(f"Report: {result.index}")
     return EXIT_OK

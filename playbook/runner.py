@@ -419,6 +419,44 @@ def new_run_id(base: Path) -> str:
     return run_id
 
 
+SECRET_FILE = Path(".playbook") / "secret"
+
+
+def workspace_secret(workspace: Path) -> str:
+    """The workspace's pseudonymisation key, created on first use.
+
+    Kept in ``<workspace>/.playbook/secret`` (readable by its owner only) and never
+    written into a report: the same person gets the same pseudonym in every run
+    of this workspace, and nobody holding only the report can reverse it.
+    """
+    from playbook.privacy import new_key
+
+    path = workspace / SECRET_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = new_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def pseudonymised(dataset, key: str):
+    """The dataset with people's ids and names replaced, config lists of reps included."""
+    from dataclasses import replace
+
+    from playbook.privacy import anonymise_tables, pseudonym
+    from playbook.schema import TABLES
+
+    tables = anonymise_tables({t: dataset.table(t) for t in TABLES}, key)
+    config = dataset.config.model_copy(deep=True)
+    pilot = config.pilot
+    pilot.reps = [pseudonym(r, key, prefix="Rep") for r in pilot.reps]
+    pilot.control_reps = [pseudonym(r, key, prefix="Rep") for r in pilot.control_reps]
+    return replace(dataset, config=config, **tables)
+
+
 def select_steps(steps: list[str], only: Sequence[str] | None) -> list[str]:
     """The steps named in ``only`` (names, numbers or bare names), in run order.
 
@@ -565,8 +603,14 @@ def run_pilot(
     timeout: int = DEFAULT_TIMEOUT,
     progress: Callable[[str], None] | None = None,
     notebooks: Path | None = None,
+    anonymize: bool = False,
 ) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
+
+    With ``anonymize``, people's ids and names are replaced by stable pseudonyms
+    (keyed by the workspace's secret, see :func:`workspace_secret`) before any step
+    sees the data, so no output of the run — pages, tables, figures, executed
+    notebooks, summary, manifest — holds a real name or id.
 
     Raises
     ------
@@ -593,6 +637,9 @@ def run_pilot(
     prepare_folder(tmp)
     cache = base / f".cache-{run_id}"
     period_data = apply_period(dataset)
+    if anonymize:
+        period_data = pseudonymised(period_data, workspace_secret(ws))
+        config = period_data.config
     save_cache(period_data, cache)
     say(
         f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
