@@ -1135,11 +1135,18 @@ def _findings(res, ps, pi, p_primary, code, text, lang, config, ids, S) -> list[
         if not primary and not significant:
             continue
         p = p_primary if primary else float(row["p_adj"])
+        strong = p < ps.alpha / 10
         if primary:
-            sev = 3 if code == "likely_harmful" else 2 if code == "likely_real" else 1
+            # Harm is critical only when the evidence is strong, not at p just under alpha.
+            sev = (
+                (3 if strong else 2)
+                if code == "likely_harmful"
+                else (2 if code == "likely_real" else 1)
+            )
             evidence = text
         else:
-            sev = 3 if row["effect"] < 0 else 2
+            # A stage the pilot did not target: worth a look, material when strong.
+            sev = 2 if strong else 1
             label = (
                 f"{config.stage_label(row['from'], lang)} → {config.stage_label(row['to'], lang)}"
             )
