@@ -37,12 +37,11 @@ def month_bounds(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     ValueError
         When ``month`` is not ``YYYY-MM``.
     """
-    try:
-        start = pd.Period(month, freq="M").start_time
-    except (ValueError, TypeError):
-        raise ValueError(f"month must look like 2026-10; got {month!r}") from None
-    if len(str(month)) != 7:
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(month)):
         raise ValueError(f"month must look like 2026-10; got {month!r}")
+    start = pd.Period(month, freq="M").start_time
     end = start + pd.offsets.MonthBegin(1) - pd.Timedelta(microseconds=1)
     return start, end
 
@@ -228,7 +227,7 @@ def kpi_table(
     )
     year_ago = shift_month(month, -12)
     first = deals["created_at"].min()
-    if pd.notna(first) and first <= month_bounds(year_ago)[0]:
+    if pd.notna(first) and first <= month_bounds(year_ago)[1]:
         ly = month_metrics(deals, activities, outcomes, reps, year_ago)
         out = out.merge(
             ly[key + ["value"]].rename(columns={"value": "last_year"}), on=key, how="left"

@@ -1,0 +1,197 @@
+"""Unattended monthly batches: units in parallel, identical on Dask, faults contained."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from playbook.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly
+from playbook.cli import main
+from playbook.exceptions import BatchLocked, UsageError
+from playbook.sample import generate
+
+pytestmark = pytest.mark.notebooks
+
+MONTH = "2026-10"
+STEP_PARAMS = 'workspace = ""\ncache_dir = ""\noutput_dir = ""\nlanguage = "en"'
+
+
+@pytest.fixture(scope="module")
+def three_units(tmp_path_factory) -> Path:
+    """A sample with three regions (one region's deals dropped to keep it quick)."""
+    folder = tmp_path_factory.mktemp("batch") / "acme"
+    generate(folder, seed=5, deals=1500)
+    deals = pd.read_csv(folder / "deals.csv", dtype=str, keep_default_na=False)
+    keep = deals[deals["region"] != "West"]
+    keep.to_csv(folder / "deals.csv", index=False)
+    ids = set(keep["deal_id"])
+    for table in ("stage_events", "activities", "outcomes"):
+        frame = pd.read_csv(folder / f"{table}.csv", dtype=str, keep_default_na=False)
+        frame[frame["deal_id"].isin(ids)].to_csv(folder / f"{table}.csv", index=False)
+    return folder
+
+
+def _notebooks(tmp_path: Path, **steps: tuple[str, ...]) -> Path:
+    folder = tmp_path / "nbs"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "notebooks" / f"{MONTHLY_NOTEBOOK}.ipynb", folder)
+    for name, sources in steps.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        cell = nbformat.v4.new_code_cell(STEP_PARAMS)
+        cell.metadata["tags"] = ["parameters"]
+        done = f"from playbook import report\nreport.StepReport(output_dir, {name!r}).done()"
+        nb.cells = [cell] + [nbformat.v4.new_code_cell(s) for s in (*sources, done)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def _with_steps(ws: Path, tmp_path: Path, steps: list[str]) -> Path:
+    copy = tmp_path / ws.name
+    if not copy.exists():
+        shutil.copytree(ws, copy)
+    text = (copy / "pilot.yml").read_text(encoding="utf-8")
+    (copy / "pilot.yml").write_text(text + f"monthly:\n  steps: {steps}\n", encoding="utf-8")
+    return copy
+
+
+def _summaries(base: Path) -> dict[str, bytes]:
+    return {p.parent.parent.name: p.read_bytes() for p in base.glob(f"*/{MONTH}/summary.json")}
+
+
+def test_units_in_parallel_and_on_dask_give_identical_reports(three_units, tmp_path) -> None:
+    from dask.distributed import LocalCluster
+
+    local = run_monthly(three_units, MONTH, all_units=True, out=tmp_path / "a", jobs=2)
+    assert local.ok, [u.error for u in local.failed]
+    assert [u.unit for u in local.units] == ["East", "North", "South"]
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run_monthly(
+            three_units,
+            MONTH,
+            all_units=True,
+            out=tmp_path / "b",
+            scheduler=cluster.scheduler_address,
+        )
+    assert remote.ok, [u.error for u in remote.failed]
+    a, b = _summaries(local.base), _summaries(remote.base)
+    assert set(a) == {"East", "North", "South"} and a == b
+    summary = json.loads(a["East"])
+    assert summary["unit"] == "East" and summary["month"] == MONTH
+    assert summary["kpis"]["new_deals"]["value"] > 0
+    batch = json.loads((local.base / f"{MONTH}.batch.json").read_text(encoding="utf-8"))
+    assert batch["ok"] is True and batch["failed"] == []
+    index = (local.base / f"{MONTH}.html").read_text(encoding="utf-8")
+    assert all(f'href="{u}/{MONTH}/index.html"' in index for u in ("East", "North", "South"))
+    assert (local.base / "logs" / f"{MONTH}.log").is_file()
+    assert (local.base / "East" / MONTH / "run.log").is_file()
+    # A re-run of the same month with the same inputs writes the same summary.json.
+    again = run_monthly(three_units, MONTH, all_units=True, out=tmp_path / "a", jobs=2)
+    assert again.ok and _summaries(again.base) == a
+
+
+def test_faults_stay_in_their_unit_and_keep_the_last_good_report(three_units, tmp_path) -> None:
+    ws = _with_steps(three_units, tmp_path, ["90_fault"])
+    # The fault step dies with its kernel for North and hangs for South; East is fine.
+    region = (
+        "import pandas as pd\n"
+        "region = pd.read_parquet(cache_dir + '/deals.parquet')['region'].astype(str).iloc[0]"
+    )
+    ok = _notebooks(tmp_path / "ok", **{"90_fault": ("x = 1",)})
+    first = run_monthly(ws, MONTH, all_units=True, out=tmp_path / "out", jobs=2, notebooks=ok)
+    assert first.ok
+    good = {u: (first.base / u / MONTH / "summary.json").read_bytes() for u in ("North", "South")}
+    faulty = _notebooks(
+        tmp_path / "faulty",
+        **{
+            "90_fault": (
+                region,
+                "import os, time\nif region == 'North':\n    os._exit(1)\nif region == 'South':\n"
+                "    time.sleep(120)",
+            )
+        },
+    )
+    # East's data goes bad too: an unreadable date on one of its deals.
+    deals = pd.read_csv(ws / "deals.csv", dtype=str, keep_default_na=False)
+    east = deals.index[deals["region"] == "East"][0]
+    deals.loc[east, "created_at"] = "someday"
+    deals.to_csv(ws / "deals.csv", index=False)
+    second = run_monthly(
+        ws, MONTH, all_units=True, out=tmp_path / "out", jobs=2, notebooks=faulty, timeout=5
+    )
+    status = {u.unit: u for u in second.units}
+    assert not status["East"].ok and status["East"].problems
+    assert status["East"].problems[0]["value"] == "someday"
+    assert not status["North"].ok and not status["South"].ok
+    assert "90_fault" in status["North"].error
+    assert "Timeout" in status["South"].error or "timed out" in status["South"].error
+    for unit, before in good.items():
+        assert (second.base / unit / MONTH / "summary.json").read_bytes() == before
+        assert (second.base / unit / "LATEST").read_text().strip() == MONTH
+        assert (second.base / unit / f"failed-{MONTH}" / "executed").is_dir()
+    batch = json.loads((second.base / f"{MONTH}.batch.json").read_text(encoding="utf-8"))
+    assert batch["failed"] == ["East", "North", "South"]
+    # The CLI says the same with exit code 1.
+    code = main(
+        ["monthly", str(ws), "--month", MONTH, "--unit", "East", "--out", str(tmp_path / "cli")]
+    )
+    assert code == 1
+
+
+def test_a_unit_with_bad_data_does_not_stop_the_others(three_units, tmp_path) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(three_units, ws)
+    events = pd.read_csv(ws / "stage_events.csv", dtype=str, keep_default_na=False)
+    deals = pd.read_csv(ws / "deals.csv", dtype=str, keep_default_na=False)
+    north = set(deals.loc[deals["region"] == "North", "deal_id"])
+    row = events.index[events["deal_id"].isin(north)][0]
+    events.loc[row, "stage"] = "Qualifcation"
+    events.to_csv(ws / "stage_events.csv", index=False)
+    result = run_monthly(ws, MONTH, units=["North", "South"], out=tmp_path / "out", jobs=1)
+    status = {u.unit: u for u in result.units}
+    assert status["South"].ok
+    assert not status["North"].ok
+    assert "did you mean 'Qualification'" in status["North"].error
+
+
+def test_two_runs_of_the_same_month_cannot_overlap(three_units, tmp_path) -> None:
+    base = tmp_path / "out" / "acme" / "monthly"
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        base.mkdir(parents=True)
+        (base / f".lock-{MONTH}").write_text(
+            json.dumps({"pid": holder.pid, "host": os.uname().nodename}), encoding="utf-8"
+        )
+        with pytest.raises(BatchLocked, match="in progress"):
+            run_monthly(three_units, MONTH, out=tmp_path / "out")
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder is gone: its stale lock is taken over.
+    with MonthLock(base / f".lock-{MONTH}"):
+        assert json.loads((base / f".lock-{MONTH}").read_text())["pid"] == os.getpid()
+    assert not (base / f".lock-{MONTH}").exists()
+
+
+def test_usage_errors(three_units, tmp_path, capsys) -> None:
+    with pytest.raises(UsageError, match="month must look like"):
+        run_monthly(three_units, "2026/10", out=tmp_path)
+    with pytest.raises(UsageError, match="unknown unit"):
+        run_monthly(three_units, MONTH, units=["Mars"], out=tmp_path)
+    assert main(["monthly", str(three_units), "--month", "Oct", "--out", str(tmp_path)]) == 2
+    assert "month must look like 2026-10" in capsys.readouterr().err
