@@ -374,27 +374,39 @@ def headline(kpis: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
+def _format_value(value: float, unit: str) -> str:
+    if pd.isna(value):
+        return ""
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "currency":
+        return f"{value:,.0f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def kpi_view(
     kpis: pd.DataFrame, levels: tuple[str, ...] = ("company", "department")
 ) -> pd.DataFrame:
-    """The KPI table a steering committee reads: the chosen levels, display columns only."""
-    columns = [
-        "level",
-        "unit",
-        "dimension",
-        "metric",
-        "value",
-        "n",
-        "ci_low",
-        "ci_high",
-        "last_month",
-        "change",
-        "last_year",
-        "target",
-        "vs_target",
+    """The KPI table a steering committee reads: chosen levels, values formatted by unit.
+
+    Returns
+    -------
+    DataFrame
+        ``level | unit | metric | this_month | n | interval | last_month | change |
+        last_year | target | vs_target`` as display text (rates as percentages).
+    """
+    shown = kpis[kpis["level"].isin(levels)].reset_index(drop=True)
+    out = shown[["level", "unit", "metric"]].copy()
+    units = shown["value_unit"]
+    out["this_month"] = [_format_value(v, u) for v, u in zip(shown["value"], units, strict=True)]
+    out["n"] = shown["n"]
+    out["interval"] = [
+        "" if pd.isna(lo) else f"{_format_value(lo, u)}–{_format_value(hi, u)}"
+        for lo, hi, u in zip(shown["ci_low"], shown["ci_high"], units, strict=True)
     ]
-    shown = kpis[kpis["level"].isin(levels)]
-    return shown[columns].reset_index(drop=True)
+    for column in ("last_month", "change", "last_year", "target", "vs_target"):
+        out[column] = [_format_value(v, u) for v, u in zip(shown[column], units, strict=True)]
+    return out
 
 
 def trend_rates(
