@@ -747,6 +747,8 @@ def read_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
     encodings: dict[str, str] = {}
     notes: list[str] = []
     adapted = _adapted_tables(ws, config)
+    if adapted is not None:
+        notes.extend(getattr(adapted, "notes", []))
     for table in TABLES:
         if adapted is not None:
             if table not in adapted:
@@ -876,17 +878,22 @@ def sort_problems(problems: list[Problem], files: dict[str, str]) -> list[Proble
 
 
 def _adapted_tables(ws: Path, config: PilotConfig):
-    """Canonical raw tables from the configured source, or None for plain table files.
+    """Canonical raw tables from a CRM export, or None for plain table files.
 
-    The adapter returns, per table, a frame of text values with canonical column
-    names, the row numbers to report problems at, and a label naming where the
-    rows came from (file or query); parsing and validation then run as for files.
+    Used when ``pilot.yml`` describes a ``source``, or when the workspace has no
+    ``deals`` file but holds an export the adapters recognise (Salesforce, HubSpot,
+    XES). The adapter returns, per table, a frame of text values with canonical
+    column names, the row numbers to report problems at, and a label naming where
+    the rows came from; parsing and validation then run as for files.
     """
-    if not config.source or config.source.get("type", "tables") == "tables":
-        return None
-    from playbook.adapters import read_source
+    from playbook import adapters
 
-    return read_source(ws, config)
+    if not config.source:
+        if find_table_file(ws, "deals", config) is not None:
+            return None
+        if adapters.detect_source(ws, config) is None:
+            return None
+    return adapters.read_source(ws, config)
 
 
 def problems_block_cross_checks(problems: list[Problem], files: dict[str, str]) -> bool:
@@ -953,9 +960,14 @@ def file_sha256(path: str | Path) -> str:
 
 
 def input_files(workspace: str | Path, config: PilotConfig) -> list[Path]:
-    """pilot.yml and every table file present, for the manifest's hashes."""
+    """pilot.yml and every input file read (table files or the export), for the manifest."""
     ws = Path(workspace)
     paths = [ws / "pilot.yml"] if (ws / "pilot.yml").exists() else []
+    if config.source or find_table_file(ws, "deals", config) is None:
+        from playbook import adapters
+
+        if config.source or adapters.detect_source(ws, config) is not None:
+            return paths + [p for p in adapters.source_files(ws, config) if p not in paths]
     for table in TABLES:
         path = find_table_file(ws, table, config)
         if path is not None and path.exists():

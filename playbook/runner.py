@@ -375,7 +375,7 @@ def write_manifest(
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    inputs = {p.name: file_sha256(p) for p in input_files(workspace, config)}
+    inputs = {_input_key(p, workspace): file_sha256(p) for p in input_files(workspace, config)}
     manifest = {
         "run_id": run_id,
         "workspace": config.name,
@@ -392,6 +392,14 @@ def write_manifest(
     (folder / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
     )
+
+
+def _input_key(path: Path, workspace: Path) -> str:
+    """An input's name in the manifest: relative to the workspace when inside it."""
+    try:
+        return path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
 
 
 def _point_latest(base: Path, run_id: str) -> None:

@@ -22,6 +22,10 @@ def _pyproject_pins() -> dict[str, str]:
     return pins
 
 
+#: conda-forge names that differ from PyPI's.
+CONDA_TO_PYPI = {"python-duckdb": "duckdb"}
+
+
 def _conda_pins() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pins = {}
@@ -29,7 +33,7 @@ def _conda_pins() -> dict[str, str]:
         if isinstance(dep, str) and "=" in dep:
             name, version = dep.split("=", 1)
             if name != "python":
-                pins[_norm(name)] = version
+                pins[_norm(CONDA_TO_PYPI.get(name, name))] = version
     return pins
 
 
