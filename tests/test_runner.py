@@ -292,3 +292,24 @@ def test_anonymized_run_leaves_no_real_name_or_id(small_sample: Path, tmp_path: 
     first = pd.read_csv(next((result.report_dir / "tables").glob("00_completeness_rep.csv")))
     second = pd.read_csv(next((again.report_dir / "tables").glob("00_completeness_rep.csv")))
     assert set(first["owner_id"]) == set(second["owner_id"])
+
+
+def test_chinese_report_has_every_figure_without_missing_glyphs(small_sample, tmp_path) -> None:
+    """The whole pilot in Chinese: headings translated, no figure falls back to boxes."""
+    result = run_pilot(small_sample, out=tmp_path, language="zh", jobs=2)
+    assert result.summary["language"] == "zh"
+    executed = list((result.report_dir / "executed").glob("*.ipynb"))
+    assert len(executed) >= 8
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                text = output.get("text", "") if output.get("output_type") == "stream" else ""
+                assert "missing from font" not in text, f"{path.name}: {text[:200]}"
+    index = (result.report_dir / "index.html").read_text(encoding="utf-8")
+    assert "核心指标" in index and "报告章节" in index
+    page = (result.report_dir / "02_stage_rates.html").read_text(encoding="utf-8")
+    assert "阶段转化率" in page and "Stage conversion" not in page
+    assert len(list((result.report_dir / "figures").glob("*.png"))) >= 15
+    for finding in result.summary["findings"]:
+        assert re.search(r"[\u4e00-\u9fff]", finding["evidence"]), finding["evidence"]
