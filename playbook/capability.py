@@ -635,10 +635,10 @@ def assessment_scores(
     Returns
     -------
     DataFrame
-        ``rep_id | dimension | score | source | assessors``; ``source`` is the assessor
+        ``rep_id | dimension | score | assessor_basis | assessors``; ``assessor_basis`` is the assessor
         used ("manager", a name, or "mean"), ``assessors`` how many were available.
     """
-    columns = ["rep_id", "dimension", "score", "source", "assessors"]
+    columns = ["rep_id", "dimension", "score", "assessor_basis", "assessors"]
     if assessments is None or not len(assessments):
         return pd.DataFrame(columns=columns)
     policy = (assessor or _assessor_setting(config)).strip()
@@ -660,14 +660,14 @@ def assessment_scores(
     keys = ["rep_id", "dimension"]
     if policy.casefold() == "mean":
         scores = latest.groupby(keys)["score"].mean().to_frame()
-        scores["source"] = "mean"
+        scores["assessor_basis"] = "mean"
     elif policy.casefold() == "manager":
         mean = latest.groupby(keys)["score"].mean().rename("mean")
         manager = latest[latest["who"] == "manager"].set_index(keys)["score"].rename("manager")
         scores = pd.concat([mean, manager], axis=1)
-        scores["source"] = np.where(scores["manager"].notna(), "manager", "mean")
+        scores["assessor_basis"] = np.where(scores["manager"].notna(), "manager", "mean")
         scores["score"] = scores["manager"].fillna(scores["mean"])
-        scores = scores[["score", "source"]]
+        scores = scores[["score", "assessor_basis"]]
     else:
         chosen = latest[latest["who"].str.casefold() == policy.casefold()]
         if not len(chosen):
@@ -676,7 +676,7 @@ def assessment_scores(
                 f"assessor {policy!r} gave no score; use 'manager', 'mean' or one of: {known}"
             )
         scores = chosen.set_index(keys)[["score"]]
-        scores["source"] = policy
+        scores["assessor_basis"] = policy
     scores = scores.join(counts)
     out = scores.reset_index()[columns]
     out["assessors"] = out["assessors"].astype(np.int64)
@@ -689,7 +689,7 @@ def assessment_basis(scores: pd.DataFrame, language: str = "en") -> str:
 
     if not len(scores):
         return t("cap_no_assessments", language)
-    by_rep = scores.groupby("rep_id")["source"].agg(lambda s: s.mode().iloc[0])
+    by_rep = scores.groupby("rep_id")["assessor_basis"].agg(lambda s: s.mode().iloc[0])
     counts = by_rep.value_counts()
     manager = int(counts.get("manager", 0))
     mean = int(counts.get("mean", 0))

@@ -392,7 +392,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col_p_adj": {"en": "adjusted p", "zh": "校正后 p 值"},
     "col_r": {"en": "r", "zh": "r"},
     "col_score": {"en": "score", "zh": "得分"},
-    "col_source": {"en": "assessor used", "zh": "采用的评估人"},
+    "col_assessor_basis": {"en": "assessor used", "zh": "采用的评估人"},
     "col_assessors": {"en": "assessors", "zh": "评估人数"},
     "col_benchmark": {"en": "benchmark", "zh": "标杆"},
     "col_gap_to_benchmark": {"en": "vs benchmark", "zh": "与标杆差距"},
@@ -1188,6 +1188,120 @@ TEXT: dict[str, dict[str, str]] = {
     "col_unit_id": {"en": "rep or team", "zh": "销售或团队"},
     "col_effect_low": {"en": "95% low", "zh": "95% 下限"},
     "col_effect_high": {"en": "95% high", "zh": "95% 上限"},
+    # explorer (widgets.py, notebooks/explore.ipynb, playbook dashboard)
+    "explore_title": {"en": "Conversion explorer — {name}", "zh": "转化探索 — {name}"},
+    "explore_intro": {
+        "en": "Choose a slice with the filters; every view below updates together. Each rate "
+        "shows the number of deals behind it and a 95% interval: read wide intervals as "
+        "'not enough deals to tell'.",
+        "zh": "用筛选器选择一个切片，下方所有视图会同步更新。每个比率都附有样本数和 95% 置信区间："
+        "区间很宽表示“商机太少，无法判断”。",
+    },
+    "explore_all": {"en": "(all)", "zh": "（全部）"},
+    "explore_all_deals": {"en": "all deals", "zh": "全部商机"},
+    "explore_rest_of": {
+        "en": "every other deal of the same period",
+        "zh": "同一期间的其他全部商机",
+    },
+    "explore_filter_period": {"en": "Created", "zh": "创建月份"},
+    "explore_filter_region": {"en": "Region", "zh": "区域"},
+    "explore_filter_team": {"en": "Team", "zh": "团队"},
+    "explore_filter_segment": {"en": "Segment", "zh": "行业"},
+    "explore_filter_product": {"en": "Product", "zh": "产品"},
+    "explore_filter_rep": {"en": "Rep", "zh": "销售"},
+    "explore_filter_stage": {"en": "Reached stage", "zh": "到达阶段"},
+    "explore_mode": {"en": "Compare", "zh": "对比"},
+    "explore_mode_single": {"en": "no comparison", "zh": "不对比"},
+    "explore_mode_rest": {"en": "this slice vs the rest", "zh": "本切片 vs 其余"},
+    "explore_mode_two": {"en": "two slices side by side", "zh": "两个切片并排"},
+    "explore_slice_a": {"en": "Slice A", "zh": "切片 A"},
+    "explore_slice_b": {"en": "Slice B", "zh": "切片 B"},
+    "explore_group_selection": {"en": "selection", "zh": "所选切片"},
+    "explore_group_rest": {"en": "rest", "zh": "其余"},
+    "explore_group_a": {"en": "A", "zh": "A"},
+    "explore_group_b": {"en": "B", "zh": "B"},
+    "explore_pseudonymise": {"en": "Pseudonymise reps", "zh": "销售人员化名显示"},
+    "explore_tab_journey": {"en": "Journey", "zh": "客户旅程"},
+    "explore_tab_stages": {"en": "Stage matrix", "zh": "阶段转化"},
+    "explore_tab_handoffs": {"en": "Handoffs", "zh": "协同交接"},
+    "explore_tab_capability": {"en": "Capability", "zh": "能力雷达"},
+    "explore_tab_people": {"en": "People", "zh": "人员"},
+    "explore_no_deals": {
+        "en": "{group}: no deal matches these filters.",
+        "zh": "{group}：没有符合筛选条件的商机。",
+    },
+    "explore_empty": {
+        "en": "Nothing to show for this selection.",
+        "zh": "此选择下没有可显示的内容。",
+    },
+    "explore_suppressed": {"en": "suppressed", "zh": "已隐藏"},
+    "explore_suppressed_slice": {
+        "en": "{group}: suppressed — this team slice covers {n} reps, fewer than "
+        "min_group_size = {k}; widen the filters.",
+        "zh": "{group}：已隐藏——该团队切片仅涉及 {n} 名销售，少于 min_group_size = {k}；"
+        "请放宽筛选条件。",
+    },
+    "explore_not_available": {"en": "{what} not available:", "zh": "{what}不可用："},
+    "explore_why_module": {
+        "en": "the {module} module is not part of this installation.",
+        "zh": "当前安装中没有 {module} 模块。",
+    },
+    "explore_why_table": {
+        "en": "the workspace has no {table} table.",
+        "zh": "工作区中没有 {table} 表。",
+    },
+    "explore_why_error": {
+        "en": "the analysis failed on this data ({error}); run the report step for details.",
+        "zh": "该分析在此数据上出错（{error}）；请运行对应报告步骤查看详情。",
+    },
+    "explore_updated": {"en": "updated in {seconds} s", "zh": "更新用时 {seconds} 秒"},
+    "explore_points": {"en": "{value} pts", "zh": "{value} 个百分点"},
+    "explore_overlap": {
+        "en": "The two slices share {n} deals, so their difference is not tested: compare "
+        "their intervals instead.",
+        "zh": "两个切片有 {n} 个共同商机，因此不做差异检验：请比较两者的置信区间。",
+    },
+    "explore_heading_journey": {"en": "Stage monitoring", "zh": "阶段监控"},
+    "explore_heading_stage_matrix": {
+        "en": "Stage conversion with 95% intervals",
+        "zh": "阶段转化率及 95% 置信区间",
+    },
+    "explore_heading_comparison": {
+        "en": "Difference between the two groups (two-sided Fisher test, p adjusted by "
+        "Benjamini–Hochberg over the stages)",
+        "zh": "两组差异（双侧 Fisher 检验，p 值按阶段做 Benjamini–Hochberg 校正）",
+    },
+    "explore_heading_sla": {"en": "SLA compliance", "zh": "SLA 达成情况"},
+    "explore_heading_response": {
+        "en": "Time to first real sales contact",
+        "zh": "首次真正销售联系所用时间",
+    },
+    "explore_heading_sleeping": {"en": "Sleeping open deals", "zh": "沉睡的进行中商机"},
+    "explore_heading_capability": {
+        "en": "Competencies: consistent strong converters against the other reps of the slice",
+        "zh": "能力：切片内稳定高转化者与其他销售对比",
+    },
+    "explore_heading_teams": {
+        "en": "Win rate by team (teams with fewer than {k} reps pooled or suppressed)",
+        "zh": "各团队赢单率（少于 {k} 人的团队合并或隐藏）",
+    },
+    "explore_heading_reps": {"en": "Win rate by rep ({who})", "zh": "各销售赢单率（{who}）"},
+    "explore_reps_pseudonymised": {
+        "en": "pseudonyms valid for this session only",
+        "zh": "化名仅在本次会话内有效",
+    },
+    "explore_reps_ids": {"en": "CRM ids", "zh": "CRM 编号"},
+    "explore_col_filters": {"en": "filters", "zh": "筛选条件"},
+    "explore_col_resolved": {"en": "resolved", "zh": "已定结果"},
+    "explore_col_won_revenue": {"en": "won revenue", "zh": "赢单金额"},
+    "explore_col_median_cycle_days": {
+        "en": "median cycle (days, won)",
+        "zh": "成交周期中位数（天）",
+    },
+    "explore_col_note": {"en": "note", "zh": "备注"},
+    "explore_col_difference": {"en": "difference", "zh": "差异"},
+    "explore_col_n": {"en": "n {group}", "zh": "样本数 {group}"},
+    "explore_col_rate": {"en": "rate {group}", "zh": "转化率 {group}"},
 }
 
 #: What each optional table enables (for "not provided" notes).

@@ -153,10 +153,10 @@ def _assessments() -> pd.DataFrame:
 def test_assessment_policy_manager_then_mean() -> None:
     scores = capability.assessment_scores(_assessments(), default_config()).set_index("rep_id")
     assert scores.at["R1", "score"] == 4.0  # the latest manager score, not 2.0
-    assert scores.at["R1", "source"] == "manager"
+    assert scores.at["R1", "assessor_basis"] == "manager"
     assert scores.at["R1", "assessors"] == 2
-    assert scores.at["R2", "score"] == 4.0 and scores.at["R2", "source"] == "mean"
-    assert scores.at["R3", "source"] == "manager"  # 经理 counts as the manager
+    assert scores.at["R2", "score"] == 4.0 and scores.at["R2", "assessor_basis"] == "mean"
+    assert scores.at["R3", "assessor_basis"] == "manager"  # 经理 counts as the manager
     assert "made_up" not in set(scores["dimension"])
     mean = capability.assessment_scores(_assessments(), default_config(), assessor="mean")
     assert mean.set_index("rep_id").at["R1", "score"] == 3.5
@@ -248,7 +248,7 @@ def test_team_means_use_complementary_suppression() -> None:
             "rep_id": reps["rep_id"],
             "dimension": "needs_discovery",
             "score": np.arange(13, dtype=float),
-            "source": "manager",
+            "assessor_basis": "manager",
             "assessors": 1,
         }
     )
