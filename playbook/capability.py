@@ -635,8 +635,8 @@ def assessment_scores(
     Returns
     -------
     DataFrame
-        ``rep_id | dimension | score | assessor_basis | assessors``; ``assessor_basis`` is the assessor
-        used ("manager", a name, or "mean"), ``assessors`` how many were available.
+        ``rep_id | dimension | score | assessor_basis | assessors``; ``assessor_basis`` is the
+        assessor used ("manager", a name, or "mean"), ``assessors`` how many were available.
     """
     columns = ["rep_id", "dimension", "score", "assessor_basis", "assessors"]
     if assessments is None or not len(assessments):
