@@ -194,30 +194,12 @@ def business_hours(start, end, calendar=None) -> np.ndarray:
         Hours of ``end`` minus hours of ``start`` on the clock that only runs in
         office hours of working days; negative when ``end`` precedes ``start``.
     """
-    s = _ns(start)
-    e = _ns(end)
-    nat = np.iinfo(np.int64).min
-    ok = (s != nat) & (e != nat)
-    out = np.full(len(s), np.nan)
-    if not ok.any():
-        return out
-    lo_h = float(getattr(calendar, "start_hour", 9))
-    hi_h = float(getattr(calendar, "end_hour", 18))
-    span = max(hi_h - lo_h, 0.0)
-    s_ok, e_ok = s[ok], e[ok]
-    day_s, day_e = s_ok // DAY_NS, e_ok // DAY_NS
-    first = int(min(day_s.min(), day_e.min()))
-    last = int(max(day_s.max(), day_e.max()))
-    work = _working_days(first, last - first + 1, calendar)
-    before = np.concatenate([[0], np.cumsum(work)[:-1]]) * span  # hours before each day
+    from playbook.calendar import BusinessClock
+    from playbook.config import WorkingCalendar
 
-    def position(t: np.ndarray, day: np.ndarray) -> np.ndarray:
-        hour = (t - day * DAY_NS) / HOUR_NS
-        idx = day - first
-        return before[idx] + work[idx] * np.clip(hour - lo_h, 0.0, span)
-
-    out[ok] = position(e_ok, day_e) - position(s_ok, day_s)
-    return out
+    # One business clock for the whole package (step 3 uses the same one).
+    clock = BusinessClock.from_config(calendar if calendar is not None else WorkingCalendar())
+    return np.asarray(clock.hours_between(start, end), dtype=float)
 
 
 # --- per-deal facts -----------------------------------------------------------------------------
