@@ -159,24 +159,6 @@ def _ns(values) -> np.ndarray:
     return s.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
-def _working_days(first_day: int, n_days: int, calendar) -> np.ndarray:
-    """Working-day mask for ``n_days`` days from ``first_day`` (days since the epoch)."""
-    days = np.arange(first_day, first_day + n_days)
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    work = np.isin(weekday, list(getattr(calendar, "workdays", [0, 1, 2, 3, 4])))
-
-    def _day_numbers(dates) -> np.ndarray:
-        if not dates:
-            return np.array([], dtype=np.int64)
-        return pd.to_datetime(list(dates)).to_numpy("datetime64[D]").astype(np.int64)
-
-    holidays = _day_numbers(getattr(calendar, "holidays", []))
-    extra = _day_numbers(getattr(calendar, "extra_workdays", []))
-    work[np.isin(days, holidays)] = False
-    work[np.isin(days, extra)] = True
-    return work
-
-
 def business_hours(start, end, calendar=None) -> np.ndarray:
     """Working hours between two times on the pilot's business clock.
 
