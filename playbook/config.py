@@ -413,6 +413,36 @@ class PilotConfig(_Strict):
         return stage_id
 
 
+def section_values(
+    config: Any, name: str, known: set[str], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """One section of the config (e.g. ``pilot``) as a plain dict, ``overrides`` applied.
+
+    Accepts a :class:`PilotConfig`, a bare mapping for the section, or None (defaults).
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown settings and the known ones.
+    """
+    raw = getattr(config, name, None) if config is not None else None
+    if raw is None:
+        values: dict[str, Any] = {}
+    elif isinstance(raw, dict):
+        values = dict(raw)
+    elif hasattr(raw, "model_dump"):
+        values = raw.model_dump()
+    else:
+        values = dict(vars(raw))
+    values.update(overrides)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown {name} setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return values
+
+
 def default_config(**overrides: Any) -> PilotConfig:
     """A configuration with every default, optionally overridden."""
     return PilotConfig(**overrides)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from playbook.config import section_values
 from playbook.findings import Finding
 from playbook.i18n import t
 from playbook.stats import benjamini_hochberg
@@ -130,22 +131,7 @@ def settings(config: Any = None, **overrides: Any) -> PilotSettings:
     ValueError
         Naming an unknown setting or a value out of range.
     """
-    raw = getattr(config, "pilot", None) if config is not None else None
-    if raw is None:
-        values: dict[str, Any] = {}
-    elif isinstance(raw, dict):
-        values = dict(raw)
-    elif hasattr(raw, "model_dump"):
-        values = raw.model_dump()
-    else:
-        values = dict(vars(raw))
-    values.update(overrides)
-    known = {f.name for f in fields(PilotSettings)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(
-            f"unknown pilot setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
+    values = section_values(config, "pilot", {f.name for f in fields(PilotSettings)}, overrides)
     for key in ("reps", "teams", "control_reps", "control_teams"):
         if key in values:
             values[key] = tuple(str(v) for v in (values[key] or ()))

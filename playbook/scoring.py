@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from playbook.config import section_values
 from playbook.i18n import t
 from playbook.stats import fit_beta_prior, shrink_rates, wilson_interval
 
@@ -169,22 +170,7 @@ def settings(config: Any = None, **overrides: Any) -> ScoringSettings:
     Works before and after the config has a ``scoring`` section: missing settings take
     the defaults of :class:`ScoringSettings`; ``overrides`` win over both.
     """
-    raw = getattr(config, "scoring", None) if config is not None else None
-    if raw is None:
-        values: dict[str, Any] = {}
-    elif isinstance(raw, dict):
-        values = dict(raw)
-    elif hasattr(raw, "model_dump"):
-        values = raw.model_dump()
-    else:
-        values = dict(vars(raw))
-    values.update(overrides)
-    known = {f.name for f in fields(ScoringSettings)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(
-            f"unknown scoring setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
+    values = section_values(config, "scoring", {f.name for f in fields(ScoringSettings)}, overrides)
     for key in ("include", "exclude"):
         if key in values:
             values[key] = tuple(values[key] or ())
