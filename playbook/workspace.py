@@ -94,6 +94,25 @@ min_group_size: 5         # no group average over fewer people than this
 # Analysed period (deals created within it), inclusive ISO dates:
 period_start: null
 period_end: null
+
+# Reading a CRM export directly instead of the table files (see README, "Reading a CRM
+# export directly"), e.g.:
+# source: {type: salesforce, file: Opportunities.csv, history: "Opportunity History.csv",
+#          date_format: "%m/%d/%Y"}
+
+pilot:                    # the intervention being tested (step 7)
+  group_column: pilot_group   # deals column with values pilot / control
+  start: null                 # ISO date the pilot started
+  target_stage: null          # the from-stage it targets, named in advance (e.g. intent)
+  expected_lift: 0.1          # absolute lift it should bring (0.1 = 10 points)
+
+scoring:                  # lead scoring and alerts (step 6)
+  early_days: 3               # activities within this many days of creation are used
+  model: logistic             # or boosting
+
+monthly:                  # playbook monthly
+  unit_column: region         # deals column that splits business units
+  steps: []                   # step notebooks to add to each unit's report, e.g. [02_stage_rates]
 """
 
 EXPORT_GUIDE = """\
