@@ -805,6 +805,8 @@ def generate(
         # The sample's proposals take ~2–3 weeks; a 10-business-day review SLA is
         # mostly kept, so its breaches stand out instead of flooding the alerts.
         sla={"first_contact_hours": 24, "proposal_review_business_days": 10},
+        # The consultant names the pilot's start and target stage before looking at results.
+        pilot={"start": _PILOT_START, "target_stage": STAGES[PILOT_STAGE], "expected_lift": 0.1},
     )
     (out / "pilot.yml").write_text(dump_config(config), encoding="utf-8", newline="\n")
     _csv(deals_df, out / "deals.csv", "%.2f")
