@@ -8,7 +8,7 @@ LANG_REPORT ?= en
 # Python sources and notebooks (ruff would also reformat code blocks in Markdown).
 LINT_PATHS := playbook tests notebooks scripts $(wildcard benchmarks)
 
-.PHONY: setup demo test test-fast lint format sample clean
+.PHONY: setup browser demo test test-fast lint format sample clean
 
 # The venv is (re)built whenever the pins change. pip installs with the full
 # transitive lock as constraints, so every machine resolves the same versions.
@@ -29,7 +29,12 @@ sample: $(SAMPLE)/pilot.yml
 demo: $(VENV)/.installed $(SAMPLE)/pilot.yml
 	$(BIN)/playbook run $(SAMPLE) --out $(OUT) --lang $(LANG_REPORT)
 
-test: $(VENV)/.installed
+# Debian's Chromium for the dashboard's real-browser test (Playwright drives it;
+# no browser is downloaded by a test tool).
+browser: $(VENV)/.installed
+	bash scripts/install-browser.sh $(BIN)/python
+
+test: $(VENV)/.installed browser
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed

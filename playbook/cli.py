@@ -86,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default=None)
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
 
+    p = sub.add_parser("explore", help="open JupyterLab on the workspace's notebooks")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--lang", choices=["en", "zh"], default=None)
+
+    p = sub.add_parser("dashboard", help="serve the explorer as a code-free app on 127.0.0.1")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--lang", choices=["en", "zh"], default=None)
+
     p = sub.add_parser("score", help="score a fresh export's open deals with a saved model")
     p.add_argument("workspace", type=Path)
     p.add_argument("--model", type=Path, required=True, help="models/lead_scoring.joblib of a run")
@@ -230,6 +243,24 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from playbook.dashboard import explore
+
+    return explore(
+        args.workspace,
+        out=args.out,
+        port=args.port,
+        open_browser=not args.no_browser,
+        language=args.lang,
+    )
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from playbook.dashboard import serve_dashboard
+
+    return serve_dashboard(args.workspace, args.port, not args.no_browser, language=args.lang)
+
+
 COMMANDS = {
     "sample": _cmd_sample,
     "init": _cmd_init,
@@ -237,6 +268,8 @@ COMMANDS = {
     "run": _cmd_run,
     "monthly": _cmd_monthly,
     "score": _cmd_score,
+    "explore": _cmd_explore,
+    "dashboard": _cmd_dashboard,
 }
 
 
