@@ -4,8 +4,9 @@ For each number of stage events the canonical tables are generated once (seeded,
 ``generate.py``) as Parquet, then every measurement runs in a fresh Python process, so
 that neither the heap nor the peak resident memory of one run carries into another:
 
-* ``pandas`` -- the package's own path: ``pd.read_parquet`` of both tables, then
-  :func:`playbook.journey.prepare` once, and with ``journey=`` reused:
+* ``pandas`` -- the package's own path: :func:`playbook.load.load_cache` of a cache
+  written by :func:`playbook.load.save_cache` from the generated tables (what every
+  report step reads), then :func:`playbook.journey.prepare` once, and with ``journey=`` reused:
   :func:`~playbook.journey.build_tracks` (one row per visit),
   :func:`playbook.stages.stage_rates` ``(by="segment")`` (the stage matrix) and
   :func:`~playbook.journey.stage_monitor` (per stage counts, median and p90 dwell).
@@ -25,7 +26,7 @@ and the peak resident set size of its process (``VmHWM`` from ``/proc/self/statu
 Before timing, both engines are run on a small size and their counts compared (and the
 comparison printed); a mismatch ends the script with exit status 1.
 
-DuckDB is not a dependency of the package: install it with ``pip install -e '.[bench]'``.
+DuckDB (``duckdb==2.0.0``) is a core dependency of the package (SQL sources).
 
 Usage::
 
@@ -56,10 +57,11 @@ TARGET_RATIO = 1.5
 TARGET_PEAK_BYTES = 3e9
 TARGET_EVENTS = 10_000_000
 INSTALL_HINT = (
-    "DuckDB is needed for the reference measurements but is not installed; install the "
-    "benchmark extra with `pip install -e '.[bench]'` (or `pip install duckdb==2.0.0`), or run "
-    "the pandas path alone with --engines pandas"
+    "DuckDB is needed for the reference measurements but is not installed; it is a dependency "
+    "of the package (reinstall it with `pip install -e .`), or run the pandas path alone with "
+    "--engines pandas"
 )
+CACHE = "cache"  # the save_cache folder inside each data folder
 
 
 # --- measurement helpers (run inside the worker processes) ---------------------------------
@@ -134,7 +136,7 @@ def run_pandas(folder: Path) -> dict:
     import pandas as pd
     import pyarrow as pa
 
-    from playbook import journey, stages
+    from playbook import journey, load, stages
     from playbook.config import default_config
     from playbook.stats import SmallSampleWarning
 
@@ -148,8 +150,9 @@ def run_pandas(folder: Path) -> dict:
     rss_ready = current_rss()
 
     clock = Clock()
-    deals = pd.read_parquet(folder / "deals.parquet")
-    events = pd.read_parquet(folder / "stage_events.parquet")
+    dataset = load.load_cache(folder / CACHE)
+    deals, events = dataset.deals, dataset.stage_events
+    del dataset
     clock.mark("load")
     j = journey.prepare(deals, events, config)
     clock.mark("prepare")
@@ -509,7 +512,9 @@ def ensure_data(n_events: int, seed: int, out: Path) -> Path:
     folder = generate.data_dir(n_events, seed, out)
     if not (folder / "manifest.json").exists():
         print(f"generating {n_events:,} events in {folder} ...", flush=True)
-    return generate.write(n_events, seed, out)
+    folder = generate.write(n_events, seed, out)
+    generate.write_cache(folder, folder / CACHE)  # in the current cache format
+    return folder
 
 
 def compare(a: dict, b: dict) -> list[str]:

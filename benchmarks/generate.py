@@ -304,6 +304,17 @@ def write(
     return folder
 
 
+def write_cache(folder: Path, cache: Path) -> Path:
+    """The generated tables as the report steps read them: a :func:`playbook.load.save_cache`
+    folder (default config) for :func:`playbook.load.load_cache`. Returns ``cache``."""
+    from playbook.config import default_config
+    from playbook.load import Dataset, save_cache
+
+    deals = pd.read_parquet(folder / "deals.parquet")
+    events = pd.read_parquet(folder / "stage_events.parquet")
+    return save_cache(Dataset(config=default_config(), deals=deals, stage_events=events), cache)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(

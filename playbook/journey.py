@@ -295,8 +295,7 @@ def prepare(
     ev_t = _ns(stage_events["entered_at"])
 
     def _max(a: np.ndarray) -> int:
-        a = a[a != NAT]
-        return int(a.max()) if len(a) else NAT
+        return int(a.max()) if len(a) else NAT  # NaT is int64 min: never the maximum
 
     if as_of is None:
         as_of_ns = max(_max(created), _max(closed), _max(ev_t))

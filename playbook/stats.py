@@ -275,8 +275,9 @@ def _blocks(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (group, time) blocks in sorted order, with how many subjects of each payload.
 
-    With ``resolution`` times are rounded to that step and one integer key is sorted,
-    so only block-sized arrays are built; otherwise two stable argsorts are used.
+    With ``resolution`` times are rounded to that step and one integer key per subject
+    is counted with ``np.bincount`` (when there are few enough bins) or sorted, so only
+    block-sized arrays are built; otherwise two stable argsorts are used.
 
     Returns
     -------
@@ -288,6 +289,7 @@ def _blocks(
         tmin = int(ticks.min())
         span = int(ticks.max()) - tmin + 1
         n_g = int(group.max()) + 1
+        n_bins = n_g * span * n_payload
         if n_g.bit_length() + span.bit_length() + n_payload.bit_length() <= 62:
             ticks -= tmin
             key = group * span
@@ -295,6 +297,12 @@ def _blocks(
             del ticks
             key *= n_payload
             key += payload
+            if n_bins <= 4 * len(key) + 2**20:
+                # few (group, tick, payload) bins: count them, no sort
+                counts = np.bincount(key, minlength=n_bins).reshape(-1, n_payload)
+                del key
+                bkey = np.flatnonzero(counts.any(axis=1))
+                return bkey // span, (bkey % span + tmin) * resolution, counts[bkey]
             key.sort()
             p = (key % n_payload).astype(np.int8)
             key //= n_payload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -9,8 +10,9 @@ import pytest
 from conftest import DEALS_CSV, EVENTS_CSV, write_workspace
 
 from playbook.cli import main
+from playbook.config import default_config
 from playbook.exceptions import DataError
-from playbook.load import load_workspace
+from playbook.load import Dataset, load_cache, load_workspace, save_cache
 
 GOOD = {"deals.csv": DEALS_CSV, "stage_events.csv": EVENTS_CSV}
 
@@ -406,3 +408,106 @@ def test_validate_json_lists_problems(tmp_path: Path, capsys) -> None:
     result = json.loads(capsys.readouterr().out)
     assert result["valid"] is False
     assert result["problems"][0]["column"] == "amount"
+
+
+# --- the Parquet cache the steps share ----------------------------------------------------
+
+
+def _assert_same_dataset(a, b) -> None:
+    assert a.present() == b.present()
+    for table in a.present():
+        pd.testing.assert_frame_equal(a.table(table), b.table(table), check_exact=True)
+    assert (a.workspace, a.files, a.encodings, a.notes) == (
+        b.workspace,
+        b.files,
+        b.encodings,
+        b.notes,
+    )
+    assert a.config == b.config
+
+
+def test_cache_round_trip_equals_the_workspace_with_chinese_text_and_gaps(tmp_path: Path) -> None:
+    deals = (
+        "deal_id,created_at,owner_id,status,closed_at,amount,segment\n"
+        "合同-1,2026-03-01,张伟,won,2026-03-20,1200,制造业\n"
+        "合同-2,2026-03-02 10:00,李娜,open,,,\n"
+        "D3,2026-03-03,王芳,lost,2026-03-09,300,零售\n"
+    )
+    events = (
+        "deal_id,stage,entered_at\n"
+        "合同-1,Lead,2026-03-01\n合同-1,Signed,2026-03-20\nD3,Lead,2026-03-03\n"
+        "合同-2,Lead,2026-03-02 10:00\n"
+    )
+    activities = (
+        "deal_id,type,at,actor_id\n合同-2,电话,2026-03-04 09:15,张伟\nD3,email,2026-03-05,R9\n"
+        "D3,visit,2026-03-06,\n"
+    )
+    ws = write_workspace(
+        tmp_path / "ws",
+        {"deals.csv": deals, "stage_events.csv": events, "activities.csv": activities},
+    )
+    data = load_workspace(ws)
+    assert data.deals["deal_id"].dtype == object  # text ids stay text, not categories
+    cache = save_cache(data, tmp_path / "cache")
+    back = load_cache(cache)
+    _assert_same_dataset(data, back)
+    assert back.deals["deal_id"].tolist() == ["合同-1", "合同-2", "D3"]
+    assert pd.isna(back.deals["segment"].iloc[1])
+    assert pd.isna(back.deals["closed_at"].iloc[1]) and pd.isna(back.deals["amount"].iloc[1])
+    # the ids are stored once; the tables hold int32 positions
+    stored = pd.read_parquet(cache / "stage_events.parquet")
+    assert stored["deal_id"].dtype == "int32"
+    assert stored["deal_id"].tolist() == [0, 0, 2, 1]
+    assert pd.read_parquet(cache / "deal_ids.parquet")["deal_id"].tolist() == [
+        "合同-1",
+        "合同-2",
+        "D3",
+    ]
+
+
+def test_cache_shares_one_categorical_deal_id_and_stores_nanoseconds(tmp_path: Path) -> None:
+    ids = pd.CategoricalDtype(["D1", "D2", "D3"])
+    stage = pd.CategoricalDtype(["lead", "intent"], ordered=True)
+    deals = pd.DataFrame(
+        {
+            "deal_id": pd.Categorical(["D1", "D2", "D3"], dtype=ids),
+            "created_at": pd.to_datetime(["2026-03-01", "2026-03-02", None]).astype(
+                "datetime64[us]"
+            ),
+            "status": pd.Categorical(["won", "open", "lost"]),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "deal_id": pd.Categorical(["D3", None, "D1"], dtype=ids),
+            "stage": pd.Categorical(["intent", "lead", "lead"], dtype=stage),
+            "entered_at": pd.to_datetime(
+                ["2026-03-04", "2026-03-05", "2026-03-06T07:08:09"], format="ISO8601"
+            ),
+        }
+    )
+    data = Dataset(config=default_config(), deals=deals, stage_events=events)
+    back = load_cache(save_cache(data, tmp_path / "cache"))
+    pd.testing.assert_frame_equal(
+        back.deals, deals.assign(created_at=deals["created_at"].astype("datetime64[ns]"))
+    )
+    pd.testing.assert_frame_equal(back.stage_events, events)
+    assert back.deals["deal_id"].cat.categories is back.stage_events["deal_id"].cat.categories
+    assert back.stage_events["deal_id"].cat.codes.tolist() == [2, -1, 0]
+
+
+def test_cache_of_the_sample_workspace_round_trips(small_sample: Path, tmp_path: Path) -> None:
+    data = load_workspace(small_sample)
+    assert {"activities", "outcomes"} <= set(data.present())
+    _assert_same_dataset(data, load_cache(save_cache(data, tmp_path / "cache")))
+
+
+def test_cache_written_before_shared_ids_still_loads(tiny_workspace: Path, tmp_path: Path) -> None:
+    data = load_workspace(tiny_workspace)
+    cache = save_cache(data, tmp_path / "cache")
+    meta = json.loads((cache / "config.json").read_text(encoding="utf-8"))
+    del meta["deal_ids"]
+    (cache / "config.json").write_text(json.dumps(meta), encoding="utf-8")
+    for table in data.present():
+        data.table(table).to_parquet(cache / f"{table}.parquet", index=False)
+    _assert_same_dataset(data, load_cache(cache))

@@ -12,6 +12,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from playbook.stats import (
     SmallSampleWarning,
+    _blocks,
     benjamini_hochberg,
     cumulative_incidence,
     fit_beta_prior,
@@ -182,3 +183,45 @@ def test_rounded_fast_path_matches_exact_estimates():
         cumulative_incidence(t, ev, g, 3, grid, resolution=1 / 24),
         cumulative_incidence(t, ev, g, 3, grid),
     )
+
+
+def _blocks_by_sorting(time, group, payload, n_payload, resolution):
+    """The earlier ``_blocks`` (sort one key, reduce runs): the reference for the counting one."""
+    ticks = np.round(time / resolution).astype(np.int64)
+    tmin = int(ticks.min())
+    span = int(ticks.max()) - tmin + 1
+    key = np.sort((group * span + ticks - tmin) * n_payload + payload)
+    p = key % n_payload
+    key //= n_payload
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.stack(
+        [np.add.reduceat((p == v).astype(np.int64), starts) for v in range(n_payload)], 1
+    )
+    bkey = key[starts]
+    return bkey // span, (bkey % span + tmin) * resolution, counts
+
+
+def test_blocks_by_hand():
+    # hours 1, 1, 2 in group 0; hour 2 in group 1 (times in days, one-hour grid)
+    time = np.array([2, 1, 1, 2]) / 24
+    group = np.array([1, 0, 0, 0])
+    payload = np.array([1, 0, 1, 1], dtype=np.int8)
+    bg, bt, counts = _blocks(time, group, payload, 2, resolution=1 / 24)
+    np.testing.assert_array_equal(bg, [0, 0, 1])
+    np.testing.assert_allclose(bt * 24, [1, 2, 2])
+    np.testing.assert_array_equal(counts, [[1, 1], [0, 1], [0, 1]])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_blocks_counting_equals_sorting(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    n_payload = int(rng.integers(2, 4))
+    time = rng.exponential(20, n) + rng.integers(0, 2)  # days
+    group = rng.integers(0, int(rng.integers(1, 40)), n)
+    payload = rng.integers(0, n_payload, n).astype(np.int8)
+    got = _blocks(time, group, payload, n_payload, resolution=1 / 24)
+    want = _blocks_by_sorting(time, group, payload, n_payload, 1 / 24)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert got[2].dtype == np.int64
