@@ -43,6 +43,16 @@ def _axes(ax=None, *, figsize=(8, 4.5)):
     return ax.figure, ax
 
 
+def interval_errors(
+    data: pd.DataFrame, value: str = "rate", low: str = "ci_low", high: str = "ci_high"
+) -> list[pd.Series]:
+    """Error-bar lengths below and above ``value`` for its interval (never negative)."""
+    return [
+        (data[value] - data[low]).clip(lower=0).fillna(0),
+        (data[high] - data[value]).clip(lower=0).fillna(0),
+    ]
+
+
 def completeness_by_rep(
     per_rep: pd.DataFrame,
     *,
@@ -66,10 +76,7 @@ def completeness_by_rep(
     ax.errorbar(
         data["completeness"],
         list(y),
-        xerr=[
-            (data["completeness"] - data["ci_low"]).clip(lower=0),
-            (data["ci_high"] - data["completeness"]).clip(lower=0),
-        ],
+        xerr=interval_errors(data, "completeness", "ci_low", "ci_high"),
         fmt="none",
         ecolor="#1f2933",
         elinewidth=0.8,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
 
 
 def _pct_axis(axis) -> None:
@@ -39,10 +39,7 @@ def funnel(
     ax.errorbar(
         data["rate"],
         y,
-        xerr=[
-            (data["rate"] - data["ci_low"]).clip(lower=0),
-            (data["ci_high"] - data["rate"]).clip(lower=0),
-        ],
+        xerr=interval_errors(data, "rate", "ci_low", "ci_high"),
         fmt="none",
         ecolor="#1f2933",
         capsize=3,

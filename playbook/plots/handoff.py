@@ -12,7 +12,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
 
 
 def _pct_axis(axis) -> None:
@@ -25,13 +25,6 @@ def _empty(fig, ax, text: str, title: str):
     if title:
         ax.set_title(title)
     return fig
-
-
-def _errors(data: pd.DataFrame, value: str = "rate", low: str = "ci_low", high: str = "ci_high"):
-    return [
-        (data[value] - data[low]).clip(lower=0).fillna(0),
-        (data[high] - data[value]).clip(lower=0).fillna(0),
-    ]
 
 
 def response_time_curves(
@@ -119,7 +112,9 @@ def response_conversion(
     names = [bucket_labels.get(str(b), str(b)) for b in data["bucket"]]
     colours = [MUTED if str(b) == "none" else HIGHLIGHT for b in data["bucket"]]
     ax.bar(x, data["rate"], color=colours, alpha=0.85, width=0.6)
-    ax.errorbar(x, data["rate"], yerr=_errors(data), fmt="none", ecolor="#1f2933", capsize=3)
+    ax.errorbar(
+        x, data["rate"], yerr=interval_errors(data), fmt="none", ecolor="#1f2933", capsize=3
+    )
     for xi, row in zip(x, data.itertuples(index=False), strict=True):
         ax.text(xi, min(row.ci_high + 0.02, 0.97), f"n={row.n:,}", ha="center", fontsize=8)
     if reference is not None and np.isfinite(reference):
@@ -182,7 +177,9 @@ def sla_by_team(
         ax_i.errorbar(
             part["compliance"].fillna(0),
             y,
-            xerr=_errors(part.fillna({"compliance": 0, "ci_low": 0, "ci_high": 0}), "compliance"),
+            xerr=interval_errors(
+                part.fillna({"compliance": 0, "ci_low": 0, "ci_high": 0}), "compliance"
+            ),
             fmt="none",
             ecolor="#1f2933",
             capsize=2,
@@ -244,7 +241,7 @@ def source_reach(
         ax.errorbar(
             xi,
             part["share"],
-            yerr=_errors(part, "share"),
+            yerr=interval_errors(part, "share"),
             fmt="o-",
             color=PALETTE[i % len(PALETTE)],
             markersize=4,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
 
 
 def _pct(axis, decimals: int = 0) -> None:
@@ -52,10 +52,7 @@ def pilot_effects(
     ax.errorbar(
         data["effect"],
         y,
-        xerr=[
-            (data["effect"] - data["effect_low"]).clip(lower=0),
-            (data["effect_high"] - data["effect"]).clip(lower=0),
-        ],
+        xerr=interval_errors(data, "effect", "effect_low", "effect_high"),
         fmt="none",
         ecolor="#1f2933",
         capsize=3,

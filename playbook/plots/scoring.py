@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import HIGHLIGHT, MUTED, PALETTE, _axes
+from playbook.plots.base import HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
 
 
 def _pct(axis) -> None:
@@ -43,10 +43,7 @@ def calibration_curve(
     ax.errorbar(
         data["predicted"],
         data["observed"],
-        yerr=[
-            (data["observed"] - data["ci_low"]).clip(lower=0),
-            (data["ci_high"] - data["observed"]).clip(lower=0),
-        ],
+        yerr=interval_errors(data, "observed", "ci_low", "ci_high"),
         fmt="o",
         color=HIGHLIGHT,
         ecolor="#1f2933",
@@ -166,10 +163,7 @@ def lead_quality_chart(
     ax.errorbar(
         data["win_rate"],
         y,
-        xerr=[
-            (data["win_rate"] - data["ci_low"]).clip(lower=0),
-            (data["ci_high"] - data["win_rate"]).clip(lower=0),
-        ],
+        xerr=interval_errors(data, "win_rate", "ci_low", "ci_high"),
         fmt="none",
         ecolor="#1f2933",
         capsize=3,
