@@ -543,7 +543,8 @@ SQL_QUERIES = {
 
 
 def test_sql_source_over_a_real_duckdb_file(tmp_path: Path) -> None:
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb  # a core dependency (SQL sources): the test always runs
+
     ws = make_ws(
         tmp_path, {"type": "sql", "url": "duckdb:///db/crm.duckdb", "queries": SQL_QUERIES}, {}
     )
