@@ -839,9 +839,38 @@ def focus_rates(
         ``focus.dimension`` equals ``focus.value``, ``labels[1]`` for the others; empty
         when no focus value is set or the column is missing.
     """
+    tagged = _focus_groups(deals, config, labels)
+    if tagged is None:
+        return pd.DataFrame(columns=["group"])
+    return stage_rates(tagged, stage_events, config, by="group", as_of=as_of, min_n=0)
+
+
+def _focus_groups(deals: pd.DataFrame, config: PilotConfig, labels: tuple[str, str]):
+    """``deals`` with a ``group`` column: focus vs rest; None when no focus is set."""
     focus = config.focus
     if not focus.value or focus.dimension not in deals.columns:
-        return pd.DataFrame(columns=["group"])
+        return None
     in_focus = deals[focus.dimension].astype(str) == str(focus.value)
-    tagged = deals.assign(group=np.where(in_focus, labels[0], labels[1]))
-    return stage_rates(tagged, stage_events, config, by="group", as_of=as_of, min_n=0)
+    return deals.assign(group=np.where(in_focus, labels[0], labels[1]))
+
+
+def focus_sensitivity(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    config: PilotConfig,
+    as_of=None,
+    *,
+    labels: tuple[str, str] = ("focus", "rest"),
+) -> pd.DataFrame:
+    """What each stage is worth (:func:`stage_sensitivity`) for the focus and for the rest.
+
+    Returns
+    -------
+    DataFrame
+        ``group | from | to | rate | revenue | gain_points | gain_relative``; empty
+        when no focus value is set.
+    """
+    tagged = _focus_groups(deals, config, labels)
+    if tagged is None:
+        return pd.DataFrame(columns=["group"])
+    return stage_sensitivity(tagged, stage_events, config, by="group", as_of=as_of)

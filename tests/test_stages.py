@@ -523,3 +523,17 @@ def test_latest_change_adds_up_to_the_revenue_change():
     assert parts == pytest.approx(100.0)
     assert change.set_index("factor").loc["revenue", "value_before"] == 200.0
     assert latest_change(frame[frame["period"] == pd.Timestamp("2026-01-01")]).empty
+
+
+def test_focus_sensitivity_values_stages_in_each_group(tmp_path):
+    from playbook.stages import focus_sensitivity, stage_sensitivity
+
+    data, _ = _sample(tmp_path, 5, ("bottleneck",))
+    table = focus_sensitivity(data.deals, data.stage_events, data.config, labels=("F", "R"))
+    assert set(table["group"]) == {"F", "R"}
+    focus = data.config.focus
+    only = data.deals[data.deals[focus.dimension].astype(str) == focus.value]
+    alone = stage_sensitivity(only, data.stage_events, data.config)
+    mine = table[table["group"] == "F"].reset_index(drop=True)
+    assert mine["rate"].tolist() == pytest.approx(alone["rate"].tolist())
+    assert (mine["gain_relative"] >= 0).all()
