@@ -35,6 +35,8 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+import pandas as pd
+
 from playbook.exceptions import BatchLocked, DataError, UsageError
 from playbook.load import as_of, read_workspace, save_cache, validate
 from playbook.monthly import month_bounds, shift_month
@@ -164,6 +166,23 @@ def run_unit(task: dict) -> dict:
 
     start = time.perf_counter()
     unit, month = task["unit"], task["month"]
+    if task.get("raw") is not None:
+        # Validating and cutting the unit's data happens here, in the worker, so units
+        # check their data in parallel; bad rows fail this unit only.
+        try:
+            dataset = validate(task["raw"])
+        except DataError as err:
+            problems = [p.as_dict() for p in err.problems]
+            return asdict(
+                UnitResult(
+                    unit,
+                    False,
+                    error=str(err),
+                    problems=problems,
+                    seconds=time.perf_counter() - start,
+                )
+            )
+        save_cache(as_of(dataset, pd.Timestamp(task["month_end"])), task["cache_dir"])
     base = Path(task["base"])
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / f".tmp-{month}-{os.getpid()}"
@@ -387,20 +406,8 @@ def _run_batch(
     caches = []
     for unit in chosen:
         unit_raw = raw if unit == "all" else raw.restrict(column, {unit})
-        try:
-            dataset = validate(unit_raw)
-        except DataError as err:
-            say(f"{unit}: bad data, {len(err.problems)} problem(s); other units go on")
-            results.append(
-                UnitResult(
-                    unit, False, error=str(err), problems=[p.as_dict() for p in err.problems]
-                )
-            )
-            continue
-        cut = as_of(dataset, month_end)
         base = root / safe_name(unit)
         cache = root / f".cache-{month}-{safe_name(unit)}"
-        save_cache(cut, cache)
         caches.append(cache)
         tasks.append(
             {
@@ -415,6 +422,8 @@ def _run_batch(
                 "timeout": timeout,
                 "previous_summary": _previous_summary(base, month),
                 "config": config.model_dump(mode="json"),
+                "raw": unit_raw,
+                "month_end": month_end.isoformat(),
             }
         )
     say(
