@@ -285,9 +285,22 @@ def render_index(
     n_alerts: int,
 ) -> None:
     kpi_rows = []
-    for name, entry in summary["kpis"].items():
+    # The headline figures first, in the order a sales director reads them; then the rest.
+    rank = {name: i for i, name in enumerate(HEADLINE_ORDER)}
+    names = sorted(summary["kpis"], key=lambda n: (rank.get(n, len(rank)), n))
+    for name in names:
+        entry = summary["kpis"][name]
         label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
         kpi_rows.append({"label": label, **entry, "text": format_kpi(entry)})
+    findings = [
+        {
+            **f,
+            "kind_label": t(f"kind_{f['kind']}", language)
+            if f"kind_{f['kind']}" in _kind_keys()
+            else f["kind"],
+        }
+        for f in summary["findings"][:10]
+    ]
     links = [
         {
             "title": t(s.step, language) if s.step in _step_keys() else s.step,
@@ -312,7 +325,7 @@ def render_index(
                 end=summary["period"].get("end", "?"),
             ),
             kpis=kpi_rows,
-            findings=summary["findings"][:10],
+            findings=findings,
             links=links,
             language=language,
             text={
@@ -333,6 +346,31 @@ def render_index(
         )
     )
     (folder / "index.html").write_text(page, encoding="utf-8")
+
+
+#: KPIs shown first on the overview page, in this order.
+HEADLINE_ORDER = (
+    "deals",
+    "win_rate",
+    "won_revenue",
+    "median_cycle_days",
+    "open_deals",
+    "new_deals",
+    "won_deals",
+    "first_contact_sla",
+    "first_contact_median_business_hours",
+    "sleeping_share",
+    "record_completeness",
+    "pilot_lift",
+    "pilot_probability",
+    "strong_converters",
+)
+
+
+def _kind_keys() -> set[str]:
+    from playbook.i18n import TEXT
+
+    return {k for k in TEXT if k.startswith("kind_")}
 
 
 def _kpi_keys() -> set[str]:

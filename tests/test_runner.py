@@ -304,6 +304,8 @@ def test_chinese_report_has_every_figure_without_missing_glyphs(small_sample, tm
                 assert "missing from font" not in text, f"{path.name}: {text[:200]}"
     index = (result.report_dir / "index.html").read_text(encoding="utf-8")
     assert "核心指标" in index and "报告章节" in index
+    for kind in ("bottleneck", "slow_handoff", "pilot_effect", "capability_gap"):
+        assert kind not in index, f"finding kind {kind!r} shown untranslated"
     page = (result.report_dir / "02_stage_rates.html").read_text(encoding="utf-8")
     assert "阶段转化率" in page and "Stage conversion" not in page
     assert len(list((result.report_dir / "figures").glob("*.png"))) >= 15
