@@ -1,0 +1,189 @@
+"""Shared pieces of the handoff step: activity types, the analysis date, teams, and small
+array helpers used by :mod:`playbook.handoff`, :mod:`playbook.sla` and
+:mod:`playbook.customer_success`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from playbook.calendar import NAT, to_ns
+from playbook.config import PilotConfig
+from playbook.intake import pool_small_groups
+
+logger = logging.getLogger(__name__)
+
+#: Activity types that are a real conversation with the lead.
+CONTACT_TYPES = ("call", "meeting", "demo")
+#: Activity types that are an attempt to reach the lead (not a contact).
+ATTEMPT_TYPES = ("call_attempt",)
+#: Activity types that mark the customer-success kick-off after a signature.
+KICKOFF_TYPES = ("kickoff",)
+SLOW_DIMENSIONS = ("team", "source", "owner_id")
+SLEEP_DIMENSIONS = ("team", "owner_id")
+RESPONSE_DIMENSIONS = ("team", "source", "month")
+CS_METRICS = (
+    "days_to_kickoff",
+    "days_to_go_live",
+    "cs_before_signature",
+    "delay_rate",
+    "complaint_rate",
+    "renewal_rate",
+    "upsell_rate",
+    "days_to_first_upsell",
+)
+_BIG = np.iinfo(np.int64).max
+_SPECIAL_EVENTS = ("created", "won", "closed")
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _t(key: str, language: str, **values) -> str:
+    from playbook.i18n import t
+
+    return t(key, language, **values)
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, frame.columns))}"
+        )
+
+
+def _language(language: str | None, config: PilotConfig) -> str:
+    language = language or config.language
+    if language not in ("en", "zh"):
+        raise ValueError(f"language must be 'en' or 'zh'; got {language!r}")
+    return language
+
+
+def _dt(ns: np.ndarray) -> np.ndarray:
+    return np.asarray(ns, dtype=np.int64).view("datetime64[ns]")
+
+
+def _type_in(values: pd.Series, types: Sequence[str]) -> np.ndarray:
+    """Case-insensitive membership of activity types (fast on categoricals)."""
+    wanted = [str(x).strip().lower() for x in types]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = pd.Index(values.cat.categories).astype(str).str.strip().str.lower()
+        hit = np.r_[np.isin(cats, wanted), False]
+        return hit[values.cat.codes.to_numpy()]
+    return values.astype("string").str.strip().str.lower().isin(wanted).fillna(False).to_numpy()
+
+
+def _deal_rows(deal_ids: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Row of each key in ``deal_ids`` (-1 when unknown)."""
+    index = pd.Index(np.asarray(deal_ids, dtype=object))
+    return index.get_indexer(np.asarray(keys, dtype=object))
+
+
+def _first(idx: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, _BIG, dtype=np.int64)
+    np.minimum.at(out, idx, t)
+    return out
+
+
+def _last(idx: np.ndarray, t: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, NAT, dtype=np.int64)
+    np.maximum.at(out, idx, t)
+    return out
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Group codes (-1 for missing) and sorted uniques of a column."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), pd.Index(uniques)
+
+
+def _pct(x: float) -> str:
+    if x is None or np.isnan(x):
+        return "–"
+    return f"{100 * x:.1f}%" if 0 < x < 0.01 else f"{100 * x:.0f}%"
+
+
+def _num(x: float) -> str:
+    if x is None or np.isnan(x):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 10 or float(x).is_integer() else f"{x:.1f}"
+
+
+def _status(deals: pd.DataFrame) -> np.ndarray:
+    """0 open, 1 won, 2 lost."""
+    s = deals["status"].astype("string").str.lower().to_numpy()
+    return np.select([s == "won", s == "lost"], [1, 2], 0).astype(np.int8)
+
+
+def analysis_date(
+    deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
+) -> pd.Timestamp:
+    """The latest timestamp in deals (created, closed), stage events and activities.
+
+    Raises
+    ------
+    ValueError
+        When the frames hold no timestamp at all.
+    """
+    parts = [deals["created_at"]]
+    if "closed_at" in deals:
+        parts.append(deals["closed_at"])
+    parts.append(stage_events["entered_at"])
+    if activities is not None and len(activities):
+        parts.append(activities["at"])
+    best = max((to_ns(p).max(initial=NAT) for p in parts), default=NAT)
+    if best == NAT:
+        raise ValueError("the data hold no timestamp, so the analysis date is unknown; pass as_of")
+    return pd.Timestamp(best)
+
+
+def deal_teams(
+    owner_ids: pd.Series,
+    reps: pd.DataFrame | None,
+    min_group_size: int = 1,
+    other: str = "other teams",
+) -> pd.Series:
+    """The owner's team for each deal; teams under ``min_group_size`` reps are pooled.
+
+    Returns
+    -------
+    Series
+        Team name (``other`` for pooled teams, missing when the owner is not in ``reps``
+        or ``reps`` has no team column), same index as ``owner_ids``.
+    """
+    if reps is None or "team" not in reps.columns or "rep_id" not in reps.columns:
+        return pd.Series(pd.NA, index=owner_ids.index, dtype="object")
+    known = reps.dropna(subset=["team"])
+    sizes = known.groupby(known["team"].astype(str))["rep_id"].nunique()
+    pooled = pool_small_groups(sizes, min_group_size, other)
+    rep_ids = pd.Index(known["rep_id"].astype(str))
+    teams = known["team"].astype(str).map(pooled).to_numpy(dtype=object)
+    codes, uniques = pd.factorize(owner_ids, use_na_sentinel=True)
+    row = rep_ids.get_indexer(pd.Index(uniques).astype(str))
+    per_owner = np.append(np.where(row >= 0, teams[row], None), None)
+    return pd.Series(per_owner[codes], index=owner_ids.index, dtype="object")
+
+
+def _sales_mask(activities: pd.DataFrame, reps: pd.DataFrame | None) -> np.ndarray:
+    """Activities done by sales: team == sales; missing team -> actor is a known rep."""
+    n = len(activities)
+    if "team" in activities.columns:
+        team = activities["team"]
+        sales = _type_in(team, ["sales"])
+        unknown = team.isna().to_numpy()
+    else:
+        sales = np.zeros(n, dtype=bool)
+        unknown = np.ones(n, dtype=bool)
+    if unknown.any():
+        if reps is not None and "actor_id" in activities.columns:
+            ids = pd.Index(reps["rep_id"].astype(str))
+            is_rep = ids.get_indexer(activities["actor_id"].astype(str)) >= 0
+            sales = sales | (unknown & is_rep)
+        else:
+            sales = sales | unknown
+    return sales
