@@ -13,6 +13,7 @@ import pandas as pd
 from playbook.calendar import NAT, to_ns
 from playbook.config import PilotConfig
 from playbook.intake import pool_small_groups
+from playbook.journey import WON, JourneyData, aggregate
 
 logger = logging.getLogger(__name__)
 
@@ -187,3 +188,31 @@ def _sales_mask(activities: pd.DataFrame, reps: pd.DataFrame | None) -> np.ndarr
         else:
             sales = sales | unknown
     return sales
+
+
+def _aligned(contacts: pd.DataFrame, j: JourneyData) -> None:
+    if len(contacts) != j.n_deals or not np.array_equal(
+        contacts["deal_id"].to_numpy(), j.deals["deal_id"].to_numpy()
+    ):
+        raise ValueError(
+            "contacts must be built on journey.deals (same deals, same order): "
+            "call first_contacts(journey.deals, ...)"
+        )
+
+
+def _downstream(j: JourneyData) -> tuple[float, float]:
+    """P(won | advanced past the first stage) and the average won amount (1 when unknown)."""
+    comp = aggregate(j, dwell=False)
+    K = j.n_stages
+    adv = comp["advanced"].to_numpy(dtype=float)[: K - 1]
+    n = comp["mature_n"].to_numpy(dtype=float)[: K - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(n > 0, adv / n, np.nan)
+    down = float(np.prod(rates[1:])) if K > 2 else 1.0
+    amounts = (
+        j.deals["amount"].to_numpy(dtype=float)[j.status == WON]
+        if "amount" in j.deals
+        else np.array([])
+    )
+    amounts = amounts[~np.isnan(amounts)]
+    return down, float(amounts.mean()) if len(amounts) else 1.0
