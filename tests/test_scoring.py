@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from playbook import plots, scoring
+from playbook import alerting, plots, scoring
 from playbook.config import default_config
 
 DAY0 = pd.Timestamp("2026-01-01 09:00")
@@ -249,14 +249,14 @@ def test_scores_alerts_and_lead_quality_on_the_sample(sample_data, fitted, tmp_p
     assert scores["score_now"].between(0, 1).all()
     assert (scores["high"] == (scores["potential"] >= fitted.high_threshold_)).all()
     assert scores["stage"].notna().all()
-    alerts = scoring.find_alerts(
+    alerts = alerting.find_alerts(
         d.deals, d.stage_events, d.activities, d.outcomes, d.config, scores
     )
-    assert list(alerts.columns) == scoring.ALERT_COLUMNS
+    assert list(alerts.columns) == alerting.ALERT_COLUMNS
     assert {"stalled_deal", "renewal_risk"} <= set(alerts["kind"])
     assert alerts["owner_id"].notna().all() and alerts["reason"].str.len().gt(10).all()
     assert (
-        not scoring.priorities(scores, alerts)["deal_id"]
+        not alerting.priorities(scores, alerts)["deal_id"]
         .isin(alerts.loc[alerts["kind"] == "stalled_deal", "deal_id"])
         .any()
     )
@@ -264,7 +264,7 @@ def test_scores_alerts_and_lead_quality_on_the_sample(sample_data, fitted, tmp_p
     assert set(quality["dimension"]) == {"source"}
     assert quality["open_leads"].sum() == len(scores)
     assert (quality["ci_low"] <= quality["win_rate"]).all()
-    kpis = scoring.scoring_kpis(fitted, scores, alerts)
+    kpis = alerting.scoring_kpis(fitted, scores, alerts)
     assert kpis["scoring_auc"]["value"] == pytest.approx(fitted.auc_["model"])
 
     # the saved model scores a fresh export the same way (the `playbook score` path)
@@ -337,7 +337,7 @@ def test_each_alert_kind_on_paper() -> None:
     scores = pd.DataFrame(
         {"deal_id": ["NEW", "CALLED"], "potential": [0.4, 0.4], "high": [True, True]}
     )
-    alerts = scoring.find_alerts(deals, events, acts, outcomes, cfg, scores)
+    alerts = alerting.find_alerts(deals, events, acts, outcomes, cfg, scores)
     got = {(r.kind, r.deal_id): r for r in alerts.itertuples(index=False)}
     assert set(got) == {
         ("uncontacted_lead", "NEW"),
@@ -357,12 +357,12 @@ def test_each_alert_kind_on_paper() -> None:
         "2 activities in the last 7 days after 73 quiet days."
     )
     assert got[("renewal_risk", "OK0")].severity == 3
-    zh = scoring.find_alerts(deals, events, acts, outcomes, cfg, scores, language="zh")
+    zh = alerting.find_alerts(deals, events, acts, outcomes, cfg, scores, language="zh")
     assert zh["reason"].str.contains("[\u4e00-\u9fff]").all()
     assert (
         zh.loc[zh["kind"] == "stalled_deal", "reason"].iloc[0].startswith("已在方案阶段停留 140 天")
     )
-    summary = scoring.alert_summary(alerts)
+    summary = alerting.alert_summary(alerts)
     assert summary["alerts"].tolist() == [1, 1, 1, 1]
     assert summary["critical"].tolist() == [0, 1, 0, 1]
 
