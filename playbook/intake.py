@@ -71,7 +71,7 @@ def rep_completeness(per_deal: pd.DataFrame, reps: pd.DataFrame | None = None) -
     grouped["completeness"] = grouped["filled"] / grouped["applicable"]
     low, high = wilson_interval(grouped["filled"], grouped["applicable"])
     grouped["ci_low"], grouped["ci_high"] = np.asarray(low), np.asarray(high)
-    grouped["team"] = _team_of(grouped["owner_id"], reps)
+    grouped["team"] = team_of(grouped["owner_id"], reps)
     columns = [
         "owner_id",
         "team",
@@ -85,7 +85,8 @@ def rep_completeness(per_deal: pd.DataFrame, reps: pd.DataFrame | None = None) -
     return grouped[columns].sort_values(["completeness", "owner_id"]).reset_index(drop=True)
 
 
-def _team_of(owner_ids: pd.Series, reps: pd.DataFrame | None) -> pd.Series:
+def team_of(owner_ids: pd.Series, reps: pd.DataFrame | None) -> pd.Series:
+    """Each owner's team from the reps table ("unknown" when missing or not listed)."""
     if reps is None or "team" not in reps.columns:
         return pd.Series("unknown", index=owner_ids.index)
     mapping = dict(zip(reps["rep_id"].astype(str), reps["team"].astype(object), strict=False))

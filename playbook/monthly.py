@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook.intake import team_of
 from playbook.stats import wilson_interval
 
 LEVELS = ("company", "department", "individual")
@@ -51,12 +52,6 @@ def shift_month(month: str, months: int) -> str:
     return str(pd.Period(month, freq="M") + months)
 
 
-def _team_map(reps: pd.DataFrame | None) -> dict[str, str]:
-    if reps is None or "team" not in reps.columns:
-        return {}
-    return dict(zip(reps["rep_id"].astype(str), reps["team"].astype(str), strict=False))
-
-
 def month_metrics(
     deals: pd.DataFrame,
     activities: pd.DataFrame | None,
@@ -77,11 +72,7 @@ def month_metrics(
         value_unit``; ``unit`` is the company (``"all"``), a team or a rep id.
     """
     start, end = month_bounds(month)
-    teams = _team_map(reps)
-    d = deals.assign(
-        owner=deals["owner_id"].astype(str),
-        team=deals["owner_id"].astype(str).map(teams).fillna("unknown"),
-    )
+    d = deals.assign(owner=deals["owner_id"].astype(str), team=team_of(deals["owner_id"], reps))
     in_month = d["created_at"].between(start, end)
     closed = d["closed_at"].between(start, end) if "closed_at" in d else pd.Series(False, d.index)
     won = closed & (d["status"] == "won")
@@ -105,20 +96,21 @@ def month_metrics(
         )
         act = pd.DataFrame(
             {
-                "team": owner.map(teams).fillna("unknown"),
+                "team": team_of(owner, reps),
                 "owner": owner,
                 "activities": 1,
                 "meetings": a["type"].astype(str).isin(["meeting", "demo"]).astype(int),
             }
         )
-        act = act[act["owner"].isin(set(teams)) | (len(teams) == 0)]
+        if reps is not None:  # only reps' own activities count at the department level
+            act = act[act["owner"].isin(set(reps["rep_id"].astype(str)))]
     ren = pd.DataFrame(columns=["team", "owner", "renewals_due", "renewed"])
     if outcomes is not None and "renewal_at" in outcomes and "renewed" in outcomes:
         due = outcomes[outcomes["renewal_at"].between(start, end) & outcomes["renewed"].notna()]
         owners = due["deal_id"].map(dict(zip(d["deal_id"], d["owner"], strict=False)))
         ren = pd.DataFrame(
             {
-                "team": owners.map(teams).fillna("unknown"),
+                "team": team_of(owners, reps),
                 "owner": owners,
                 "renewals_due": 1,
                 "renewed": due["renewed"].astype(bool).astype(int),
