@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Severity levels: 1 worth a look, 2 material, 3 critical.
 SEVERITIES = (1, 2, 3)
@@ -42,6 +42,10 @@ class Finding:
     observed, baseline : the slice's value and what it is compared with.
     ci_low, ci_high : 95% interval of ``observed``.
     evidence : one plain sentence in the report language.
+    adjusted_for : for comparisons of people, teams or pilot arms, the deal-mix dimensions
+        the comparison was adjusted for (empty when none was needed or possible).
+    design : for pilot findings, the evaluation design: ``randomised``,
+        ``difference_in_differences`` or ``post_only``.
     impact : the value at stake (e.g. revenue) used for ranking; not in summary.json.
     """
 
@@ -58,6 +62,8 @@ class Finding:
     ci_high: float | None = None
     n: int | None = None
     p_value: float | None = None
+    adjusted_for: list[str] | None = None
+    design: str | None = None
     impact: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -85,6 +91,11 @@ class Finding:
             "evidence",
         )
         out = {k: _json_safe(getattr(self, k)) for k in keys}
+        # Schema 1.1: written only where they apply, so older readers see the same records.
+        if self.adjusted_for is not None:
+            out["adjusted_for"] = list(self.adjusted_for)
+        if self.design is not None:
+            out["design"] = self.design
         return out
 
 
@@ -144,4 +155,7 @@ def findings_from_records(records: Iterable[Mapping[str, Any]]) -> list[Finding]
 
 def finding_record(finding: Finding) -> dict[str, Any]:
     """Everything in a finding, JSON-safe, for passing between steps."""
-    return {k: _json_safe(v) if not isinstance(v, dict) else v for k, v in asdict(finding).items()}
+    return {
+        k: _json_safe(v) if not isinstance(v, dict | list) else v
+        for k, v in asdict(finding).items()
+    }
