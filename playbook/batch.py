@@ -17,30 +17,39 @@ Layout under ``<out>/<workspace>/monthly/``::
     <YYYY-MM>.batch.json     machine-readable batch result (which units failed, why)
     logs/<YYYY-MM>.log       the batch log
 
-Two runs of the same workspace and month cannot overlap: the second finds the
-lock and stops (exit 1) without touching anything.
+Unit folders are the unit's name made safe, with a short hash where that changed
+the name (:func:`unit_folders`). Two runs of the same workspace and month cannot
+overlap: the second finds the lock and stops (exit 1) without touching anything;
+workers of a run that was killed publish nothing (:mod:`playbook.batch_lock`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
+import shlex
 import shutil
-import socket
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
-from playbook.exceptions import BatchLocked, DataError, UsageError
+from playbook import stopping
+from playbook.batch_lock import MonthLock, may_publish, registered
+from playbook.exceptions import DataError, UsageError
 from playbook.load import as_of, read_workspace, save_cache, validate
 from playbook.monthly import month_bounds, shift_month
+from playbook.output import check_output_folder, make_folder
 from playbook.report import safe_name
+from playbook.stopping import Stopped
+
+__all__ = ["MonthLock", "run_monthly", "run_unit", "unit_folders", "failure_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +77,8 @@ class UnitResult:
     problems: list[dict] = field(default_factory=list)
     kpis: dict = field(default_factory=dict)
     seconds: float = 0.0
+    #: The unit's folder under ``monthly/`` (see :func:`unit_folders`).
+    folder: str = ""
 
 
 @dataclass
@@ -85,54 +96,6 @@ class BatchResult:
         return [u for u in self.units if not u.ok]
 
 
-# --- locking -------------------------------------------------------------------------------
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class MonthLock:
-    """An exclusive lock file per workspace and month (stale locks of dead processes
-    on this host are taken over)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> MonthLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        me = {"pid": os.getpid(), "host": socket.gethostname()}
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                try:
-                    holder = json.loads(self.path.read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    holder = {}
-                same_host = holder.get("host") == me["host"]
-                if same_host and not _pid_alive(int(holder.get("pid", 0) or 0)):
-                    self.path.unlink(missing_ok=True)  # stale: its process is gone
-                    continue
-                raise BatchLocked(
-                    f"another run of this workspace and month is in progress "
-                    f"(pid {holder.get('pid')} on {holder.get('host')}); lock: {self.path}"
-                ) from None
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(me, handle)
-            return self
-        raise BatchLocked(f"could not take the lock {self.path}")
-
-    def __exit__(self, *exc) -> None:
-        self.path.unlink(missing_ok=True)
-
-
 # --- one unit (runs in a worker process or on a Dask worker) ---------------------------------
 
 
@@ -147,105 +110,154 @@ def _is_startup_failure(error: str) -> bool:
     return any(w.lower() in error.lower() for w in words)
 
 
+#: Why a unit of a run that has ended (its parent killed) publishes nothing.
+ORPHANED = "the batch that started this unit has ended (stopped or killed); nothing was published"
+
+
 def run_unit(task: dict) -> dict:
     """Run the monthly report of one unit; never raises (the result says what failed).
 
     ``task`` holds plain values only (paths as strings), so it can be sent to a
     worker process or a Dask worker: workspace, unit, month, language, cache_dir,
-    base (the unit's folder), notebooks, steps, timeout, previous_summary.
-    """
-    from playbook.config import parse_config
-    from playbook.runner import (
-        PARTS,
-        StepFailed,
-        assemble_report,
-        execute_step,
-        prepare_folder,
-        publish,
-    )
+    base (the unit's folder), notebooks, steps, timeout, previous_summary, config,
+    raw, month_end, anonymize_key and lock (see :mod:`playbook.batch_lock`: the unit
+    publishes only while the run that started it still holds the lock).
 
+    A stop (:class:`playbook.stopping.Stopped`) is not a failure: the unit's temporary
+    folder is removed and the stop goes on up.
+    """
     start = time.perf_counter()
-    unit, month = task["unit"], task["month"]
-    if task.get("raw") is not None:
-        # Validating and cutting the unit's data happens here, in the worker, so units
-        # check their data in parallel; bad rows fail this unit only.
-        try:
-            dataset = validate(task["raw"])
-        except DataError as err:
-            problems = [p.as_dict() for p in err.problems]
-            return asdict(
-                UnitResult(
-                    unit,
-                    False,
-                    error=str(err),
-                    problems=problems,
-                    seconds=time.perf_counter() - start,
-                )
+    lock = task.get("lock")
+    with registered(lock):
+        if not may_publish(lock):
+            return asdict(UnitResult(task["unit"], False, error=ORPHANED, folder=_folder(task)))
+        failure = _prepare_unit_data(task, start)
+        if failure is not None:
+            return failure
+        return _run_unit_steps(task, start)
+
+
+def _folder(task: dict) -> str:
+    return Path(task["base"]).name
+
+
+def _prepare_unit_data(task: dict, start: float) -> dict | None:
+    """Validate the unit's data, cut it at the month's end, cache it; a failure result or None.
+
+    Validating here, in the worker, lets units check their data in parallel; bad rows
+    fail this unit only.
+    """
+    if task.get("raw") is None:
+        return None
+    try:
+        dataset = validate(task["raw"])
+    except DataError as err:
+        return asdict(
+            UnitResult(
+                task["unit"],
+                False,
+                error=str(err),
+                problems=[p.as_dict() for p in err.problems],
+                seconds=time.perf_counter() - start,
+                folder=_folder(task),
             )
-        save_cache(as_of(dataset, pd.Timestamp(task["month_end"])), task["cache_dir"])
+        )
+    dataset = as_of(dataset, pd.Timestamp(task["month_end"]))
+    if task.get("anonymize_key"):
+        from playbook.runner import pseudonymised
+
+        dataset = pseudonymised(dataset, task["anonymize_key"])
+        task["config"] = dataset.config.model_dump(mode="json")
+    save_cache(dataset, task["cache_dir"])
+    return None
+
+
+def _execute_with_retries(step: str, parameters: dict, tmp: Path, task: dict, log):
+    from playbook.runner import PARTS, execute_step
+
+    notebooks = Path(task["notebooks"])
+    for attempt in range(START_RETRIES + 1):
+        result = execute_step(
+            str(notebooks / f"{step}.ipynb"),
+            str(tmp / "executed" / f"{step}.ipynb"),
+            parameters,
+            task["timeout"],
+            str(tmp / PARTS / f"{step}.json"),
+        )
+        if result.ok or not _is_startup_failure(result.error) or attempt == START_RETRIES:
+            break
+        log.warning("%s: kernel start failed (%s); retrying", step, result.error)
+        time.sleep(1 + attempt)
+    log.info(
+        "%s: %s (%.1f s) %s", step, "ok" if result.ok else "FAILED", result.seconds, result.error
+    )
+    return result
+
+
+def _run_unit_steps(task: dict, start: float) -> dict:
+    from playbook.config import parse_config
+    from playbook.runner import StepFailed, assemble_report, prepare_folder, publish
+
+    unit, month, lock = task["unit"], task["month"], task.get("lock")
     base = Path(task["base"])
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / f".tmp-{month}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     prepare_folder(tmp)
-    log = logging.getLogger(f"playbook.batch.{safe_name(unit)}")
+    log = logging.getLogger(f"playbook.batch.{base.name}")
     handler = logging.FileHandler(tmp / "run.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    notebooks = Path(task["notebooks"])
     common = {
         "workspace": task["workspace"],
         "cache_dir": task["cache_dir"],
         "output_dir": str(tmp),
         "language": task["language"],
     }
+
+    def failed(error: str, folder: Path | None) -> dict:
+        return asdict(
+            UnitResult(
+                unit,
+                False,
+                str(folder) if folder else "",
+                error=error,
+                seconds=time.perf_counter() - start,
+                folder=base.name,
+            )
+        )
+
     results = []
     try:
-        for step in [MONTHLY_NOTEBOOK, *task["steps"]]:
-            parameters = dict(common)
-            if step == MONTHLY_NOTEBOOK:
-                parameters |= {
-                    "month": month,
-                    "unit": unit,
-                    "previous_summary": task.get("previous_summary") or "",
-                }
-            for attempt in range(START_RETRIES + 1):
-                result = execute_step(
-                    str(notebooks / f"{step}.ipynb"),
-                    str(tmp / "executed" / f"{step}.ipynb"),
-                    parameters,
-                    task["timeout"],
-                    str(tmp / PARTS / f"{step}.json"),
-                )
-                if result.ok or not _is_startup_failure(result.error) or attempt == START_RETRIES:
-                    break
-                log.warning("%s: kernel start failed (%s); retrying", step, result.error)
-                time.sleep(1 + attempt)
-            log.info(
-                "%s: %s (%.1f s) %s",
-                step,
-                "ok" if result.ok else "FAILED",
-                result.seconds,
-                result.error,
+        with stopping.temporary(tmp):
+            for step in [MONTHLY_NOTEBOOK, *task["steps"]]:
+                parameters = dict(common)
+                if step == MONTHLY_NOTEBOOK:
+                    parameters |= {
+                        "month": month,
+                        "unit": unit,
+                        "previous_summary": task.get("previous_summary") or "",
+                    }
+                results.append(_execute_with_retries(step, parameters, tmp, task, log))
+            m_start, m_end = month_bounds(month)
+            summary = assemble_report(
+                tmp,
+                workspace=Path(task["workspace"]),
+                config=parse_config(task["config"]),
+                language=task["language"],
+                results=results,
+                run_id=month,
+                period={"start": str(m_start.date()), "end": str(m_end.date())},
+                timings={},
+                extra={"month": month, "unit": unit},
             )
-            results.append(result)
-        config = parse_config(task["config"])
-        m_start, m_end = month_bounds(month)
-        summary = assemble_report(
-            tmp,
-            workspace=Path(task["workspace"]),
-            config=config,
-            language=task["language"],
-            results=results,
-            run_id=month,
-            period={"start": str(m_start.date()), "end": str(m_end.date())},
-            timings={},
-            extra={"month": month, "unit": unit},
-        )
-        handler.close()
-        log.removeHandler(handler)
-        final = publish(tmp, base, month, results)
+            handler.close()
+            log.removeHandler(handler)
+            with stopping.critical():
+                if not may_publish(lock):
+                    return failed(ORPHANED, None)
+                final = publish(tmp, base, month, results)
         return asdict(
             UnitResult(
                 unit,
@@ -253,36 +265,25 @@ def run_unit(task: dict) -> dict:
                 str(final),
                 kpis=summary.get("kpis", {}),
                 seconds=time.perf_counter() - start,
+                folder=base.name,
             )
         )
     except StepFailed as exc:
-        return asdict(
-            UnitResult(
-                unit,
-                False,
-                str(base / f"failed-{month}"),
-                error=str(exc),
-                seconds=time.perf_counter() - start,
-            )
-        )
+        return failed(str(exc), base / f"failed-{month}")
     except Exception as exc:  # noqa: BLE001 - a unit's failure must not stop the batch
         logger.exception("unit %s failed", unit)
-        failed = base / f"failed-{month}"
-        if tmp.exists():
-            shutil.rmtree(failed, ignore_errors=True)
-            os.replace(tmp, failed)
-        return asdict(
-            UnitResult(
-                unit,
-                False,
-                str(failed),
-                error=f"{type(exc).__name__}: {exc}",
-                seconds=time.perf_counter() - start,
-            )
-        )
+        kept = base / f"failed-{month}"
+        with stopping.critical():
+            if not may_publish(lock):
+                return failed(ORPHANED, None)
+            if tmp.exists():
+                shutil.rmtree(kept, ignore_errors=True)
+                os.replace(tmp, kept)
+        return failed(f"{type(exc).__name__}: {exc}", kept)
     finally:
         handler.close()
         log.removeHandler(handler)
+        shutil.rmtree(tmp, ignore_errors=True)  # moved into place already, or left over
 
 
 # --- the batch --------------------------------------------------------------------------------
@@ -291,6 +292,48 @@ def run_unit(task: dict) -> dict:
 def _previous_summary(base: Path, month: str) -> str:
     path = base / shift_month(month, -1) / "summary.json"
     return str(path) if path.exists() else ""
+
+
+def unit_folders(units: Sequence[str]) -> dict[str, str]:
+    """Each unit's folder name: unique among ``units`` and stable from month to month.
+
+    A unit whose name is already a safe folder name keeps it; a name that had to be
+    changed (``North?`` -> ``North``), or that differs from another only by letter case,
+    gets ``-`` and 6 hex digits of its SHA-256 appended. So ``North`` and ``North?`` never
+    share a folder, and a unit's folder does not change when other units come or go.
+    """
+    folded: dict[str, int] = {}
+    for unit in units:
+        key = safe_name(unit).casefold()
+        folded[key] = folded.get(key, 0) + 1
+    names = {}
+    for unit in units:
+        name = safe_name(unit)
+        if name != unit or folded[name.casefold()] > 1:
+            name = f"{name}-{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:6]}"
+        names[unit] = name
+    return names
+
+
+def check_month(month: str, today: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The month's first and last moment, once it is known to be a valid month so far.
+
+    Raises
+    ------
+    UsageError
+        When ``month`` is not ``YYYY-MM`` or lies in the future (its data cannot exist yet).
+    """
+    try:
+        bounds = month_bounds(month)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    current = (today or pd.Timestamp.now()).to_period("M")
+    if pd.Period(month, freq="M") > current:
+        raise UsageError(
+            f"--month {month} is in the future (this month is {current}); a month can be "
+            f"reported once it has begun"
+        )
+    return bounds
 
 
 def run_monthly(
@@ -306,6 +349,7 @@ def run_monthly(
     timeout: int = 600,
     notebooks: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    anonymize: bool = False,
 ) -> BatchResult:
     """Run the monthly report for one month over the chosen units.
 
@@ -315,36 +359,39 @@ def run_monthly(
         ``all_units`` the whole workspace is one unit named ``all``.
     scheduler : address of an existing Dask distributed scheduler; when given,
         units run there instead of in local processes.
+    anonymize : replace people's ids and names by the workspace's stable pseudonyms
+        in every unit's report, as ``playbook run --anonymize`` does.
 
     Raises
     ------
     UsageError
-        Bad month, unknown unit names, or no unit column.
+        Bad or future month, unknown unit names, no unit column, ``jobs`` or
+        ``timeout`` not positive, or ``out`` not a folder that can be written.
     BatchLocked
-        Another run of this workspace and month holds the lock.
+        Another run of this workspace and month holds the lock, or workers of a
+        killed run still run.
     DataError
         When the whole workspace cannot be read (a problem no unit can be blamed for).
     """
-    from playbook.runner import notebooks_dir
+    from playbook.runner import check_run_options, notebooks_dir, workspace_secret
 
     say = progress or logger.info
-    try:
-        month_start, month_end = month_bounds(month)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    check_run_options(jobs=jobs, timeout=timeout)
+    _, month_end = check_month(month)
+    out_folder = check_output_folder(out)
     ws = Path(workspace).resolve()
     raw = read_workspace(ws)
     config = raw.config
     lang = language or config.language
     column = config.monthly.unit_column
-    root = Path(out).resolve() / safe_name(ws.name) / "monthly"
+    root = out_folder / safe_name(ws.name) / "monthly"
     folder_nb = notebooks or notebooks_dir()
     if not (folder_nb / f"{MONTHLY_NOTEBOOK}.ipynb").exists():
         raise UsageError(f"no {MONTHLY_NOTEBOOK}.ipynb in {folder_nb}")
     if raw.problems:
         raise DataError(raw.problems)
+    available = raw.units(column)
     if units or all_units:
-        available = raw.units(column)
         if not available:
             raise UsageError(
                 f"deals have no '{column}' column to split by; set monthly.unit_column in pilot.yml"
@@ -357,95 +404,123 @@ def run_monthly(
             )
     else:
         chosen = ["all"]
-    with MonthLock(root / f".lock-{month}"):
-        log_path = root / "logs" / f"{month}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(log_path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        logging.getLogger("playbook").addHandler(handler)
+    folders = unit_folders(["all", *available])
+    make_folder(root)
+    with MonthLock(root / f".lock-{month}") as lock, _batch_log(root, month) as log:
+
+        def note(message: str) -> None:
+            log.info(message)
+            say(message)
+
+        plan = {
+            "ws": ws,
+            "raw": raw,
+            "config": config,
+            "column": column,
+            "month": month,
+            "month_end": month_end,
+            "language": lang,
+            "root": root,
+            "notebooks": folder_nb,
+            "timeout": timeout,
+            "lock": lock.info,
+            "anonymize_key": workspace_secret(ws) if anonymize else "",
+        }
         try:
-            return _run_batch(
-                ws,
-                raw,
-                config,
-                column,
-                chosen,
-                month,
-                month_end,
-                lang,
-                root,
-                folder_nb,
-                jobs,
-                scheduler,
-                timeout,
-                say,
-            )
-        finally:
-            logging.getLogger("playbook").removeHandler(handler)
-            handler.close()
+            return _run_batch(plan, chosen, folders, jobs, scheduler, note)
+        except Stopped as stop:
+            log.warning("stopped by %s; units not finished were not published", stop.signal_name)
+            raise
 
 
-def _run_batch(
-    ws,
-    raw,
-    config,
-    column,
-    chosen,
-    month,
-    month_end,
-    lang,
-    root,
-    folder_nb,
-    jobs,
-    scheduler,
-    timeout,
-    say,
-) -> BatchResult:
+@contextlib.contextmanager
+def _batch_log(root: Path, month: str):
+    """``logs/<month>.log``: every line of the batch's progress and each failure in full."""
+    path = make_folder(root / "logs") / f"{month}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log = logging.getLogger("playbook.batch.log")
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the command prints the same lines itself
+    log.addHandler(handler)
+    try:
+        yield log
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _remove_leftovers(root: Path, month: str) -> None:
+    """Temporary folders of this month that a killed run left (we hold the lock now)."""
+    for path in [*root.glob(f".cache-{month}-*"), *root.glob(f"*/.tmp-{month}-*")]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_batch(plan: dict, chosen, folders, jobs, scheduler, note) -> BatchResult:
+    root, month = plan["root"], plan["month"]
+    config = plan["config"]
+    _remove_leftovers(root, month)
     results: list[UnitResult] = []
     tasks = []
-    caches = []
     for unit in chosen:
-        unit_raw = raw if unit == "all" else raw.restrict(column, {unit})
-        base = root / safe_name(unit)
-        cache = root / f".cache-{month}-{safe_name(unit)}"
-        caches.append(cache)
+        unit_raw = plan["raw"] if unit == "all" else plan["raw"].restrict(plan["column"], {unit})
+        base = root / folders[unit]
         tasks.append(
             {
-                "workspace": str(ws),
+                "workspace": str(plan["ws"]),
                 "unit": unit,
                 "month": month,
-                "language": lang,
-                "cache_dir": str(cache),
+                "language": plan["language"],
+                "cache_dir": str(root / f".cache-{month}-{folders[unit]}"),
                 "base": str(base),
-                "notebooks": str(folder_nb),
+                "notebooks": str(plan["notebooks"]),
                 "steps": list(config.monthly.steps),
-                "timeout": timeout,
+                "timeout": plan["timeout"],
                 "previous_summary": _previous_summary(base, month),
                 "config": config.model_dump(mode="json"),
                 "raw": unit_raw,
-                "month_end": month_end.isoformat(),
+                "month_end": plan["month_end"].isoformat(),
+                "anonymize_key": plan["anonymize_key"],
+                "lock": plan["lock"],
             }
         )
-    say(
+    note(
         f"{month}: {len(tasks)} unit(s) to run"
         + (f" on {scheduler}" if scheduler else f" with {jobs} worker(s)")
     )
+
+    def done(outcome: dict) -> None:
+        result = UnitResult(**outcome)
+        results.append(result)
+        note(f"{result.unit}: {'ok' if result.ok else 'FAILED'} ({result.seconds:.1f} s)")
+        if not result.ok:
+            logging.getLogger("playbook.batch.log").warning("%s:\n%s", result.unit, result.error)
+
     try:
-        for done in _execute(tasks, jobs, scheduler):
-            result = UnitResult(**done)
-            results.append(result)
-            status = "ok" if result.ok else "FAILED — " + result.error.splitlines()[0]
-            say(f"{result.unit}: {status} ({result.seconds:.1f} s)")
+        _execute(tasks, jobs, scheduler, done)
     finally:
-        for cache in caches:
-            shutil.rmtree(cache, ignore_errors=True)
+        for task in tasks:
+            shutil.rmtree(task["cache_dir"], ignore_errors=True)
+        for path in root.glob(f"*/.tmp-{month}-*"):  # a stopped unit's, if any
+            shutil.rmtree(path, ignore_errors=True)
     results.sort(key=lambda r: r.unit)
     batch = BatchResult(month, root, results)
-    _write_batch(batch, config, lang)
+    _write_batch(batch, config, plan["language"])
+    note(f"{month}: {len(results) - len(batch.failed)} of {len(results)} unit(s) ok")
     return batch
 
 
-def _execute(tasks: list[dict], jobs: int, scheduler: str | None):
+def _failed_outcome(task: dict, why: str) -> dict:
+    return asdict(UnitResult(task["unit"], False, error=why, folder=Path(task["base"]).name))
+
+
+def _execute(tasks: list[dict], jobs: int, scheduler: str | None, done) -> None:
+    """Run every task, calling ``done`` with each outcome as it arrives.
+
+    A stop (or any exception) stops the local workers and their kernels at once; on
+    Dask, the units not finished are cancelled (one already running there finds the
+    lock released and publishes nothing).
+    """
     if not tasks:
         return
     if scheduler:
@@ -454,17 +529,52 @@ def _execute(tasks: list[dict], jobs: int, scheduler: str | None):
 
         with Client(scheduler, timeout="30s") as client:
             futures = client.map(run_unit, tasks, pure=False)
-            for future in dask_completed(futures):
-                yield future.result()
+            try:
+                for future in dask_completed(futures):
+                    done(future.result())
+            except BaseException:
+                client.cancel(futures)
+                raise
         return
     if jobs <= 1 or len(tasks) == 1:
-        for task in tasks:
-            yield run_unit(task)
+        with stopping.children_stopped_on_error():
+            for task in tasks:
+                done(run_unit(task))
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(run_unit, task) for task in tasks]
+    with stopping.worker_pool(jobs) as pool:
+        futures = {pool.submit(run_unit, task): task for task in tasks}
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. the worker was killed (out of memory)
+                outcome = _failed_outcome(
+                    futures[future], f"the worker process running this unit ended: {exc!r}"
+                )
+            done(outcome)
+
+
+def failure_report(batch: BatchResult) -> str:
+    """What the command prints after a batch with failed units: each failure once, in full."""
+    failed = batch.failed
+    written = len(batch.units) - len(failed)
+    lines = [
+        f"{len(failed)} of {len(batch.units)} unit(s) failed"
+        + (
+            f"; the {written} other unit(s) were written."
+            if written
+            else "; no unit report was written."
+        )
+        + " A failed unit keeps its last good report."
+    ]
+    for unit in failed:
+        error = unit.error.strip() or "no error message"
+        head, *rest = error.splitlines()
+        lines.append(f"FAILED {unit.unit}: {head}")
+        lines.extend(f"  {line.strip()}" for line in rest if line.strip())
+    again = " ".join(f"--unit {shlex.quote(u.unit)}" for u in failed if u.unit != "all")
+    if again:
+        lines.append(f"After fixing them, run only these again with: {again}")
+    return "\n".join(lines)
 
 
 def _write_batch(batch: BatchResult, config, language: str) -> None:
@@ -477,6 +587,7 @@ def _write_batch(batch: BatchResult, config, language: str) -> None:
             {
                 "unit": u.unit,
                 "ok": u.ok,
+                "folder": u.folder,
                 "report": u.report_dir,
                 "error": u.error,
                 "problems": u.problems,
@@ -497,7 +608,7 @@ def _write_batch(batch: BatchResult, config, language: str) -> None:
     for u in batch.units:
         href = ""
         if u.ok:
-            href = f"{safe_name(u.unit)}/{batch.month}/index.html"
+            href = f"{u.folder or safe_name(u.unit)}/{batch.month}/index.html"
         rows.append(
             {
                 "unit": u.unit,

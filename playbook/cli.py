@@ -14,10 +14,13 @@ from pathlib import Path
 
 from playbook import __version__
 from playbook.exceptions import BatchLocked, DataError, PlaybookError, StepFailed, UsageError
+from playbook.output import check_output_folder
+from playbook.stopping import Stopped, raise_on_signals
 
 logger = logging.getLogger("playbook")
 
 EXIT_OK, EXIT_STEP_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+ANONYMIZE_HELP = "replace people's names and ids by stable pseudonyms in every output"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,6 +30,27 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"playbook: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _at_least_one(what: str):
+    """An argparse type: a whole number of at least 1 (0 or less would switch the limit off)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number of {what}, at least 1; got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+SECONDS = _at_least_one("seconds")
+WORKERS = _at_least_one("worker processes")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,13 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--only", nargs="+", metavar="STEP", help="run only these steps (e.g. 00_data_intake or 02)"
     )
-    p.add_argument("--jobs", type=int, default=2, help="steps run in parallel (default 2)")
-    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    p.add_argument("--jobs", type=WORKERS, default=2, help="steps run in parallel (default 2)")
     p.add_argument(
-        "--anonymize",
-        action="store_true",
-        help="replace people's names and ids by stable pseudonyms in every output",
+        "--timeout", type=SECONDS, default=600, help="seconds allowed per notebook cell (>= 1)"
     )
+    p.add_argument("--anonymize", action="store_true", help=ANONYMIZE_HELP)
 
     p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
     p.add_argument("workspace", type=Path)
@@ -80,11 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     units = p.add_mutually_exclusive_group()
     units.add_argument("--unit", action="append", metavar="U", help="a unit to run (repeatable)")
     units.add_argument("--all-units", action="store_true", help="every value of the unit column")
-    p.add_argument("--jobs", type=int, default=2, help="units run in parallel (default 2)")
+    p.add_argument("--jobs", type=WORKERS, default=2, help="units run in parallel (default 2)")
     p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address to run units on")
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--lang", choices=["en", "zh"], default=None)
-    p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    p.add_argument(
+        "--timeout", type=SECONDS, default=600, help="seconds allowed per notebook cell (>= 1)"
+    )
+    p.add_argument("--anonymize", action="store_true", help=ANONYMIZE_HELP)
 
     p = sub.add_parser("explore", help="open JupyterLab on the workspace's notebooks")
     p.add_argument("workspace", type=Path)
@@ -179,8 +204,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from playbook.runner import run_pilot
 
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     result = run_pilot(
         args.workspace,
@@ -193,14 +216,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         anonymize=args.anonymize,
     )
     print(f"Report: {result.index}")
+    if result.partial:
+        print(
+            "This report holds only the steps asked for with --only, so 'latest' was not "
+            "moved to it.",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def _cmd_monthly(args: argparse.Namespace) -> int:
-    from playbook.batch import run_monthly
+    from playbook.batch import failure_report, run_monthly
 
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     result = run_monthly(
         args.workspace,
@@ -213,14 +240,12 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         timeout=args.timeout,
         progress=progress,
+        anonymize=args.anonymize,
     )
     print(f"Monthly index: {result.base / (result.month + '.html')}")
     print(f"Batch summary: {result.base / (result.month + '.batch.json')}")
-    for unit in result.failed:
-        print(
-            f"FAILED {unit.unit}: {unit.error.splitlines()[0] if unit.error else ''}",
-            file=sys.stderr,
-        )
+    if not result.ok:
+        print(failure_report(result), file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_STEP_FAILED
 
 
@@ -231,6 +256,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     if not args.model.is_file():
         raise UsageError(f"model file not found: {args.model}")
+    if args.out is not None:
+        if args.out.is_dir():
+            raise UsageError(f"--out {args.out}: this is a folder; give the CSV file to write")
+        check_output_folder(args.out.parent)
     dataset = apply_period(load_workspace(args.workspace))
     try:
         scores = score_workspace(dataset, args.model)
@@ -246,6 +275,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _cmd_explore(args: argparse.Namespace) -> int:
     from playbook.dashboard import explore
 
+    check_output_folder(args.out)
     return explore(
         args.workspace,
         out=args.out,
@@ -260,6 +290,15 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     return serve_dashboard(args.workspace, args.port, not args.no_browser, language=args.lang)
 
+
+#: Commands that stop cleanly on SIGTERM / SIGINT (workers, kernels and temporary folders),
+#: with the one line each prints then.
+STOPPED_MESSAGE = {
+    "run": "stopped by {signal}: workers stopped, temporary folders removed; "
+    "the last good report and 'latest' are unchanged.",
+    "monthly": "stopped by {signal}: workers stopped, temporary folders removed; "
+    "units that had not finished keep their last good report and 'latest'.",
+}
 
 COMMANDS = {
     "sample": _cmd_sample,
@@ -282,8 +321,17 @@ def main(argv: list[str] | None = None) -> int:
         format="%(message)s",
         stream=sys.stderr,
     )
+    # papermill announces every notebook it runs; the runner's own progress says enough.
+    logging.getLogger("papermill").setLevel(logging.WARNING)
     try:
+        if args.command in STOPPED_MESSAGE:
+            with raise_on_signals():
+                return COMMANDS[args.command](args)
         return COMMANDS[args.command](args)
+    except Stopped as stop:
+        message = STOPPED_MESSAGE[args.command].format(signal=stop.signal_name)
+        print(f"playbook: {message}", file=sys.stderr)
+        return stop.exit_code
     except DataError as err:
         print(str(err), file=sys.stderr)
         print(

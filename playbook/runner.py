@@ -10,6 +10,7 @@ place only when every step succeeded; a failed run is kept beside it as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -18,20 +19,20 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 
-from playbook import __version__
+from playbook import __version__, stopping
 from playbook.config import PilotConfig, load_config
 from playbook.exceptions import StepFailed, UsageError
 from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
 from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
+from playbook.output import check_output_folder, make_folder
 from playbook.report import PARTS, format_kpi, safe_name
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class RunResult:
     ok: bool
     steps: list[StepResult] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    #: Only some steps ran (``only``): the report is kept but ``latest`` was not moved.
+    partial: bool = False
 
     @property
     def index(self) -> Path:
@@ -132,6 +135,8 @@ def _kernel_config(socket_dir: str | None):
     if socket_dir is not None:
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(socket_dir, "k")
+        # The connection file too, so that a stopped step leaves nothing in the temp folder.
+        config.KernelManager.connection_file = os.path.join(socket_dir, "kernel.json")
     return config
 
 
@@ -146,19 +151,21 @@ def execute_step(
     step = nb_path.stem
     socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" else None
     try:
-        check_parameters(nb_path, list(parameters))
-        papermill.execute_notebook(
-            str(nb_path),
-            str(out_path),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(out_path.parent),
-            progress_bar=False,
-            execution_timeout=timeout,
-            request_save_on_cell_execute=True,
-            shutdown_kernel="immediate",
-            config=_kernel_config(socket_dir),
-        )
+        # Registered so that a worker stopped mid-step removes it too.
+        with stopping.temporary(socket_dir) if socket_dir else contextlib.nullcontext():
+            check_parameters(nb_path, list(parameters))
+            papermill.execute_notebook(
+                str(nb_path),
+                str(out_path),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(out_path.parent),
+                progress_bar=False,
+                execution_timeout=timeout,
+                request_save_on_cell_execute=True,
+                shutdown_kernel="immediate",
+                config=_kernel_config(socket_dir),
+            )
     except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
         return StepResult(
             step, False, time.perf_counter() - start, _describe_failure(exc, out_path)
@@ -556,10 +563,11 @@ def run_steps(
         say(f"[{i}/{len(steps)}] {result.step}: {status} ({result.seconds:.1f} s)")
 
     if jobs <= 1:
-        for i, step in enumerate(steps, start=1):
-            record(i, execute_step(*args(step)))
+        with stopping.children_stopped_on_error():
+            for i, step in enumerate(steps, start=1):
+                record(i, execute_step(*args(step)))
         return results
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with stopping.worker_pool(jobs) as pool:
         futures = [pool.submit(execute_step, *args(step)) for step in steps]
         for i, future in enumerate(as_completed(futures), start=1):
             record(i, future.result())
@@ -597,12 +605,16 @@ def assemble_report(
     return summary
 
 
-def publish(tmp: Path, base: Path, run_id: str, results: list[StepResult]) -> Path:
+def publish(
+    tmp: Path, base: Path, run_id: str, results: list[StepResult], *, move_latest: bool = True
+) -> Path:
     """Move a finished report into place, or keep a failed one aside.
 
     A complete report replaces nothing else: it becomes ``base/run_id`` (an older
     report of the same id is swapped out only once the new one is in place) and
-    ``latest`` points to it. A failed one becomes ``base/failed-<run_id>``.
+    ``latest`` points to it, unless ``move_latest`` is false (a partial run). A failed
+    one becomes ``base/failed-<run_id>``. A stop signal arriving meanwhile waits until
+    the report and ``latest`` are both moved.
 
     Raises
     ------
@@ -612,23 +624,26 @@ def publish(tmp: Path, base: Path, run_id: str, results: list[StepResult]) -> Pa
     failed = [r for r in results if not r.ok]
     if failed:
         final = base / f"failed-{run_id}"
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        with stopping.critical():
+            if final.exists():
+                shutil.rmtree(final)
+            os.replace(tmp, final)
         lines = [f"{r.step}: {r.error}" for r in failed]
         raise StepFailed(
             f"{len(failed)} step(s) failed; the last good report is untouched. Executed notebooks "
             f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines)
         )
     final = base / run_id
-    if final.exists():
-        old = base / f".old-{run_id}-{os.getpid()}"
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    _point_latest(base, run_id)
+    with stopping.critical():
+        if final.exists():
+            old = base / f".old-{run_id}-{os.getpid()}"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        if move_latest:
+            _point_latest(base, run_id)
     return final
 
 
@@ -663,11 +678,14 @@ def run_pilot(
     DataError
         When the workspace fails validation (nothing is written).
     UsageError
-        When ``only`` names an unknown step.
+        When ``only`` names an unknown step, ``jobs`` or ``timeout`` is not positive, or
+        ``out`` is not a folder that can be written.
     StepFailed
         When a step failed; the partial report is kept as ``failed-<run-id>``.
     """
     say = progress or (lambda message: logger.info(message))
+    check_run_options(jobs=jobs, timeout=timeout)
+    out_folder = check_output_folder(out)
     ws = Path(workspace).resolve()
     t0 = time.perf_counter()
     config = load_config(ws)
@@ -676,31 +694,28 @@ def run_pilot(
     t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
     steps = select_steps(available_steps(folder_nb), only)
-    base = Path(out).resolve() / safe_name(ws.name)
-    base.mkdir(parents=True, exist_ok=True)
+    base = make_folder(out_folder / safe_name(ws.name))
     run_id = new_run_id(base)
     tmp = base / f".tmp-{run_id}"
-    prepare_folder(tmp)
     cache = base / f".cache-{run_id}"
-    period_data = apply_period(dataset)
-    if anonymize:
-        period_data = pseudonymised(period_data, workspace_secret(ws))
-        config = period_data.config
-    save_cache(period_data, cache)
-    say(
-        f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
-        f"events; running {len(steps)} step(s) with {jobs} worker(s)"
-    )
-    parameters = {
-        "workspace": str(ws),
-        "cache_dir": str(cache),
-        "output_dir": str(tmp),
-        "language": lang,
-    }
     try:
-        results = run_steps(
-            steps, folder_nb, tmp, parameters, jobs=max(1, jobs), timeout=timeout, say=say
+        prepare_folder(tmp)
+        period_data = apply_period(dataset)
+        if anonymize:
+            period_data = pseudonymised(period_data, workspace_secret(ws))
+            config = period_data.config
+        save_cache(period_data, cache)
+        say(
+            f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} "
+            f"stage events; running {len(steps)} step(s) with {jobs} worker(s)"
         )
+        parameters = {
+            "workspace": str(ws),
+            "cache_dir": str(cache),
+            "output_dir": str(tmp),
+            "language": lang,
+        }
+        results = run_steps(steps, folder_nb, tmp, parameters, jobs=jobs, timeout=timeout, say=say)
         timings = {"load_validate_s": round(t_load, 2)}
         summary = assemble_report(
             tmp,
@@ -712,9 +727,33 @@ def run_pilot(
             period=data_period(period_data.deals),
             timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
         )
+        # A partial run (--only) is kept under its run id but never becomes ``latest``.
+        final = publish(tmp, base, run_id, results, move_latest=not only)
     finally:
+        # Whatever happened (a stop signal included), no temporary folder stays behind;
+        # a published or failed report has already been moved out of ``tmp``.
         shutil.rmtree(cache, ignore_errors=True)
-    final = publish(tmp, base, run_id, results)
+        shutil.rmtree(tmp, ignore_errors=True)
     return RunResult(
-        report_dir=final, ok=True, steps=sorted(results, key=lambda r: r.step), summary=summary
+        report_dir=final,
+        ok=True,
+        steps=sorted(results, key=lambda r: r.step),
+        summary=summary,
+        partial=bool(only),
     )
+
+
+def check_run_options(*, jobs: int, timeout: int) -> None:
+    """Positive whole ``jobs`` and ``timeout`` only (papermill takes 0 as "no timeout").
+
+    Raises
+    ------
+    UsageError
+        Naming the option and the value received.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"--jobs must be a whole number of at least 1; got {jobs!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        raise UsageError(
+            f"--timeout must be a whole number of seconds, at least 1; got {timeout!r}"
+        )
