@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import shlex
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from playbook import stopping
+from playbook.batch_index import failure_report, write_batch
 from playbook.batch_lock import MonthLock, may_publish, registered
 from playbook.exceptions import DataError, UsageError
 from playbook.load import as_of, read_workspace, save_cache, validate
@@ -49,7 +48,7 @@ from playbook.output import check_output_folder, make_folder
 from playbook.report import safe_name
 from playbook.stopping import Stopped
 
-__all__ = ["MonthLock", "run_monthly", "run_unit", "unit_folders", "failure_report"]
+__all__ = ["MonthLock", "failure_report", "run_monthly", "run_unit", "unit_folders"]
 
 logger = logging.getLogger(__name__)
 
@@ -302,14 +301,14 @@ def unit_folders(units: Sequence[str]) -> dict[str, str]:
     gets ``-`` and 6 hex digits of its SHA-256 appended. So ``North`` and ``North?`` never
     share a folder, and a unit's folder does not change when other units come or go.
     """
+    kept = [unit for unit in units if safe_name(unit) == unit]
     folded: dict[str, int] = {}
-    for unit in units:
-        key = safe_name(unit).casefold()
-        folded[key] = folded.get(key, 0) + 1
+    for unit in kept:
+        folded[unit.casefold()] = folded.get(unit.casefold(), 0) + 1
     names = {}
     for unit in units:
         name = safe_name(unit)
-        if name != unit or folded[name.casefold()] > 1:
+        if name != unit or folded[unit.casefold()] > 1:
             name = f"{name}-{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:6]}"
         names[unit] = name
     return names
@@ -505,7 +504,7 @@ def _run_batch(plan: dict, chosen, folders, jobs, scheduler, note) -> BatchResul
             shutil.rmtree(path, ignore_errors=True)
     results.sort(key=lambda r: r.unit)
     batch = BatchResult(month, root, results)
-    _write_batch(batch, config, plan["language"])
+    write_batch(batch, config, plan["language"])
     note(f"{month}: {len(results) - len(batch.failed)} of {len(results)} unit(s) ok")
     return batch
 
@@ -551,94 +550,3 @@ def _execute(tasks: list[dict], jobs: int, scheduler: str | None, done) -> None:
                     futures[future], f"the worker process running this unit ended: {exc!r}"
                 )
             done(outcome)
-
-
-def failure_report(batch: BatchResult) -> str:
-    """What the command prints after a batch with failed units: each failure once, in full."""
-    failed = batch.failed
-    written = len(batch.units) - len(failed)
-    lines = [
-        f"{len(failed)} of {len(batch.units)} unit(s) failed"
-        + (
-            f"; the {written} other unit(s) were written."
-            if written
-            else "; no unit report was written."
-        )
-        + " A failed unit keeps its last good report."
-    ]
-    for unit in failed:
-        error = unit.error.strip() or "no error message"
-        head, *rest = error.splitlines()
-        lines.append(f"FAILED {unit.unit}: {head}")
-        lines.extend(f"  {line.strip()}" for line in rest if line.strip())
-    again = " ".join(f"--unit {shlex.quote(u.unit)}" for u in failed if u.unit != "all")
-    if again:
-        lines.append(f"After fixing them, run only these again with: {again}")
-    return "\n".join(lines)
-
-
-def _write_batch(batch: BatchResult, config, language: str) -> None:
-    from playbook.runner import _jinja
-
-    data = {
-        "month": batch.month,
-        "ok": batch.ok,
-        "units": [
-            {
-                "unit": u.unit,
-                "ok": u.ok,
-                "folder": u.folder,
-                "report": u.report_dir,
-                "error": u.error,
-                "problems": u.problems,
-            }
-            for u in batch.units
-        ],
-        "failed": [u.unit for u in batch.failed],
-    }
-    path = batch.base / f"{batch.month}.batch.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
-    from playbook.i18n import t
-    from playbook.report import format_kpi
-
-    rows = []
-    for u in batch.units:
-        href = ""
-        if u.ok:
-            href = f"{u.folder or safe_name(u.unit)}/{batch.month}/index.html"
-        rows.append(
-            {
-                "unit": u.unit,
-                "ok": u.ok,
-                "href": href,
-                "status": t("step_ok" if u.ok else "step_failed", language),
-                "error": u.error.splitlines()[0] if u.error else "",
-                "kpis": [
-                    format_kpi(u.kpis[k]) if k in u.kpis else "–"
-                    for k in ("won_revenue", "win_rate", "new_deals")
-                ],
-            }
-        )
-    page = (
-        _jinja()
-        .get_template("batch.html.j2")
-        .render(
-            title=t("batch_title", language, name=config.name, month=batch.month),
-            language=language,
-            rows=rows,
-            headers=[
-                t(k, language)
-                for k in (
-                    "col_unit",
-                    "col_status",
-                    "kpi_won_revenue",
-                    "kpi_win_rate",
-                    "kpi_new_deals",
-                )
-            ],
-        )
-    )
-    (batch.base / f"{batch.month}.html").write_text(page, encoding="utf-8")

@@ -90,7 +90,7 @@ def cs_handoff(
     closed = closed_all[won_rows]
     won_ids = deals["deal_id"].to_numpy()[won_rows]
     per: dict[str, tuple] = {}  # metric -> (kind, values, observed/valid)
-    if activities is not None and len(activities):
+    if activities is not None and len(activities) and W:  # no won deal: nothing to hand off
         idx = _deal_rows(pd.Series(won_ids), activities["deal_id"])
         at = to_ns(activities["at"])
         ok = (idx >= 0) & (at != NAT) & (at <= as_of_ns)

@@ -235,6 +235,41 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "没有上月报告：所有发现均计为新增。",
     },
     "unit_scope": {"en": "Unit: {unit} · month: {month}", "zh": "单位：{unit} · 月份：{month}"},
+    "unit_coverage": {
+        "en": "{deals} deals up to the end of {month}: {new} created and {closed} closed in the "
+        "month.",
+        "zh": "截至 {month} 月末共 {deals} 个商机：本月新增 {new} 个、关闭 {closed} 个。",
+    },
+    "unit_quiet_month": {
+        "en": "No deal of this unit was created or closed in {month} (yet): the month's counts "
+        "are zero. Findings use its {deals} deals up to the month's end.",
+        "zh": "该单位在 {month} 没有新增或关闭的商机（暂无）：本月计数为零。"
+        "发现基于截至月末的 {deals} 个商机。",
+    },
+    "unit_too_small": {
+        "en": "This unit has only {deals} deals up to the end of {month} ({new} created and "
+        "{closed} closed in the month); findings need at least {min}, so none are computed. "
+        "The KPI table shows the month's counts with their n.",
+        "zh": "截至 {month} 月末，该单位只有 {deals} 个商机"
+        "（本月新增 {new} 个、关闭 {closed} 个）；发现至少需要 {min} 个商机，"
+        "因此不计算发现。KPI 表仍列出本月计数及其样本数。",
+    },
+    "unit_empty": {
+        "en": "No deal of this unit was created up to the end of {month}: there is nothing to "
+        "report yet, so the tables below are empty and no finding is computed.",
+        "zh": "截至 {month} 月末，该单位还没有任何商机：暂无可报告内容，"
+        "下方表格为空，也不计算发现。",
+    },
+    "findings_scope": {
+        "en": "Findings use this unit's {deals} deals up to the end of {month}.",
+        "zh": "发现基于该单位截至 {month} 月末的 {deals} 个商机。",
+    },
+    "findings_not_analysed": {
+        "en": "Findings need at least {min} deals; this unit has {deals}, so this section shows "
+        "none. That does not mean there is no problem.",
+        "zh": "发现至少需要 {min} 个商机；该单位只有 {deals} 个，因此本节不列出发现。"
+        "这并不代表没有问题。",
+    },
     "fig_completeness": {
         "en": "Record completeness by rep (share of key fields filled)",
         "zh": "销售个人记录完整度（关键字段填写比例）",

@@ -7,6 +7,8 @@ runs the monthly report for many units unattended is :mod:`playbook.batch`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -426,3 +428,125 @@ def trend_rates(
         # Small monthly cohorts are expected here; their intervals show it.
         warnings.simplefilter("ignore", SmallSampleWarning)
         return cohort_rates(window, events, config, freq="M", as_of=end)
+
+
+# --- units too small or too quiet for findings ------------------------------------------------
+
+#: Fewest deals (created up to the month's end) a unit needs for the month's findings;
+#: below it no slice of a stage could pass the bottleneck test's own minimum anyway.
+MIN_UNIT_DEALS = 30
+
+
+@dataclass(frozen=True)
+class UnitCoverage:
+    """How much a unit's data hold for ``month``: what its report can say.
+
+    ``deals`` were created up to the month's end, ``new`` in the month, ``closed`` won or
+    lost in the month.
+    """
+
+    month: str
+    deals: int
+    new: int
+    closed: int
+    min_deals: int = MIN_UNIT_DEALS
+
+    @property
+    def enough(self) -> bool:
+        """Enough deals for the month's findings (bottlenecks, handoffs, alerts)."""
+        return self.deals >= self.min_deals
+
+    @property
+    def key(self) -> str:
+        """The sentence that describes the unit (an :mod:`playbook.i18n` key)."""
+        if self.deals == 0:
+            return "unit_empty"
+        if not self.enough:
+            return "unit_too_small"
+        if self.new == 0 and self.closed == 0:
+            return "unit_quiet_month"
+        return "unit_coverage"
+
+    @property
+    def findings_key(self) -> str:
+        """The sentence that opens the findings section (an :mod:`playbook.i18n` key)."""
+        return "findings_scope" if self.enough else "findings_not_analysed"
+
+    @property
+    def kind(self) -> str:
+        """``note`` when the report is complete, ``warn`` when a part of it says nothing."""
+        return "note" if self.key == "unit_coverage" else "warn"
+
+    @property
+    def values(self) -> dict:
+        return {
+            "month": self.month,
+            "deals": f"{self.deals:,}",
+            "new": f"{self.new:,}",
+            "closed": f"{self.closed:,}",
+            "min": self.min_deals,
+        }
+
+
+def unit_coverage(deals: pd.DataFrame, month: str, min_deals: int = MIN_UNIT_DEALS) -> UnitCoverage:
+    """Count what a unit's deals (cut at the month's end) hold for ``month``."""
+    start, end = month_bounds(month)
+    created = deals["created_at"]
+    closed = deals["closed_at"] if "closed_at" in deals else pd.Series(pd.NaT, index=deals.index)
+    resolved = deals["status"].astype(str).isin(["won", "lost"])
+    return UnitCoverage(
+        month=month,
+        deals=int((created <= end).sum()),
+        new=int(created.between(start, end).sum()),
+        closed=int((closed.between(start, end) & resolved).sum()),
+        min_deals=min_deals,
+    )
+
+
+@dataclass
+class MonthFindings:
+    """The month's findings and alerts; ``analysed`` is false when the unit had too few deals."""
+
+    findings: list
+    alerts: pd.DataFrame
+    analysed: bool
+
+
+def month_findings(
+    data, coverage: UnitCoverage, *, language: str, other_label: str
+) -> MonthFindings:
+    """Bottlenecks and handoff findings (with alerts) of a unit, when it has enough deals.
+
+    Parameters
+    ----------
+    data : the unit's :class:`playbook.load.Dataset`, cut at the month's end.
+    coverage : :func:`unit_coverage` of the same data; below ``min_deals`` nothing is
+        analysed and the result says so (``analysed`` false, no findings, no alerts).
+    """
+    from playbook import handoff, stages
+    from playbook.handoff import ALERT_COLUMNS
+
+    if not coverage.enough:
+        return MonthFindings([], pd.DataFrame(columns=ALERT_COLUMNS), False)
+    bottlenecks = stages.find_bottlenecks(
+        data.deals, data.stage_events, data.config, language=language
+    )
+    handoffs = handoff.analyse(
+        data.deals,
+        data.stage_events,
+        data.config,
+        data.activities,
+        data.reps,
+        data.outcomes,
+        language=language,
+        other_label=other_label,
+    )
+    return MonthFindings(bottlenecks + handoffs.findings, handoffs.alerts, True)
+
+
+def findings_change(found: MonthFindings, previous: list[dict] | None) -> pd.DataFrame:
+    """:func:`compare_findings` of the month's findings; empty when nothing was analysed
+    (last month's findings are then neither resolved nor persisting: nobody looked)."""
+    if not found.analysed:
+        return compare_findings([], None)
+    return compare_findings([f.to_summary() for f in found.findings], previous)

@@ -362,8 +362,13 @@ class StepReport:
         if waterfall.loc[waterfall["step"] == "pushed_out", "deals"].isna().all():
             self.say(self.text("pipeline_no_expected_close"), kind="note")
 
-    def findings_change(self, change: pd.DataFrame, previous_exists: bool) -> None:
-        """Show findings as new / still open / resolved against last month."""
+    def findings_change(
+        self, change: pd.DataFrame, previous_exists: bool, *, analysed: bool = True
+    ) -> None:
+        """Show findings as new / still open / resolved against last month (nothing when
+        the month was not ``analysed``: the report has said why)."""
+        if not analysed:
+            return
         if not previous_exists:
             self.say(self.text("no_previous_month"), kind="note")
         if change.empty:

@@ -365,6 +365,8 @@ def _failure_problems(
         elif check == "field_uniqueness":
             message = f"duplicate {column}"
         elif check.startswith("isin"):
+            if column == "status" and value is not None:
+                continue  # a status the parser could not read: reported there with its value
             allowed = ", ".join(
                 TEAMS
                 if column == "team"
