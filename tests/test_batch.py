@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from playbook.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly
+from playbook.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly, unit_folders
 from playbook.cli import main
 from playbook.exceptions import BatchLocked, UsageError
 from playbook.sample import generate
@@ -195,3 +196,131 @@ def test_usage_errors(three_units, tmp_path, capsys) -> None:
         run_monthly(three_units, MONTH, units=["Mars"], out=tmp_path)
     assert main(["monthly", str(three_units), "--month", "Oct", "--out", str(tmp_path)]) == 2
     assert "month must look like 2026-10" in capsys.readouterr().err
+
+
+def test_unit_folders_are_unique_and_do_not_depend_on_other_units() -> None:
+    both = unit_folders(["North", "North?", "East Coast", "east", "East"])
+    assert both["North"] == "North" and both["North?"] != both["North"]
+    assert both["North?"].startswith("North-") and len(both["North?"]) == len("North-") + 6
+    assert len(set(both.values())) == len(both)
+    # The same folder whichever other units exist (a unit never moves into another's).
+    assert unit_folders(["North?"])["North?"] == both["North?"]
+    assert unit_folders(["East Coast"]) == {"East Coast": both["East Coast"]}
+    # Names that differ only by case would share a folder on macOS or Windows.
+    assert both["east"].casefold() != both["East"].casefold()
+
+
+@pytest.fixture(scope="module")
+def odd_units(three_units, tmp_path_factory) -> Path:
+    """North and 'North?' (same safe name), a unit of two deals, and one whose deals all
+    come after the month (EARLY), besides East and South."""
+    folder = tmp_path_factory.mktemp("odd") / "acme"
+    shutil.copytree(three_units, folder)
+    deals = pd.read_csv(folder / "deals.csv", dtype=str, keep_default_na=False)
+    south = deals.index[deals["region"] == "South"]
+    deals.loc[south[::2], "region"] = "North?"
+    east = deals.index[deals["region"] == "East"]
+    deals.loc[east[:2], "region"] = "Tiny"
+    later = deals.index[(deals["region"] == "East") & (deals["created_at"] > "2026-07")]
+    deals.loc[later[:5], "region"] = "Later"
+    deals.to_csv(folder / "deals.csv", index=False)
+    return folder
+
+
+EARLY = "2026-06"
+
+
+def test_odd_units_get_their_own_folder_and_a_report_that_says_what_is_missing(
+    odd_units, tmp_path
+) -> None:
+    result = run_monthly(odd_units, EARLY, all_units=True, out=tmp_path, jobs=2)
+    assert result.ok, [(u.unit, u.error) for u in result.failed]
+    folders = {u.unit: u.folder for u in result.units}
+    assert set(folders) == {"East", "Later", "North", "North?", "South", "Tiny"}
+    assert folders["North"] == "North" and folders["North?"].startswith("North-")
+    for unit, folder in folders.items():
+        summary = json.loads((result.base / folder / EARLY / "summary.json").read_text())
+        assert summary["unit"] == unit
+        assert (result.base / folder / "LATEST").read_text().strip() == EARLY
+    index = (result.base / f"{EARLY}.html").read_text(encoding="utf-8")
+    assert f'href="{folders["North?"]}/{EARLY}/index.html"' in index
+    batch = json.loads((result.base / f"{EARLY}.batch.json").read_text(encoding="utf-8"))
+    assert {u["unit"]: u["folder"] for u in batch["units"]} == folders
+
+    def page(unit: str) -> str:
+        return (result.base / folders[unit] / EARLY / "monthly_report.html").read_text()
+
+    assert "No deal of this unit was created up to the end of 2026-06" in page("Later")
+    assert "This unit has only 2 deals up to the end of 2026-06" in page("Tiny")
+    for unit in ("Later", "Tiny"):
+        assert "Findings need at least 30 deals" in page(unit)
+        assert "No finding passed the evidence standard" not in page(unit)
+    assert "deals up to the end of 2026-06:" in page("East")
+    log = (result.base / "logs" / f"{EARLY}.log").read_text(encoding="utf-8")
+    assert all(f"{unit}: ok" in log for unit in folders)
+    assert f"{EARLY}: 6 of 6 unit(s) ok" in log
+
+
+def _quick_monthly(folder: Path) -> Path:
+    """A monthly notebook that only completes (the batch machinery is what is tested)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = STEP_PARAMS + '\nmonth = ""\nunit = ""\nprevious_summary = ""'
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    done = (
+        f"from playbook import report\nreport.StepReport(output_dir, {MONTHLY_NOTEBOOK!r}).done()"
+    )
+    nb.cells = [cell, nbformat.v4.new_code_cell(done)]
+    nbformat.write(nb, folder / f"{MONTHLY_NOTEBOOK}.ipynb")
+    return folder
+
+
+def test_failed_units_are_reported_once_and_correctly(
+    three_units, tmp_path, capsys, monkeypatch
+) -> None:
+    ws = tmp_path / "ws"
+    shutil.copytree(three_units, ws)
+    deals = pd.read_csv(ws / "deals.csv", dtype=str, keep_default_na=False)
+    bad = deals.index[deals["region"] == "East"][:2]
+    deals.loc[bad, "status"] = "maybe"
+    deals.to_csv(ws / "deals.csv", index=False)
+    monkeypatch.setenv("PLAYBOOK_NOTEBOOKS", str(_quick_monthly(tmp_path / "nbs")))
+    out = tmp_path / "out"
+    code = main(["monthly", str(ws), "--month", MONTH, "--all-units", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "1 of 3 unit(s) failed; the 2 other unit(s) were written" in err
+    assert "Nothing was written" not in err and "Traceback" not in err
+    assert err.count("FAILED East") == 1 and err.count("problems found in the input") == 1
+    for row in bad + 2:  # file rows: the header is row 1
+        assert err.count(f"deals.csv row {row}, column 'status'") == 1, err
+    assert "--unit East" in err
+    assert (out / "ws" / "monthly" / "North" / MONTH / "summary.json").is_file()
+
+
+def test_monthly_anonymize_leaves_no_real_rep_id_or_name(three_units, tmp_path) -> None:
+    reps = pd.read_csv(three_units / "reps.csv", dtype=str)
+    ws = tmp_path / "ws"
+    shutil.copytree(three_units, ws)
+    result = run_monthly(ws, MONTH, units=["East"], out=tmp_path / "out", anonymize=True)
+    assert result.ok, [u.error for u in result.failed]
+    report = Path(result.units[0].report_dir)
+    files = [p for p in report.rglob("*") if p.is_file() and p.suffix != ".png"]
+    assert any(p.suffix == ".csv" for p in files)
+    secrets = set(reps["rep_id"]) | set(reps["name"])
+    leaks = []
+    for path in files:
+        text = re.sub(
+            r"[A-Za-z0-9+/=]{200,}", "", path.read_text(encoding="utf-8", errors="ignore")
+        )
+        leaks += [f"{path.name}: {s}" for s in secrets if re.search(rf"\b{re.escape(s)}\b", text)]
+    assert not leaks, leaks[:10]
+    kpis = pd.read_csv(next((report / "tables").glob("*kpi_system_full.csv")), dtype=str)
+    people = kpis.loc[kpis["level"] == "individual", "unit"]
+    assert len(people) and people.str.fullmatch(r"Rep-[0-9a-f]{6}").all()

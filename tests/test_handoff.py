@@ -332,3 +332,13 @@ def test_figures_draw_results_and_empty_frames(frames) -> None:
         assert isinstance(ph.response_conversion(result.conversion, reference=0.5), Figure)
         assert isinstance(ph.sla_by_team(result.compliance_by_team), Figure)
         assert isinstance(ph.source_reach(result.sources, labels={}), Figure)
+
+
+def test_customer_success_handoff_without_a_won_deal(frames) -> None:
+    """Customer-success activities but no won deal yet (a small unit, early in a month)."""
+    deals, _, acts, _, _ = frames
+    not_won = deals[deals["status"] != "won"]
+    cs = handoff.cs_handoff(not_won, _config(), acts, None, as_of="2026-03-20 12:00")
+    assert "customer_success" in set(acts["team"])
+    overall = cs[cs["dimension"] == "all"]
+    assert (overall["n"] == 0).all()

@@ -511,3 +511,12 @@ def test_cache_written_before_shared_ids_still_loads(tiny_workspace: Path, tmp_p
     for table in data.present():
         data.table(table).to_parquet(cache / f"{table}.parquet", index=False)
     _assert_same_dataset(data, load_cache(cache))
+
+
+def test_an_unknown_status_is_one_problem_not_two(tmp_path: Path) -> None:
+    deals = _replace(_replace(DEALS_CSV, "open", "maybe"), "lost", "perhaps")
+    ws = write_workspace(tmp_path, {"deals.csv": deals, "stage_events.csv": EVENTS_CSV})
+    with pytest.raises(DataError) as info:
+        load_workspace(ws)
+    status = [(p.row, p.value) for p in info.value.problems if p.column == "status"]
+    assert sorted(status) == [(3, "perhaps"), (4, "maybe")]

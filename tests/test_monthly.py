@@ -165,3 +165,37 @@ def test_as_of_forgets_what_happened_later() -> None:
     assert b["status"] == "open" and pd.isna(b["closed_at"])
     assert cut.stage_events["deal_id"].tolist() == ["B"]
     assert data.deals.loc[1, "status"] == "won"  # the input is unchanged
+
+
+def test_unit_coverage_says_what_a_unit_holds_for_the_month() -> None:
+    deals = _deals()
+    full = monthly.unit_coverage(deals, "2026-10", min_deals=3)
+    # created up to Oct 31: all 5; in October: C, D; closed in October: B (won), C (lost)
+    assert (full.deals, full.new, full.closed) == (5, 2, 2)
+    assert full.enough and full.key == "unit_coverage" and full.kind == "note"
+    assert full.findings_key == "findings_scope"
+    quiet = monthly.unit_coverage(deals, "2026-08", min_deals=1)  # only A exists by August
+    assert (quiet.deals, quiet.new, quiet.closed) == (1, 0, 0)
+    assert quiet.key == "unit_quiet_month" and quiet.kind == "warn"
+    small = monthly.unit_coverage(deals, "2026-10", min_deals=30)
+    assert small.key == "unit_too_small" and small.findings_key == "findings_not_analysed"
+    empty = monthly.unit_coverage(deals, "2025-09")
+    assert (empty.deals, empty.key) == (0, "unit_empty")
+    assert empty.values["min"] == monthly.MIN_UNIT_DEALS
+
+
+def test_a_unit_without_deals_gets_no_findings_instead_of_an_error() -> None:
+    deals = _deals()
+    data = Dataset(
+        config=default_config(),
+        deals=deals.iloc[:0],
+        stage_events=pd.DataFrame(
+            {"deal_id": pd.Series(dtype=str), "stage": [], "entered_at": pd.to_datetime([])}
+        ),
+    )
+    coverage = monthly.unit_coverage(data.deals, "2026-10")
+    found = monthly.month_findings(data, coverage, language="en", other_label="other")
+    assert not found.analysed and found.findings == [] and found.alerts.empty
+    previous = [{"kind": "bottleneck", "dimension": "region", "value": "East", "stage": "intent"}]
+    # Nobody looked this month: last month's findings are not declared resolved.
+    assert monthly.findings_change(found, previous).empty

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -327,3 +328,27 @@ def test_saved_scoring_model_scores_a_fresh_export(
     assert scores["score_now"].between(0, 1).all()
     assert main(["score", str(small_sample), "--model", str(tmp_path / "none.joblib")]) == 2
     assert "model file not found" in capsys.readouterr().err
+
+
+def test_a_partial_run_never_becomes_latest(small_sample, tmp_path, capsys, monkeypatch) -> None:
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    for step in ("00_quick", "01_quick"):
+        _notebook(
+            notebooks / f"{step}.ipynb",
+            f"from playbook import report\nreport.StepReport(output_dir, {step!r}).done()",
+        )
+    monkeypatch.setenv("PLAYBOOK_NOTEBOOKS", str(notebooks))
+    out = tmp_path / "out"
+    assert main(["run", str(small_sample), "--out", str(out)]) == 0
+    base = out / small_sample.name
+    full = (base / "LATEST").read_text().strip()
+    capsys.readouterr()
+    assert main(["run", str(small_sample), "--out", str(out), "--only", "01"]) == 0
+    captured = capsys.readouterr()
+    assert "--only, so 'latest' was not moved" in captured.err
+    partial = Path(captured.out.split("Report: ")[1].strip()).parent
+    assert partial.is_dir() and partial.name != full
+    assert json.loads((partial / "summary.json").read_text())["steps"] == {"01_quick": "ok"}
+    assert (base / "LATEST").read_text().strip() == full
+    assert os.readlink(base / "latest") == full
