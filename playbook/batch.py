@@ -403,7 +403,7 @@ def run_monthly(
             )
     else:
         chosen = ["all"]
-    folders = unit_folders(["all", *available])
+    folders = unit_folders(list(dict.fromkeys(["all", *available])))
     make_folder(root)
     with MonthLock(root / f".lock-{month}") as lock, _batch_log(root, month) as log:
 

@@ -40,7 +40,7 @@ def check_output_folder(out: str | Path, option: str = "--out") -> Path:
             f"{option} {out}: cannot write in {existing} ({exc.strerror or exc}); "
             f"give a folder you can write to"
         ) from None
-    return path
+    return path.resolve()
 
 
 def make_folder(folder: Path, option: str = "--out") -> Path:

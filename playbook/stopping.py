@@ -38,6 +38,8 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 GRACE_SECONDS = 3.0
 #: How often a worker checks that its parent is still there.
 PARENT_POLL_SECONDS = 0.5
+#: Exit code of a worker whose parent died (as if hung up: 128 + SIGHUP's number).
+ORPHANED_EXIT = 129
 
 
 class Stopped(KeyboardInterrupt):
@@ -266,7 +268,7 @@ def _watch_parent(parent: int) -> None:
         time.sleep(PARENT_POLL_SECONDS)
         if os.getppid() != parent:
             with _critical_lock:  # let a report being moved into place finish moving
-                _clean_up_and_exit(128 + signal.SIGHUP)
+                _clean_up_and_exit(ORPHANED_EXIT)
 
 
 def worker_init() -> None:
