@@ -33,6 +33,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -148,26 +149,32 @@ def _prepare_unit_data(task: dict, start: float) -> dict | None:
     """
     if task.get("raw") is None:
         return None
-    try:
-        dataset = validate(task["raw"])
-    except DataError as err:
+
+    def failed(error: str, problems: list[dict]) -> dict:
         return asdict(
             UnitResult(
                 task["unit"],
                 False,
-                error=str(err),
-                problems=[p.as_dict() for p in err.problems],
+                error=error,
+                problems=problems,
                 seconds=time.perf_counter() - start,
                 folder=_folder(task),
             )
         )
-    dataset = as_of(dataset, pd.Timestamp(task["month_end"]))
-    if task.get("anonymize_key"):
-        from playbook.runner import pseudonymised
 
-        dataset = pseudonymised(dataset, task["anonymize_key"])
-        task["config"] = dataset.config.model_dump(mode="json")
-    save_cache(dataset, task["cache_dir"])
+    try:
+        dataset = as_of(validate(task["raw"]), pd.Timestamp(task["month_end"]))
+        if task.get("anonymize_key"):
+            from playbook.runner import pseudonymised
+
+            dataset = pseudonymised(dataset, task["anonymize_key"])
+            task["config"] = dataset.config.model_dump(mode="json")
+        save_cache(dataset, task["cache_dir"])
+    except DataError as err:
+        return failed(str(err), [p.as_dict() for p in err.problems])
+    except Exception as exc:  # noqa: BLE001 - one unit's failure must not stop the batch
+        logger.exception("unit %s: preparing its data failed", task["unit"])
+        return failed(f"preparing the unit's data failed: {type(exc).__name__}: {exc}", [])
     return None
 
 
@@ -545,8 +552,10 @@ def _execute(tasks: list[dict], jobs: int, scheduler: str | None, done) -> None:
         for future in as_completed(futures):
             try:
                 outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. the worker was killed (out of memory)
+            except BrokenProcessPool:  # e.g. killed by the system for want of memory
                 outcome = _failed_outcome(
-                    futures[future], f"the worker process running this unit ended: {exc!r}"
+                    futures[future], "the worker process running this unit ended unexpectedly"
                 )
+            except Exception as exc:  # noqa: BLE001 - a unit's failure must not stop the batch
+                outcome = _failed_outcome(futures[future], f"{type(exc).__name__}: {exc}")
             done(outcome)
