@@ -69,7 +69,9 @@ def test_monthly_steps_cannot_name_a_notebook_path(tmp_path, capsys) -> None:
     assert "did you mean '02_stage_rates'?" in out
     code, out = run(capsys, "monthly", ws, "--month", "2026-03", "--out", tmp_path / "out")
     assert code == 2 and "a path, not a step name" in out
-    assert not marker.exists() and evil.read_text(encoding="utf-8") == body  # not run, not rewritten
+    assert (
+        not marker.exists() and evil.read_text(encoding="utf-8") == body
+    )  # not run, not rewritten
 
 
 # --- table files ------------------------------------------------------------------------------
@@ -111,6 +113,15 @@ def test_an_allowed_folder_is_read(tmp_path, capsys) -> None:
     assert code == 2 and "--allow-path" in out and "no such file or folder" in out
 
 
+def test_a_linked_pilot_yml_outside_the_workspace_is_not_read(tmp_path, capsys) -> None:
+    elsewhere = tmp_path / "elsewhere.yml"
+    elsewhere.write_text("timezone: hunter2-secret-value\n", encoding="utf-8")
+    ws = workspace(tmp_path / "ws")
+    (ws / "pilot.yml").symlink_to(elsewhere)
+    code, out = run(capsys, "validate", ws)
+    assert code == 2 and "pilot.yml: is a link to" in out and "hunter2" not in out
+
+
 def test_the_workspace_secret_is_never_read_as_a_table(tmp_path, capsys) -> None:
     ws = workspace(tmp_path / "ws", {"tables": {"reps": ".playbook/secret"}})
     (ws / ".playbook").mkdir()
@@ -145,7 +156,9 @@ def duckdb_workspace(folder: Path, queries: dict[str, str]) -> Path:
 
     ws = write_workspace(folder, {})
     (ws / "pilot.yml").write_text(
-        yaml.safe_dump({"source": {"type": "sql", "url": "duckdb:///crm.duckdb", "queries": queries}}),
+        yaml.safe_dump(
+            {"source": {"type": "sql", "url": "duckdb:///crm.duckdb", "queries": queries}}
+        ),
         encoding="utf-8",
     )
     con = duckdb.connect(str(ws / "crm.duckdb"))
