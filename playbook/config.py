@@ -528,12 +528,13 @@ def load_config(workspace: str | Path) -> PilotConfig:
     path = Path(workspace) / CONFIG_FILE
     if not path.exists():
         return PilotConfig(name=Path(workspace).resolve().name)
-    if not path.resolve().is_relative_to(Path(workspace).resolve()):
+    real = path.resolve()
+    if not real.is_relative_to(Path(workspace).resolve()):
         raise DataError(
             [
                 Problem(
                     file=CONFIG_FILE,
-                    message=f"is a link to {path.resolve()}, outside the workspace; it was not read",
+                    message=f"is a link to {real}, outside the workspace; it was not read",
                     fix="copy the configuration into the workspace folder",
                 )
             ]

@@ -64,7 +64,7 @@ def test_monthly_steps_cannot_name_a_notebook_path(tmp_path, capsys) -> None:
 
     code, out = run(capsys, "validate", ws)
     assert code == 2
-    assert f"pilot.yml, column 'monthly.steps[0]': a path, not a step name" in out
+    assert "pilot.yml, column 'monthly.steps[0]': a path, not a step name" in out
     assert "pilot.yml, column 'monthly.steps[1]': not a step of the playbook" in out
     assert "did you mean '02_stage_rates'?" in out
     code, out = run(capsys, "monthly", ws, "--month", "2026-03", "--out", tmp_path / "out")
