@@ -148,6 +148,23 @@ def test_source_files_and_folders_outside_are_refused(tmp_path, capsys, outside)
         assert SECRET_LINE.split(",")[0] not in out
 
 
+def test_export_detection_skips_links_to_files_outside(tmp_path, capsys) -> None:
+    export = tmp_path / "Opportunities.csv"
+    export.write_text(
+        "Opportunity ID,Stage,Close Date,Created Date,Opportunity Owner\n"
+        f"{SECRET_LINE.split(',')[0]},Closed Won,3/20/2026,3/1/2026,Ann\n",
+        encoding="utf-8",
+    )
+    ws = write_workspace(tmp_path / "ws", {})
+    (ws / "Opportunities.csv").symlink_to(export)
+    code, out = run(capsys, "validate", ws)
+    assert code == 2 and "required table 'deals' not found" in out
+    assert SECRET_LINE.split(",")[0] not in out
+    code, out = run(capsys, "validate", ws, "--allow-path", tmp_path)
+    assert code == 2 and "column 'source.history': no stage history export found" in out
+    # allowed: detected as a Salesforce export (which lacks its history report)
+
+
 # --- SQL sources ------------------------------------------------------------------------------
 
 
