@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score a fresh export's open deals with the model a 'playbook run' of this "
         "workspace saved. Only a model this installation wrote and signed for this workspace "
         "is read: its signature (models/lead_scoring.joblib.sig.json, HMAC-SHA256) is checked "
-        "before the file is opened, and a changed, unsigned or foreign model is refused "
+        "before the model is loaded, and a changed, unsigned or foreign model is refused "
         "(exit 2), because a model file can run code when it is loaded.",
     )
     p.add_argument("workspace", type=Path)

@@ -384,4 +384,4 @@ def test_score_help_says_models_are_checked(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["score", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "signature" in text and "checked before the file is opened" in text
+    assert "signature" in text and "checked before the model is loaded" in text
