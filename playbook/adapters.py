@@ -270,7 +270,8 @@ def further_tables(ctx: Context, produced: Iterable[str]) -> dict[str, Adapted]:
             path = find_table_file(ctx.workspace, table, ctx.config)
             if path is None or not path.exists():
                 continue
-            outside = ctx.boundary.problem(path, setting=None)
+            named = ctx.config.tables.get(table)
+            outside = ctx.boundary.problem(path, setting=named and f"tables.{table}", given=named)
             if outside is not None:
                 ctx.problems.append(outside)
                 continue
