@@ -31,7 +31,7 @@ CONFIG_FILE = "pilot.yml"
 #: The workspace's own state (its secret): never a table, whatever pilot.yml says.
 PRIVATE_FOLDER = ".playbook"
 ALLOW_FIX = (
-    "put the file inside the workspace folder, or, if you trust that location, allow it when "
+    "copy it into the workspace folder, or, if you trust that location, allow it when "
     "you run the command: --allow-path DIR (never in pilot.yml)"
 )
 
