@@ -28,7 +28,7 @@ correlates stage performance with competency scores across reps.
 
 Privacy: no group mean over fewer than ``min_group_size`` people is returned. Group
 pairs that would let a hidden group be recovered by subtraction are suppressed
-together (complementary suppression, :func:`playbook.intake.pool_small_groups`);
+together (complementary suppression, :func:`playbook.privacy.pool_small_groups`);
 suppressed rows say so in a ``suppressed`` column and carry no value.
 """
 
@@ -57,9 +57,9 @@ from playbook.consistency import (
     rep_period_rates,
 )
 from playbook.findings import Finding, rank
-from playbook.intake import pool_small_groups
 from playbook.journey import JourneyData, resolve
 from playbook.kpi import correlation_interval, deal_facts, kpi_by_rep
+from playbook.privacy import pool_small_groups
 from playbook.stages import stage_rates
 from playbook.stats import (
     SmallSampleWarning,
@@ -576,7 +576,7 @@ def team_capability(
     """Mean competency scores per team, never over fewer than ``min_group_size`` reps.
 
     Teams too small are pooled into ``other`` with complementary suppression
-    (:func:`playbook.intake.pool_small_groups`); a pool still too small keeps its row
+    (:func:`playbook.privacy.pool_small_groups`); a pool still too small keeps its row
     with ``suppressed`` True and no value.
 
     Returns

@@ -12,8 +12,8 @@ import pandas as pd
 
 from playbook.calendar import NAT, to_ns
 from playbook.config import PilotConfig
-from playbook.intake import pool_small_groups
 from playbook.journey import WON, JourneyData, aggregate
+from playbook.privacy import pool_small_groups
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ import pandas as pd
 from scipy import stats as _st
 
 from playbook.config import PilotConfig
-from playbook.intake import deal_completeness, pool_small_groups
+from playbook.intake import deal_completeness
+from playbook.privacy import pool_small_groups
 from playbook.stats import wilson_interval
 
 logger = logging.getLogger(__name__)
@@ -587,7 +588,7 @@ def kpi_table(
 
     Company rows pool every deal. Department rows pool the deals of each sales team
     (``facts.team``); teams with fewer than ``min_group_size`` reps are merged into
-    ``other`` with complementary suppression (:func:`playbook.intake.pool_small_groups`),
+    ``other`` with complementary suppression (:func:`playbook.privacy.pool_small_groups`),
     and a pool still too small is shown as suppressed. The individual level is the
     typical rep: the median of the reps' own values (reps with at least one
     observation), its order-statistic interval, and the interquartile range across
