@@ -33,7 +33,7 @@ from scipy import stats as _st
 
 from playbook.config import PilotConfig
 from playbook.intake import deal_completeness
-from playbook.privacy import pool_small_groups
+from playbook.privacy import people_groups, pool_small_groups
 from playbook.stats import wilson_interval
 
 logger = logging.getLogger(__name__)
@@ -523,6 +523,8 @@ def kpi_by_rep(
     metrics: Sequence[str] | None = None,
     confidence: float = 0.95,
     language: str = "en",
+    min_group_size: int = 1,
+    other: str = "other teams",
 ) -> pd.DataFrame:
     """Every KPI per rep (the individual level), with its n and interval.
 
@@ -532,6 +534,10 @@ def kpi_by_rep(
         :func:`deal_facts`.
     metrics : list of str, optional
         Names from :data:`METRICS`; default all that the data support.
+    min_group_size, other : int, str
+        The ``team`` column names a team only when :func:`kpi_table` may show it:
+        smaller teams read ``other`` (or nothing when even the pool is too small), so
+        averaging a team's rows cannot give a hidden team figure.
 
     Returns
     -------
@@ -544,6 +550,9 @@ def kpi_by_rep(
         columns={"scope": "owner_id"}
     )
     attrs = facts.drop_duplicates("owner_id").set_index("owner_id")[["team", "role"]]
+    attrs["team"] = people_groups(
+        attrs["team"], attrs.index.to_series(), min_group_size, other
+    ).to_numpy()
     out = out.join(attrs, on="owner_id")
     out = _describe(out, language)
     return out[

@@ -550,7 +550,7 @@ def people_groups(
         Object dtype, same index: the group, ``other``, or NA.
     """
     if within is not None:
-        out = pd.Series(pd.NA, index=groups.index, dtype=object)
+        out = pd.Series(None, index=groups.index, dtype=object)
         for _, rows in groups.groupby(within.to_numpy(), sort=False, observed=True).groups.items():
             out.loc[rows] = people_groups(
                 groups.loc[rows], people.loc[rows], min_group_size, other

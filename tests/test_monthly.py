@@ -41,7 +41,7 @@ def test_month_bounds_and_shift() -> None:
 
 
 def test_month_metrics_at_every_level() -> None:
-    m = monthly.month_metrics(_deals(), None, None, REPS, "2026-10")
+    m = monthly.month_metrics(_deals(), None, None, REPS, "2026-10", min_group_size=1)
     company = m[m["level"] == "company"].set_index("metric")
     assert company.loc["won_revenue", "value"] == 200.0  # B closed in October
     assert company.loc["new_deals", "value"] == 2  # C and D
