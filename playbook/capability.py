@@ -216,7 +216,7 @@ def assessment_scores(
     columns = ["rep_id", "dimension", "score", "assessor_basis", "assessors"]
     if assessments is None or not len(assessments):
         return pd.DataFrame(columns=columns)
-    policy = (assessor or _assessor_setting(config)).strip()
+    policy = " ".join((assessor or _assessor_setting(config)).split())
     if not policy:
         raise ValueError("assessor must be 'manager', 'mean' or an assessor name; got ''")
     dims = [d.id for d in config.capability.dimensions]
@@ -224,7 +224,8 @@ def assessment_scores(
     a["rep_id"] = a["rep_id"].astype(str)
     a["dimension"] = a["dimension"].astype(str)
     raw = a["assessor"] if "assessor" in a.columns else pd.Series("all", index=a.index)
-    who = raw.astype(object).where(raw.notna(), "unknown").astype(str).str.strip()
+    # Spaces collapsed: "Chen  Jing" and "Chen Jing" are one assessor (as when anonymised).
+    who = raw.astype(object).where(raw.notna(), "unknown").astype(str).str.split().str.join(" ")
     is_manager = who.str.casefold().isin([m.casefold() for m in MANAGER_NAMES])
     a["who"] = np.where(is_manager, "manager", who)
     a = a.dropna(subset=["score"])
