@@ -59,7 +59,7 @@ from playbook.consistency import (
 from playbook.findings import Finding, rank
 from playbook.journey import JourneyData, resolve
 from playbook.kpi import correlation_interval, deal_facts, kpi_by_rep
-from playbook.privacy import pool_small_groups
+from playbook.privacy import people_groups, pool_small_groups
 from playbook.stages import stage_rates
 from playbook.stats import (
     SmallSampleWarning,
@@ -576,9 +576,9 @@ def team_capability(
 ) -> pd.DataFrame:
     """Mean competency scores per team, never over fewer than ``min_group_size`` reps.
 
-    Teams too small are pooled into ``other`` with complementary suppression
-    (:func:`playbook.privacy.pool_small_groups`); a pool still too small keeps its row
-    with ``suppressed`` True and no value.
+    Each competency counts the reps scored on it; teams too small are pooled into
+    ``other`` with complementary suppression (:func:`playbook.privacy.people_groups`); a
+    pool still too small keeps its row with ``suppressed`` True and no value.
 
     Returns
     -------
@@ -592,11 +592,15 @@ def team_capability(
     if reps is not None and "team" in reps.columns:
         mapping = dict(zip(reps["rep_id"].astype(str), reps["team"].astype(object), strict=False))
         team = scores["rep_id"].astype(str).map(mapping).fillna("unknown").astype(str)
-    sizes = scores.assign(team=team).groupby("team")["rep_id"].nunique()
-    pooled = team.map(pool_small_groups(sizes, min_group_size, other))
-    s = scores.assign(team=pooled)
-    agg = s.groupby(["team", "dimension"])["score"].agg(["mean", "std", "count"]).reset_index()
-    agg["reps"] = agg["team"].map(s.groupby("team")["rep_id"].nunique()).astype(np.int64)
+    # counted per competency: a rep without a score there is not behind that mean
+    pooled = people_groups(
+        team, scores["rep_id"].astype(str), min_group_size, other, within=scores["dimension"]
+    )
+    s = scores.assign(team=pooled.where(pooled.notna(), other))  # a pool too small: suppressed
+    keys = ["team", "dimension"]
+    agg = s.groupby(keys)["score"].agg(["mean", "std", "count"]).reset_index()
+    reps = s.groupby(keys)["rep_id"].nunique().rename("reps").reset_index()
+    agg = agg.merge(reps, on=keys, how="left").astype({"reps": np.int64})
     crit = _st.t.ppf(0.5 + confidence / 2, np.maximum(agg["count"] - 1, 1))
     half = crit * agg["std"] / np.sqrt(agg["count"])
     agg["ci_low"] = agg["mean"] - half
