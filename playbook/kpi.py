@@ -550,9 +550,8 @@ def kpi_by_rep(
         columns={"scope": "owner_id"}
     )
     attrs = facts.drop_duplicates("owner_id").set_index("owner_id")[["team", "role"]]
-    attrs["team"] = people_groups(
-        attrs["team"], attrs.index.to_series(), min_group_size, other
-    ).to_numpy()
+    shown = people_groups(attrs["team"], attrs.index.to_series(), min_group_size, other)
+    attrs = attrs.assign(team=shown.to_numpy())
     out = out.join(attrs, on="owner_id")
     out = _describe(out, language)
     return out[

@@ -202,9 +202,9 @@ def month_metrics(
 
 def _shown_teams(parts: list[pd.DataFrame], min_group_size: int, other: str) -> dict:
     """Team -> the department it is shown as (``other`` when pooled, NaN when hidden)."""
-    rows = pd.concat([p[["team", "owner"]] for p in parts if len(p)], ignore_index=True)
-    if not len(rows):
+    if not any(len(p) for p in parts):
         return {}
+    rows = pd.concat([p[["team", "owner"]] for p in parts if len(p)], ignore_index=True)
     shown = people_groups(rows["team"], rows["owner"], min_group_size, other)
     return dict(zip(rows["team"], shown, strict=True))
 
