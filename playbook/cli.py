@@ -105,6 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     _allow_path(p)
 
     p = sub.add_parser(
+        "pseudonyms",
+        help="map an anonymised report's pseudonyms back to real ids (a file that stays with you)",
+    )
+    p.add_argument("workspace", type=Path)
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="CSV to write (default: WORKSPACE/.playbook/pseudonyms.csv, beside the secret)",
+    )
+    _allow_path(p)
+
+    p = sub.add_parser(
         "score",
         help="score a fresh export's open deals with a saved model",
         description="Score a fresh export's open deals with the model a 'playbook run' of this "
@@ -277,6 +290,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_pseudonyms(args: argparse.Namespace) -> int:
+    from playbook.runner import SECRET_FILE, pseudonym_lookup
+
+    table = pseudonym_lookup(args.workspace, allowed=args.allow_paths)
+    out = args.out or args.workspace / SECRET_FILE.parent / "pseudonyms.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, encoding="utf-8-sig")
+    print(
+        f"{len(table):,} pseudonyms with their real ids: {out}\n"
+        "It holds real ids: keep it with the workspace, never send it with a report."
+    )
+    return EXIT_OK
+
+
 def _cmd_explore(args: argparse.Namespace) -> int:
     from playbook.dashboard import explore
 
@@ -309,6 +336,7 @@ COMMANDS = {
     "run": _cmd_run,
     "monthly": _cmd_monthly,
     "score": _cmd_score,
+    "pseudonyms": _cmd_pseudonyms,
     "explore": _cmd_explore,
     "dashboard": _cmd_dashboard,
 }

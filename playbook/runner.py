@@ -480,18 +480,39 @@ def workspace_secret(workspace: Path) -> str:
 
 
 def pseudonymised(dataset, key: str):
-    """The dataset with people's ids and names replaced, config lists of reps included."""
+    """The dataset with every identifier replaced: people, deals, accounts, the assessor.
+
+    The tables as :func:`playbook.privacy.anonymise_tables` gives them; the config's pilot
+    reps and ``capability.assessor`` mapped the same way, so the steps still find them.
+    """
     from dataclasses import replace
 
-    from playbook.privacy import anonymise_tables, pseudonym
+    from playbook.privacy import anonymise_config, anonymise_tables, people_map
     from playbook.schema import TABLES
 
-    tables = anonymise_tables({t: dataset.table(t) for t in TABLES}, key)
-    config = dataset.config.model_copy(deep=True)
-    pilot = config.pilot
-    pilot.reps = [pseudonym(r, key, prefix="Rep") for r in pilot.reps]
-    pilot.control_reps = [pseudonym(r, key, prefix="Rep") for r in pilot.control_reps]
+    raw = {t: dataset.table(t) for t in TABLES}
+    tables = anonymise_tables(raw, key)
+    config = anonymise_config(dataset.config, people_map(raw, key), key)
     return replace(dataset, config=config, **tables)
+
+
+def pseudonym_lookup(workspace: str | Path, allowed: Sequence[Path] = ()):
+    """Every pseudonym an anonymised run of ``workspace`` uses, beside the real id.
+
+    Read from the workspace and its secret (created when missing); for the secret's
+    holder only. Returns :func:`playbook.privacy.lookup_table`'s frame.
+
+    Raises
+    ------
+    DataError
+        When the workspace fails validation.
+    """
+    from playbook.privacy import lookup_table
+    from playbook.schema import TABLES
+
+    ws = Path(workspace).resolve()
+    dataset = load_workspace(ws, load_config(ws), allowed=allowed)
+    return lookup_table({t: dataset.table(t) for t in TABLES}, workspace_secret(ws))
 
 
 def select_steps(steps: list[str], only: Sequence[str] | None) -> list[str]:
@@ -678,10 +699,10 @@ def run_pilot(
     tmp = base / f".tmp-{run_id}"
     prepare_folder(tmp)
     cache = base / f".cache-{run_id}"
+    if anonymize:  # over the whole workspace, as `playbook pseudonyms` maps them back
+        dataset = pseudonymised(dataset, workspace_secret(ws))
+        config = dataset.config
     period_data = apply_period(dataset)
-    if anonymize:
-        period_data = pseudonymised(period_data, workspace_secret(ws))
-        config = period_data.config
     save_cache(period_data, cache)
     say(
         f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
