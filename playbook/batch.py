@@ -48,6 +48,7 @@ from playbook.monthly import month_bounds, shift_month
 from playbook.output import check_output_folder, make_folder
 from playbook.report import safe_name
 from playbook.stopping import Stopped
+from playbook.trust import available_steps
 
 __all__ = ["MonthLock", "failure_report", "run_monthly", "run_unit", "unit_folders"]
 
@@ -205,6 +206,8 @@ def _run_unit_steps(task: dict, start: float) -> dict:
     from playbook.runner import StepFailed, assemble_report, prepare_folder, publish
 
     unit, month, lock = task["unit"], task["month"], task.get("lock")
+    if not set(task["steps"]) <= set(available_steps(Path(task["notebooks"]))):
+        raise UsageError(f"monthly.steps names no step notebook: {task['steps']}")  # checked before
     base = Path(task["base"])
     base.mkdir(parents=True, exist_ok=True)
     tmp = base / f".tmp-{month}-{os.getpid()}"
@@ -257,6 +260,7 @@ def _run_unit_steps(task: dict, start: float) -> dict:
                 period={"start": str(m_start.date()), "end": str(m_end.date())},
                 timings={},
                 extra={"month": month, "unit": unit},
+                allowed=task.get("allowed", ()),
             )
             handler.close()
             log.removeHandler(handler)
@@ -356,6 +360,7 @@ def run_monthly(
     notebooks: Path | None = None,
     progress: Callable[[str], None] | None = None,
     anonymize: bool = False,
+    allowed: Sequence[str | Path] = (),
 ) -> BatchResult:
     """Run the monthly report for one month over the chosen units.
 
@@ -367,6 +372,7 @@ def run_monthly(
         units run there instead of in local processes.
     anonymize : replace people's ids and names by the workspace's stable pseudonyms
         in every unit's report, as ``playbook run --anonymize`` does.
+    allowed : folders outside the workspace it may read (``--allow-path``).
 
     Raises
     ------
@@ -386,14 +392,14 @@ def run_monthly(
     _, month_end = check_month(month)
     out_folder = check_output_folder(out)
     ws = Path(workspace).resolve()
-    raw = read_workspace(ws)
+    folder_nb = notebooks or notebooks_dir()
+    if not (folder_nb / f"{MONTHLY_NOTEBOOK}.ipynb").exists():
+        raise UsageError(f"no {MONTHLY_NOTEBOOK}.ipynb in {folder_nb}")
+    raw = read_workspace(ws, allowed=allowed, notebooks=folder_nb)
     config = raw.config
     lang = language or config.language
     column = config.monthly.unit_column
     root = out_folder / safe_name(ws.name) / "monthly"
-    folder_nb = notebooks or notebooks_dir()
-    if not (folder_nb / f"{MONTHLY_NOTEBOOK}.ipynb").exists():
-        raise UsageError(f"no {MONTHLY_NOTEBOOK}.ipynb in {folder_nb}")
     if raw.problems:
         raise DataError(raw.problems)
     available = raw.units(column)
@@ -431,6 +437,7 @@ def run_monthly(
             "timeout": timeout,
             "lock": lock.info,
             "anonymize_key": workspace_secret(ws) if anonymize else "",
+            "allowed": list(allowed),
         }
         try:
             return _run_batch(plan, chosen, folders, jobs, scheduler, note)
@@ -488,6 +495,7 @@ def _run_batch(plan: dict, chosen, folders, jobs, scheduler, note) -> BatchResul
                 "month_end": plan["month_end"].isoformat(),
                 "anonymize_key": plan["anonymize_key"],
                 "lock": plan["lock"],
+                "allowed": [str(path) for path in plan["allowed"]],
             }
         )
     note(
