@@ -1,43 +1,39 @@
-"""Step 7, the pilot: how big must it be, and did it really lift conversion?
+"""Step 7, the pilot: did it really lift conversion?
 
-Pilots are assigned by rep or team, not by deal, so every inference here treats
-the *unit* (rep or team) as the independent observation:
-
-* **Design** (:func:`design`, :func:`design_from_data`, :func:`recommend_split`):
-  deals and weeks a pilot needs for a given baseline rate, expected lift, weekly
-  volume, power and alpha, with the design effect ``1 + (m - 1) * ICC`` of ``m``
-  deals per unit (ICC estimated from the history); a balanced, matched-pair split.
-* **Evaluation** (:func:`evaluate`): pilot vs control on deals created from the
-  start, per stage (censoring-aware rates of :func:`playbook.stages.stage_rates`)
-  and end to end (product of the stage rates); with a pre-period for both groups,
-  the lift is the difference-in-differences. Intervals are cluster-robust by unit
-  (the linear-probability DiD model's sandwich, t with G - 1 degrees of freedom,
-  identical to statsmodels' cluster covariance); p-values come from re-assigning
-  units to pilot/control at random (exact when there are few assignments); the
-  probability that the lift is real is P(lift > 0) under a Bayesian bootstrap over
-  units. p-values across stages are Benjamini–Hochberg adjusted unless a target
-  stage was named in advance.
-
-The core, :func:`cluster_inference`, works on unit x period x stage counts and is
-vectorised (the calibration tests run it on hundreds of simulated null pilots).
+Pilots are assigned by rep or team, not by deal, so every inference treats the *unit*
+(rep or team) as the independent observation. :func:`evaluate` compares pilot and
+control on deals created from the start, per stage (censoring-aware rates of
+:func:`playbook.stages.stage_rates`) and end to end (product of the stage rates); with a
+pre-period for both groups, the lift is the difference-in-differences. Intervals are
+cluster-robust by unit; p-values come from re-assigning units to pilot/control at
+random (:mod:`playbook.pilot_inference`). Sizing a pilot lives in
+:mod:`playbook.pilot_design`, the settings in :mod:`playbook.pilot_settings`; all are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from playbook.config import section_values
 from playbook.findings import Finding
 from playbook.i18n import t
+from playbook.pilot_design import (
+    design,
+    design_from_data,
+    icc_anova,
+    power,
+    power_curve,
+    recommend_split,
+)
+from playbook.pilot_inference import POST, PRE, cluster_inference, se_floor
+from playbook.pilot_settings import PilotSettings, settings, unit_kind, unit_of
 from playbook.stats import benjamini_hochberg
 
 logger = logging.getLogger(__name__)
@@ -57,7 +53,6 @@ __all__ = [
     "evaluate",
 ]
 
-PRE, POST = 0, 1
 EFFECT_COLUMNS = [
     "from",
     "to",
@@ -79,395 +74,8 @@ EFFECT_COLUMNS = [
 ]
 
 
-# --- settings ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PilotSettings:
-    """Pilot settings (``pilot:`` in pilot.yml once the config has them).
-
-    Attributes
-    ----------
-    group_column : deals column holding each deal's group.
-    pilot_value, control_value : its values for the two groups.
-    start, end : ISO dates; deals created from ``start`` (to ``end``) are the pilot period.
-        Default start: the creation date of the first deal carrying a group value.
-    reps, teams : the pilot's reps or teams (instead of the column); needs ``start``.
-    control_reps, control_teams : the control group (default: every other rep).
-    unit : "rep", "team" or "auto" (team when the pilot is given by teams, else rep).
-    target_stage : the stage id the pilot means to move (its from-stage), named in advance;
-        None: every stage is tested and p-values are adjusted for the number of stages.
-    expected_lift : the lift (absolute, 0.10 = 10 points) the pilot should detect.
-    alpha, power : test level and wanted power.
-    pre_days : days before the start that form the pre-period (None: all history).
-    min_weeks : a pilot shorter than this is reported as too short.
-    """
-
-    group_column: str = "pilot_group"
-    pilot_value: str = "pilot"
-    control_value: str = "control"
-    start: str | None = None
-    end: str | None = None
-    reps: tuple[str, ...] = ()
-    teams: tuple[str, ...] = ()
-    control_reps: tuple[str, ...] = ()
-    control_teams: tuple[str, ...] = ()
-    unit: Literal["auto", "rep", "team"] = "auto"
-    target_stage: str | None = None
-    expected_lift: float = 0.10
-    alpha: float = 0.05
-    power: float = 0.8
-    pre_days: int | None = None
-    min_weeks: float = 4.0
-
-
-def settings(config: Any = None, **overrides: Any) -> PilotSettings:
-    """The pilot settings of ``config`` (``config.pilot`` when it exists), with defaults.
-
-    Works before and after the config model has a ``pilot`` section; ``overrides`` win.
-
-    Raises
-    ------
-    ValueError
-        Naming an unknown setting or a value out of range.
-    """
-    values = section_values(config, "pilot", {f.name for f in fields(PilotSettings)}, overrides)
-    for key in ("reps", "teams", "control_reps", "control_teams"):
-        if key in values:
-            values[key] = tuple(str(v) for v in (values[key] or ()))
-    for key in ("start", "end"):
-        if values.get(key) is not None:
-            values[key] = str(values[key])
-    out = PilotSettings(**values)
-    if out.unit not in ("auto", "rep", "team"):
-        raise ValueError(f"pilot.unit must be 'auto', 'rep' or 'team'; got {out.unit!r}")
-    if not 0 < out.expected_lift < 1:
-        raise ValueError(
-            f"pilot.expected_lift is an absolute lift between 0 and 1 (0.1 = 10 points); "
-            f"got {out.expected_lift!r}"
-        )
-    if not 0 < out.alpha < 0.5 or not 0.5 <= out.power < 1:
-        raise ValueError(
-            f"pilot.alpha must be in (0, 0.5) and pilot.power in [0.5, 1); "
-            f"got {out.alpha!r} and {out.power!r}"
-        )
-    return out
-
-
-# --- design --------------------------------------------------------------------------------
-
-
-def icc_anova(successes, n) -> float:
-    """Intraclass correlation of binary outcomes across units (ANOVA estimator, >= 0).
-
-    Parameters
-    ----------
-    successes, n : array-like
-        Successes and trials per unit.
-
-    Returns
-    -------
-    float
-        0 when there are fewer than two units with trials or no excess variation.
-    """
-    s = np.asarray(successes, dtype=float)
-    m = np.asarray(n, dtype=float)
-    keep = m > 0
-    s, m = s[keep], m[keep]
-    k, total = len(m), m.sum()
-    if k < 2 or total <= k:
-        return 0.0
-    p = s / m
-    mean = s.sum() / total
-    msb = np.sum(m * (p - mean) ** 2) / (k - 1)
-    msw = np.sum(m * p * (1 - p)) / (total - k)
-    n0 = (total - np.sum(m * m) / total) / (k - 1)
-    denom = msb + (n0 - 1) * msw
-    return float(max((msb - msw) / denom, 0.0)) if denom > 0 else 0.0
-
-
-def power(
-    baseline,
-    lift,
-    n_pilot,
-    n_control,
-    *,
-    alpha: float = 0.05,
-    icc=0.0,
-    units=None,
-):
-    """Power of a two-sided test of ``lift`` between two rates, with clustering.
-
-    Normal approximation: ``se = sqrt(DE * (p1 q1 / n_pilot + p0 q0 / n_control))`` with
-    design effect ``DE = 1 + (m - 1) * icc``, ``m`` the deals per unit
-    (``(n_pilot + n_control) / units``; 1 when ``units`` is None). Broadcasts.
-
-    Returns
-    -------
-    ndarray or float
-        Probability of p < ``alpha`` when the true lift is ``lift``.
-    """
-    p0 = np.asarray(baseline, dtype=float)
-    d = np.asarray(lift, dtype=float)
-    p1 = np.clip(p0 + d, 1e-6, 1 - 1e-6)
-    n1 = np.asarray(n_pilot, dtype=float)
-    n0 = np.asarray(n_control, dtype=float)
-    m = (n1 + n0) / np.asarray(units, dtype=float) if units is not None else 1.0
-    de = 1 + (np.maximum(m, 1.0) - 1) * np.asarray(icc, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(de * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0))
-        out = _st.norm.cdf(np.abs(d) / se - _st.norm.ppf(1 - alpha / 2))
-    out = np.where(n1 * n0 > 0, out, 0.0)
-    return float(out) if np.ndim(out) == 0 else out
-
-
-def design(
-    baseline_rate: float,
-    lift: float,
-    deals_per_week: float,
-    *,
-    units: int,
-    icc: float = 0.0,
-    alpha: float = 0.05,
-    power_wanted: float = 0.8,
-    pilot_share: float = 0.5,
-    max_weeks: int = 104,
-) -> dict[str, float]:
-    """Deals and weeks a pilot needs to detect ``lift`` at a stage.
-
-    ``deals_per_week`` reach the stage over all participating units, ``pilot_share`` of
-    them in the pilot. As the pilot runs longer, each unit holds more deals and the
-    design effect grows, so with few units a small lift may never be detectable: then
-    ``weeks_needed`` is NaN and ``achievable`` False. The analysis it plans is the
-    post-period comparison; a long pre-period for difference-in-differences adds little.
-
-    Returns
-    -------
-    dict
-        ``baseline_rate, target_lift, deals_per_week, units, icc, weeks_needed, deals_needed,
-        design_effect, power_at_max, achievable``.
-    """
-    if not 0 < pilot_share < 1:
-        raise ValueError(f"pilot_share must be between 0 and 1; got {pilot_share!r}")
-    weeks = np.arange(1, max_weeks + 1, dtype=float)
-    total = deals_per_week * weeks
-    pw = power(
-        baseline_rate,
-        lift,
-        pilot_share * total,
-        (1 - pilot_share) * total,
-        alpha=alpha,
-        icc=icc,
-        units=max(units, 1),
-    )
-    ok = np.flatnonzero(pw >= power_wanted)
-    w = float(weeks[ok[0]]) if len(ok) else float("nan")
-    n = float(deals_per_week * w) if len(ok) else float("nan")
-    m = n / max(units, 1) if len(ok) else float("nan")
-    return {
-        "baseline_rate": float(baseline_rate),
-        "target_lift": float(lift),
-        "deals_per_week": float(deals_per_week),
-        "units": int(units),
-        "icc": float(icc),
-        "weeks_needed": w,
-        "deals_needed": n,
-        "design_effect": 1 + (max(m, 1.0) - 1) * icc if len(ok) else float("nan"),
-        "power_at_max": float(pw[-1]) if len(pw) else float("nan"),
-        "achievable": bool(len(ok)),
-    }
-
-
-def _unit_of(deals: pd.DataFrame, reps: pd.DataFrame | None, unit: str) -> pd.Series:
-    owner = deals["owner_id"].astype(object)
-    if unit != "team" or reps is None or "team" not in reps:
-        return owner
-    team = dict(zip(reps["rep_id"].astype(object), reps["team"].astype(object), strict=True))
-    return owner.map(lambda r: team.get(r) if pd.notna(team.get(r)) else r)
-
-
 def _weeks(start: pd.Timestamp, end: pd.Timestamp) -> float:
     return max((end - start).total_seconds() / (7 * 86400), 1 / 7)
-
-
-def design_from_data(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: Any,
-    reps: pd.DataFrame | None = None,
-    *,
-    pilot: PilotSettings | None = None,
-    recent_weeks: int = 13,
-    journey: Any = None,
-) -> pd.DataFrame:
-    """The pilot design for every stage, from the company's own history.
-
-    Baseline rate: the stage's censoring-aware rate over all deals. Volume: deals
-    entering the stage per week over the last ``recent_weeks``. ICC: across units
-    (reps or teams) of the stage's rates. Units: those with deals in that window.
-
-    Returns
-    -------
-    DataFrame
-        ``from | to | baseline_rate | target_lift | deals_per_week | units | icc | weeks_needed |
-        deals_needed | design_effect | power_at_max | achievable``, one row per stage.
-    """
-    from playbook.journey import resolve
-    from playbook.stages import stage_rates
-
-    ps = pilot or settings(config)
-    unit = "team" if ps.unit == "team" or (ps.unit == "auto" and ps.teams) else "rep"
-    j = resolve(deals, stage_events, config, None, journey)
-    d = j.deals
-    rates = stage_rates(d, stage_events, config, journey=j, min_n=1)
-    created = pd.to_datetime(d["created_at"])
-    recent = (created > j.as_of - pd.Timedelta(weeks=recent_weeks)).to_numpy()
-    units = _unit_of(d, reps, unit)
-    n_units = int(units[recent].nunique()) or int(units.nunique())
-    first_enter = j.first_enter  # (D, K) ns, NaT as int64 min
-    horizon = j.as_of.value - pd.Timedelta(weeks=recent_weeks).value
-    codes, uniques = pd.factorize(units)
-    rows = []
-    for s in range(j.n_stages - 1):
-        entered_recent = int(((first_enter[:, s] > horizon) & j.entered[:, s]).sum())
-        per_week = entered_recent / recent_weeks
-        adv = np.bincount(codes[j.advanced[:, s]], minlength=len(uniques))
-        mat = np.bincount(codes[j.mature[:, s] & j.entered[:, s]], minlength=len(uniques))
-        icc = icc_anova(adv, mat)
-        base = float(rates["rate"].iloc[s])
-        row = design(
-            base if np.isfinite(base) else 0.5,
-            min(ps.expected_lift, 0.99 - base) if np.isfinite(base) else ps.expected_lift,
-            per_week,
-            units=n_units,
-            icc=icc,
-            alpha=ps.alpha,
-            power_wanted=ps.power,
-        )
-        rows.append({"from": j.stage_ids[s], "to": j.stage_ids[s + 1], **row})
-    out = pd.DataFrame(rows)
-    for column in ("weeks_needed", "deals_needed"):
-        out[column] = pd.array(np.ceil(out[column]), dtype="Float64").astype("Int64")
-    return out
-
-
-def power_curve(
-    design_rows: pd.DataFrame,
-    *,
-    stage: str | None = None,
-    lifts: Sequence[float] | None = None,
-    alpha: float = 0.05,
-    max_weeks: int = 26,
-) -> pd.DataFrame:
-    """Power by pilot length for each design row and lift (for the power figure).
-
-    Parameters
-    ----------
-    design_rows : rows of :func:`design_from_data` (from, to, baseline_rate,
-        deals_per_week, units, icc, target_lift).
-    stage : keep only the row of this from-stage (None: every row).
-    lifts : lifts to draw; default each row's lift, half and one and a half of it.
-
-    Returns
-    -------
-    DataFrame
-        ``from | to | lift | weeks | power``.
-    """
-    weeks = np.arange(1, max_weeks + 1, dtype=float)
-    if stage is not None:
-        design_rows = design_rows[design_rows["from"].astype(str) == stage]
-    frames = []
-    for row in design_rows.to_dict("records"):
-        lift0 = row["target_lift"]
-        chosen = lifts or sorted({lift0 * 0.5, lift0, lift0 * 1.5})
-        total = row["deals_per_week"] * weeks
-        for lift in chosen:
-            pw = power(
-                row["baseline_rate"],
-                lift,
-                total / 2,
-                total / 2,
-                alpha=alpha,
-                icc=row["icc"],
-                units=max(row["units"], 1),
-            )
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "from": row["from"],
-                        "to": row["to"],
-                        "lift": lift,
-                        "weeks": weeks,
-                        "power": pw,
-                    }
-                )
-            )
-    if not frames:
-        return pd.DataFrame(columns=["from", "to", "lift", "weeks", "power"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def recommend_split(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: Any,
-    reps: pd.DataFrame | None = None,
-    *,
-    pilot: PilotSettings | None = None,
-    stage: str | None = None,
-    seed: int = 0,
-    journey: Any = None,
-) -> pd.DataFrame:
-    """A balanced pilot/control split of units: matched pairs, randomised within pairs.
-
-    Units (reps or teams) are sorted by their historical rate at ``stage`` (default
-    ``target_stage``, else the first stage) and volume, paired with their neighbour,
-    and one of each pair goes to the pilot by a seeded coin flip; an odd unit out goes
-    to control. Randomising within pairs keeps the groups alike before the pilot and
-    makes the permutation test of :func:`evaluate` exact.
-
-    Returns
-    -------
-    DataFrame
-        ``unit_id | deals | rate | pair | group``; ``group`` is pilot or control.
-    """
-    from playbook.journey import resolve
-
-    ps = pilot or settings(config)
-    unit = "team" if ps.unit == "team" or (ps.unit == "auto" and ps.teams) else "rep"
-    j = resolve(deals, stage_events, config, None, journey)
-    ids = list(j.stage_ids)
-    target = stage or ps.target_stage or ids[0]
-    if target not in ids[:-1]:
-        raise ValueError(f"stage must be one of {', '.join(ids[:-1])}; got {target!r}")
-    s = ids.index(target)
-    units = _unit_of(j.deals, reps, unit)
-    codes, uniques = pd.factorize(units)
-    G = len(uniques)
-    adv = np.bincount(codes[j.advanced[:, s]], minlength=G)
-    mat = np.bincount(codes[j.mature[:, s] & j.entered[:, s]], minlength=G)
-    n = np.bincount(codes, minlength=G)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(mat > 0, adv / mat, np.nan)
-    order = np.lexsort((-n, np.nan_to_num(rate, nan=-1.0)))
-    pair = np.empty(G, np.int64)
-    pair[order] = np.arange(G) // 2 + 1
-    rng = np.random.default_rng(seed)
-    flip = rng.random(G // 2 + 1) < 0.5
-    rank_in_pair = np.empty(G, np.int64)
-    rank_in_pair[order] = np.arange(G) % 2
-    complete = np.bincount(pair, minlength=G // 2 + 2)[pair] == 2
-    to_pilot = complete & ((rank_in_pair == 0) == flip[pair - 1])
-    out = pd.DataFrame(
-        {
-            "unit_id": uniques.astype(object),
-            "deals": n,
-            "rate": rate,
-            "pair": pair,
-            "group": np.where(to_pilot, ps.pilot_value, ps.control_value),
-        }
-    )
-    return out.sort_values(["pair", "group"], kind="stable").reset_index(drop=True)
 
 
 # --- assignment ----------------------------------------------------------------------------
@@ -511,10 +119,10 @@ def assign(
     owner = deals["owner_id"].astype(object).reset_index(drop=True)
     created = pd.to_datetime(deals["created_at"]).reset_index(drop=True)
     by_list = bool(pilot.reps or pilot.teams)
-    unit_kind = "team" if pilot.unit == "team" or (pilot.unit == "auto" and pilot.teams) else "rep"
-    if unit_kind == "team" and (reps is None or "team" not in reps):
-        unit_kind = "rep"
-    unit = _unit_of(deals.reset_index(drop=True), reps, unit_kind)
+    kind = unit_kind(pilot)
+    if kind == "team" and (reps is None or "team" not in reps):
+        kind = "rep"
+    unit = unit_of(deals.reset_index(drop=True), reps, kind)
     empty = pd.DataFrame(
         {"deal_id": deals["deal_id"].to_numpy(), "unit": unit, "group": None, "period": None}
     )
@@ -527,9 +135,9 @@ def assign(
             else {}
         )
         if pilot.teams and not team_of:
-            return Assignment(empty, None, None, unit_kind, membership, problem="pilot_no_reps")
+            return Assignment(empty, None, None, kind, membership, problem="pilot_no_reps")
         if not pilot.start:
-            return Assignment(empty, None, None, unit_kind, membership, problem="pilot_no_start")
+            return Assignment(empty, None, None, kind, membership, problem="pilot_no_start")
         team = owner.map(team_of)
         is_p = owner.isin(pilot.reps) | team.isin(pilot.teams)
         if pilot.control_reps or pilot.control_teams:
@@ -542,11 +150,11 @@ def assign(
     else:
         membership = "column"
         if pilot.group_column not in deals.columns:
-            return Assignment(empty, None, None, unit_kind, membership, problem="pilot_none")
+            return Assignment(empty, None, None, kind, membership, problem="pilot_none")
         raw = deals[pilot.group_column].astype(object).reset_index(drop=True)
         label = raw.where(raw.isin([pilot.pilot_value, pilot.control_value]), None)
         if label.isna().all():
-            return Assignment(empty, None, None, unit_kind, membership, problem="pilot_none")
+            return Assignment(empty, None, None, kind, membership, problem="pilot_none")
         start = (
             pd.Timestamp(pilot.start) if pilot.start else created[label.notna()].min().normalize()
         )
@@ -587,183 +195,10 @@ def assign(
         problem = "pilot_none"
     elif pilot.control_value not in groups_post:
         problem = "pilot_no_control"
-    return Assignment(frame, start, end, unit_kind, membership, dropped, problem)
+    return Assignment(frame, start, end, kind, membership, dropped, problem)
 
 
 # --- inference core ------------------------------------------------------------------------
-
-
-def _rates(SA: np.ndarray, SN: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return SA / SN
-
-
-def _statistic(rp: np.ndarray, rc: np.ndarray, did: bool) -> np.ndarray:
-    """Lift per row from arm rates (..., 2 periods, R rows)."""
-    if did:
-        return (rp[..., POST, :] - rp[..., PRE, :]) - (rc[..., POST, :] - rc[..., PRE, :])
-    return rp[..., POST, :] - rc[..., POST, :]
-
-
-def _with_overall(r: np.ndarray) -> np.ndarray:
-    """Append the product of the stage rates (end-to-end conversion) as a last row."""
-    return np.concatenate([r, np.prod(r, axis=-1, keepdims=True)], axis=-1)
-
-
-def _assignments(G: int, k: int, n_perm: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    """Pilot indicator rows: all C(G, k) assignments when few, else ``n_perm`` random ones."""
-    total = math.comb(G, k)
-    if total <= n_perm:
-        Z = np.zeros((total, G))
-        for i, combo in enumerate(itertools.combinations(range(G), k)):
-            Z[i, list(combo)] = 1.0
-        return Z, True
-    keys = rng.random((n_perm, G))
-    idx = np.argsort(keys, axis=1)[:, :k]
-    Z = np.zeros((n_perm, G))
-    np.put_along_axis(Z, idx, 1.0, axis=1)
-    return Z, False
-
-
-def cluster_inference(
-    advanced: np.ndarray,
-    resolved: np.ndarray,
-    is_pilot: np.ndarray,
-    *,
-    did: bool = True,
-    overall: bool = True,
-    alpha: float = 0.05,
-    n_perm: int = 2000,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Lift of the pilot over control with inference at the unit level.
-
-    Parameters
-    ----------
-    advanced, resolved : arrays, shape (G units, 2 periods [pre, post], S stages)
-        Deals that advanced, and deals whose outcome at the stage is known.
-    is_pilot : bool array (G,)
-    did : difference-in-differences (needs pre-period counts in both groups);
-        False: post-period difference.
-    overall : add a row for the end-to-end conversion (product of the stage rates).
-
-    Returns
-    -------
-    DataFrame
-        One row per stage (then overall): ``pilot_n | control_n | pilot_rate |
-        control_rate | pilot_pre_rate | control_pre_rate | effect | se | effect_low | effect_high |
-        p_cluster | p_perm | exact | assignments | prob_positive | boot_low | boot_high``.
-        ``se``/``ci`` are cluster-robust (CR1, as statsmodels' cluster covariance of the
-        linear-probability model, delta method for the product), the interval uses t
-        with G - 1 degrees of freedom; ``p_perm`` is two-sided over re-assignments of
-        units; ``prob_positive`` is P(lift > 0) under a Bayesian bootstrap over units.
-    """
-    A = np.asarray(advanced, dtype=float)
-    N = np.asarray(resolved, dtype=float)
-    zp = np.asarray(is_pilot, dtype=bool)
-    G, _, S = A.shape
-    rng = np.random.default_rng(seed)
-    zc = ~zp
-    Ap, Np = A[zp].sum(0), N[zp].sum(0)  # (2, S)
-    Ac, Nc = A[zc].sum(0), N[zc].sum(0)
-    rp, rc = _rates(Ap, Np), _rates(Ac, Nc)
-    if overall:
-        rp, rc = _with_overall(rp), _with_overall(rc)
-    lift = _statistic(rp[None], rc[None], did)[0]  # (R,)
-    R = len(lift)
-
-    # cluster-robust variance: influence of each unit on the lift
-    arm_rate = np.where(zp[:, None, None], rp[None, :, :S], rc[None, :, :S])  # (G, 2, S)
-    arm_n = np.where(zp[:, None, None], Np[None], Nc[None])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        infl_cell = np.where(arm_n > 0, (A - N * arm_rate) / arm_n, 0.0)  # (G, 2, S)
-    sign = np.where(zp, 1.0, -1.0)[:, None]  # pilot +, control -
-    periods = np.array([-1.0, 1.0]) if did else np.array([0.0, 1.0])
-    coef = sign * periods[None, :]  # (G, 2)
-    infl = np.einsum("gt,gts->gs", coef, infl_cell)
-    if overall:
-        full = np.where(zp[:, None, None], rp[None, :, :S], rc[None, :, :S])
-        others = np.empty_like(full)
-        for s in range(S):
-            others[..., s] = np.prod(np.delete(full, s, axis=-1), axis=-1)
-        infl = np.concatenate(
-            [infl, np.einsum("gt,gts->g", coef, others * infl_cell)[:, None]], axis=1
-        )
-    used = N if did else N[:, POST:]
-    n_obs = used.sum(axis=(0, 1))
-    n_params = 4 if did else 2
-    units_with = (used.sum(axis=1) > 0).sum(axis=0)  # (S,)
-    g_eff = np.r_[units_with, units_with.min() if S else 0] if overall else units_with
-    n_eff = np.r_[n_obs, n_obs.min() if S else 0] if overall else n_obs
-    with np.errstate(invalid="ignore", divide="ignore"):
-        factor = g_eff / (g_eff - 1) * (n_eff - 1) / (n_eff - n_params)
-    se = np.sqrt(factor * (infl**2).sum(axis=0))
-    dof = np.maximum(g_eff - 1, 1)
-    tq = _st.t.ppf(1 - alpha / 2, dof)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_cluster = 2 * _st.t.sf(np.abs(lift / se), dof)
-    p_cluster = np.where(se > 0, p_cluster, np.nan)
-
-    # permutation over units
-    k = int(zp.sum())
-    Z, exact = _assignments(G, k, n_perm, rng)
-    flatA, flatN = A.reshape(G, -1), N.reshape(G, -1)
-    SAp, SNp = Z @ flatA, Z @ flatN
-    SAc, SNc = flatA.sum(0) - SAp, flatN.sum(0) - SNp
-    prp = _rates(SAp, SNp).reshape(-1, 2, S)
-    prc = _rates(SAc, SNc).reshape(-1, 2, S)
-    if overall:
-        prp, prc = _with_overall(prp), _with_overall(prc)
-    perm = _statistic(prp, prc, did)  # (B, R)
-    tol = 1e-12
-    with np.errstate(invalid="ignore"):
-        extreme = np.abs(perm) >= np.abs(lift)[None] - tol
-    if exact:
-        p_perm = extreme.sum(0) / len(Z)
-    else:
-        p_perm = (1 + extreme.sum(0)) / (len(Z) + 1)
-
-    # Bayesian bootstrap over units (Dirichlet weights within each group)
-    W = rng.gamma(1.0, size=(n_boot, G))
-    Wp, Wc = W * zp, W * zc
-    brp = _rates(Wp @ flatA, Wp @ flatN).reshape(-1, 2, S)
-    brc = _rates(Wc @ flatA, Wc @ flatN).reshape(-1, 2, S)
-    if overall:
-        brp, brc = _with_overall(brp), _with_overall(brc)
-    boot = _statistic(brp, brc, did)
-    valid = ~np.isnan(boot)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prob = (np.where(valid, boot > 0, False).sum(0)) / valid.sum(0)
-    boot_q = np.full((2, R), np.nan)
-    some = valid.any(axis=0)
-    if some.any():
-        boot_q[:, some] = np.nanquantile(boot[:, some], [alpha / 2, 1 - alpha / 2], axis=0)
-
-    def npost(x: np.ndarray) -> np.ndarray:
-        return np.r_[x[POST], x[POST, 0]] if overall and S else x[POST]
-
-    return pd.DataFrame(
-        {
-            "pilot_n": npost(Np).astype(np.int64),
-            "control_n": npost(Nc).astype(np.int64),
-            "pilot_rate": rp[POST],
-            "control_rate": rc[POST],
-            "pilot_pre_rate": rp[PRE],
-            "control_pre_rate": rc[PRE],
-            "effect": lift,
-            "se": se,
-            "effect_low": lift - tq * se,
-            "effect_high": lift + tq * se,
-            "p_cluster": p_cluster,
-            "p_perm": p_perm,
-            "exact": exact,
-            "assignments": len(Z),
-            "prob_positive": prob,
-            "boot_low": boot_q[0],
-            "boot_high": boot_q[1],
-        }
-    )
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -923,7 +358,7 @@ def evaluate(
     with np.errstate(invalid="ignore", divide="ignore"):
         more = np.maximum(n_post * ((res["se"].to_numpy() / se_needed) ** 2 - 1), 0)
         more_weeks = more / per_week
-    floor = _se_floor(A, N, is_pilot, has_pre)
+    floor = se_floor(A, N, is_pilot, has_pre)
     unreachable = np.r_[floor, floor.max() if len(floor) else np.nan] > se_needed
     res["more_deals"] = pd.array(np.where(unreachable, np.nan, np.ceil(more)), dtype="Float64")
     res["more_weeks"] = pd.array(
@@ -1045,23 +480,6 @@ def evaluate(
         findings=findings,
         kpis=kpis,
     )
-
-
-def _se_floor(A: np.ndarray, N: np.ndarray, is_pilot: np.ndarray, has_pre: bool) -> np.ndarray:
-    """Smallest SE reachable however long the pilot runs: unit-level variation only.
-
-    Estimated as the between-unit variance part of the current SE: ICC x p(1 - p) x
-    (1/G_pilot + 1/G_control) per stage, with the ICC of the post-period unit rates.
-    """
-    S = A.shape[2]
-    out = np.zeros(S)
-    gp, gc = max(int(is_pilot.sum()), 1), max(int((~is_pilot).sum()), 1)
-    for s in range(S):
-        a, n = A[:, POST, s], N[:, POST, s]
-        icc = icc_anova(a, n)
-        p = a.sum() / n.sum() if n.sum() else 0.5
-        out[s] = math.sqrt(icc * p * (1 - p) * (1 / gp + 1 / gc))
-    return out
 
 
 def _verdict(row: pd.Series, p: float, ps: PilotSettings, unreachable: bool) -> str:
