@@ -34,7 +34,7 @@ from playbook.pilot_design import (
 )
 from playbook.pilot_inference import POST, PRE, cluster_inference, se_floor
 from playbook.pilot_settings import PilotSettings, settings, unit_kind, unit_of
-from playbook.stats import benjamini_hochberg
+from playbook.stats import benjamini_hochberg, format_probability
 
 logger = logging.getLogger(__name__)
 
@@ -391,7 +391,7 @@ def evaluate(
         "p": _p(p_primary)
         if ps.target_stage is not None
         else t("pilot_p_adjusted", lang, p=_p(p_primary), n=len(res)),
-        "prob": f"{row['prob_positive']:.0%}" if np.isfinite(row["prob_positive"]) else "–",
+        "prob": format_probability(row["prob_positive"]),
         "n": int(row["pilot_n"] + row["control_n"]),
         "more": "–" if pd.isna(row["more_deals"]) else f"{int(row['more_deals']):,}",
         "weeks": "–" if pd.isna(row["more_weeks"]) else f"{int(row['more_weeks']):,}",

@@ -6,6 +6,7 @@ import matplotlib
 import pandas as pd
 
 from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.stats import format_probability
 
 
 def _pct(axis, decimals: int = 0) -> None:
@@ -66,7 +67,7 @@ def pilot_effects(
             ax.text(
                 row.effect,
                 yi + 0.25,
-                f"p={row.p_raw:.3f} · P>0 {row.prob_positive:.0%}",
+                f"p={row.p_raw:.3f} · P>0 {format_probability(row.prob_positive)}",
                 fontsize=8,
                 ha="center",
                 color="#52606d",
