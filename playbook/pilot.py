@@ -24,6 +24,13 @@ from scipy import stats as _st
 
 from playbook.findings import Finding
 from playbook.i18n import t
+from playbook.pilot_arms import (
+    MIX_BIAS_SHARE,
+    ArmsCheck,
+    adjusted_effects,
+    check_arms,
+    mix_dimensions,
+)
 from playbook.pilot_design import (
     design,
     design_from_data,
@@ -33,8 +40,24 @@ from playbook.pilot_design import (
     recommend_split,
 )
 from playbook.pilot_inference import POST, PRE, cluster_inference, se_floor
-from playbook.pilot_settings import PilotSettings, settings, unit_kind, unit_of
-from playbook.stats import benjamini_hochberg, format_probability
+from playbook.pilot_settings import Assignment, PilotSettings, assign, settings
+from playbook.pilot_verdict import (
+    adjust_across_stages,
+    balance_shown,
+    balance_text,
+    caveats,
+    dimensions_shown,
+    dims_text,
+    fmt_p,
+    kpis_of,
+    method_sentence,
+    pilot_findings,
+    pts,
+    stage_roles,
+    verdict_code,
+    verdict_sentence,
+)
+from playbook.stats import format_probability
 
 logger = logging.getLogger(__name__)
 
@@ -65,140 +88,19 @@ EFFECT_COLUMNS = [
     "effect",
     "effect_low",
     "effect_high",
+    "raw_effect",
     "p_raw",
     "p_adj",
     "prob_positive",
     "mde",
     "more_deals",
     "more_weeks",
+    "role",
 ]
 
 
 def _weeks(start: pd.Timestamp, end: pd.Timestamp) -> float:
     return max((end - start).total_seconds() / (7 * 86400), 1 / 7)
-
-
-# --- assignment ----------------------------------------------------------------------------
-
-
-@dataclass
-class Assignment:
-    """Which deals are in the pilot or control group, and in which period.
-
-    ``frame``: ``deal_id | unit | group | period`` aligned with ``deals`` (group and
-    period None for deals outside the evaluation). ``problem`` is an i18n key when the
-    pilot cannot be evaluated.
-    """
-
-    frame: pd.DataFrame
-    start: pd.Timestamp | None
-    end: pd.Timestamp | None
-    unit: str
-    membership: str
-    dropped: int = 0
-    problem: str | None = None
-
-
-def assign(
-    deals: pd.DataFrame,
-    pilot: PilotSettings,
-    reps: pd.DataFrame | None = None,
-) -> Assignment:
-    """Each deal's group (pilot/control) and period (pre/post), and its unit.
-
-    Labels come from ``pilot.reps``/``pilot.teams`` when given (every deal of a listed
-    rep; control: ``control_reps``/``control_teams`` or every other rep; needs
-    ``pilot.start``), else from the ``group_column`` (start: the first labelled deal's
-    day). A unit (rep or team) belongs to the group of the majority of its labelled
-    deals, which also places its deals before the start in that group's pre-period.
-    Labelled deals disagreeing with their unit's group, every deal of a unit labelled as
-    often pilot as control, and unlabelled deals after the start are left out; the first
-    two are counted in ``dropped``.
-    """
-    n = len(deals)
-    owner = deals["owner_id"].astype(object).reset_index(drop=True)
-    created = pd.to_datetime(deals["created_at"]).reset_index(drop=True)
-    by_list = bool(pilot.reps or pilot.teams)
-    kind = unit_kind(pilot)
-    if kind == "team" and (reps is None or "team" not in reps):
-        kind = "rep"
-    unit = unit_of(deals.reset_index(drop=True), reps, kind)
-    empty = pd.DataFrame(
-        {"deal_id": deals["deal_id"].to_numpy(), "unit": unit, "group": None, "period": None}
-    )
-    label = pd.Series([None] * n, dtype=object)
-    if by_list:
-        membership = "list"
-        team_of = (
-            dict(zip(reps["rep_id"].astype(object), reps["team"].astype(object), strict=True))
-            if reps is not None and "team" in reps
-            else {}
-        )
-        if pilot.teams and not team_of:
-            return Assignment(empty, None, None, kind, membership, problem="pilot_no_reps")
-        if not pilot.start:
-            return Assignment(empty, None, None, kind, membership, problem="pilot_no_start")
-        team = owner.map(team_of)
-        is_p = owner.isin(pilot.reps) | team.isin(pilot.teams)
-        if pilot.control_reps or pilot.control_teams:
-            is_c = (owner.isin(pilot.control_reps) | team.isin(pilot.control_teams)) & ~is_p
-        else:
-            is_c = ~is_p
-        label[is_p.to_numpy()] = pilot.pilot_value
-        label[is_c.to_numpy()] = pilot.control_value
-        start = pd.Timestamp(pilot.start)
-    else:
-        membership = "column"
-        if pilot.group_column not in deals.columns:
-            return Assignment(empty, None, None, kind, membership, problem="pilot_none")
-        raw = deals[pilot.group_column].astype(object).reset_index(drop=True)
-        label = raw.where(raw.isin([pilot.pilot_value, pilot.control_value]), None)
-        if label.isna().all():
-            return Assignment(empty, None, None, kind, membership, problem="pilot_none")
-        start = (
-            pd.Timestamp(pilot.start) if pilot.start else created[label.notna()].min().normalize()
-        )
-    # every unit belongs to one group: the majority of its labelled deals (ties: none)
-    labelled = label.notna()
-    counts = pd.crosstab(unit[labelled], label[labelled])
-    for col in (pilot.pilot_value, pilot.control_value):
-        if col not in counts:
-            counts[col] = 0
-    n_p, n_c = counts[pilot.pilot_value], counts[pilot.control_value]
-    major = pd.Series(
-        np.where(n_p > n_c, pilot.pilot_value, np.where(n_c > n_p, pilot.control_value, None)),
-        index=counts.index,
-        dtype=object,
-    )
-    unit_group = unit.map(major)
-    disagree = labelled & (unit_group.isna() | (label != unit_group))
-    dropped = int(disagree.sum())
-    unit_group = unit_group.where(~disagree & ~(~labelled & (created >= start)))
-    end = pd.Timestamp(pilot.end) + pd.Timedelta(days=1) if pilot.end else None
-    post = created >= start
-    if end is not None:
-        post &= created < end
-    pre = created < start
-    if pilot.pre_days is not None:
-        pre &= created >= start - pd.Timedelta(days=pilot.pre_days)
-    period = pd.Series(np.where(post, "post", np.where(pre, "pre", None)), dtype=object)
-    group = unit_group.where(period.notna())
-    frame = pd.DataFrame(
-        {"deal_id": deals["deal_id"].to_numpy(), "unit": unit, "group": group, "period": period}
-    )
-    frame.loc[frame["group"].isna(), "period"] = None
-    frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
-    has_post = frame["period"].eq("post")
-    groups_post = set(frame.loc[has_post, "group"].dropna())
-    problem = None
-    if pilot.pilot_value not in groups_post:
-        problem = "pilot_none"
-    elif pilot.control_value not in groups_post:
-        problem = "pilot_no_control"
-    return Assignment(frame, start, end, kind, membership, dropped, problem)
-
-
-# --- inference core ------------------------------------------------------------------------
 
 
 # --- evaluation ----------------------------------------------------------------------------
@@ -212,7 +114,10 @@ class PilotResult:
     ----------
     available : False when there is no pilot to evaluate (``message`` says why).
     groups : ``group | period | units | deals | first_created | last_created``.
-    effects : one row per stage and one end to end: see :data:`EFFECT_COLUMNS`.
+    effects : one row per stage and one end to end: see :data:`EFFECT_COLUMNS`; ``effect``
+        is the design's estimate (difference-in-differences, post-period difference or
+        mix-adjusted), ``raw_effect`` the plain post-period difference beside it, ``role``
+        one of :data:`playbook.pilot_verdict.ROLES`.
     trend : monthly rates of the primary stage per group (``group | cohort | rate | ci_low |
         ci_high | mature_n | immature_cohort``).
     stage, stage_label : the primary from-stage id (target stage, else the stage with the
@@ -220,7 +125,17 @@ class PilotResult:
         "From → To" label in the report language.
     group_labels : group value -> display name (for legends).
     primary : the effects row the verdict is about (a dict).
-    verdict : likely_real, likely_harmful, need_more or noise.
+    verdict : one of :data:`playbook.pilot_verdict.VERDICTS`.
+    design : randomised, difference_in_differences or post_only.
+    design_text : sentences naming the design and the balance of the arms.
+    adjusted_for : the deal-mix dimensions the estimate is adjusted for.
+    arms : the balance check (:class:`playbook.pilot_arms.ArmsCheck`), None when unavailable.
+    balance : the arms' share per category of every dimension, with standardised
+        differences (:func:`playbook.pilot_arms.arm_balance`).
+    balance_dimensions : one line per dimension: ``dimension | categories | std_diff |
+        overlap | shift | status`` (status in the report language).
+    pre_balance : each stage's conversion in the two arms before the start (empty
+        without a pre-period).
     """
 
     available: bool
@@ -243,14 +158,158 @@ class PilotResult:
     warnings: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     kpis: dict[str, dict] = field(default_factory=dict)
+    design: str = ""
+    design_text: list[str] = field(default_factory=list)
+    adjusted_for: list[str] = field(default_factory=list)
+    arms: ArmsCheck | None = None
+    balance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    balance_dimensions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pre_balance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    language: str = "en"
+
+    @property
+    def effects_table(self) -> pd.DataFrame:
+        """``effects`` with each row's role in the report language (for display)."""
+        out = self.effects.copy()
+        if "role" in out:
+            out["role"] = [t(f"pilot_role_{r}", self.language) for r in out["role"]]
+        return out
 
 
-def _pts(x: float) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x * 100:+.1f}"
+@dataclass
+class _Counts:
+    """The evaluated deals and their unit x period x stage counts."""
+
+    sub: pd.DataFrame  # evaluated deals (journey order) with _unit, _group, _period
+    journey: Any
+    advanced: np.ndarray  # (G, 2, S)
+    resolved: np.ndarray
+    entered: np.ndarray
+    units: pd.Index
+    is_pilot: np.ndarray  # (G,)
+    deal_pilot: np.ndarray  # (D,)
+    post: np.ndarray  # (D,)
+
+    @property
+    def has_pre(self) -> bool:
+        n, zp = self.resolved, self.is_pilot
+        return bool(n[zp, PRE].sum() > 0 and n[~zp, PRE].sum() > 0)
 
 
-def _p(p: float) -> str:
-    return "–" if p is None or not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+def _unit_counts(deals, stage_events, config, a: Assignment, ps: PilotSettings, as_of) -> _Counts:
+    from playbook.journey import prepare
+    from playbook.stages import stage_rates
+
+    f = a.frame
+    keep = f["group"].notna().to_numpy()
+    sub = deals.reset_index(drop=True)[keep].assign(
+        _unit=f["unit"][keep].to_numpy(),
+        _group=f["group"][keep].to_numpy(),
+        _period=f["period"][keep].to_numpy(),
+    )
+    j = prepare(sub, stage_events, config, as_of)
+    sub = j.deals
+    by_unit = stage_rates(sub, stage_events, config, by=["_unit", "_period"], journey=j, min_n=1)
+    _, units = pd.factorize(sub["_unit"], sort=True)
+    unit_group = sub.groupby("_unit", sort=True, observed=True)["_group"].first()
+    is_pilot = (unit_group.reindex(units) == ps.pilot_value).to_numpy()
+    G, S = len(units), len(config.funnel.ids) - 1
+    A, N, E = np.zeros((G, 2, S)), np.zeros((G, 2, S)), np.zeros((G, 2, S))
+    gi = units.get_indexer(by_unit["_unit"])
+    ti = np.where(by_unit["_period"].to_numpy() == "post", POST, PRE)
+    si = by_unit["from"].cat.codes.to_numpy()
+    A[gi, ti, si] = by_unit["advanced"].to_numpy()
+    N[gi, ti, si] = by_unit["mature_n"].to_numpy()
+    E[gi, ti, si] = by_unit["entered"].to_numpy()
+    return _Counts(
+        sub=sub,
+        journey=j,
+        advanced=A,
+        resolved=N,
+        entered=E,
+        units=units,
+        is_pilot=is_pilot,
+        deal_pilot=(sub["_group"] == ps.pilot_value).to_numpy(),
+        post=(sub["_period"] == "post").to_numpy(),
+    )
+
+
+def _estimate(
+    c: _Counts, ps: PilotSettings, config: Any, *, n_perm: int, n_boot: int, seed: int
+) -> tuple[pd.DataFrame, ArmsCheck, bool]:
+    """Per-stage lifts by the design's estimator, the arms' balance, and whether the
+    permutation p-values were used."""
+    ids = list(config.funnel.ids)
+    S = len(ids) - 1
+    A, N, zp = c.advanced, c.resolved, c.is_pilot
+    has_pre = c.has_pre
+    res = cluster_inference(
+        A, N, zp, did=has_pre, alpha=ps.alpha, n_perm=n_perm, n_boot=n_boot, seed=seed
+    )
+    res.insert(0, "from", [*ids[:-1], ids[0]])
+    res.insert(1, "to", [*ids[1:], ids[-1]])
+    # which p-value: permutation unless too few distinct assignments to ever reach alpha
+    perm_ok = math.comb(len(zp), int(zp.sum())) >= 2 / ps.alpha
+    res["p_raw"] = res["p_perm"] if perm_ok else res["p_cluster"]
+    res["raw_effect"] = res["pilot_rate"] - res["control_rate"]
+    mix = mix_dimensions(c.sub, getattr(config, "dimensions", []))
+    j, post = c.journey, c.post
+    check = check_arms(
+        mix,
+        c.deal_pilot,
+        post,
+        (j.advanced[:, :S], j.mature[:, :S]),
+        (A[:, PRE], N[:, PRE], zp) if has_pre else None,
+        ids,
+        randomised=ps.randomised,
+        min_overlap=ps.min_overlap,
+    )
+    estimated = ["effect", "se", "effect_low", "effect_high", "p_raw", "prob_positive"]
+    if check.blocked:
+        res.loc[:, estimated] = np.nan  # no estimate can separate the pilot from the territory
+    elif check.estimator == "adjusted":
+        adj = adjusted_effects(
+            j.advanced[post][:, :S],
+            j.mature[post][:, :S],
+            c.deal_pilot[post],
+            c.sub["_unit"].to_numpy()[post],
+            mix.loc[post, check.adjusted_for],
+            alpha=ps.alpha,
+        ).rename(columns={"p": "p_raw"})
+        res.loc[: S - 1, estimated] = adj[estimated].to_numpy()
+        res.loc[S, estimated] = np.nan  # end to end: shown raw only
+        perm_ok = False
+    return res, check, perm_ok
+
+
+def _sizes(res: pd.DataFrame, c: _Counts, ps: PilotSettings, weeks: float) -> np.ndarray:
+    """Adds ``mde``, ``more_deals``, ``more_weeks``; returns which rows can never reach
+    the expected lift (unit-level variation alone exceeds it)."""
+    z = _st.norm.ppf(1 - ps.alpha / 2) + _st.norm.ppf(ps.power)
+    res["mde"] = z * res["se"]
+    E = c.entered
+    per_week = np.r_[E[:, POST].sum(axis=0), E[:, POST, 0].sum()] / weeks
+    n_post = res["pilot_n"].to_numpy() + res["control_n"].to_numpy()
+    se_needed = ps.expected_lift / z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        more = np.maximum(n_post * ((res["se"].to_numpy() / se_needed) ** 2 - 1), 0)
+        more_weeks = more / per_week
+    floor = se_floor(c.advanced, c.resolved, c.is_pilot, c.has_pre)
+    unreachable = np.r_[floor, floor.max() if len(floor) else np.nan] > se_needed
+    res["more_deals"] = pd.array(
+        np.where(unreachable | ~np.isfinite(more), np.nan, np.ceil(more)), dtype="Float64"
+    )
+    res["more_weeks"] = pd.array(
+        np.where(unreachable | ~np.isfinite(more_weeks), np.nan, np.ceil(more_weeks)),
+        dtype="Float64",
+    )
+    for column in ("more_deals", "more_weeks"):
+        res[column] = res[column].round().astype("Int64")
+    return unreachable
+
+
+def _strongest(p: np.ndarray) -> int:
+    return int(np.nanargmin(p)) if len(p) and np.isfinite(p).any() else 0
 
 
 def evaluate(
@@ -268,22 +327,27 @@ def evaluate(
 ) -> PilotResult:
     """Did the pilot lift conversion? Pilot vs control, per stage and end to end.
 
+    First the arms are checked for being alike (:func:`playbook.pilot_arms.check_arms`):
+    the design is named, the balance table built, and a comparison without a pre-period
+    is adjusted for the deal mix, or refused when the arms do not overlap on a dimension.
+    The verdict and findings follow :mod:`playbook.pilot_verdict`.
+
     Parameters
     ----------
     deals, stage_events : canonical tables; ``reps`` (rep_id, team) for team units.
-    config : PilotConfig; ``pilot`` settings are read with :func:`settings`.
+    config : PilotConfig; ``pilot`` settings are read with :func:`settings`, the deal-mix
+        dimensions from ``config.dimensions`` (and deal size from ``amount``).
     language : of the sentences; default ``config.language``.
 
     Returns
     -------
     PilotResult
         With ``available`` False and ``message`` when there is no pilot to evaluate.
-        ``findings`` holds one ``pilot_effect`` Finding for the primary row and one for
-        every other row whose adjusted p is below alpha.
+        ``findings`` holds one ``pilot_effect`` Finding for the primary stage (none when
+        the pilot cannot be separated from a dimension) and one for every exploratory
+        stage that survives the Holm adjustment; each carries ``design`` and
+        ``adjusted_for``.
     """
-    from playbook.journey import prepare
-    from playbook.stages import cohort_rates, stage_rates
-
     ps = pilot or settings(config)
     lang = language or getattr(config, "language", "en")
     ids = list(config.funnel.ids)
@@ -291,174 +355,95 @@ def evaluate(
         raise ValueError(
             f"pilot.target_stage must be one of {', '.join(ids[:-1])}; got {ps.target_stage!r}"
         )
-    first = ps.target_stage or ids[0]
-    nxt = ids[ids.index(first) + 1]
     group_labels = {
         ps.pilot_value: t("legend_pilot", lang),
         ps.control_value: t("legend_control", lang),
     }
     a = assign(deals, ps, reps)
     if a.problem:
-        msg = t(
-            a.problem, lang, column=ps.group_column, pilot=ps.pilot_value, control=ps.control_value
-        )
-        return PilotResult(
-            available=False,
-            message=msg,
-            verdict_text=msg,
-            unit=a.unit,
-            stage=first,
-            stage_label=f"{config.stage_label(first, lang)} → {config.stage_label(nxt, lang)}",
-            group_labels=group_labels,
-        )
-    f = a.frame
-    keep = f["group"].notna().to_numpy()
-    sub = deals.reset_index(drop=True)[keep].assign(
-        _unit=f["unit"][keep].to_numpy(),
-        _group=f["group"][keep].to_numpy(),
-        _period=f["period"][keep].to_numpy(),
-    )
-    j = prepare(sub, stage_events, config, as_of)
-    sub = j.deals
-    by_unit = stage_rates(sub, stage_events, config, by=["_unit", "_period"], journey=j, min_n=1)
-    unit_codes, units = pd.factorize(sub["_unit"], sort=True)
-    unit_group = sub.groupby("_unit", sort=True, observed=True)["_group"].first()
-    is_pilot = (unit_group.reindex(units) == ps.pilot_value).to_numpy()
-    G, S = len(units), len(ids) - 1
-    A = np.zeros((G, 2, S))
-    N = np.zeros((G, 2, S))
-    E = np.zeros((G, 2, S))
-    gi = units.get_indexer(by_unit["_unit"])
-    ti = np.where(by_unit["_period"].to_numpy() == "post", POST, PRE)
-    si = by_unit["from"].cat.codes.to_numpy()
-    A[gi, ti, si] = by_unit["advanced"].to_numpy()
-    N[gi, ti, si] = by_unit["mature_n"].to_numpy()
-    E[gi, ti, si] = by_unit["entered"].to_numpy()
-    has_pre = bool(N[is_pilot, PRE].sum() > 0 and N[~is_pilot, PRE].sum() > 0)
-    res = cluster_inference(
-        A, N, is_pilot, did=has_pre, alpha=ps.alpha, n_perm=n_perm, n_boot=n_boot, seed=seed
-    )
-    res.insert(0, "from", [*ids[:-1], ids[0]])
-    res.insert(1, "to", [*ids[1:], ids[-1]])
-
-    # which p-value: permutation unless too few distinct assignments to ever reach alpha
-    n_assign = math.comb(G, int(is_pilot.sum()))
-    perm_ok = n_assign >= 2 / ps.alpha
-    res["p_raw"] = res["p_perm"] if perm_ok else res["p_cluster"]
-    res["p_adj"] = benjamini_hochberg(res["p_raw"].to_numpy())
-    z = _st.norm.ppf(1 - ps.alpha / 2) + _st.norm.ppf(ps.power)
-    res["mde"] = z * res["se"]
-    created = pd.to_datetime(sub["created_at"])
-    post_mask = sub["_period"].to_numpy() == "post"
-    post_end = min(j.as_of, a.end) if a.end is not None else j.as_of
+        return _unavailable(a, ps, config, lang, group_labels)
+    c = _unit_counts(deals, stage_events, config, a, ps, as_of)
+    res, check, perm_ok = _estimate(c, ps, config, n_perm=n_perm, n_boot=n_boot, seed=seed)
+    post_end = min(c.journey.as_of, a.end) if a.end is not None else c.journey.as_of
     weeks = _weeks(a.start, post_end)
-    per_week = np.r_[E[:, POST].sum(axis=0), E[:, POST, 0].sum()] / weeks
-    n_post = res["pilot_n"].to_numpy() + res["control_n"].to_numpy()
-    se_needed = ps.expected_lift / z
-    with np.errstate(invalid="ignore", divide="ignore"):
-        more = np.maximum(n_post * ((res["se"].to_numpy() / se_needed) ** 2 - 1), 0)
-        more_weeks = more / per_week
-    floor = se_floor(A, N, is_pilot, has_pre)
-    unreachable = np.r_[floor, floor.max() if len(floor) else np.nan] > se_needed
-    res["more_deals"] = pd.array(np.where(unreachable, np.nan, np.ceil(more)), dtype="Float64")
-    res["more_weeks"] = pd.array(
-        np.where(unreachable | ~np.isfinite(more_weeks), np.nan, np.ceil(more_weeks)),
-        dtype="Float64",
-    )
-    for column in ("more_deals", "more_weeks"):
-        res[column] = res[column].round().astype("Int64")
-    effects = res[EFFECT_COLUMNS].copy()
-    effects["from"] = pd.Categorical(effects["from"], categories=ids)
-    effects["to"] = pd.Categorical(effects["to"], categories=ids)
+    unreachable = _sizes(res, c, ps, weeks)
 
-    # the primary row and the verdict
-    stage_rows = res.iloc[:S]
-    if ps.target_stage is not None:
-        pi = ids.index(ps.target_stage)
-        p_primary = float(stage_rows["p_raw"].iloc[pi])
-    else:
-        raw = stage_rows["p_raw"].to_numpy()
-        pi = int(np.nanargmin(raw)) if S and np.isfinite(raw).any() else 0
-        p_primary = float(stage_rows["p_adj"].iloc[pi])
+    # the primary stage carries the verdict; the others are exploratory (Holm)
+    S = len(ids) - 1
+    target_named = ps.target_stage is not None
+    pi = ids.index(ps.target_stage) if target_named else _strongest(res["p_raw"].iloc[:S])
+    check.judge_primary(pi, MIX_BIAS_SHARE * ps.expected_lift)
+    p_adj = adjust_across_stages(res["p_raw"].to_numpy(), stage_roles(S, pi, False), target_named)
+    p_primary = float(p_adj[pi])
     row = res.iloc[pi]
+    code = verdict_code(row, p_primary, ps, bool(unreachable[pi]), check)
+    moved = code in ("likely_real", "likely_harmful", "associated", "associated_drop")
+    roles = stage_roles(S, pi, moved)
+    res["p_adj"] = np.where(np.isin(roles, ["primary", "exploratory"]), p_adj, np.nan)
+    res["role"] = roles
     label = f"{config.stage_label(ids[pi], lang)} → {config.stage_label(ids[pi + 1], lang)}"
-    code = _verdict(row, p_primary, ps, unreachable[pi])
+    unit_word = t(f"pilot_unit_{a.unit}", lang)
     values = {
         "stage": label,
-        "lift": _pts(row["effect"]),
-        "low": _pts(row["effect_low"]),
-        "high": _pts(row["effect_high"]),
-        "p": _p(p_primary)
-        if ps.target_stage is not None
-        else t("pilot_p_adjusted", lang, p=_p(p_primary), n=len(res)),
+        "lift": pts(row["effect"]),
+        "low": pts(row["effect_low"]),
+        "high": pts(row["effect_high"]),
+        "p": fmt_p(p_primary)
+        if target_named
+        else t("pilot_p_adjusted", lang, p=fmt_p(p_primary), n=S),
         "prob": format_probability(row["prob_positive"]),
         "n": int(row["pilot_n"] + row["control_n"]),
         "more": "–" if pd.isna(row["more_deals"]) else f"{int(row['more_deals']):,}",
         "weeks": "–" if pd.isna(row["more_weeks"]) else f"{int(row['more_weeks']):,}",
         "expected": f"{ps.expected_lift * 100:.0f}",
-        "units": G,
-        "unit": t(f"pilot_unit_{a.unit}", lang),
+        "units": len(c.units),
+        "unit": unit_word,
     }
-    key = f"pilot_verdict_{code}" + ("_never" if code == "need_more" and unreachable[pi] else "")
-    verdict_text = t(key, lang, **values)
-    unit_word = t(f"pilot_unit_{a.unit}", lang)
-    method_text = t(
-        "pilot_method_did" if has_pre else "pilot_method_diff",
-        lang,
-        start=f"{a.start:%Y-%m-%d}",
-        unit=unit_word,
-        units=G,
-        perm=f"{int(res['assignments'].iloc[0]):,}",
+    verdict_text = verdict_sentence(
+        code, row, check, lang, values=values, unreachable=bool(unreachable[pi])
     )
-    entered = j.entered[post_mask, pi]
-    immature = entered & ~j.mature[post_mask, pi]
-    warnings_ = _warnings(
+    design_text = [
+        t(
+            f"pilot_design_{check.design}",
+            lang,
+            unit=unit_word,
+            start=f"{a.start:%Y-%m-%d}",
+            dims=dims_text(list(check.balance["dimension"].unique()), lang),
+        )
+    ] + balance_text(check, lang, primary=pi, stage_label=label, expected=ps.expected_lift)
+    entered = c.journey.entered[c.post, pi]
+    immature = entered & ~c.journey.mature[c.post, pi]
+    notes = caveats(
         lang,
         ps,
         a,
-        res.iloc[pi],
         label=label,
         unit_word=unit_word,
-        groups=(int(is_pilot.sum()), int((~is_pilot).sum())),
-        has_pre=has_pre,
-        n_assign=None if perm_ok else n_assign,
+        groups=(int(c.is_pilot.sum()), int((~c.is_pilot).sum())),
+        n_assign=None if perm_ok or check.estimator == "adjusted" else _n_assign(c),
         weeks=weeks,
         immature_share=immature.sum() / entered.sum() if entered.sum() else 0.0,
-        n_rows=len(res),
+        n_rows=S,
+        after_moved=label if "after_moved_stage" in roles else None,
+        pre_gap=row["pilot_pre_rate"] - row["control_pre_rate"],
     )
-    findings = _findings(res, ps, pi, p_primary, code, verdict_text, lang, config, ids, S)
-    groups = _groups(sub, created)
-    trend = cohort_rates(sub, stage_events, config, freq="M", by="_group", journey=j)
-    trend = trend[trend["from"] == ids[pi]].rename(columns={"_group": "group"})
-    trend = trend[
-        [
-            "group",
-            "cohort",
-            "from",
-            "to",
-            "rate",
-            "ci_low",
-            "ci_high",
-            "mature_n",
-            "immature_cohort",
-        ]
-    ].reset_index(drop=True)
+    findings = pilot_findings(
+        res,
+        roles,
+        ps,
+        check,
+        primary=pi,
+        p_primary=p_primary,
+        code=code,
+        text=verdict_text,
+        lang=lang,
+        config=config,
+    )
+    effects = res[EFFECT_COLUMNS].copy()
+    effects["from"] = pd.Categorical(effects["from"], categories=ids)
+    effects["to"] = pd.Categorical(effects["to"], categories=ids)
     primary = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
     primary["p_primary"] = p_primary
-    kpis = {
-        "pilot_lift": {
-            "value": float(row["effect"]),
-            "n": int(row["pilot_n"] + row["control_n"]),
-            "ci_low": float(row["effect_low"]),
-            "ci_high": float(row["effect_high"]),
-            "unit": "share",
-        },
-        "pilot_probability": {
-            "value": float(row["prob_positive"]),
-            "n": int(row["pilot_n"] + row["control_n"]),
-            "unit": "share",
-        },
-    }
     return PilotResult(
         available=True,
         stage=ids[pi],
@@ -467,129 +452,57 @@ def evaluate(
         start=a.start,
         end=a.end,
         unit=a.unit,
-        method="did" if has_pre else "diff",
-        groups=groups,
+        method=check.estimator,
+        groups=_groups(c.sub, pd.to_datetime(c.sub["created_at"])),
         effects=effects,
-        trend=trend,
+        trend=_trend(c, stage_events, config, ids[pi]),
         primary=primary,
         verdict=code,
         verdict_text=verdict_text,
         verdict_kind="p" if code == "likely_real" else "warn",
-        method_text=method_text,
-        warnings=warnings_,
+        method_text=method_sentence(check, a, res, lang, unit_word, len(c.units)),
+        warnings=notes,
         findings=findings,
-        kpis=kpis,
+        kpis=kpis_of(row, code),
+        design=check.design,
+        design_text=design_text,
+        adjusted_for=list(check.adjusted_for),
+        arms=check,
+        balance=balance_shown(check.balance, lang),
+        balance_dimensions=dimensions_shown(check, lang),
+        pre_balance=check.pre_conversion,
+        language=lang,
     )
 
 
-def _verdict(row: pd.Series, p: float, ps: PilotSettings, unreachable: bool) -> str:
-    if np.isfinite(p) and p < ps.alpha:
-        return "likely_real" if row["effect"] > 0 else "likely_harmful"
-    n = row["pilot_n"] + row["control_n"]
-    if unreachable or not np.isfinite(row["se"]) or n < 60 or row["mde"] > ps.expected_lift:
-        return "need_more"
-    return "noise"
+def _unavailable(a: Assignment, ps: PilotSettings, config, lang: str, group_labels) -> PilotResult:
+    ids = list(config.funnel.ids)
+    first = ps.target_stage or ids[0]
+    nxt = ids[ids.index(first) + 1]
+    msg = t(a.problem, lang, column=ps.group_column, pilot=ps.pilot_value, control=ps.control_value)
+    return PilotResult(
+        available=False,
+        message=msg,
+        verdict_text=msg,
+        unit=a.unit,
+        stage=first,
+        stage_label=f"{config.stage_label(first, lang)} → {config.stage_label(nxt, lang)}",
+        group_labels=group_labels,
+        language=lang,
+    )
 
 
-def _warnings(
-    lang: str,
-    ps: PilotSettings,
-    a: Assignment,
-    row: pd.Series,
-    *,
-    label: str,
-    unit_word: str,
-    groups: tuple[int, int],
-    has_pre: bool,
-    n_assign: int | None,
-    weeks: float,
-    immature_share: float,
-    n_rows: int,
-) -> list[str]:
-    """The caveats of an evaluation, as sentences in ``lang``."""
-    out = []
-    if weeks < ps.min_weeks:
-        out.append(t("pilot_warn_short", lang, weeks=f"{weeks:.1f}", min_weeks=f"{ps.min_weeks:g}"))
-    if immature_share > 0.2:
-        out.append(t("pilot_warn_immature", lang, share=f"{immature_share:.0%}", stage=label))
-    if min(groups) < 5:
-        out.append(
-            t("pilot_warn_few_units", lang, pilot=groups[0], control=groups[1], unit=unit_word)
-        )
-    if n_assign is not None:
-        out.append(t("pilot_warn_perm", lang, n=n_assign, alpha=f"{ps.alpha:g}"))
-    if not has_pre:
-        out.append(t("pilot_warn_no_pre", lang, unit=unit_word))
-    else:
-        gap = row["pilot_pre_rate"] - row["control_pre_rate"]
-        if np.isfinite(gap) and abs(gap) >= 0.05:
-            out.append(t("pilot_warn_imbalance", lang, gap=_pts(gap), stage=label))
-    if a.dropped:
-        out.append(t("pilot_warn_dropped", lang, n=a.dropped, unit=unit_word))
-    if ps.target_stage is None:
-        out.append(t("pilot_warn_no_target", lang, n=n_rows, stage=label))
-    return out
+def _n_assign(c: _Counts) -> int:
+    return math.comb(len(c.is_pilot), int(c.is_pilot.sum()))
 
 
-def _findings(res, ps, pi, p_primary, code, text, lang, config, ids, S) -> list[Finding]:
-    out = []
-    for i, row in res.iterrows():
-        primary = i == pi
-        significant = np.isfinite(row["p_adj"]) and row["p_adj"] < ps.alpha
-        if not primary and not significant:
-            continue
-        p = p_primary if primary else float(row["p_adj"])
-        strong = p < ps.alpha / 10
-        if primary:
-            # Harm is critical only when the evidence is strong, not at p just under alpha.
-            sev = (
-                (3 if strong else 2)
-                if code == "likely_harmful"
-                else (2 if code == "likely_real" else 1)
-            )
-            evidence = text
-        else:
-            # A stage the pilot did not target: worth a look, material when strong.
-            sev = 2 if strong else 1
-            label = (
-                f"{config.stage_label(row['from'], lang)} → {config.stage_label(row['to'], lang)}"
-            )
-            evidence = t(
-                "pilot_finding_other",
-                lang,
-                stage=label,
-                lift=_pts(row["effect"]),
-                low=_pts(row["effect_low"]),
-                high=_pts(row["effect_high"]),
-                p=_p(p),
-            )
-        out.append(
-            Finding(
-                kind="pilot_effect",
-                severity=sev,
-                evidence=evidence,
-                dimension=ps.group_column,
-                value=ps.pilot_value,
-                stage=str(row["from"]),
-                metric="advance_rate_lift" if i < S else "end_to_end_lift",
-                observed=float(row["effect"]),
-                baseline=0.0,
-                ci_low=float(row["effect_low"]),
-                ci_high=float(row["effect_high"]),
-                n=int(row["pilot_n"] + row["control_n"]),
-                p_value=p,
-                impact=abs(float(row["effect"])) * float(row["pilot_n"] + row["control_n"]),
-                extra={
-                    "to_stage": str(row["to"]),
-                    "pilot_rate": float(row["pilot_rate"]),
-                    "control_rate": float(row["control_rate"]),
-                    "prob_positive": float(row["prob_positive"]),
-                    "verdict": code if primary else "",
-                    "primary": bool(primary),
-                },
-            )
-        )
-    return out
+def _trend(c: _Counts, stage_events, config, stage: str) -> pd.DataFrame:
+    from playbook.stages import cohort_rates
+
+    trend = cohort_rates(c.sub, stage_events, config, freq="M", by="_group", journey=c.journey)
+    trend = trend[trend["from"] == stage].rename(columns={"_group": "group"})
+    columns = ["group", "cohort", "from", "to", "rate", "ci_low", "ci_high", "mature_n"]
+    return trend[[*columns, "immature_cohort"]].reset_index(drop=True)
 
 
 def _groups(sub: pd.DataFrame, created: pd.Series) -> pd.DataFrame:

@@ -1,15 +1,17 @@
-"""Pilot settings (``pilot:`` in pilot.yml) and the unit a pilot is assigned by."""
+"""Pilot settings (``pilot:`` in pilot.yml), the unit a pilot is assigned by, and which
+deals are in which group and period (:func:`assign`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from playbook.config import section_values
 
-__all__ = ["PilotSettings", "settings", "unit_kind", "unit_of"]
+__all__ = ["PilotSettings", "settings", "unit_kind", "unit_of", "Assignment", "assign"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class PilotSettings:
     alpha, power : test level and wanted power.
     pre_days : days before the start that form the pre-period (None: all history).
     min_weeks : a pilot shorter than this is reported as too short.
+    randomised : the units were assigned to pilot and control at random (e.g. with
+        :func:`playbook.pilot.recommend_split`); names the design ``randomised``.
+    min_overlap : arms sharing less than this share of their deals on a dimension (e.g.
+        pilot reps only in regions no control rep works) cannot be told apart from it.
     """
 
     group_column: str = "pilot_group"
@@ -49,6 +55,8 @@ class PilotSettings:
     power: float = 0.8
     pre_days: int | None = None
     min_weeks: float = 4.0
+    randomised: bool = False
+    min_overlap: float = 0.2
 
 
 def settings(config: Any = None, **overrides: Any) -> PilotSettings:
@@ -81,6 +89,8 @@ def settings(config: Any = None, **overrides: Any) -> PilotSettings:
             f"pilot.alpha must be in (0, 0.5) and pilot.power in [0.5, 1); "
             f"got {out.alpha!r} and {out.power!r}"
         )
+    if not 0 <= out.min_overlap < 1:
+        raise ValueError(f"pilot.min_overlap must be in [0, 1); got {out.min_overlap!r}")
     return out
 
 
@@ -96,3 +106,120 @@ def unit_of(deals: pd.DataFrame, reps: pd.DataFrame | None, unit: str) -> pd.Ser
         return owner
     team = dict(zip(reps["rep_id"].astype(object), reps["team"].astype(object), strict=True))
     return owner.map(lambda r: team.get(r) if pd.notna(team.get(r)) else r)
+
+
+@dataclass
+class Assignment:
+    """Which deals are in the pilot or control group, and in which period.
+
+    ``frame``: ``deal_id | unit | group | period`` aligned with ``deals`` (group and
+    period None for deals outside the evaluation). ``problem`` is an i18n key when the
+    pilot cannot be evaluated.
+    """
+
+    frame: pd.DataFrame
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    unit: str
+    membership: str
+    dropped: int = 0
+    problem: str | None = None
+
+
+def assign(
+    deals: pd.DataFrame,
+    pilot: PilotSettings,
+    reps: pd.DataFrame | None = None,
+) -> Assignment:
+    """Each deal's group (pilot/control) and period (pre/post), and its unit.
+
+    Labels come from ``pilot.reps``/``pilot.teams`` when given (every deal of a listed
+    rep; control: ``control_reps``/``control_teams`` or every other rep; needs
+    ``pilot.start``), else from the ``group_column`` (start: the first labelled deal's
+    day). A unit (rep or team) belongs to the group of the majority of its labelled
+    deals, which also places its deals before the start in that group's pre-period.
+    Labelled deals disagreeing with their unit's group, every deal of a unit labelled as
+    often pilot as control, and unlabelled deals after the start are left out; the first
+    two are counted in ``dropped``.
+    """
+    n = len(deals)
+    owner = deals["owner_id"].astype(object).reset_index(drop=True)
+    created = pd.to_datetime(deals["created_at"]).reset_index(drop=True)
+    by_list = bool(pilot.reps or pilot.teams)
+    kind = unit_kind(pilot)
+    if kind == "team" and (reps is None or "team" not in reps):
+        kind = "rep"
+    unit = unit_of(deals.reset_index(drop=True), reps, kind)
+    empty = pd.DataFrame(
+        {"deal_id": deals["deal_id"].to_numpy(), "unit": unit, "group": None, "period": None}
+    )
+    label = pd.Series([None] * n, dtype=object)
+    if by_list:
+        membership = "list"
+        team_of = (
+            dict(zip(reps["rep_id"].astype(object), reps["team"].astype(object), strict=True))
+            if reps is not None and "team" in reps
+            else {}
+        )
+        if pilot.teams and not team_of:
+            return Assignment(empty, None, None, kind, membership, problem="pilot_no_reps")
+        if not pilot.start:
+            return Assignment(empty, None, None, kind, membership, problem="pilot_no_start")
+        team = owner.map(team_of)
+        is_p = owner.isin(pilot.reps) | team.isin(pilot.teams)
+        if pilot.control_reps or pilot.control_teams:
+            is_c = (owner.isin(pilot.control_reps) | team.isin(pilot.control_teams)) & ~is_p
+        else:
+            is_c = ~is_p
+        label[is_p.to_numpy()] = pilot.pilot_value
+        label[is_c.to_numpy()] = pilot.control_value
+        start = pd.Timestamp(pilot.start)
+    else:
+        membership = "column"
+        if pilot.group_column not in deals.columns:
+            return Assignment(empty, None, None, kind, membership, problem="pilot_none")
+        raw = deals[pilot.group_column].astype(object).reset_index(drop=True)
+        label = raw.where(raw.isin([pilot.pilot_value, pilot.control_value]), None)
+        if label.isna().all():
+            return Assignment(empty, None, None, kind, membership, problem="pilot_none")
+        start = (
+            pd.Timestamp(pilot.start) if pilot.start else created[label.notna()].min().normalize()
+        )
+    # every unit belongs to one group: the majority of its labelled deals (ties: none)
+    labelled = label.notna()
+    counts = pd.crosstab(unit[labelled], label[labelled])
+    for col in (pilot.pilot_value, pilot.control_value):
+        if col not in counts:
+            counts[col] = 0
+    n_p, n_c = counts[pilot.pilot_value], counts[pilot.control_value]
+    major = pd.Series(
+        np.where(n_p > n_c, pilot.pilot_value, np.where(n_c > n_p, pilot.control_value, None)),
+        index=counts.index,
+        dtype=object,
+    )
+    unit_group = unit.map(major)
+    disagree = labelled & (unit_group.isna() | (label != unit_group))
+    dropped = int(disagree.sum())
+    unit_group = unit_group.where(~disagree & ~(~labelled & (created >= start)))
+    end = pd.Timestamp(pilot.end) + pd.Timedelta(days=1) if pilot.end else None
+    post = created >= start
+    if end is not None:
+        post &= created < end
+    pre = created < start
+    if pilot.pre_days is not None:
+        pre &= created >= start - pd.Timedelta(days=pilot.pre_days)
+    period = pd.Series(np.where(post, "post", np.where(pre, "pre", None)), dtype=object)
+    group = unit_group.where(period.notna())
+    frame = pd.DataFrame(
+        {"deal_id": deals["deal_id"].to_numpy(), "unit": unit, "group": group, "period": period}
+    )
+    frame.loc[frame["group"].isna(), "period"] = None
+    frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
+    has_post = frame["period"].eq("post")
+    groups_post = set(frame.loc[has_post, "group"].dropna())
+    problem = None
+    if pilot.pilot_value not in groups_post:
+        problem = "pilot_none"
+    elif pilot.control_value not in groups_post:
+        problem = "pilot_no_control"
+    return Assignment(frame, start, end, kind, membership, dropped, problem)

@@ -149,12 +149,16 @@ def holm(pvalues) -> np.ndarray:
 
     For a family of claims any one of which is acted on (the stages a pilot did not
     target). NaN p-values are left NaN and do not count towards the number of tests.
+    The same values as statsmodels' ``multipletests(method="holm")``, computed here
+    because that one runs a full garbage collection on every call (~0.4 s in a report).
     """
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+    ok = np.flatnonzero(~np.isnan(p))
+    if len(ok):
+        order = ok[np.argsort(p[ok], kind="stable")]
+        steps = p[order] * np.arange(len(order), 0, -1)
+        out[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
     return out
 
 
