@@ -84,15 +84,6 @@ PILOT_TEXT: dict[str, dict[str, str]] = {
         "按{unit}聚类稳健；p 值来自将 {units} 个{unit}随机重新分组 {perm} 次；提升为真的概率来自"
         "按{unit}的贝叶斯自助法。",
     },
-    "pilot_method_diff": {
-        "en": "Method: pilot vs control on deals created from {start}, censoring-aware stage "
-        "rates (no pre-period to adjust for). Intervals are cluster-robust by {unit}; p-values "
-        "come from {perm} re-assignments of the {units} {unit} to the two groups; the "
-        "probability that the lift is real from a Bayesian bootstrap over {unit}.",
-        "zh": "方法：比较 {start} 起创建商机的试点组与对照组（考虑删失的阶段转化率；无试点前数据"
-        "可供调整）。置信区间按{unit}聚类稳健；p 值来自将 {units} 个{unit}随机重新分组 {perm} 次；"
-        "提升为真的概率来自按{unit}的贝叶斯自助法。",
-    },
     "pilot_warn_short": {
         "en": "The pilot has run for {weeks} weeks, less than {min_weeks}: its rates are early "
         "and will move.",
@@ -277,7 +268,6 @@ PILOT_TEXT: dict[str, dict[str, str]] = {
         "en": "than control, each against its own deals before the start",
         "zh": "与对照组相比，各自与试点前的商机对照",
     },
-    "pilot_basis_diff": {"en": "than control", "zh": "与对照组相比"},
     "pilot_why_post_only": {
         "en": "without a period before the start or random assignment, other differences "
         "between the groups may explain it",
@@ -327,6 +317,22 @@ PILOT_TEXT: dict[str, dict[str, str]] = {
     "pilot_status_separated": {"en": "cannot be separated", "zh": "无法区分"},
     "pilot_dim_deal_size": {"en": "deal size", "zh": "商机金额"},
     "pilot_dims_none": {"en": "the deal mix", "zh": "商机构成"},
+    "pilot_method_none": {
+        "en": "Method: none. Without deals from before the start, and with groups that share "
+        "no {dims}, no comparison can tell the pilot apart from {dims}.",
+        "zh": "方法：无。两组没有试点开始前的商机，且没有共同的{dims}，任何比较都无法把试点与"
+        "{dims}的影响区分开。",
+    },
+    "fig_pilot_balance": {
+        "en": "Are the groups alike? Standardised difference of the deal mix, pilot vs control",
+        "zh": "两组是否可比？商机构成的标准化差异（试点组对对照组）",
+    },
+    "axis_std_diff": {
+        "en": "standardised difference (dotted: ±0.1)",
+        "zh": "标准化差异（虚线：±0.1）",
+    },
+    "legend_after_start": {"en": "after the start", "zh": "试点开始后"},
+    "legend_before_start": {"en": "before the start", "zh": "试点开始前"},
     "col_role": {"en": "role", "zh": "角色"},
     "col_raw_effect": {"en": "raw difference", "zh": "原始差异"},
     "col_pilot_deals": {"en": "pilot deals", "zh": "试点组商机"},

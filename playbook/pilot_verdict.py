@@ -307,8 +307,9 @@ def pilot_findings(
 
 
 def method_sentence(check: ArmsCheck, a: Any, res, lang, unit_word, units: int) -> str:
-    if check.estimator != "did" and check.separated:
-        return ""
+    """How the lift was estimated, in one sentence."""
+    if check.blocked:
+        return t("pilot_method_none", lang, dims=dims_text(check.separated, lang))
     if check.estimator == "adjusted":
         return t(
             "pilot_method_adjusted",

@@ -59,6 +59,9 @@ def escape(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+#: Differences of rates (0.05 = 5 points), shown with three decimals and a sign.
+POINTS_COLUMNS = {"effect", "effect_low", "effect_high", "raw_effect", "mix_effect"}
+
 #: Predicted probabilities (shown as percentages that never read 0% or 100%).
 PROBABILITY_COLUMNS = {"potential", "score_now"}
 
@@ -79,6 +82,7 @@ PERCENT_COLUMNS = {
     "baseline",
     "compliance",
     "conversion",
+    "overlap",
 }
 
 
@@ -90,6 +94,8 @@ def _format_cell(column: str, series: pd.Series):
     values = series.dropna()
     if column in ("p_value", "p_raw") or column.startswith(("p_", "p_adj")):
         return lambda v: "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
+    if column in POINTS_COLUMNS:
+        return lambda v: "" if pd.isna(v) else f"{v:+.3f}"
     if column.startswith("prob_") and len(values) and values.between(0, 1).all():
         return lambda v: "" if pd.isna(v) else format_probability(v)
     if column in PROBABILITY_COLUMNS and len(values) and values.between(0, 1).all():
