@@ -153,9 +153,7 @@ def balance_text(
     if check.unlike:
         worst = dims.loc[check.unlike, "mix_effect"].abs().max()
         key = "pilot_balance_unlike_shift" if did else "pilot_balance_unlike_mix"
-        out.append(
-            t(key, lang, dims=dims_text(check.unlike, lang), bias=_points(worst), **common)
-        )
+        out.append(t(key, lang, dims=dims_text(check.unlike, lang), bias=_points(worst), **common))
     else:
         worst = dims["mix_effect"].abs().max()
         key = "pilot_balance_alike_did" if did else "pilot_balance_alike"
