@@ -149,6 +149,37 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Stage conversion by {dimension} (outlined: credible bottleneck)",
         "zh": "按{dimension}的阶段转化率（加框：可信瓶颈）",
     },
+    # bottlenecks re-tested with the other slices held fixed (playbook.bottlenecks)
+    "bottleneck_explains": {
+        "en": "; it is also why {dimension} {value} looks weak here: {value} sells more "
+        "{carrier} ({share} of its deals at this stage against {rest_share} elsewhere), and "
+        "with {carrier_dimension} held fixed {value} converts like the rest",
+        "zh": "；这也是{dimension} {value} 在此阶段显得偏弱的原因：{value} 的{carrier}占比更高"
+        "（该阶段商机的 {share}，其他为 {rest_share}），在{carrier_dimension}相同的情况下，"
+        "{value} 的转化与其他部分相当",
+    },
+    "bottleneck_status_confirmed": {
+        "en": "holds with the other slices fixed",
+        "zh": "其他切片固定后仍成立",
+    },
+    "bottleneck_status_explained": {
+        "en": "carried by {dimension} = {value}",
+        "zh": "由{dimension} = {value} 造成",
+    },
+    "bottleneck_status_not_confirmed": {
+        "en": "not confirmed with the other slices fixed",
+        "zh": "其他切片固定后不成立",
+    },
+    "bottleneck_status_not_flagged": {"en": "not below the rest", "zh": "不低于其他部分"},
+    "col_rest_rate": {"en": "rest rate", "zh": "其他部分转化率"},
+    "col_adjusted_for": {"en": "compared within", "zh": "在以下维度相同的范围内比较"},
+    "col_design": {"en": "design", "zh": "评估设计"},
+    "col_expected_rate": {
+        "en": "expected from its mix",
+        "zh": "按其构成的预期转化率",
+    },
+    "col_adjusted_gap": {"en": "gap, others fixed", "zh": "其他固定后的差距"},
+    "col_p_adjusted": {"en": "adjusted p, others fixed", "zh": "其他固定后的校正 p 值"},
     "fig_waterfall": {
         "en": "What moved revenue from {start} to {end}",
         "zh": "从 {start} 到 {end} 收入变化的来源",

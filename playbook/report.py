@@ -347,8 +347,21 @@ class StepReport:
             "ci_high",
             "n",
             "p_value",
+            "adjusted_for",
+            "design",
         ]
-        frame = frame[[c for c in columns if c in frame.columns]]
+        if "adjusted_for" in frame:
+            frame["adjusted_for"] = [
+                ", ".join(v) if isinstance(v, list) else v for v in frame["adjusted_for"]
+            ]
+        optional = ("adjusted_for", "design")  # only for comparisons that carry them
+        frame = frame[
+            [
+                c
+                for c in columns
+                if c in frame.columns and (c not in optional or frame[c].notna().any())
+            ]
+        ]
         self.table(frame, name, max_rows=max_rows)
 
     def pipeline(self, waterfall: pd.DataFrame, month: str) -> None:
