@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as _st
+from threadpoolctl import threadpool_limits
 
 logger = logging.getLogger(__name__)
 
@@ -460,23 +461,21 @@ def check_arms(
 # --- the mix-adjusted comparison ----------------------------------------------------------
 
 
-def _design_matrix(covariates: pd.DataFrame, min_n: int) -> np.ndarray:
-    """One-hot columns of categorical covariates (first category dropped, rare ones pooled)."""
-    blocks = []
+def _levels(covariates: pd.DataFrame, min_n: int) -> list[np.ndarray]:
+    """Per dimension with two levels or more, each deal's level (rare categories pooled)."""
+    out = []
     for dim in covariates.columns:
         codes = covariates[dim].cat.codes.to_numpy().astype(np.int64)
         counts = np.bincount(codes, minlength=len(covariates[dim].cat.categories))
         present = np.flatnonzero(counts)
         common = present[counts[present] >= min_n]
         if len(common) < len(present) and len(common):
-            pooled = len(counts)  # rare categories share one level
-            codes = np.where(np.isin(codes, common), codes, pooled)
-        levels = np.unique(codes)
-        if len(levels) < 2:
-            continue
-        blocks.append((codes[:, None] == levels[None, 1:]).astype(float))
-    X = np.column_stack(blocks) if blocks else np.empty((len(covariates), 0))
-    return X[:, X.std(axis=0) > 0] if X.shape[1] else X
+            codes = np.where(np.isin(codes, common), codes, len(counts))  # rare: one level
+        used = np.bincount(codes) > 0
+        if used.sum() > 1:
+            relabel = np.cumsum(used) - 1  # levels present, numbered 0, 1, … (no sort)
+            out.append(relabel[codes])
+    return out
 
 
 def _independent(exog: np.ndarray) -> np.ndarray:
@@ -493,40 +492,52 @@ def _independent(exog: np.ndarray) -> np.ndarray:
 def _fit_stage(
     y: np.ndarray,
     pilot: np.ndarray,
-    X: np.ndarray,
+    levels: list[np.ndarray],
     cluster: np.ndarray,
     alpha: float,
 ) -> dict[str, float]:
     """Logit of advancing on the arm and the mix, clustered; lift = average marginal effect."""
     nan = dict.fromkeys(("effect", "se", "low", "high", "p", "prob"), np.nan)
-    G = len(np.unique(cluster))
-    if G < 3 or len(np.unique(pilot)) < 2 or y.min() == y.max():
+    G = int((np.bincount(cluster) > 0).sum()) if len(cluster) else 0
+    if G < 3 or pilot.all() or not pilot.any() or y.all() or not y.any():
         return nan
-    # aggregate identical rows (same unit, arm and mix) into binomial cells: same fit, faster
-    keys = np.column_stack([cluster, pilot, X]).astype(np.float64)
-    cells, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    trials = np.bincount(inverse, minlength=len(cells)).astype(float)
-    wins = np.bincount(inverse, weights=y.astype(float), minlength=len(cells))
-    exog = _independent(np.column_stack([np.ones(len(cells)), cells[:, 1], cells[:, 2:]]))
+    # aggregate identical deals (same unit, arm and mix) into binomial cells: same fit, faster
+    key = cluster.astype(np.int64) * 2 + pilot.astype(np.int64)
+    for codes in levels:
+        key = key * (int(codes.max()) + 1) + codes
+    cell, cells = pd.factorize(key)
+    first = np.zeros(len(cells), np.int64)
+    first[cell[::-1]] = np.arange(len(cell))[::-1]
+    trials = np.bincount(cell, minlength=len(cells)).astype(float)
+    wins = np.bincount(cell, weights=y.astype(float), minlength=len(cells))
+    blocks = [np.ones(len(cells)), pilot[first].astype(float)]
+    for codes in levels:
+        c = codes[first]
+        blocks += [(c == level).astype(float) for level in range(1, int(codes.max()) + 1)]
+    exog = _independent(np.column_stack(blocks))
     if exog.shape[1] < 2:
         return nan  # the arm is a combination of the mix: not separable
-    groups = cells[:, 0].astype(np.int64)
+    groups = pd.factorize(cluster[first])[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # near-separation of a small category: estimate holds
         try:
             fit = sm.GLM(
                 np.column_stack([wins, trials - wins]), exog, family=sm.families.Binomial()
-            ).fit(cov_type="cluster", cov_kwds={"groups": groups})
+            ).fit()
         except (np.linalg.LinAlgError, ValueError) as exc:
             logger.info("adjusted comparison failed: %s", exc)
             return nan
     params = np.asarray(fit.params)
-    # statsmodels' small-sample factor counts rows (cells); count deals, as a deal-level fit
-    k = exog.shape[1]
-    n_deals, n_cells = trials.sum(), len(cells)
-    factor = ((n_deals - 1) / (n_deals - k)) / ((n_cells - 1) / max(n_cells - k, 1))
-    cov = np.asarray(fit.cov_params()) * factor
+    # cluster-robust (CR1) sandwich, as statsmodels' cov_type="cluster" of a deal-level fit:
+    # bread (X'WX)^-1, meat the sum over units of their summed scores, small-sample factor
+    # G / (G - 1) * (deals - 1) / (deals - k)
+    k, n_deals = exog.shape[1], trials.sum()
+    scores = exog * (wins - trials * np.asarray(fit.mu))[:, None]
+    units = groups.max() + 1
+    by_unit = np.column_stack([np.bincount(groups, scores[:, i], units) for i in range(k)])
+    bread = np.asarray(fit.normalized_cov_params)
+    factor = G / (G - 1) * (n_deals - 1) / (n_deals - k)
+    cov = factor * bread @ (by_unit.T @ by_unit) @ bread
     if not np.all(np.isfinite(params)) or not np.isfinite(cov[1, 1]) or cov[1, 1] <= 0:
         return nan
     # average marginal effect of the arm over every compared deal
@@ -583,18 +594,21 @@ def adjusted_effects(
     zp = np.asarray(is_pilot, dtype=bool)
     unit_codes = pd.factorize(pd.Series(unit).astype(str))[0]
     rows = []
-    for s in range(advanced.shape[1]):
-        m = np.asarray(resolved[:, s], dtype=bool)
-        X = _design_matrix(covariates[m], min_category_n)
-        fit = _fit_stage(advanced[m, s], zp[m].astype(float), X, unit_codes[m], alpha)
-        rows.append(
-            {
-                "effect": fit["effect"],
-                "se": fit["se"],
-                "effect_low": fit["low"],
-                "effect_high": fit["high"],
-                "p": fit["p"],
-                "prob_positive": fit["prob"],
-            }
-        )
+    # small matrices: a multi-threaded BLAS only waits for its threads (up to 30x slower on
+    # a busy 2-core machine), so the fits run on one
+    with threadpool_limits(limits=1, user_api="blas"):
+        for s in range(advanced.shape[1]):
+            m = np.asarray(resolved[:, s], dtype=bool)
+            levels = _levels(covariates[m], min_category_n)
+            fit = _fit_stage(advanced[m, s], zp[m], levels, unit_codes[m], alpha)
+            rows.append(
+                {
+                    "effect": fit["effect"],
+                    "se": fit["se"],
+                    "effect_low": fit["low"],
+                    "effect_high": fit["high"],
+                    "p": fit["p"],
+                    "prob_positive": fit["prob"],
+                }
+            )
     return pd.DataFrame(rows)
