@@ -8,7 +8,8 @@ The claim follows the design and the balance of the arms (:mod:`playbook.pilot_a
   association, not proof") for an adjusted post-only comparison or unlike arms, at
   severity 1 at most;
 * ``cannot_separate`` when, without a pre-period, the arms do not overlap on a dimension
-  (every pilot rep in regions no control rep works): no claim, no finding;
+  (every pilot rep in regions no control rep works): no estimate and no claim; the
+  primary finding (severity 1, no observed value) only says so, with the design;
 * ``need_more`` / ``noise`` when the evidence is not there.
 
 The primary stage (``pilot.target_stage``, named in advance) carries the verdict at level
@@ -220,6 +221,10 @@ def verdict_sentence(
     return t(key, lang, **values)
 
 
+def _known(x: float) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
 def _severity(code: str, primary: bool, p: float, ps: PilotSettings, causal: bool) -> int:
     if not primary or not causal:
         return 1  # exploratory stages and associations are worth a look, never more
@@ -242,13 +247,12 @@ def pilot_findings(
     lang: str,
     config: Any,
 ) -> list[Finding]:
-    """One ``pilot_effect`` finding for the primary stage (none when the pilot cannot be
-    separated) and one for each exploratory stage that survives the Holm adjustment."""
+    """One ``pilot_effect`` finding for the primary stage (without an observed value when the
+    pilot cannot be separated) and one for each exploratory stage that survives the Holm
+    adjustment."""
     out = []
     for i, row in res.iterrows():
         is_primary = i == primary
-        if is_primary and code == "cannot_separate":
-            continue
         survives = roles[i] == "exploratory" and np.isfinite(row["p_adj"])
         survives = survives and row["p_adj"] < ps.alpha
         if not is_primary and not survives:
@@ -270,6 +274,7 @@ def pilot_findings(
                 p=fmt_p(p),
             )
         n = int(row["pilot_n"] + row["control_n"])
+        effect = float(row["effect"])
         out.append(
             Finding(
                 kind="pilot_effect",
@@ -279,15 +284,15 @@ def pilot_findings(
                 value=ps.pilot_value,
                 stage=str(row["from"]),
                 metric="advance_rate_lift",
-                observed=float(row["effect"]),
-                baseline=0.0,
-                ci_low=float(row["effect_low"]),
-                ci_high=float(row["effect_high"]),
+                observed=_known(effect),
+                baseline=0.0 if np.isfinite(effect) else None,
+                ci_low=_known(row["effect_low"]),
+                ci_high=_known(row["effect_high"]),
                 n=n,
-                p_value=p,
+                p_value=_known(p),
                 adjusted_for=list(check.adjusted_for),
                 design=check.design,
-                impact=abs(float(row["effect"])) * n,
+                impact=abs(effect) * n if np.isfinite(effect) else 0.0,
                 extra={
                     "to_stage": str(row["to"]),
                     "pilot_rate": float(row["pilot_rate"]),

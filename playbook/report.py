@@ -60,7 +60,7 @@ def escape(text: Any) -> str:
 
 
 #: Differences of rates (0.05 = 5 points), shown with three decimals and a sign.
-POINTS_COLUMNS = {"effect", "effect_low", "effect_high", "raw_effect", "mix_effect"}
+POINTS_COLUMNS = {"effect", "effect_low", "effect_high", "raw_effect", "mix_effect", "adjusted_gap"}
 
 #: Predicted probabilities (shown as percentages that never read 0% or 100%).
 PROBABILITY_COLUMNS = {"potential", "score_now"}

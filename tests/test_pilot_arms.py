@@ -88,7 +88,9 @@ def test_arms_perfectly_separated_by_region_cannot_be_told_apart() -> None:
 
     res = evaluate(deals, events)
     assert res.design == "post_only" and res.verdict == "cannot_separate"
-    assert res.findings == []
+    (finding,) = res.findings  # says so, with the design, and claims no effect
+    assert finding.severity == 1 and finding.observed is None and finding.p_value is None
+    assert finding.to_summary()["design"] == "post_only" and finding.evidence == res.verdict_text
     assert res.kpis["pilot_lift"]["value"] is None
     assert res.verdict_text.startswith(
         "Lead → Intent: the data cannot separate the pilot from region."
@@ -101,7 +103,8 @@ def test_arms_perfectly_separated_by_region_cannot_be_told_apart() -> None:
     zh = pilot.evaluate(
         deals, events, config(), pilot=pilot.settings(target_stage="lead"), language="zh"
     )
-    assert "数据无法区分试点与region的影响" in zh.verdict_text and zh.findings == []
+    assert "数据无法区分试点与region的影响" in zh.verdict_text
+    assert [f.observed for f in zh.findings] == [None]
 
 
 # --- a balanced randomised pilot: the effect is found, and called "lifted" ------------------
@@ -272,7 +275,7 @@ def test_pilot_groups_in_other_regions_than_control_claim_nothing(
     assert res.design == "post_only" and res.stage == stage
     assert res.verdict == "cannot_separate" and res.arms.separated == ["region"]
     assert not [f for f in res.findings if f.severity >= 2]
-    assert res.findings == []
+    assert [(f.extra["verdict"], f.observed) for f in res.findings] == [("cannot_separate", None)]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
