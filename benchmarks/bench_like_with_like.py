@@ -7,8 +7,9 @@ adjustment alone:
 * pilot step (``07_pilot_evaluation``): ``pilot.evaluate`` + ``journey.prepare`` +
   ``pilot.design_from_data`` + ``pilot.power_curve`` + ``pilot.recommend_split``; the
   adjustment is the deal mix (``mix_dimensions``), the balance of the arms
-  (``check_arms``: balance table, overlap, mix effects) and, without a pre-period, the
-  mix-adjusted regressions (``adjusted_effects``). Two workspaces: the default sample
+  (``check_arms``: balance table and overlap; ``ArmsCheck.judge_primary``: how far each
+  dimension's mix moves the primary stage) and, without a pre-period, the mix-adjusted
+  regressions (``adjusted_effects``). Two workspaces: the default sample
   (difference-in-differences: no regression) and the ``pilot_territory_shared`` variant
   (post-only: one clustered logistic regression per stage).
 * stage-rate step (``02_stage_rates``): every package call of the notebook; the adjustment
@@ -146,11 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    from playbook import bottlenecks, load, pilot
+    from playbook import bottlenecks, load, pilot, pilot_arms
 
     pilot_watch, stage_watch = Stopwatch(), Stopwatch()
     for name in ("mix_dimensions", "check_arms", "adjusted_effects"):
         pilot_watch.wrap(pilot, name)
+    pilot_watch.wrap(pilot_arms.ArmsCheck, "judge_primary")
     for name in ("_held_fixed", "_carrier", "retest_table"):
         stage_watch.wrap(bottlenecks, name)
     import playbook.stages as stages_module

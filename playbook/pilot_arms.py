@@ -29,6 +29,7 @@ assigned at random, ``difference_in_differences`` with a pre-period for both arm
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as _st
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +281,7 @@ def mix_effects(
     is_post: np.ndarray,
     *,
     did: bool,
+    stages: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """How far each dimension's mix difference alone would move each stage's comparison.
 
@@ -293,6 +295,7 @@ def mix_effects(
     Parameters
     ----------
     advanced, resolved : (deals, stages) booleans.
+    stages : the stage indices to compute (default: every stage).
 
     Returns
     -------
@@ -304,12 +307,12 @@ def mix_effects(
     post = np.asarray(is_post, dtype=bool)
     cell = np.where(zp, 0, 1) + 2 * np.where(post, 0, 1)  # pilot post, control post, pre…
     used = np.ones(len(zp), bool) if did else post
-    S = advanced.shape[1]
+    wanted = range(advanced.shape[1]) if stages is None else stages
     rows = []
     for dim in mix.columns:
         codes = mix[dim].cat.codes.to_numpy().astype(np.int64)
         K = len(mix[dim].cat.categories)
-        for s in range(S):
+        for s in wanted:
             m = np.asarray(resolved[:, s], dtype=bool) & used
             n = np.bincount(cell[m] * K + codes[m], minlength=4 * K).reshape(4, K)
             won = np.bincount(codes[m & advanced[:, s]], minlength=K)
@@ -369,7 +372,8 @@ class ArmsCheck:
         (post-period, adjusted for the mix by regression).
     balance, dimensions, pre_conversion, mix_effects : :func:`arm_balance`,
         :func:`dimension_balance` (with the primary stage's ``mix_effect`` once judged),
-        :func:`pre_conversion_balance` (empty without a pre-period), :func:`mix_effects`.
+        :func:`pre_conversion_balance` (empty without a pre-period), :func:`mix_effects`
+        of the primary stage (empty until judged).
     separated : dimensions the pilot cannot be separated from (no claim is possible
         without a pre-period).
     unlike : dimensions whose mix difference (or, for a difference-in-differences, mix
@@ -387,6 +391,7 @@ class ArmsCheck:
     unlike: list[str] = field(default_factory=list)
     adjusted_for: list[str] = field(default_factory=list)
     max_bias: float = np.nan
+    _inputs: tuple = field(default=(), repr=False)
 
     @property
     def blocked(self) -> bool:
@@ -402,7 +407,17 @@ class ArmsCheck:
     def judge_primary(self, primary: int, max_bias: float) -> None:
         """Judge the balance at the primary stage: a dimension is unlike when its mix
         difference alone would move that stage's comparison by more than ``max_bias``."""
-        at = self.mix_effects[self.mix_effects["stage"] == primary].set_index("dimension")
+        mix, outcomes, is_pilot, is_post = self._inputs
+        self.mix_effects = mix_effects(
+            mix,
+            outcomes[0],
+            outcomes[1],
+            is_pilot,
+            is_post,
+            did=self.estimator == "did",
+            stages=[primary],
+        )
+        at = self.mix_effects.set_index("dimension")
         effect = at["mix_effect"].reindex(self.dimensions["dimension"]).to_numpy()
         self.dimensions = self.dimensions.assign(mix_effect=effect)
         names = self.dimensions["dimension"]
@@ -450,11 +465,10 @@ def check_arms(
             if has_pre
             else pd.DataFrame()
         ),
-        mix_effects=mix_effects(
-            mix, stage_outcomes[0], stage_outcomes[1], is_pilot, is_post, did=has_pre
-        ),
+        mix_effects=pd.DataFrame(columns=["dimension", "stage", "mix_effect"]),
         separated=separated,
         adjusted_for=list(mix.columns) if estimator == "adjusted" and not separated else [],
+        _inputs=(mix, stage_outcomes, is_pilot, is_post),
     )
 
 
@@ -563,6 +577,12 @@ def _fit_stage(
     }
 
 
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's BLAS thread pools (found once: finding them reads /proc, ~6 ms)."""
+    return ThreadpoolController()
+
+
 def adjusted_effects(
     advanced: np.ndarray,
     resolved: np.ndarray,
@@ -596,7 +616,7 @@ def adjusted_effects(
     rows = []
     # small matrices: a multi-threaded BLAS only waits for its threads (up to 30x slower on
     # a busy 2-core machine), so the fits run on one
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas().limit(limits=1, user_api="blas"):
         for s in range(advanced.shape[1]):
             m = np.asarray(resolved[:, s], dtype=bool)
             levels = _levels(covariates[m], min_category_n)
