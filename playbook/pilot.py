@@ -24,13 +24,7 @@ from scipy import stats as _st
 
 from playbook.findings import Finding
 from playbook.i18n import t
-from playbook.pilot_arms import (
-    MIX_BIAS_SHARE,
-    ArmsCheck,
-    adjusted_effects,
-    check_arms,
-    mix_dimensions,
-)
+from playbook.pilot_arms import MIX_BIAS_SHARE, ArmsCheck, check_arms, mix_dimensions
 from playbook.pilot_design import (
     design,
     design_from_data,
@@ -40,6 +34,7 @@ from playbook.pilot_design import (
     recommend_split,
 )
 from playbook.pilot_inference import POST, PRE, cluster_inference, se_floor
+from playbook.pilot_regression import adjusted_effects
 from playbook.pilot_settings import Assignment, PilotSettings, assign, settings
 from playbook.pilot_verdict import (
     adjust_across_stages,
@@ -383,49 +378,21 @@ def evaluate(
     res["role"] = roles
     label = f"{config.stage_label(ids[pi], lang)} → {config.stage_label(ids[pi + 1], lang)}"
     unit_word = t(f"pilot_unit_{a.unit}", lang)
-    values = {
-        "stage": label,
-        "lift": pts(row["effect"]),
-        "low": pts(row["effect_low"]),
-        "high": pts(row["effect_high"]),
-        "p": fmt_p(p_primary)
-        if target_named
-        else t("pilot_p_adjusted", lang, p=fmt_p(p_primary), n=S),
-        "prob": format_probability(row["prob_positive"]),
-        "n": int(row["pilot_n"] + row["control_n"]),
-        "more": "–" if pd.isna(row["more_deals"]) else f"{int(row['more_deals']):,}",
-        "weeks": "–" if pd.isna(row["more_weeks"]) else f"{int(row['more_weeks']):,}",
-        "expected": f"{ps.expected_lift * 100:.0f}",
-        "units": len(c.units),
-        "unit": unit_word,
-    }
-    verdict_text = verdict_sentence(
-        code, row, check, lang, values=values, unreachable=bool(unreachable[pi])
-    )
-    design_text = [
-        t(
-            f"pilot_design_{check.design}",
-            lang,
-            unit=unit_word,
-            start=f"{a.start:%Y-%m-%d}",
-            dims=dims_text(list(check.balance["dimension"].unique()), lang),
-        )
-    ] + balance_text(check, lang, primary=pi, stage_label=label, expected=ps.expected_lift)
-    entered = c.journey.entered[c.post, pi]
-    immature = entered & ~c.journey.mature[c.post, pi]
-    notes = caveats(
-        lang,
-        ps,
+    verdict_text, design_text, notes = _sentences(
+        c,
         a,
+        ps,
+        check,
+        row,
+        lang,
+        primary=pi,
         label=label,
-        unit_word=unit_word,
-        groups=(int(c.is_pilot.sum()), int((~c.is_pilot).sum())),
-        n_assign=None if perm_ok or check.estimator == "adjusted" else _n_assign(c),
+        code=code,
+        roles=roles,
+        p_primary=p_primary,
+        unreachable=bool(unreachable[pi]),
         weeks=weeks,
-        immature_share=immature.sum() / entered.sum() if entered.sum() else 0.0,
-        n_rows=S,
-        after_moved=label if "after_moved_stage" in roles else None,
-        pre_gap=row["pilot_pre_rate"] - row["control_pre_rate"],
+        perm_ok=perm_ok,
     )
     findings = pilot_findings(
         res,
@@ -473,6 +440,73 @@ def evaluate(
         pre_balance=check.pre_conversion,
         language=lang,
     )
+
+
+def _sentences(
+    c: _Counts,
+    a: Assignment,
+    ps: PilotSettings,
+    check: ArmsCheck,
+    row: pd.Series,
+    lang: str,
+    *,
+    primary: int,
+    label: str,
+    code: str,
+    roles: list[str],
+    p_primary: float,
+    unreachable: bool,
+    weeks: float,
+    perm_ok: bool,
+) -> tuple[str, list[str], list[str]]:
+    """The verdict sentence, the design and balance sentences, and the caveats."""
+    unit_word = t(f"pilot_unit_{a.unit}", lang)
+    S = len(roles) - 1
+    target_named = ps.target_stage is not None
+    pi = primary
+    values = {
+        "stage": label,
+        "lift": pts(row["effect"]),
+        "low": pts(row["effect_low"]),
+        "high": pts(row["effect_high"]),
+        "p": fmt_p(p_primary)
+        if target_named
+        else t("pilot_p_adjusted", lang, p=fmt_p(p_primary), n=S),
+        "prob": format_probability(row["prob_positive"]),
+        "n": int(row["pilot_n"] + row["control_n"]),
+        "more": "–" if pd.isna(row["more_deals"]) else f"{int(row['more_deals']):,}",
+        "weeks": "–" if pd.isna(row["more_weeks"]) else f"{int(row['more_weeks']):,}",
+        "expected": f"{ps.expected_lift * 100:.0f}",
+        "units": len(c.units),
+        "unit": unit_word,
+    }
+    verdict_text = verdict_sentence(code, row, check, lang, values=values, unreachable=unreachable)
+    design_text = [
+        t(
+            f"pilot_design_{check.design}",
+            lang,
+            unit=unit_word,
+            start=f"{a.start:%Y-%m-%d}",
+            dims=dims_text(list(check.balance["dimension"].unique()), lang),
+        )
+    ] + balance_text(check, lang, primary=pi, stage_label=label, expected=ps.expected_lift)
+    entered = c.journey.entered[c.post, pi]
+    immature = entered & ~c.journey.mature[c.post, pi]
+    notes = caveats(
+        lang,
+        ps,
+        a,
+        label=label,
+        unit_word=unit_word,
+        groups=(int(c.is_pilot.sum()), int((~c.is_pilot).sum())),
+        n_assign=None if perm_ok or check.estimator == "adjusted" else _n_assign(c),
+        weeks=weeks,
+        immature_share=immature.sum() / entered.sum() if entered.sum() else 0.0,
+        n_rows=S,
+        after_moved=label if "after_moved_stage" in roles else None,
+        pre_gap=row["pilot_pre_rate"] - row["control_pre_rate"],
+    )
+    return verdict_text, design_text, notes
 
 
 def _unavailable(a: Assignment, ps: PilotSettings, config, lang: str, group_labels) -> PilotResult:

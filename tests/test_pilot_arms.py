@@ -14,7 +14,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from playbook import pilot, pilot_arms
+from playbook import pilot, pilot_arms, pilot_regression
 from playbook.config import default_config
 
 DAY0 = pd.Timestamp("2026-01-05 10:00")
@@ -208,7 +208,7 @@ def test_adjusted_lift_equals_a_deal_level_statsmodels_logit() -> None:
     eta = -0.3 + 0.8 * (region == "E") - 0.5 * (product == "c") + 0.35 * is_pilot
     y = rng.random(n) < 1 / (1 + np.exp(-(eta + rng.normal(0, 0.3, G)[unit])))
     cov = pd.DataFrame({"region": region, "product": product}).astype("category")
-    got = pilot_arms.adjusted_effects(y[:, None], np.ones((n, 1), bool), is_pilot, unit, cov)
+    got = pilot_regression.adjusted_effects(y[:, None], np.ones((n, 1), bool), is_pilot, unit, cov)
 
     X = pd.get_dummies(cov, drop_first=True).astype(float)
     X.insert(0, "pilot", is_pilot.astype(float))
