@@ -112,13 +112,16 @@ from playbook.config import PilotConfig
 from playbook.exceptions import DataError, Problem
 from playbook.load import decode_csv_bytes, find_table_file, read_raw
 from playbook.schema import TABLES
+from playbook.trust import Boundary
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["read_source", "source_files", "detect_source", "Detection", "AdaptedTables"]
 
 
-def read_source(workspace: str | Path, config: PilotConfig) -> AdaptedTables:
+def read_source(
+    workspace: str | Path, config: PilotConfig, *, boundary: Boundary | None = None
+) -> AdaptedTables:
     """The canonical tables of a workspace whose ``pilot.yml`` describes a ``source``.
 
     Parameters
@@ -126,6 +129,8 @@ def read_source(workspace: str | Path, config: PilotConfig) -> AdaptedTables:
     workspace : folder holding ``pilot.yml`` (relative paths start here).
     config : the validated pilot config; ``config.source`` is validated here
         (``None`` or ``{type: auto}`` detects the export).
+    boundary : the folders the source may read (default: the workspace alone);
+        a file outside it is a problem and is never opened.
 
     Returns
     -------
@@ -144,7 +149,8 @@ def read_source(workspace: str | Path, config: PilotConfig) -> AdaptedTables:
     """
     ws = Path(workspace)
     source = parse_source(config.source)
-    ctx = Context(workspace=ws, config=config, source=source)
+    ctx = Context(workspace=ws, config=config, source=source, boundary=boundary)
+    ctx.check_base()
     source = ctx.source = _complete(ctx, source)
     further = further_tables(ctx, _produced(source))
     tables = _READERS[type(source)](ctx, source)
@@ -166,12 +172,15 @@ def read_source(workspace: str | Path, config: PilotConfig) -> AdaptedTables:
     return AdaptedTables(tables, ctx.notes, ctx.files)
 
 
-def source_files(workspace: str | Path, config: PilotConfig) -> list[Path]:
+def source_files(
+    workspace: str | Path, config: PilotConfig, *, boundary: Boundary | None = None
+) -> list[Path]:
     """The input files a source reads (to hash in the run's manifest).
 
     Export files, the SQLite / DuckDB database file, further table files; files
-    that do not exist are left out (the loader reports them). A server database
-    has no file: its queries are part of the config, which the manifest records.
+    that do not exist or lie outside ``boundary`` are left out (the loader reports
+    them). A server database has no file: its queries are part of the config, which
+    the manifest records.
 
     Raises
     ------
@@ -180,8 +189,9 @@ def source_files(workspace: str | Path, config: PilotConfig) -> list[Path]:
     """
     ws = Path(workspace)
     source = parse_source(config.source)
-    ctx = Context(workspace=ws, config=config, source=source)
+    ctx = Context(workspace=ws, config=config, source=source, boundary=boundary)
     try:
+        ctx.check_base()
         source = ctx.source = _complete(ctx, source)
     except DataError:
         return []
@@ -205,7 +215,7 @@ def source_files(workspace: str | Path, config: PilotConfig) -> list[Path]:
         if table in source.tables or table in _produced(source):
             continue
         path = find_table_file(ws, table, config)
-        if path is not None and path.exists():
+        if path is not None and path.exists() and ctx.boundary.contains(path):
             paths.append(path)
     return list(dict.fromkeys(paths))
 
@@ -259,6 +269,11 @@ def further_tables(ctx: Context, produced: Iterable[str]) -> dict[str, Adapted]:
         else:
             path = find_table_file(ctx.workspace, table, ctx.config)
             if path is None or not path.exists():
+                continue
+            named = ctx.config.tables.get(table)
+            outside = ctx.boundary.problem(path, setting=named and f"tables.{table}", given=named)
+            if outside is not None:
+                ctx.problems.append(outside)
                 continue
             ctx.files.append(path)
         if path is None:
@@ -348,14 +363,17 @@ def _classify(path: Path) -> str | None:
     return None
 
 
-def _scan(base: Path) -> dict[str, list[Path]]:
-    """Candidate export files in ``base`` by kind (canonical table files excluded)."""
+def _scan(base: Path, boundary: Boundary) -> dict[str, list[Path]]:
+    """Candidate export files in ``base`` by kind (canonical table files, and links to
+    files outside ``boundary``, excluded: those are never opened)."""
     canonical = {f"{t}{ext}" for t in TABLES for ext in TABULAR}
     found: dict[str, list[Path]] = {}
     if not base.is_dir():
         return found
     for path in sorted(p for p in base.iterdir() if p.is_file()):
         if path.name.lower() in canonical or path.name.startswith((".", "~$")):
+            continue
+        if not boundary.contains(path):
             continue
         kind = _classify(path)
         if kind:
@@ -378,13 +396,18 @@ def _one(found: dict[str, list[Path]], kind: str, role: str) -> Path | None:
     return paths[0] if paths else None
 
 
-def detect_source(workspace: str | Path, config: PilotConfig | None = None) -> Detection | None:
+def detect_source(
+    workspace: str | Path,
+    config: PilotConfig | None = None,
+    boundary: Boundary | None = None,
+) -> Detection | None:
     """Recognise a CRM export among a workspace's files (or ``source.path``'s).
 
     Salesforce: an Opportunities export (Stage, Close Date, Opportunity ID / Id)
     and a history export (From/To Stage, or OpportunityId + StageName); HubSpot:
     a deals export with "Date entered" columns; XES: a ``.xes`` / ``.xes.gz``
-    file. Canonical table files (``deals.csv``, ...) are not candidates.
+    file. Canonical table files (``deals.csv``, ...) and links to files outside
+    ``boundary`` (default: the workspace) are not candidates.
 
     Returns
     -------
@@ -396,7 +419,8 @@ def detect_source(workspace: str | Path, config: PilotConfig | None = None) -> D
     DataError
         When the files are ambiguous (two candidates for one role, or two kinds).
     """
-    found = _scan(_base(workspace, config))
+    boundary = boundary or Boundary.of(workspace)
+    found = _scan(_base(workspace, config, boundary), boundary)
     types = {k.removesuffix("_history") for k in found}
     if not types:
         return None
@@ -420,17 +444,21 @@ def detect_source(workspace: str | Path, config: PilotConfig | None = None) -> D
     return Detection(type=kind, files=files)
 
 
-def _base(workspace: str | Path, config: PilotConfig | None) -> Path:
+def _base(workspace: str | Path, config: PilotConfig | None, boundary: Boundary) -> Path:
     ws = Path(workspace)
     if config is None or not isinstance(config.source, dict) or not config.source.get("path"):
         return ws
-    return Context(workspace=ws, config=config, source=parse_source(config.source)).base
+    ctx = Context(
+        workspace=ws, config=config, source=parse_source(config.source), boundary=boundary
+    )
+    ctx.check_base()
+    return ctx.base
 
 
 def _complete(ctx: Context, source: Source) -> Source:
     """Detect the type (``auto``) or the files a Salesforce / HubSpot / XES source lacks."""
     if isinstance(source, AutoSource):
-        found = detect_source(ctx.workspace, ctx.config)
+        found = detect_source(ctx.workspace, ctx.config, ctx.boundary)
         if found is None:
             if find_table_file(ctx.workspace, "deals", ctx.config) is not None:
                 ctx.notes.append("source: no CRM export detected; the canonical tables are read")
@@ -457,7 +485,7 @@ def _complete(ctx: Context, source: Source) -> Source:
         roles.append(("history", "salesforce_history"))
     if not roles:
         return source
-    found = _scan(ctx.base)
+    found = _scan(ctx.base, ctx.boundary)
     update = {}
     for role, kind in roles:
         path = _one(found, kind, role)

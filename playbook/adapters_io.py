@@ -23,6 +23,7 @@ from playbook.adapters_config import Source, problem
 from playbook.config import PilotConfig, normalise_stage_name
 from playbook.exceptions import DataError, Problem
 from playbook.schema import STATUS_ALIASES, parse_bools, parse_datetimes
+from playbook.trust import Boundary
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,18 @@ class Context:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    #: The folders the source may read (default: the workspace alone).
+    boundary: Boundary | None = None
+
+    def __post_init__(self) -> None:
+        if self.boundary is None:
+            self.boundary = Boundary.of(self.workspace)
+
+    def check_base(self) -> None:
+        """Raise a problem when ``source.path`` lies outside the boundary."""
+        found = self.boundary.problem(self.base, setting="source.path", given=self.source.path)
+        if found is not None:
+            raise DataError([found])
 
     @property
     def base(self) -> Path:
@@ -140,14 +153,17 @@ class Context:
         """Resolve a file name from ``source.<setting>``; a problem when it is missing."""
         raw = Path(os.path.expandvars(os.path.expanduser(name)))
         path = raw if raw.is_absolute() else self.base / raw
+        outside = self.boundary.problem(path, setting=f"source.{setting}", given=name)
+        if outside is not None:
+            self.problems.append(outside)
+            return None
         if not path.is_file():
             where = "" if path.parent.is_dir() else f" (folder {path.parent} not found either)"
             self.problems.append(
                 problem(
                     setting,
                     f"file not found: {path}{where}",
-                    "give the file name relative to the workspace (or to source.path), "
-                    "or an absolute path",
+                    "give the file name relative to the workspace (or to source.path)",
                     name,
                 )
             )

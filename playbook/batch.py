@@ -41,6 +41,7 @@ from playbook.exceptions import BatchLocked, DataError, UsageError
 from playbook.load import as_of, read_workspace, save_cache, validate
 from playbook.monthly import month_bounds, shift_month
 from playbook.report import safe_name
+from playbook.trust import available_steps
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,8 @@ def run_unit(task: dict) -> dict:
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     notebooks = Path(task["notebooks"])
+    if not set(task["steps"]) <= set(available_steps(notebooks)):  # run_monthly checked them
+        raise UsageError(f"monthly.steps names no step notebook: {task['steps']}")
     common = {
         "workspace": task["workspace"],
         "cache_dir": task["cache_dir"],
@@ -242,6 +245,7 @@ def run_unit(task: dict) -> dict:
             period={"start": str(m_start.date()), "end": str(m_end.date())},
             timings={},
             extra={"month": month, "unit": unit},
+            allowed=task.get("allowed", ()),
         )
         handler.close()
         log.removeHandler(handler)
@@ -306,6 +310,7 @@ def run_monthly(
     timeout: int = 600,
     notebooks: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    allowed: Sequence[str | Path] = (),
 ) -> BatchResult:
     """Run the monthly report for one month over the chosen units.
 
@@ -315,6 +320,7 @@ def run_monthly(
         ``all_units`` the whole workspace is one unit named ``all``.
     scheduler : address of an existing Dask distributed scheduler; when given,
         units run there instead of in local processes.
+    allowed : folders outside the workspace it may read (``--allow-path``).
 
     Raises
     ------
@@ -333,14 +339,14 @@ def run_monthly(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     ws = Path(workspace).resolve()
-    raw = read_workspace(ws)
+    folder_nb = notebooks or notebooks_dir()
+    if not (folder_nb / f"{MONTHLY_NOTEBOOK}.ipynb").exists():
+        raise UsageError(f"no {MONTHLY_NOTEBOOK}.ipynb in {folder_nb}")
+    raw = read_workspace(ws, allowed=allowed, notebooks=folder_nb)
     config = raw.config
     lang = language or config.language
     column = config.monthly.unit_column
     root = Path(out).resolve() / safe_name(ws.name) / "monthly"
-    folder_nb = notebooks or notebooks_dir()
-    if not (folder_nb / f"{MONTHLY_NOTEBOOK}.ipynb").exists():
-        raise UsageError(f"no {MONTHLY_NOTEBOOK}.ipynb in {folder_nb}")
     if raw.problems:
         raise DataError(raw.problems)
     if units or all_units:
@@ -379,6 +385,7 @@ def run_monthly(
                 scheduler,
                 timeout,
                 say,
+                allowed=[str(path) for path in allowed],
             )
         finally:
             logging.getLogger("playbook").removeHandler(handler)
@@ -400,6 +407,7 @@ def _run_batch(
     scheduler,
     timeout,
     say,
+    allowed=(),
 ) -> BatchResult:
     results: list[UnitResult] = []
     tasks = []
@@ -424,6 +432,7 @@ def _run_batch(
                 "config": config.model_dump(mode="json"),
                 "raw": unit_raw,
                 "month_end": month_end.isoformat(),
+                "allowed": list(allowed),
             }
         )
     say(

@@ -28,7 +28,7 @@ correlates stage performance with competency scores across reps.
 
 Privacy: no group mean over fewer than ``min_group_size`` people is returned. Group
 pairs that would let a hidden group be recovered by subtraction are suppressed
-together (complementary suppression, :func:`playbook.intake.pool_small_groups`);
+together (complementary suppression, :func:`playbook.privacy.pool_small_groups`);
 suppressed rows say so in a ``suppressed`` column and carry no value.
 """
 
@@ -57,9 +57,9 @@ from playbook.consistency import (
     rep_period_rates,
 )
 from playbook.findings import Finding, rank
-from playbook.intake import pool_small_groups
 from playbook.journey import JourneyData, resolve
 from playbook.kpi import correlation_interval, deal_facts, kpi_by_rep
+from playbook.privacy import people_groups, pool_small_groups
 from playbook.stages import stage_rates
 from playbook.stats import (
     SmallSampleWarning,
@@ -216,7 +216,7 @@ def assessment_scores(
     columns = ["rep_id", "dimension", "score", "assessor_basis", "assessors"]
     if assessments is None or not len(assessments):
         return pd.DataFrame(columns=columns)
-    policy = (assessor or _assessor_setting(config)).strip()
+    policy = " ".join((assessor or _assessor_setting(config)).split())
     if not policy:
         raise ValueError("assessor must be 'manager', 'mean' or an assessor name; got ''")
     dims = [d.id for d in config.capability.dimensions]
@@ -224,7 +224,8 @@ def assessment_scores(
     a["rep_id"] = a["rep_id"].astype(str)
     a["dimension"] = a["dimension"].astype(str)
     raw = a["assessor"] if "assessor" in a.columns else pd.Series("all", index=a.index)
-    who = raw.astype(object).where(raw.notna(), "unknown").astype(str).str.strip()
+    # Spaces collapsed: "Chen  Jing" and "Chen Jing" are one assessor (as when anonymised).
+    who = raw.astype(object).where(raw.notna(), "unknown").astype(str).str.split().str.join(" ")
     is_manager = who.str.casefold().isin([m.casefold() for m in MANAGER_NAMES])
     a["who"] = np.where(is_manager, "manager", who)
     a = a.dropna(subset=["score"])
@@ -575,9 +576,9 @@ def team_capability(
 ) -> pd.DataFrame:
     """Mean competency scores per team, never over fewer than ``min_group_size`` reps.
 
-    Teams too small are pooled into ``other`` with complementary suppression
-    (:func:`playbook.intake.pool_small_groups`); a pool still too small keeps its row
-    with ``suppressed`` True and no value.
+    Each competency counts the reps scored on it; teams too small are pooled into
+    ``other`` with complementary suppression (:func:`playbook.privacy.people_groups`); a
+    pool still too small keeps its row with ``suppressed`` True and no value.
 
     Returns
     -------
@@ -591,11 +592,15 @@ def team_capability(
     if reps is not None and "team" in reps.columns:
         mapping = dict(zip(reps["rep_id"].astype(str), reps["team"].astype(object), strict=False))
         team = scores["rep_id"].astype(str).map(mapping).fillna("unknown").astype(str)
-    sizes = scores.assign(team=team).groupby("team")["rep_id"].nunique()
-    pooled = team.map(pool_small_groups(sizes, min_group_size, other))
-    s = scores.assign(team=pooled)
-    agg = s.groupby(["team", "dimension"])["score"].agg(["mean", "std", "count"]).reset_index()
-    agg["reps"] = agg["team"].map(s.groupby("team")["rep_id"].nunique()).astype(np.int64)
+    # counted per competency: a rep without a score there is not behind that mean
+    pooled = people_groups(
+        team, scores["rep_id"].astype(str), min_group_size, other, within=scores["dimension"]
+    )
+    s = scores.assign(team=pooled.where(pooled.notna(), other))  # a pool too small: suppressed
+    keys = ["team", "dimension"]
+    agg = s.groupby(keys)["score"].agg(["mean", "std", "count"]).reset_index()
+    reps = s.groupby(keys)["rep_id"].nunique().rename("reps").reset_index()
+    agg = agg.merge(reps, on=keys, how="left").astype({"reps": np.int64})
     crit = _st.t.ppf(0.5 + confidence / 2, np.maximum(agg["count"] - 1, 1))
     half = crit * agg["std"] / np.sqrt(agg["count"])
     agg["ci_low"] = agg["mean"] - half

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a workspace and list every problem")
     p.add_argument("workspace", type=Path)
+    _allow_path(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = sub.add_parser("run", help="run the pilot headless and write the HTML report")
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace people's names and ids by stable pseudonyms in every output",
     )
+    _allow_path(p)
 
     p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
     p.add_argument("workspace", type=Path)
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--lang", choices=["en", "zh"], default=None)
     p.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook cell")
+    _allow_path(p)
 
     p = sub.add_parser("explore", help="open JupyterLab on the workspace's notebooks")
     p.add_argument("workspace", type=Path)
@@ -92,23 +95,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true")
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--lang", choices=["en", "zh"], default=None)
+    _allow_path(p)
 
     p = sub.add_parser("dashboard", help="serve the explorer as a code-free app on 127.0.0.1")
     p.add_argument("workspace", type=Path)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--no-browser", action="store_true")
     p.add_argument("--lang", choices=["en", "zh"], default=None)
+    _allow_path(p)
 
-    p = sub.add_parser("score", help="score a fresh export's open deals with a saved model")
+    p = sub.add_parser(
+        "pseudonyms",
+        help="map an anonymised report's pseudonyms back to real ids (a file that stays with you)",
+    )
     p.add_argument("workspace", type=Path)
-    p.add_argument("--model", type=Path, required=True, help="models/lead_scoring.joblib of a run")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="CSV to write (default: WORKSPACE/.playbook/pseudonyms.csv, beside the secret)",
+    )
+    _allow_path(p)
+
+    p = sub.add_parser(
+        "score",
+        help="score a fresh export's open deals with a saved model",
+        description="Score a fresh export's open deals with the model a 'playbook run' of this "
+        "workspace saved. Only a model this installation wrote and signed for this workspace "
+        "is read: its signature (models/lead_scoring.joblib.sig.json, HMAC-SHA256) is checked "
+        "before the model is loaded, and a changed, unsigned or foreign model is refused "
+        "(exit 2), because a model file can run code when it is loaded.",
+    )
+    p.add_argument("workspace", type=Path)
+    p.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        help="models/lead_scoring.joblib of a run of this workspace (signed; checked first)",
+    )
     p.add_argument(
         "--out",
         type=Path,
         default=None,
         help="CSV to write (default: reports/<workspace>/scores.csv)",
     )
+    _allow_path(p)
     return parser
+
+
+def _allow_path(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        dest="allow_paths",
+        help="a folder outside the workspace that its pilot.yml may read from (repeatable); "
+        "without it a workspace reads only its own folder. Never taken from pilot.yml.",
+    )
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -137,7 +182,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from playbook.load import load_workspace
 
     try:
-        dataset = load_workspace(args.workspace)
+        dataset = load_workspace(args.workspace, allowed=args.allow_paths)
     except DataError as err:
         if args.json:
             print(
@@ -191,6 +236,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         progress=progress,
         anonymize=args.anonymize,
+        allowed=args.allow_paths,
     )
     print(f"Report: {result.index}")
     return EXIT_OK
@@ -213,6 +259,7 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         timeout=args.timeout,
         progress=progress,
+        allowed=args.allow_paths,
     )
     print(f"Monthly index: {result.base / (result.month + '.html')}")
     print(f"Batch summary: {result.base / (result.month + '.batch.json')}")
@@ -231,15 +278,29 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     if not args.model.is_file():
         raise UsageError(f"model file not found: {args.model}")
-    dataset = apply_period(load_workspace(args.workspace))
+    dataset = apply_period(load_workspace(args.workspace, allowed=args.allow_paths))
     try:
-        scores = score_workspace(dataset, args.model)
+        scores = score_workspace(dataset, args.model, workspace=args.workspace)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     out = args.out or Path("reports") / safe_name(args.workspace.resolve().name) / "scores.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     scores.to_csv(out, index=False, encoding="utf-8-sig")
     print(f"Scored {len(scores):,} open deals: {out}")
+    return EXIT_OK
+
+
+def _cmd_pseudonyms(args: argparse.Namespace) -> int:
+    from playbook.runner import SECRET_FILE, pseudonym_lookup
+
+    table = pseudonym_lookup(args.workspace, allowed=args.allow_paths)
+    out = args.out or args.workspace / SECRET_FILE.parent / "pseudonyms.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, encoding="utf-8-sig")
+    print(
+        f"{len(table):,} pseudonyms with their real ids: {out}\n"
+        "It holds real ids: keep it with the workspace, never send it with a report."
+    )
     return EXIT_OK
 
 
@@ -252,13 +313,20 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         port=args.port,
         open_browser=not args.no_browser,
         language=args.lang,
+        allowed=args.allow_paths,
     )
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from playbook.dashboard import serve_dashboard
 
-    return serve_dashboard(args.workspace, args.port, not args.no_browser, language=args.lang)
+    return serve_dashboard(
+        args.workspace,
+        args.port,
+        not args.no_browser,
+        language=args.lang,
+        allowed=args.allow_paths,
+    )
 
 
 COMMANDS = {
@@ -268,6 +336,7 @@ COMMANDS = {
     "run": _cmd_run,
     "monthly": _cmd_monthly,
     "score": _cmd_score,
+    "pseudonyms": _cmd_pseudonyms,
     "explore": _cmd_explore,
     "dashboard": _cmd_dashboard,
 }

@@ -526,11 +526,23 @@ def load_config(workspace: str | Path) -> PilotConfig:
     Raises
     ------
     DataError
-        When the file is not valid YAML or holds invalid settings.
+        When the file is not valid YAML, holds invalid settings, or is a link to a
+        file outside the workspace (never read).
     """
     path = Path(workspace) / CONFIG_FILE
     if not path.exists():
         return PilotConfig(name=Path(workspace).resolve().name)
+    real = path.resolve()
+    if not real.is_relative_to(Path(workspace).resolve()):
+        raise DataError(
+            [
+                Problem(
+                    file=CONFIG_FILE,
+                    message=f"is a link to {real}, outside the workspace; it was not read",
+                    fix="copy the configuration into the workspace folder",
+                )
+            ]
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

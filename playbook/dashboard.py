@@ -157,12 +157,14 @@ def lab_command(root: Path, port: int, token: str, start: str) -> list[str]:
     return command
 
 
-def _validated_cache(workspace: str | Path, folder: Path) -> tuple[Path, str]:
+def _validated_cache(
+    workspace: str | Path, folder: Path, allowed: Sequence[str | Path] = ()
+) -> tuple[Path, str]:
     """Validate the workspace (raises DataError), cache its tables in ``folder``.
 
     Returns the cache folder and the workspace's configured language.
     """
-    dataset = load.open_dataset(workspace)
+    dataset = load.open_dataset(workspace, allowed=allowed)
     return load.save_cache(dataset, folder), dataset.config.language
 
 
@@ -271,6 +273,7 @@ def serve_dashboard(
     notebook: str | Path | None = None,
     stdout: TextIO | None = None,
     ready_timeout: float = READY_TIMEOUT,
+    allowed: Sequence[str | Path] = (),
 ) -> int:
     """Serve the explorer of ``workspace`` as a code-free Voilà app on 127.0.0.1.
 
@@ -293,6 +296,8 @@ def serve_dashboard(
         Where the address is printed (default ``sys.stdout``).
     ready_timeout : float
         Seconds to wait for the server to listen.
+    allowed : paths
+        Folders outside the workspace it may read (``--allow-path``).
 
     Returns
     -------
@@ -319,7 +324,7 @@ def serve_dashboard(
     url = f"http://{HOST}:{port}/?token={token}"
     folder = Path(tempfile.mkdtemp(prefix="playbook-dashboard-"))
     try:
-        cache, configured = _validated_cache(workspace, folder / "cache")
+        cache, configured = _validated_cache(workspace, folder / "cache", allowed)
         lang = language or configured
         env = {
             **os.environ,
@@ -372,6 +377,7 @@ def explore(
     language: str | None = None,
     stdout: TextIO | None = None,
     ready_timeout: float = READY_TIMEOUT,
+    allowed: Sequence[str | Path] = (),
 ) -> int:
     """Open JupyterLab on the workspace's notebooks (the explorer first), on 127.0.0.1.
 
@@ -393,6 +399,8 @@ def explore(
         Open JupyterLab in the default browser.
     language : {"en", "zh"}, optional
         Language injected into the notebooks; default the workspace's.
+    allowed : paths
+        Folders outside the workspace it may read (``--allow-path``).
 
     Returns
     -------
@@ -416,7 +424,7 @@ def explore(
     base = Path(out).resolve() / ws.name
     folder = base / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
-    cache, configured = _validated_cache(ws, base / "explore-cache")
+    cache, configured = _validated_cache(ws, base / "explore-cache", allowed)
     lang = language or configured
     values = {
         "workspace": str(ws),

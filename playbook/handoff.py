@@ -72,6 +72,7 @@ from playbook.handoff_base import (
     _type_in,
     analysis_date,
     deal_teams,
+    safe_teams,
 )
 from playbook.handoff_findings import (
     SLICE_COLUMNS,
@@ -103,6 +104,7 @@ __all__ = [
     "HandoffAnalysis",
     "analysis_date",
     "deal_teams",
+    "safe_teams",
     "deal_frame",
     "first_contacts",
     "response_times",
@@ -957,7 +959,13 @@ def analyse(
         "outcomes": outcomes is not None and len(outcomes) > 0,
     }
     sla_base = contacts if contacted_any else contacts.drop(columns="contacted", errors="ignore")
-    sla = sla_status(sla_base, config, j, activities)
+    # Each team view counts the people behind its own rows (open deals, an SLA's deals).
+    sla = safe_teams(
+        sla_status(sla_base, config, j, activities),
+        config.min_group_size,
+        other_label,
+        within="sla",
+    )
     compliance = sla_compliance(sla)
     by_team = sla_compliance(sla, "team")
     if contacted_any:
@@ -975,8 +983,12 @@ def analyse(
         conversion = pd.DataFrame(columns=["bucket", "n", "rate", "ci_low", "ci_high"])
         cost, slices, slow = {}, pd.DataFrame(columns=SLICE_COLUMNS), []
     if has_acts:
-        sleeping = sleeping_leads(
-            d, stage_events, activities, config, reps, journey=j, other_label=other_label
+        sleeping = safe_teams(
+            sleeping_leads(
+                d, stage_events, activities, config, reps, journey=j, other_label=other_label
+            ),
+            config.min_group_size,
+            other_label,
         )
         sleep_findings = find_sleeping_leads(sleeping, config, alpha=alpha, language=language)
     else:

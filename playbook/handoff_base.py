@@ -12,8 +12,8 @@ import pandas as pd
 
 from playbook.calendar import NAT, to_ns
 from playbook.config import PilotConfig
-from playbook.intake import pool_small_groups
 from playbook.journey import WON, JourneyData, aggregate
+from playbook.privacy import people_groups
 
 logger = logging.getLogger(__name__)
 
@@ -149,25 +149,45 @@ def deal_teams(
     min_group_size: int = 1,
     other: str = "other teams",
 ) -> pd.Series:
-    """The owner's team for each deal; teams under ``min_group_size`` reps are pooled.
+    """The owner's team for each deal, as a view of people may show it.
+
+    A team's size is the number of its reps who own one of these deals (the people
+    behind its figures), not how many ``reps`` lists; teams under ``min_group_size`` are
+    pooled into ``other`` with complementary suppression
+    (:func:`playbook.privacy.people_groups`).
 
     Returns
     -------
     Series
-        Team name (``other`` for pooled teams, missing when the owner is not in ``reps``
-        or ``reps`` has no team column), same index as ``owner_ids``.
+        Team name (``other`` for pooled teams; missing when the owner is not in ``reps``,
+        ``reps`` has no team column, or even the pool is too small to show), same index as
+        ``owner_ids``.
     """
     if reps is None or "team" not in reps.columns or "rep_id" not in reps.columns:
         return pd.Series(pd.NA, index=owner_ids.index, dtype="object")
     known = reps.dropna(subset=["team"])
-    sizes = known.groupby(known["team"].astype(str))["rep_id"].nunique()
-    pooled = pool_small_groups(sizes, min_group_size, other)
-    rep_ids = pd.Index(known["rep_id"].astype(str))
-    teams = known["team"].astype(str).map(pooled).to_numpy(dtype=object)
+    team_of = dict(zip(known["rep_id"].astype(str), known["team"].astype(str), strict=False))
     codes, uniques = pd.factorize(owner_ids, use_na_sentinel=True)
-    row = rep_ids.get_indexer(pd.Index(uniques).astype(str))
-    per_owner = np.append(np.where(row >= 0, teams[row], None), None)
+    owners = pd.Series(pd.Index(uniques).astype(str), dtype=object)
+    teams = people_groups(owners.map(team_of), owners, min_group_size, other)
+    per_owner = np.append(teams.to_numpy(dtype=object), None)
     return pd.Series(per_owner[codes], index=owner_ids.index, dtype="object")
+
+
+def safe_teams(
+    frame: pd.DataFrame, min_group_size: int, other: str, *, within: str | None = None
+) -> pd.DataFrame:
+    """``frame`` with its ``team`` recounted over the owners of its own rows.
+
+    A subset of deals (the open ones, those an SLA applies to) may involve fewer of a
+    team's people than all its deals: each team view is pooled and suppressed by the
+    people behind it (:func:`playbook.privacy.people_groups`, per ``within`` stratum).
+    """
+    if not len(frame) or not {"team", "owner_id"} <= set(frame.columns):
+        return frame
+    strata = frame[within] if within else None
+    team = people_groups(frame["team"], frame["owner_id"], min_group_size, other, within=strata)
+    return frame.assign(team=pd.Categorical(team.to_numpy(dtype=object)))
 
 
 def _sales_mask(activities: pd.DataFrame, reps: pd.DataFrame | None) -> np.ndarray:

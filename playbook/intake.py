@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook.privacy import pool_small_groups
 from playbook.stats import wilson_interval
 
 #: Deal fields whose filling is scored (only those present in the export count).
@@ -91,22 +92,6 @@ def team_of(owner_ids: pd.Series, reps: pd.DataFrame | None) -> pd.Series:
         return pd.Series("unknown", index=owner_ids.index)
     mapping = dict(zip(reps["rep_id"].astype(str), reps["team"].astype(object), strict=False))
     return owner_ids.astype(str).map(mapping).fillna("unknown").astype(str)
-
-
-def pool_small_groups(sizes: pd.Series, min_size: int, other: str) -> dict[str, str]:
-    """Map each group to itself, or to ``other`` when it is too small to show.
-
-    Groups under ``min_size`` people are pooled into ``other``. When the pool is
-    itself non-empty but still under ``min_size``, the smallest shown group is
-    pooled too (complementary suppression), so no hidden group can be recovered
-    by subtracting the shown ones from a total.
-    """
-    order = sizes.sort_values(kind="stable")
-    pooled = [g for g, n in order.items() if n < min_size]
-    shown = [g for g in order.index if g not in pooled]
-    while pooled and sum(sizes[g] for g in pooled) < min_size and shown:
-        pooled.append(shown.pop(0))
-    return {g: (other if g in pooled else g) for g in sizes.index}
 
 
 def team_completeness(

@@ -32,7 +32,8 @@ import pandas as pd
 from scipy import stats as _st
 
 from playbook.config import PilotConfig
-from playbook.intake import deal_completeness, pool_small_groups
+from playbook.intake import deal_completeness
+from playbook.privacy import people_groups, pool_small_groups
 from playbook.stats import wilson_interval
 
 logger = logging.getLogger(__name__)
@@ -522,6 +523,8 @@ def kpi_by_rep(
     metrics: Sequence[str] | None = None,
     confidence: float = 0.95,
     language: str = "en",
+    min_group_size: int = 1,
+    other: str = "other teams",
 ) -> pd.DataFrame:
     """Every KPI per rep (the individual level), with its n and interval.
 
@@ -531,6 +534,10 @@ def kpi_by_rep(
         :func:`deal_facts`.
     metrics : list of str, optional
         Names from :data:`METRICS`; default all that the data support.
+    min_group_size, other : int, str
+        The ``team`` column names a team only when :func:`kpi_table` may show it:
+        smaller teams read ``other`` (or nothing when even the pool is too small), so
+        averaging a team's rows cannot give a hidden team figure.
 
     Returns
     -------
@@ -543,6 +550,8 @@ def kpi_by_rep(
         columns={"scope": "owner_id"}
     )
     attrs = facts.drop_duplicates("owner_id").set_index("owner_id")[["team", "role"]]
+    shown = people_groups(attrs["team"], attrs.index.to_series(), min_group_size, other)
+    attrs = attrs.assign(team=shown.to_numpy())
     out = out.join(attrs, on="owner_id")
     out = _describe(out, language)
     return out[
@@ -587,7 +596,7 @@ def kpi_table(
 
     Company rows pool every deal. Department rows pool the deals of each sales team
     (``facts.team``); teams with fewer than ``min_group_size`` reps are merged into
-    ``other`` with complementary suppression (:func:`playbook.intake.pool_small_groups`),
+    ``other`` with complementary suppression (:func:`playbook.privacy.pool_small_groups`),
     and a pool still too small is shown as suppressed. The individual level is the
     typical rep: the median of the reps' own values (reps with at least one
     observation), its order-statistic interval, and the interquartile range across

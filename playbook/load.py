@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from playbook.schema import (
     parse_status,
     rule_problems,
 )
+from playbook.trust import Boundary, available_steps, step_problems
 
 logger = logging.getLogger(__name__)
 
@@ -719,13 +721,27 @@ class RawWorkspace:
         )
 
 
-def read_workspace(workspace: str | Path, config: PilotConfig | None = None) -> RawWorkspace:
+def read_workspace(
+    workspace: str | Path,
+    config: PilotConfig | None = None,
+    *,
+    allowed: Sequence[str | Path] = (),
+    notebooks: Path | None = None,
+) -> RawWorkspace:
     """Read every table of a workspace as text (files, or the configured source).
+
+    Parameters
+    ----------
+    allowed : folders outside the workspace that it may read (``--allow-path``);
+        every other path it names, links followed, is a problem and is never opened.
+    notebooks : the step notebooks ``monthly.steps`` may name (default: the shipped ones).
 
     Raises
     ------
     DataError
         When the workspace folder or its config cannot be read.
+    UsageError
+        When an allowed path does not exist.
     """
     ws = Path(workspace)
     if not ws.is_dir():
@@ -741,12 +757,13 @@ def read_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
         )
     if config is None:
         config = load_config(ws)
-    problems: list[Problem] = []
+    boundary = Boundary.of(ws, allowed)
+    problems = step_problems(config.monthly.steps, available_steps(notebooks))
     tables: dict[str, tuple[pd.DataFrame, pd.Series, str]] = {}
     files: dict[str, str] = {}
     encodings: dict[str, str] = {}
     notes: list[str] = []
-    adapted = _adapted_tables(ws, config)
+    adapted = _adapted_tables(ws, config, boundary)
     if adapted is not None:
         notes.extend(getattr(adapted, "notes", []))
     for table in TABLES:
@@ -784,6 +801,11 @@ def read_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
                 )
             continue
         files[table] = path.name
+        named = config.tables.get(table)
+        outside = boundary.problem(path, setting=named and f"tables.{table}", given=named)
+        if outside is not None:
+            problems.append(outside)
+            continue
         raw, row_numbers, encoding, read_problems, read_notes = read_raw(path, table)
         notes.extend(read_notes)
         if read_problems:
@@ -843,13 +865,20 @@ def validate(raw_ws: RawWorkspace) -> Dataset:
     )
 
 
-def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> Dataset:
+def load_workspace(
+    workspace: str | Path,
+    config: PilotConfig | None = None,
+    *,
+    allowed: Sequence[str | Path] = (),
+) -> Dataset:
     """Read, parse and validate every table of a workspace.
 
     Parameters
     ----------
     workspace : folder holding ``pilot.yml`` and the tables.
     config : use this config instead of the workspace's ``pilot.yml``.
+    allowed : folders outside the workspace it may read (``--allow-path``); see
+        :mod:`playbook.trust`.
 
     Returns
     -------
@@ -863,7 +892,7 @@ def load_workspace(workspace: str | Path, config: PilotConfig | None = None) -> 
     DataError
         Listing every problem found in every file at once.
     """
-    return validate(read_workspace(workspace, config))
+    return validate(read_workspace(workspace, config, allowed=allowed))
 
 
 def sort_problems(problems: list[Problem], files: dict[str, str]) -> list[Problem]:
@@ -877,7 +906,7 @@ def sort_problems(problems: list[Problem], files: dict[str, str]) -> list[Proble
     return sorted(problems, key=key)
 
 
-def _adapted_tables(ws: Path, config: PilotConfig):
+def _adapted_tables(ws: Path, config: PilotConfig, boundary: Boundary):
     """Canonical raw tables from a CRM export, or None for plain table files.
 
     Used when ``pilot.yml`` describes a ``source``, or when the workspace has no
@@ -891,9 +920,9 @@ def _adapted_tables(ws: Path, config: PilotConfig):
     if not config.source:
         if find_table_file(ws, "deals", config) is not None:
             return None
-        if adapters.detect_source(ws, config) is None:
+        if adapters.detect_source(ws, config, boundary) is None:
             return None
-    return adapters.read_source(ws, config)
+    return adapters.read_source(ws, config, boundary=boundary)
 
 
 def problems_block_cross_checks(problems: list[Problem], files: dict[str, str]) -> bool:
@@ -1094,18 +1123,25 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def input_files(workspace: str | Path, config: PilotConfig) -> list[Path]:
-    """pilot.yml and every input file read (table files or the export), for the manifest."""
+def input_files(
+    workspace: str | Path, config: PilotConfig, allowed: Sequence[str | Path] = ()
+) -> list[Path]:
+    """pilot.yml and every input file read (table files or the export), for the manifest.
+
+    Only files inside the workspace or the ``allowed`` folders are listed (or hashed).
+    """
     ws = Path(workspace)
+    boundary = Boundary.of(ws, allowed)
     paths = [ws / "pilot.yml"] if (ws / "pilot.yml").exists() else []
     if config.source or find_table_file(ws, "deals", config) is None:
         from playbook import adapters
 
-        if config.source or adapters.detect_source(ws, config) is not None:
-            return paths + [p for p in adapters.source_files(ws, config) if p not in paths]
+        if config.source or adapters.detect_source(ws, config, boundary) is not None:
+            found = adapters.source_files(ws, config, boundary=boundary)
+            return paths + [p for p in found if p not in paths]
     for table in TABLES:
         path = find_table_file(ws, table, config)
-        if path is not None and path.exists():
+        if path is not None and path.exists() and boundary.contains(path):
             paths.append(path)
     return paths
 
@@ -1141,17 +1177,23 @@ def apply_period(dataset: Dataset) -> Dataset:
     )
 
 
-def open_dataset(workspace: str | Path = "", cache_dir: str | Path = "") -> Dataset:
+def open_dataset(
+    workspace: str | Path = "",
+    cache_dir: str | Path = "",
+    *,
+    allowed: Sequence[str | Path] = (),
+) -> Dataset:
     """What a step notebook calls: the runner's cache when given, else the workspace.
 
     Run headless, the runner passes ``cache_dir`` (validated once, shared by all
-    steps); opened by hand in JupyterLab, the notebook reads ``workspace`` itself.
+    steps); opened by hand in JupyterLab, the notebook reads ``workspace`` itself
+    (within its own folder, or the ``allowed`` ones).
     """
     if cache_dir:
         return load_cache(cache_dir)
     if not workspace:
         raise ValueError("give workspace (a folder with pilot.yml) or cache_dir")
-    return apply_period(load_workspace(workspace))
+    return apply_period(load_workspace(workspace, allowed=allowed))
 
 
 def as_of(dataset: Dataset, moment: pd.Timestamp) -> Dataset:

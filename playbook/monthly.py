@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.intake import team_of
+from playbook.privacy import people_groups
 from playbook.stats import wilson_interval
 
 LEVELS = ("company", "department", "individual")
@@ -58,12 +59,19 @@ def month_metrics(
     outcomes: pd.DataFrame | None,
     reps: pd.DataFrame | None,
     month: str,
+    *,
+    min_group_size: int = 5,
+    other: str = "other teams",
 ) -> pd.DataFrame:
     """Every metric of :data:`METRICS` for one month at the three levels.
 
     Counts refer to events in the month: deals created (new), won or lost (closed
     in the month), activities logged, renewals due. ``win_rate`` is won / (won +
     lost) among deals closed in the month; ``renewal_rate`` renewed / renewals due.
+    A department describes the reps behind its rows (owners of its deals, its actors):
+    teams with fewer than ``min_group_size`` of them are pooled into ``other`` with
+    complementary suppression, and a pool still too small has no row
+    (:func:`playbook.privacy.people_groups`).
 
     Returns
     -------
@@ -116,6 +124,7 @@ def month_metrics(
                 "renewed": due["renewed"].astype(bool).astype(int),
             }
         )
+    shown_team = _shown_teams([frame, act, ren], min_group_size, other)
     rows = []
     for level in LEVELS:
         key = {"company": None, "department": "team", "individual": "owner"}[level]
@@ -124,6 +133,9 @@ def month_metrics(
             if key is None:
                 summed = part.drop(columns=["team", "owner"]).sum(numeric_only=True).to_frame().T
                 summed.index = ["all"]
+            elif key == "team":
+                shown = part.assign(team=part["team"].map(shown_team))
+                summed = shown.groupby(key, dropna=True).sum(numeric_only=True)
             else:
                 summed = part.groupby(key).sum(numeric_only=True)
             parts.append(summed)
@@ -188,6 +200,15 @@ def month_metrics(
     return out.reset_index(drop=True)
 
 
+def _shown_teams(parts: list[pd.DataFrame], min_group_size: int, other: str) -> dict:
+    """Team -> the department it is shown as (``other`` when pooled, NaN when hidden)."""
+    if not any(len(p) for p in parts):
+        return {}
+    rows = pd.concat([p[["team", "owner"]] for p in parts if len(p)], ignore_index=True)
+    shown = people_groups(rows["team"], rows["owner"], min_group_size, other)
+    return dict(zip(rows["team"], shown, strict=True))
+
+
 def kpi_table(
     deals: pd.DataFrame,
     activities: pd.DataFrame | None,
@@ -195,6 +216,9 @@ def kpi_table(
     reps: pd.DataFrame | None,
     month: str,
     targets: pd.DataFrame | None = None,
+    *,
+    min_group_size: int = 5,
+    other: str = "other teams",
 ) -> pd.DataFrame:
     """The KPI system for ``month``: value beside last month, the same month last year
     (where data reach back that far) and the target.
@@ -203,6 +227,7 @@ def kpi_table(
     ----------
     targets : optional frame ``period | level | unit | metric | target``; ``period``
         is ``YYYY-MM``, ``unit`` ``all`` for the company.
+    min_group_size, other : departments as in :func:`month_metrics`.
 
     Returns
     -------
@@ -211,16 +236,17 @@ def kpi_table(
         change_last_year | target | vs_target``. ``last_year`` is empty when the data
         start after that month.
     """
-    now = month_metrics(deals, activities, outcomes, reps, month)
+    privacy = {"min_group_size": min_group_size, "other": other}
+    now = month_metrics(deals, activities, outcomes, reps, month, **privacy)
     key = ["level", "unit", "metric"]
-    prev = month_metrics(deals, activities, outcomes, reps, shift_month(month, -1))
+    prev = month_metrics(deals, activities, outcomes, reps, shift_month(month, -1), **privacy)
     out = now.merge(
         prev[key + ["value"]].rename(columns={"value": "last_month"}), on=key, how="left"
     )
     year_ago = shift_month(month, -12)
     first = deals["created_at"].min()
     if pd.notna(first) and first <= month_bounds(year_ago)[1]:
-        ly = month_metrics(deals, activities, outcomes, reps, year_ago)
+        ly = month_metrics(deals, activities, outcomes, reps, year_ago, **privacy)
         out = out.merge(
             ly[key + ["value"]].rename(columns={"value": "last_year"}), on=key, how="left"
         )

@@ -918,10 +918,9 @@ def analyse(
     if not len(paths):
         notes.append(t("plan_no_weakness", language))
     mgs = int(config.min_group_size)
-    by_rep = kpi_by_rep(facts, language=language)
-    table = kpi_table(
-        facts, min_group_size=mgs, language=language, other=t("other_teams", language)
-    )
+    other = t("other_teams", language)
+    by_rep = kpi_by_rep(facts, language=language, min_group_size=mgs, other=other)
+    table = kpi_table(facts, min_group_size=mgs, language=language, other=other)
     candidates = incentive_candidates(by_rep, min_reps=mgs)
     return DevelopmentPlan(
         settings=settings,

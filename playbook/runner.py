@@ -33,6 +33,7 @@ from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
 from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
 from playbook.report import PARTS, format_kpi, safe_name
+from playbook.trust import available_steps, notebooks_dir
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +41,6 @@ logger = logging.getLogger(__name__)
 NOTEBOOK_PARAMETERS = ("workspace", "cache_dir", "output_dir", "language")
 DEFAULT_TIMEOUT = 600
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def notebooks_dir() -> Path:
-    """Where the step notebooks live (``PLAYBOOK_NOTEBOOKS`` overrides)."""
-    env = os.environ.get("PLAYBOOK_NOTEBOOKS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "notebooks"
-
-
-def available_steps(directory: Path | None = None) -> list[str]:
-    """Step notebook names (``NN_name``) in run order."""
-    folder = directory or notebooks_dir()
-    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
 @dataclass
@@ -393,6 +382,7 @@ def write_manifest(
     run_id: str,
     language: str,
     timings: dict,
+    allowed: Sequence[str | Path] = (),
 ) -> None:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -413,7 +403,8 @@ def write_manifest(
             versions[package] = version(package)
         except PackageNotFoundError:
             versions[package] = None
-    inputs = {_input_key(p, workspace): file_sha256(p) for p in input_files(workspace, config)}
+    read = input_files(workspace, config, allowed)
+    inputs = {_input_key(p, workspace): file_sha256(p) for p in read}
     manifest = {
         "run_id": run_id,
         "workspace": config.name,
@@ -489,18 +480,39 @@ def workspace_secret(workspace: Path) -> str:
 
 
 def pseudonymised(dataset, key: str):
-    """The dataset with people's ids and names replaced, config lists of reps included."""
+    """The dataset with every identifier replaced: people, deals, accounts, the assessor.
+
+    The tables as :func:`playbook.privacy.anonymise_tables` gives them; the config's pilot
+    reps and ``capability.assessor`` mapped the same way, so the steps still find them.
+    """
     from dataclasses import replace
 
-    from playbook.privacy import anonymise_tables, pseudonym
+    from playbook.privacy import anonymise_config, anonymise_tables, people_map
     from playbook.schema import TABLES
 
-    tables = anonymise_tables({t: dataset.table(t) for t in TABLES}, key)
-    config = dataset.config.model_copy(deep=True)
-    pilot = config.pilot
-    pilot.reps = [pseudonym(r, key, prefix="Rep") for r in pilot.reps]
-    pilot.control_reps = [pseudonym(r, key, prefix="Rep") for r in pilot.control_reps]
+    raw = {t: dataset.table(t) for t in TABLES}
+    tables = anonymise_tables(raw, key)
+    config = anonymise_config(dataset.config, people_map(raw, key), key)
     return replace(dataset, config=config, **tables)
+
+
+def pseudonym_lookup(workspace: str | Path, allowed: Sequence[Path] = ()):
+    """Every pseudonym an anonymised run of ``workspace`` uses, beside the real id.
+
+    Read from the workspace and its secret (created when missing); for the secret's
+    holder only. Returns :func:`playbook.privacy.lookup_table`'s frame.
+
+    Raises
+    ------
+    DataError
+        When the workspace fails validation.
+    """
+    from playbook.privacy import lookup_table
+    from playbook.schema import TABLES
+
+    ws = Path(workspace).resolve()
+    dataset = load_workspace(ws, load_config(ws), allowed=allowed)
+    return lookup_table({t: dataset.table(t) for t in TABLES}, workspace_secret(ws))
 
 
 def select_steps(steps: list[str], only: Sequence[str] | None) -> list[str]:
@@ -577,6 +589,7 @@ def assemble_report(
     period: dict,
     timings: dict,
     extra: dict | None = None,
+    allowed: Sequence[str | Path] = (),
 ) -> dict:
     """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``."""
     for result in results:
@@ -593,7 +606,7 @@ def assemble_report(
     )
     n_alerts = write_alerts(parts, tmp / "alerts.csv")
     render_index(tmp, summary, config, language, results, run_id, n_alerts)
-    write_manifest(tmp, workspace, config, results, run_id, language, timings)
+    write_manifest(tmp, workspace, config, results, run_id, language, timings, allowed)
     return summary
 
 
@@ -650,6 +663,7 @@ def run_pilot(
     progress: Callable[[str], None] | None = None,
     notebooks: Path | None = None,
     anonymize: bool = False,
+    allowed: Sequence[str | Path] = (),
 ) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
 
@@ -657,6 +671,9 @@ def run_pilot(
     (keyed by the workspace's secret, see :func:`workspace_secret`) before any step
     sees the data, so no output of the run — pages, tables, figures, executed
     notebooks, summary, manifest — holds a real name or id.
+
+    The workspace reads only its own folder and the ``allowed`` ones (``--allow-path``,
+    see :mod:`playbook.trust`).
 
     Raises
     ------
@@ -672,7 +689,7 @@ def run_pilot(
     t0 = time.perf_counter()
     config = load_config(ws)
     lang = language or config.language
-    dataset = load_workspace(ws, config)
+    dataset = load_workspace(ws, config, allowed=allowed)
     t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
     steps = select_steps(available_steps(folder_nb), only)
@@ -682,10 +699,10 @@ def run_pilot(
     tmp = base / f".tmp-{run_id}"
     prepare_folder(tmp)
     cache = base / f".cache-{run_id}"
+    if anonymize:  # over the whole workspace, as `playbook pseudonyms` maps them back
+        dataset = pseudonymised(dataset, workspace_secret(ws))
+        config = dataset.config
     period_data = apply_period(dataset)
-    if anonymize:
-        period_data = pseudonymised(period_data, workspace_secret(ws))
-        config = period_data.config
     save_cache(period_data, cache)
     say(
         f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} stage "
@@ -711,6 +728,7 @@ def run_pilot(
             run_id=run_id,
             period=data_period(period_data.deals),
             timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
+            allowed=allowed,
         )
     finally:
         shutil.rmtree(cache, ignore_errors=True)

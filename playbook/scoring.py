@@ -954,9 +954,15 @@ def lead_quality(
 # --- persistence (the only I/O of this module) -------------------------------------------
 
 
-def save_model(model: ScoringModel, output_dir: str | Path) -> Path:
-    """Write the model to ``<output_dir>/models/lead_scoring.joblib`` and return the path."""
+def save_model(model: ScoringModel, output_dir: str | Path, workspace: str | Path = "") -> Path:
+    """Write the model to ``<output_dir>/models/lead_scoring.joblib`` and return the path.
+
+    With ``workspace``, the model is signed for it (``lead_scoring.joblib.sig.json``,
+    see :mod:`playbook.signing`): only a signed model can be loaded again.
+    """
     import joblib
+
+    from playbook.signing import sign_file, signature_path
 
     folder = Path(output_dir) / "models"
     folder.mkdir(parents=True, exist_ok=True)
@@ -964,22 +970,32 @@ def save_model(model: ScoringModel, output_dir: str | Path) -> Path:
     tmp = path.with_suffix(".tmp")
     joblib.dump(model, tmp)
     tmp.replace(path)
+    signature_path(path).unlink(missing_ok=True)
+    if workspace:
+        sign_file(path, workspace)
     return path
 
 
-def load_model(path: str | Path) -> ScoringModel:
-    """Read a model written by :func:`save_model`.
+def load_model(path: str | Path, workspace: str | Path) -> ScoringModel:
+    """Read a model :func:`save_model` wrote and signed for ``workspace``.
 
-    Only load models you produced: joblib files can run code when read.
+    The signature is checked before anything is unpickled (a joblib file can run
+    code when it is read), and exactly the checked bytes are loaded.
 
     Raises
     ------
+    UntrustedFile
+        When the model is unsigned, signed for another workspace or machine, or changed.
     ValueError
-        When the file does not hold a lead-scoring model.
+        When the (signed) file does not hold a lead-scoring model.
     """
+    import io
+
     import joblib
 
-    model = joblib.load(Path(path))
+    from playbook.signing import read_signed
+
+    model = joblib.load(io.BytesIO(read_signed(path, workspace)))
     if not isinstance(model, ScoringModel):
         raise ValueError(
             f"{path} does not hold a lead-scoring model (found {type(model).__name__}); "
@@ -995,21 +1011,25 @@ def load_model(path: str | Path) -> ScoringModel:
     return model
 
 
-def score_workspace(dataset: Any, model_path: str | Path) -> pd.DataFrame:
+def score_workspace(
+    dataset: Any, model_path: str | Path, workspace: str | Path | None = None
+) -> pd.DataFrame:
     """Score every open deal of a workspace with a saved model (``playbook score``).
 
     Parameters
     ----------
     dataset : Dataset
         A loaded workspace (``playbook.load.open_dataset``).
-    model_path : path to a ``lead_scoring.joblib``.
+    model_path : path to a ``lead_scoring.joblib`` signed for the workspace.
+    workspace : the workspace folder (default ``dataset.workspace``); its secret
+        checks the model's signature before the model is read.
 
     Returns
     -------
     DataFrame
         As :func:`score_deals`.
     """
-    model = load_model(model_path)
+    model = load_model(model_path, workspace or dataset.workspace)
     return score_deals(
         model,
         dataset.deals,

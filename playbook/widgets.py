@@ -844,13 +844,16 @@ class Explorer:
         per_rep = _with_win_rate(counts)
         per_rep["owner_id"] = per_rep["owner_id"].map(self._rep_label)
         per_rep = per_rep.sort_values(["deals", "owner_id"], ascending=[False, True])
-        known = counts[counts["team"] != ""]
-        if not len(known):
+        team = counts["team"].replace("", None)
+        if team.isna().all():
             return {"reps": per_rep, "teams": None}
-        sizes = known.groupby("team").size()
-        pooling = intake.pool_small_groups(sizes, k, t("other_teams", self.language))
+        other = t("other_teams", self.language)
+        # reps without a team count as a hidden group (complementary suppression); a pool
+        # still too small is listed, marked suppressed
+        shown = privacy.people_groups(team, counts["owner_id"], k, other)
+        known = counts.assign(team=shown.where(shown.notna() | team.isna(), other))
         teams = (
-            known.assign(team=known["team"].map(pooling))
+            known.dropna(subset=["team"])
             .groupby("team", sort=True)
             .agg(
                 reps=("owner_id", "size"),

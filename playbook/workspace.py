@@ -16,7 +16,8 @@ language: en              # report language: en or zh (playbook run --lang overr
 timezone: Asia/Shanghai   # IANA name; times without a UTC offset are read as this zone
 currency: CNY
 
-# Table files, if not named <table>.csv / .xlsx / .parquet:
+# Table files, if not named <table>.csv / .xlsx / .parquet (inside this folder; a folder
+# elsewhere must be allowed on the command line: playbook run WS --allow-path DIR):
 # tables:
 #   deals: opportunities_export.xlsx
 
@@ -117,7 +118,7 @@ scoring:                  # lead scoring and alerts (step 6)
 
 monthly:                  # playbook monthly
   unit_column: region         # deals column that splits business units
-  steps: []                   # step notebooks to add to each unit's report, e.g. [02_stage_rates]
+  steps: []                   # shipped step notebooks to add to each unit's report, e.g. [02_stage_rates]
 """
 
 EXPORT_GUIDE = """\

@@ -67,6 +67,8 @@ def _close_figures():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _headless_env():
+def _headless_env(tmp_path_factory):
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # The local model-signing key of the test session (kernels inherit it), not the user's.
+    os.environ["PLAYBOOK_HOME"] = str(tmp_path_factory.mktemp("playbook-home"))
     yield

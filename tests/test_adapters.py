@@ -15,6 +15,7 @@ from playbook.adapters_config import parse_source
 from playbook.config import load_config
 from playbook.exceptions import DataError
 from playbook.load import load_workspace
+from playbook.trust import Boundary
 
 T = pd.Timestamp
 
@@ -787,8 +788,16 @@ def test_source_path_points_outside_the_workspace(tmp_path: Path) -> None:
     exports.mkdir()
     (exports / "events.csv").write_text(EVENTS, "utf-8")
     ws = make_ws(tmp_path / "ws", {**LONG, "path": "../exports", "other_events": "drop"}, {})
-    assert len(load_workspace(ws).deals) == 3
-    assert source_files(ws, load_config(ws)) == [exports / "events.csv"]
+    with pytest.raises(DataError) as exc:  # a workspace reads only itself ...
+        load_workspace(ws)
+    (p,) = exc.value.problems
+    assert (p.file, p.column, p.value) == ("pilot.yml", "source.path", "../exports")
+    assert "outside the workspace" in p.message and "--allow-path" in p.fix
+    assert source_files(ws, load_config(ws)) == []
+    # ... unless the person running the command allows the folder
+    assert len(load_workspace(ws, allowed=[exports]).deals) == 3
+    boundary = Boundary.of(ws, [exports])
+    assert source_files(ws, load_config(ws), boundary=boundary) == [exports / "events.csv"]
     assert sorted(p.name for p in ws.iterdir()) == ["pilot.yml"]
 
 

@@ -447,16 +447,17 @@ def test_anonymise_tables_leaves_no_id_or_name(small_sample) -> None:
     tables = {t: data.table(t) for t in data.present()}
     out = privacy.anonymise_tables(tables, "secret")
     ids = set(data.reps["rep_id"]) | set(data.reps["name"]) | set(data.deals["owner_id"])
+    ids |= set(data.deals["deal_id"]) | set(data.deals["account_id"].dropna())
     pattern = re.compile("|".join(rf"\b{re.escape(str(i))}\b" for i in sorted(ids)))
     for name, frame in out.items():
         leaked = pattern.search(frame.astype(str).to_csv(index=False))
         assert leaked is None, (name, leaked and leaked.group(0))
     reps = out["reps"].set_index("rep_id")
     assert (reps.index == reps["name"]).all()
-    deal = data.deals["deal_id"].iloc[0]
+    deal = out["deals"]["deal_id"].iloc[0]
     events = out["stage_events"]
     same_deal = events.loc[events["deal_id"] == deal, "owner_id"].astype(str)
-    assert (same_deal == str(out["deals"]["owner_id"].iloc[0])).all()
+    assert len(same_deal) and (same_deal == str(out["deals"]["owner_id"].iloc[0])).all()
     assert str(out["deals"]["owner_id"].iloc[0]).startswith("Rep-")
     staff = out["activities"]["actor_id"].astype(str)
     assert staff.str.startswith(("Rep-", "Staff-")).all()
@@ -480,3 +481,29 @@ def test_assessors_who_are_people_get_pseudonyms() -> None:
     assert assessors[1] == "self" and assessors[0].startswith("Staff-")
     assert out["reps"]["name"].iloc[0] == out["reps"]["rep_id"].iloc[0] != "Wang Wei"
     assert tables["assessments"]["assessor"].iloc[0] == "Li Na"  # input untouched
+
+
+def test_team_capability_counts_the_reps_scored_on_each_competency() -> None:
+    # A has 6 reps, but only 3 were scored on needs discovery: that mean would describe 3
+    # people, so A is pooled there with the smallest other team (B); on product knowledge
+    # all 6 were scored and A is shown. C (7 reps) is always shown.
+    sizes = {"A": 6, "B": 6, "C": 7}
+    reps = pd.DataFrame(
+        [(f"{team}{i}", team) for team, n in sizes.items() for i in range(n)],
+        columns=["rep_id", "team"],
+    )
+    rows = [(r, "product_knowledge", 3.0) for r in reps["rep_id"]]
+    rows += [(r, "needs_discovery", 4.0) for r in reps["rep_id"] if r not in ("A3", "A4", "A5")]
+    scores = pd.DataFrame(rows, columns=["rep_id", "dimension", "score"])
+    out = capability.team_capability(scores, reps, min_group_size=5, other="pool")
+    shown = out.set_index(["dimension", "team"])["reps"].to_dict()
+    assert shown == {
+        ("needs_discovery", "C"): 7,
+        ("needs_discovery", "pool"): 9,
+        ("product_knowledge", "A"): 6,
+        ("product_knowledge", "B"): 6,
+        ("product_knowledge", "C"): 7,
+    }
+    assert not out["suppressed"].any()
+    few = capability.team_capability(scores[scores["rep_id"].isin(["A0", "B0"])], reps)
+    assert few["suppressed"].all() and few["mean"].isna().all()

@@ -114,7 +114,8 @@ def test_first_contact_in_business_hours_by_hand(frames) -> None:
     assert c.loc["D6", "business_hours"] == pytest.approx(19.0)
     assert c.loc["D1", "team"] == "A" and c.loc["D5", "team"] == "B"
     pooled = handoff.first_contacts(deals, acts, _config(min_group_size=5), reps)
-    assert set(pooled["team"]) == {"other teams"}  # no team view over fewer than 5 reps
+    # no team view over fewer than 5 reps: 3 in all, so even their pool is not shown
+    assert pooled["team"].isna().all()
 
 
 def test_sla_states_by_hand(frames) -> None:
@@ -332,3 +333,32 @@ def test_figures_draw_results_and_empty_frames(frames) -> None:
         assert isinstance(ph.response_conversion(result.conversion, reference=0.5), Figure)
         assert isinstance(ph.sla_by_team(result.compliance_by_team), Figure)
         assert isinstance(ph.source_reach(result.sources, labels={}), Figure)
+
+
+def test_team_views_count_the_reps_behind_the_deals() -> None:
+    # Team K lists 5 reps but only 3 of them own deals, so its figures would describe
+    # 3 people: it is pooled with the smallest other team (B, 6 reps); C (7) is shown.
+    listed = {"K": 5, "B": 6, "C": 7}
+    reps = pd.DataFrame(
+        [(f"{team}{i}", team) for team, n in listed.items() for i in range(n)],
+        columns=["rep_id", "team"],
+    )
+    owners = pd.Series(
+        ["K0", "K1", "K2"] + [f"B{i}" for i in range(6)] + [f"C{i}" for i in range(7)]
+    )
+    teams = handoff.deal_teams(owners, reps, 5, "other teams")
+    assert teams.iloc[:9].eq("other teams").all() and teams.iloc[9:].eq("C").all()
+    assert handoff.deal_teams(owners, reps, 1).iloc[:3].eq("K").all()  # no threshold, no pooling
+    # A view of a subset (e.g. open deals) recounts: here C has only 2 reps with open deals.
+    open_deals = pd.DataFrame(
+        {
+            "deal_id": [f"d{i}" for i in range(8)],
+            "owner_id": ["C0", "C1", "B0", "B1", "B2", "B3", "B4", "B5"],
+            "team": pd.Categorical(["C", "C"] + ["other teams"] * 6),
+            "amount": 1.0,
+            "sleeping": [True, False] * 4,
+        }
+    )
+    shown = handoff.sleeping_rates(handoff.safe_teams(open_deals, 5, "other teams"), "team")
+    assert shown["team"].tolist() == ["other teams"] and shown["open"].tolist() == [8]
+    assert set(handoff.sleeping_rates(open_deals, "team")["team"]) == {"C", "other teams"}

@@ -154,6 +154,18 @@ def test_kpi_table_levels_and_department_suppression() -> None:
         kpi.kpi_table(facts, metrics=["wins"])
 
 
+def test_kpi_by_rep_names_a_team_only_where_the_department_level_may() -> None:
+    # A and B have one rep each: with min_group_size 2 they are shown as one pool, so the
+    # per-rep rows must not say A or B (averaging them would give the hidden team figure).
+    reps = pd.DataFrame({"rep_id": ["R1", "R2"], "team": ["A", "B"]})
+    facts = kpi.deal_facts(_deals(), default_config(), reps=reps)
+    pooled = kpi.kpi_by_rep(facts, metrics=["win_rate"], min_group_size=2, other="pool")
+    assert set(pooled["team"]) == {"pool"}
+    hidden = kpi.kpi_by_rep(facts, metrics=["win_rate"], min_group_size=3, other="pool")
+    assert hidden["team"].isna().all() and hidden["value"].notna().all()
+    assert set(kpi.kpi_by_rep(facts, metrics=["win_rate"])["team"]) == {"A", "B"}
+
+
 def test_kpi_matrix_reads_value_and_interval() -> None:
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "team": ["A", "A"]})
     facts = kpi.deal_facts(_deals(), default_config(), reps=reps)

@@ -41,7 +41,7 @@ def test_month_bounds_and_shift() -> None:
 
 
 def test_month_metrics_at_every_level() -> None:
-    m = monthly.month_metrics(_deals(), None, None, REPS, "2026-10")
+    m = monthly.month_metrics(_deals(), None, None, REPS, "2026-10", min_group_size=1)
     company = m[m["level"] == "company"].set_index("metric")
     assert company.loc["won_revenue", "value"] == 200.0  # B closed in October
     assert company.loc["new_deals", "value"] == 2  # C and D
@@ -165,3 +165,36 @@ def test_as_of_forgets_what_happened_later() -> None:
     assert b["status"] == "open" and pd.isna(b["closed_at"])
     assert cut.stage_events["deal_id"].tolist() == ["B"]
     assert data.deals.loc[1, "status"] == "won"  # the input is unchanged
+
+
+def test_departments_never_describe_fewer_than_min_group_size_reps() -> None:
+    # T1 has 3 reps, T2 6, T3 7 (each rep won one deal in October): T1 cannot be shown, and
+    # pooled alone (3) it would still be too small, so T2 joins it; T3 stands on its own.
+    sizes = {"T1": 3, "T2": 6, "T3": 7}
+    reps = pd.DataFrame(
+        [(f"{team}-r{i}", team) for team, n in sizes.items() for i in range(n)],
+        columns=["rep_id", "team"],
+    )
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"d{i}" for i in range(len(reps))],
+            "owner_id": reps["rep_id"],
+            "created_at": pd.Timestamp("2026-10-02"),
+            "status": "won",
+            "closed_at": pd.Timestamp("2026-10-20"),
+            "amount": 10.0,
+        }
+    )
+    m = monthly.month_metrics(deals, None, None, reps, "2026-10", min_group_size=5, other="pool")
+    won = m[m["metric"] == "won_deals"].set_index(["level", "unit"])["value"]
+    assert won["department"].to_dict() == {"T3": 7.0, "pool": 9.0}
+    assert won["company", "all"] == won["department"].sum()  # nothing left to subtract
+    # Only T1's 3 reps own deals (T4's rep none): even their pool is not shown
+    few = pd.DataFrame(
+        {"rep_id": ["T1-r0", "T1-r1", "T1-r2", "T4-r0"], "team": ["T1"] * 3 + ["T4"]}
+    )
+    small = monthly.month_metrics(
+        deals[deals["owner_id"].isin(few["rep_id"].iloc[:3])], None, None, few, "2026-10"
+    )
+    assert not (small["level"] == "department").any()  # even the pool is hidden
+    assert (small["level"] == "company").any()

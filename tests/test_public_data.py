@@ -2,7 +2,8 @@
 independently from the raw files with plain pandas and the standard library.
 
 The workspaces are ``tests/configs/<name>/``: each holds only a ``pilot.yml`` whose
-``source.path`` points at the shared data, which is read in place and never copied.
+``source.path`` points at the shared data, which is read in place and never copied; the
+shared data folder lies outside the workspace, so it is allowed as ``--allow-path`` would.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def maven():
     raw = pd.read_csv(shared("maven_crm_sales_opportunities/sales_pipeline.csv"))
     workspace = CONFIGS / "maven"
     assert sorted(p.name for p in workspace.iterdir()) == ["pilot.yml"]  # nothing copied
-    return raw, load_workspace(workspace)
+    return raw, load_workspace(workspace, allowed=[DATA])
 
 
 def test_maven_deals_and_kpis_match_the_raw_csv(maven) -> None:
@@ -155,7 +156,7 @@ def bpic():
     path = shared("bpic2012_loan_application/BPI_Challenge_2012.xes.gz")
     workspace = CONFIGS / "bpic2012"
     assert sorted(p.name for p in workspace.iterdir()) == ["pilot.yml"]
-    return count_bpic(path), load_workspace(workspace)
+    return count_bpic(path), load_workspace(workspace, allowed=[DATA])
 
 
 def test_bpic2012_deals_and_events_match_the_raw_xml(bpic) -> None:
@@ -223,7 +224,7 @@ def test_maven_whole_pilot_summary_matches_the_raw_csv(tmp_path) -> None:
     resolved = int(stage.isin(["Won", "Lost"]).sum())
     cycle = (pd.to_datetime(won["close_date"]) - pd.to_datetime(won["engage_date"])).dt.days
 
-    result = run_pilot(CONFIGS / "maven", out=tmp_path, jobs=2)
+    result = run_pilot(CONFIGS / "maven", out=tmp_path, jobs=2, allowed=[DATA])
     summary = json.loads((result.report_dir / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["steps"].values()) == {"ok"} and len(summary["steps"]) >= 8
     kpis = summary["kpis"]

@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from playbook import alerting, plots, scoring
 from playbook.config import default_config
+from playbook.signing import UntrustedFile, sign_file, signature_path
 
 DAY0 = pd.Timestamp("2026-01-01 09:00")
 
@@ -268,8 +269,9 @@ def test_scores_alerts_and_lead_quality_on_the_sample(sample_data, fitted, tmp_p
     assert kpis["scoring_auc"]["value"] == pytest.approx(fitted.auc_["model"])
 
     # the saved model scores a fresh export the same way (the `playbook score` path)
-    path = scoring.save_model(fitted, tmp_path)
+    path = scoring.save_model(fitted, tmp_path, d.workspace)
     assert path == tmp_path / scoring.MODEL_PATH
+    assert signature_path(path).is_file()  # signed for the workspace it was fitted on
     again = scoring.score_workspace(d, path)
     pd.testing.assert_frame_equal(again, scores)
 
@@ -277,9 +279,14 @@ def test_scores_alerts_and_lead_quality_on_the_sample(sample_data, fitted, tmp_p
 def test_load_model_refuses_other_files(tmp_path) -> None:
     import joblib
 
+    ws = tmp_path / "ws"
+    ws.mkdir()
     joblib.dump({"not": "a model"}, tmp_path / "x.joblib")
+    with pytest.raises(UntrustedFile, match="no signature"):  # checked before it is read
+        scoring.load_model(tmp_path / "x.joblib", ws)
+    sign_file(tmp_path / "x.joblib", ws)
     with pytest.raises(ValueError, match="does not hold a lead-scoring model"):
-        scoring.load_model(tmp_path / "x.joblib")
+        scoring.load_model(tmp_path / "x.joblib", ws)
 
 
 # --- alerts on a hand-made workspace ------------------------------------------------------

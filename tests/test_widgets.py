@@ -6,6 +6,7 @@ import dataclasses
 import json
 import sys
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -277,6 +278,17 @@ def test_team_view_pools_and_suppresses_small_groups(dataset) -> None:
     assert row["suppressed"] and row["reps"] == n
     assert np.isnan(row["win_rate"]) and np.isnan(row["deals"])
     assert "suppressed" in ex._html["teams"].value
+
+
+def test_reps_without_a_team_cannot_be_recovered_from_the_team_rows(dataset) -> None:
+    # Two reps have no team: all deals minus the team rows would be their figure, so they
+    # are pooled into "other teams" and the team rows add up to every deal.
+    reps = dataset.reps.astype({"team": object})
+    reps.loc[reps["rep_id"].isin(reps["rep_id"].iloc[:2]), "team"] = None
+    ex = Explorer(replace(dataset, reps=reps), key=KEY, min_group_size=5, lazy=False)
+    teams = ex.tables["teams"]
+    assert teams["deals"].sum() == len(dataset.deals)
+    assert (teams["reps"] >= 5).all() and "other teams" in set(teams["team"])
 
 
 def test_team_slice_with_too_few_reps_is_suppressed_with_its_rest(dataset) -> None:
