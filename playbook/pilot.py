@@ -1,14 +1,22 @@
-"""Step 7, the pilot: did it really lift conversion?
+"""Step 7, the pilot: did it really lift conversion, comparing like with like?
 
 Pilots are assigned by rep or team, not by deal, so every inference treats the *unit*
-(rep or team) as the independent observation. :func:`evaluate` compares pilot and
-control on deals created from the start, per stage (censoring-aware rates of
-:func:`playbook.stages.stage_rates`) and end to end (product of the stage rates); with a
-pre-period for both groups, the lift is the difference-in-differences. Intervals are
-cluster-robust by unit; p-values come from re-assigning units to pilot/control at
-random (:mod:`playbook.pilot_inference`). Sizing a pilot lives in
-:mod:`playbook.pilot_design`, the settings in :mod:`playbook.pilot_settings`; all are
-re-exported here.
+(rep or team) as the independent observation. :func:`evaluate` first checks that the
+pilot and control groups are alike (:mod:`playbook.pilot_arms`: the design, the balance
+of the groups on every slice dimension and deal size, whether they overlap at all), then
+compares them on deals created from the start, per stage (censoring-aware rates of
+:func:`playbook.stages.stage_rates`) and end to end (product of the stage rates):
+
+* with a pre-period for both groups, the lift is the difference-in-differences; intervals
+  are cluster-robust by unit, p-values come from re-assigning units to pilot/control at
+  random (:mod:`playbook.pilot_inference`);
+* without one, the lift is estimated among deals alike in their mix
+  (:mod:`playbook.pilot_regression`), or not at all when the groups share no region (or
+  segment, …).
+
+What the verdict may claim follows the design (:mod:`playbook.pilot_verdict`). Sizing a
+pilot lives in :mod:`playbook.pilot_design`, the settings and the assignment of deals in
+:mod:`playbook.pilot_settings`; all are re-exported here.
 """
 
 from __future__ import annotations
