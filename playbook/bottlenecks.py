@@ -418,6 +418,86 @@ def _explains(tests: pd.DataFrame, row, language: str) -> tuple[str, list[dict]]
     return "".join(notes), records
 
 
+def _revenue_context(j: JourneyData) -> dict:
+    """What a point of conversion at each stage is worth: the company's conversion from the
+    next stage to won, the average won amount (won-deal counts without amounts)."""
+    K = j.n_stages
+    company = aggregate(j, dwell=False)
+    comp_adv = company["advanced"].to_numpy()[: K - 1].astype(float)
+    comp_n = company["mature_n"].to_numpy()[: K - 1].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        comp_rate = comp_adv / comp_n
+    downstream = np.ones(K)
+    for s in range(K - 2, -1, -1):
+        downstream[s] = downstream[s + 1] * (comp_rate[s] if comp_n[s] > 0 else np.nan)
+    d = j.deals
+    won_mask = (j.status == WON) & (j.furthest >= 0)
+    amounts = d["amount"].to_numpy(dtype=float)[won_mask] if "amount" in d else np.array([])
+    amounts = amounts[~np.isnan(amounts)]
+    avg_amount = float(amounts.mean()) if len(amounts) else 1.0
+    return {
+        "downstream": downstream,
+        "avg_amount": avg_amount,
+        "unit": "amount" if len(amounts) else "won deals",
+        "total_won": avg_amount * won_mask.sum(),
+    }
+
+
+def _finding(r, j, tests, config, dims, value_of, *, alpha, min_gap, lang) -> Finding:
+    """The finding of one confirmed slice x stage (see :func:`find_bottlenecks`)."""
+    s = int(r.stage)
+    downstream, avg_amount = value_of["downstream"], value_of["avg_amount"]
+    impact = max(r.gap, 0.0) * r.entered * downstream[s + 1] * avg_amount
+    impact = float(impact) if np.isfinite(impact) else 0.0
+    in_slice = _codes(j.deals[r.dimension])[0] == r.code
+    m = j.visits[:, s] > 0
+    med = km_quantiles(j.dwell[m, s], ~j.dwell_censored[m, s], in_slice[m].astype(int), 2, (0.5,))
+    med = med[:, 0]
+    slow = bool(med[0] > 0 and med[1] >= 1.5 * med[0])  # NaN compares False
+    large_gap = r.gap >= 2 * min_gap
+    strong = r.p_adj < alpha / 10 and (large_gap or slow)
+    big = value_of["total_won"] > 0 and impact >= 0.05 * value_of["total_won"]
+    lo, hi = wilson_interval(r.advanced, r.n)
+    frm = config.stage_label(j.stage_ids[s], lang)
+    to = config.stage_label(j.stage_ids[s + 1], lang)
+    value = str(r.value)
+    evidence = _evidence(lang, frm, to, value, r.rate, lo, hi, int(r.n), r.rest_rate, *med[::-1])
+    note, explains = _explains(tests, r, lang)
+    return Finding(
+        kind="bottleneck",
+        severity=3 if strong and large_gap and big else 2 if strong else 1,
+        dimension=r.dimension,
+        value=value,
+        stage=j.stage_ids[s],
+        metric="advance_rate",
+        observed=float(r.rate),
+        baseline=float(r.rest_rate),
+        ci_low=lo,
+        ci_high=hi,
+        n=int(r.n),
+        p_value=float(r.p_adj),
+        adjusted_for=[x for x in dims if x != r.dimension],
+        impact=float(impact),
+        evidence=evidence[:-1] + note + evidence[-1] if note else evidence,
+        extra={
+            "to_stage": j.stage_ids[s + 1],
+            "shrunk_rate": float(r.shrunk),
+            "p_raw": float(r.p_raw),
+            "expected_rate": float(r.expected_rate),
+            "adjusted_gap": float(r.adjusted_gap),
+            "p_adjusted": float(r.p_adjusted),
+            "entered": int(r.entered),
+            "median_dwell_days": float(med[1]),
+            "rest_median_dwell_days": float(med[0]),
+            "slow": slow,
+            "downstream": float(downstream[s + 1]),
+            "avg_amount": avg_amount,
+            "impact_unit": value_of["unit"],
+            "explains": explains,
+        },
+    )
+
+
 def find_bottlenecks(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -489,80 +569,10 @@ def find_bottlenecks(
     if tests.empty:
         return []
     dims = list(tests.attrs.get("dimensions", dimensions or []))
-    d = j.deals
-    K = j.n_stages
-    company = aggregate(j, dwell=False)
-    comp_adv = company["advanced"].to_numpy()[: K - 1].astype(float)
-    comp_n = company["mature_n"].to_numpy()[: K - 1].astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        comp_rate = comp_adv / comp_n
-    downstream = np.ones(K)
-    for s in range(K - 2, -1, -1):
-        downstream[s] = downstream[s + 1] * (comp_rate[s] if comp_n[s] > 0 else np.nan)
-    won_mask = (j.status == WON) & (j.furthest >= 0)
-    amounts = d["amount"].to_numpy(dtype=float)[won_mask] if "amount" in d else np.array([])
-    amounts = amounts[~np.isnan(amounts)]
-    avg_amount = float(amounts.mean()) if len(amounts) else 1.0
-    unit = "amount" if len(amounts) else "won deals"
-    total_won = avg_amount * won_mask.sum()
-
-    findings = []
-    visited = j.visits > 0
-    for r in tests[tests["status"] == "confirmed"].itertuples(index=False):
-        s = int(r.stage)
-        impact = max(r.gap, 0.0) * r.entered * downstream[s + 1] * avg_amount
-        impact = float(impact) if np.isfinite(impact) else 0.0
-        in_slice = _codes(d[r.dimension])[0] == r.code
-        m = visited[:, s]
-        med = km_quantiles(
-            j.dwell[m, s], ~j.dwell_censored[m, s], in_slice[m].astype(int), 2, (0.5,)
-        )[:, 0]
-        slow = bool(med[0] > 0 and med[1] >= 1.5 * med[0])  # NaN compares False
-        large_gap = r.gap >= 2 * min_gap
-        strong = r.p_adj < alpha / 10 and (large_gap or slow)
-        big = total_won > 0 and impact >= 0.05 * total_won
-        severity = 3 if strong and large_gap and big else 2 if strong else 1
-        lo, hi = wilson_interval(r.advanced, r.n)
-        frm = config.stage_label(j.stage_ids[s], language)
-        to = config.stage_label(j.stage_ids[s + 1], language)
-        value = str(r.value)
-        evidence = _evidence(
-            language, frm, to, value, r.rate, lo, hi, int(r.n), r.rest_rate, med[1], med[0]
-        )
-        note, explains = _explains(tests, r, language)
-        findings.append(
-            Finding(
-                kind="bottleneck",
-                severity=severity,
-                dimension=r.dimension,
-                value=value,
-                stage=j.stage_ids[s],
-                metric="advance_rate",
-                observed=float(r.rate),
-                baseline=float(r.rest_rate),
-                ci_low=lo,
-                ci_high=hi,
-                n=int(r.n),
-                p_value=float(r.p_adj),
-                adjusted_for=[x for x in dims if x != r.dimension],
-                impact=float(impact),
-                evidence=evidence[:-1] + note + evidence[-1] if note else evidence,
-                extra={
-                    "to_stage": j.stage_ids[s + 1],
-                    "shrunk_rate": float(r.shrunk),
-                    "p_raw": float(r.p_raw),
-                    "expected_rate": float(r.expected_rate),
-                    "adjusted_gap": float(r.adjusted_gap),
-                    "p_adjusted": float(r.p_adjusted),
-                    "entered": int(r.entered),
-                    "median_dwell_days": float(med[1]),
-                    "rest_median_dwell_days": float(med[0]),
-                    "slow": slow,
-                    "downstream": float(downstream[s + 1]),
-                    "avg_amount": avg_amount,
-                    "impact_unit": unit,
-                    "explains": explains,
-                },
-            )
-        )
+    value_of = _revenue_context(j)
+    rows = tests[tests["status"] == "confirmed"].itertuples(index=False)
+    findings = [
+        _finding(r, j, tests, config, dims, value_of, alpha=alpha, min_gap=min_gap, lang=language)
+        for r in rows
+    ]
     return rank(findings)
