@@ -19,6 +19,7 @@ from playbook.scoring import (
     ScoringSettings,
     settings,
 )
+from playbook.stats import format_probability
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def find_alerts(
                         t(
                             "alert_uncontacted",
                             lang,
-                            score=f"{p:.0%}",
+                            score=format_probability(p),
                             hours=f"{h:.0f}",
                             sla=f"{sla:g}",
                         )

@@ -264,6 +264,10 @@ class PilotEvaluation(_Strict):
     power: float = Field(default=0.8, ge=0.5, lt=1)
     pre_days: int | None = None
     min_weeks: float = 4
+    #: Units were assigned to pilot and control at random (names the design "randomised").
+    randomised: bool = False
+    #: Arms sharing less of their deals on a dimension cannot be told apart from it.
+    min_overlap: float = Field(default=0.2, ge=0, lt=1)
 
 
 class Scoring(_Strict):

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from playbook.findings import Finding, finding_record
+from playbook.stats import format_probability
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +59,15 @@ def escape(text: Any) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+#: Differences of rates (0.05 = 5 points), shown with three decimals and a sign.
+POINTS_COLUMNS = {"effect", "effect_low", "effect_high", "raw_effect", "mix_effect", "adjusted_gap"}
+
+#: Predicted probabilities (shown as percentages that never read 0% or 100%).
+PROBABILITY_COLUMNS = {"potential", "score_now"}
+
 #: Columns shown as percentages when every value lies within [0, 1].
 PERCENT_COLUMNS = {
     "rate",
-    "potential",
-    "score_now",
     "ci_low",
     "ci_high",
     "share",
@@ -77,6 +82,7 @@ PERCENT_COLUMNS = {
     "baseline",
     "compliance",
     "conversion",
+    "overlap",
 }
 
 
@@ -88,6 +94,12 @@ def _format_cell(column: str, series: pd.Series):
     values = series.dropna()
     if column in ("p_value", "p_raw") or column.startswith(("p_", "p_adj")):
         return lambda v: "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
+    if column in POINTS_COLUMNS:
+        return lambda v: "" if pd.isna(v) else f"{v:+.3f}"
+    if column.startswith("prob_") and len(values) and values.between(0, 1).all():
+        return lambda v: "" if pd.isna(v) else format_probability(v)
+    if column in PROBABILITY_COLUMNS and len(values) and values.between(0, 1).all():
+        return lambda v: "" if pd.isna(v) else format_probability(v, decimals=1)
     share_like = (
         column in PERCENT_COLUMNS
         or column.endswith(("_rate", "_share", "_ci_low", "_ci_high"))
@@ -273,7 +285,7 @@ class StepReport:
             rows.append(
                 {
                     self.text("kpi"): label,
-                    self.text("value"): format_kpi(entry),
+                    self.text("value"): format_kpi(entry, name),
                     "n": "" if entry.get("n") is None else f"{entry['n']:,}",
                 }
             )
@@ -335,8 +347,21 @@ class StepReport:
             "ci_high",
             "n",
             "p_value",
+            "adjusted_for",
+            "design",
         ]
-        frame = frame[[c for c in columns if c in frame.columns]]
+        if "adjusted_for" in frame:
+            frame["adjusted_for"] = [
+                ", ".join(v) if isinstance(v, list) else v for v in frame["adjusted_for"]
+            ]
+        optional = ("adjusted_for", "design")  # only for comparisons that carry them
+        frame = frame[
+            [
+                c
+                for c in columns
+                if c in frame.columns and (c not in optional or frame[c].notna().any())
+            ]
+        ]
         self.table(frame, name, max_rows=max_rows)
 
     def pipeline(self, waterfall: pd.DataFrame, month: str) -> None:
@@ -464,11 +489,21 @@ class StepReport:
         tmp.replace(path)
 
 
-def format_kpi(entry: dict) -> str:
-    """A KPI value for display, with its 95% interval when it has one."""
+#: KPIs that are probabilities (beliefs), not observed shares: never shown as 0% or 100%.
+PROBABILITY_KPIS = frozenset({"pilot_probability"})
+
+
+def format_kpi(entry: dict, name: str = "") -> str:
+    """A KPI value for display, with its 95% interval when it has one.
+
+    ``name`` (the KPI's name) marks probabilities (:data:`PROBABILITY_KPIS`), shown as
+    "> 99%" / "< 1%" at the extremes rather than 100% / 0%.
+    """
     value = entry.get("value")
     if value is None:
         return "–"
+    if name in PROBABILITY_KPIS:
+        return format_probability(value)
     low, high = entry.get("ci_low"), entry.get("ci_high")
     if entry.get("unit") == "share":
         text = f"{value:.1%}"

@@ -287,7 +287,7 @@ def render_index(
     for name in names:
         entry = summary["kpis"][name]
         label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
-        kpi_rows.append({"label": label, **entry, "text": format_kpi(entry)})
+        kpi_rows.append({"label": label, **entry, "text": format_kpi(entry, name)})
     findings = [
         {
             **f,

@@ -38,6 +38,21 @@ Plantings (each can be switched off with ``plant=``):
 ``data_quality``
     two reps keep sloppy records: amount and source missing on ~40% of their
     deals, about half of their sales activities not logged.
+
+Pilot variants (:data:`PILOT_VARIANTS`, off unless named in ``plant=``, at most one):
+pilot and control groups marked on every deal of the year, so there is no pre-period
+(and no ``pilot.start`` in ``pilot.yml``); the pilot targets negotiation, where the West
+region is weak for everyone; the pilot itself has no effect unless ``pilot`` is also
+planted (then its lift applies to every pilot-group deal).
+
+``pilot_territory``
+    pilot teams East-1 and South, control North and West: the groups share no region, so
+    a naive comparison credits the pilot with West's weak negotiation.
+``pilot_territory_mirror``
+    the mirror: pilot North and West, control East-1 and South (a naive "drop").
+``pilot_territory_shared``
+    pilot East-1 and North, control East-2 and West: the groups share the East region,
+    so a comparison within the same region can tell the pilot from the territory.
 """
 
 from __future__ import annotations
@@ -52,9 +67,11 @@ import pandas as pd
 
 from playbook.config import default_config, dump_config
 
-__all__ = ["PLANTINGS", "SampleTruth", "generate", "load_truth"]
+__all__ = ["PLANTINGS", "PILOT_VARIANTS", "SampleTruth", "generate", "load_truth"]
 
 PLANTINGS = ("bottleneck", "slow_team", "top_performers", "pilot", "data_quality")
+#: Pilot structures without a pre-period (see the module docstring); not planted by default.
+PILOT_VARIANTS = ("pilot_territory", "pilot_territory_mirror", "pilot_territory_shared")
 TRUTH_FILE = "truth.json"
 TRUTH_SCHEMA_VERSION = 1
 
@@ -131,6 +148,15 @@ PILOT_STAGE = 1  # intent -> proposal
 PILOT_LIFT = 0.12
 SLOPPY_MISSING = 0.4
 SLOPPY_LOGGED = 0.5
+#: Pilot variants: (pilot teams, control teams); West converts badly at negotiation.
+TERRITORY_ARMS = {
+    "pilot_territory": (["East-1", "South"], ["North", "West"]),
+    "pilot_territory_mirror": (["North", "West"], ["East-1", "South"]),
+    "pilot_territory_shared": (["East-1", "North"], ["East-2", "West"]),
+}
+WEAK_REGION = "West"
+WEAK_REGION_STAGE = 3  # negotiation -> signed
+WEAK_REGION_RATE = 0.30
 
 CAPABILITIES = [
     "product_knowledge",
@@ -506,10 +532,12 @@ def generate(
     if deals < 1:
         raise ValueError("deals must be at least 1")
     planted = tuple(plant or ())
-    unknown = sorted(set(planted) - set(PLANTINGS))
+    known = PLANTINGS + PILOT_VARIANTS
+    unknown = sorted(set(planted) - set(known))
     if unknown:
-        raise ValueError(f"unknown planting(s) {', '.join(unknown)}; known: {', '.join(PLANTINGS)}")
+        raise ValueError(f"unknown planting(s) {', '.join(unknown)}; known: {', '.join(known)}")
     on = {name: name in planted for name in PLANTINGS}
+    variant = _pilot_variant(planted)
 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(10)]
     rng_reps, rng_acc, rng_deal, rng_funnel, rng_events, rng_act, rng_assess, rng_out = streams[:8]
@@ -618,6 +646,8 @@ def generate(
         "pilot",
         np.where(in_pilot_window & control_team, "control", ""),
     )
+    if variant:
+        pilot_group = _territory_groups(variant, team_of[owner])
 
     # ---- first contact ---------------------------------------------------------------------
     rf = rng_funnel
@@ -656,6 +686,8 @@ def generate(
             dwell = np.where(bn, dwell * BOTTLENECK_DWELL, dwell)
         if s in LUCKY_STAGES:
             lg = lg + LUCKY_LOGIT * lucky_deal
+        if variant:
+            lg = lg + _territory_logit(s, region)
         p = _expit(lg)
         if s == PILOT_STAGE and on["pilot"]:
             p = np.where(pilot_group == "pilot", np.minimum(p + PILOT_LIFT, 0.98), p)
@@ -806,7 +838,7 @@ def generate(
         # mostly kept, so its breaches stand out instead of flooding the alerts.
         sla={"first_contact_hours": 24, "proposal_review_business_days": 10},
         # The consultant names the pilot's start and target stage before looking at results.
-        pilot={"start": _PILOT_START, "target_stage": STAGES[PILOT_STAGE], "expected_lift": 0.1},
+        pilot=_pilot_config(variant),
     )
     (out / "pilot.yml").write_text(dump_config(config), encoding="utf-8", newline="\n")
     _csv(deals_df, out / "deals.csv", "%.2f")
@@ -897,16 +929,17 @@ def generate(
             for i in lucky
         ]
     pg = pilot_group
+    pilot_teams, control_teams = TERRITORY_ARMS.get(variant, (PILOT_TEAMS, CONTROL_TEAMS))
     pilot = {
         "start": _PILOT_START,
         "stage": STAGES[PILOT_STAGE],
         "to": STAGES[PILOT_STAGE + 1],
         "lift": PILOT_LIFT if on["pilot"] else 0.0,
         "baseline": BASE_ADVANCE[PILOT_STAGE],
-        "pilot_teams": list(PILOT_TEAMS),
-        "control_teams": list(CONTROL_TEAMS),
-        "pilot_reps": [rid[i] for i in np.flatnonzero(np.isin(team_of, PILOT_TEAMS))],
-        "control_reps": [rid[i] for i in np.flatnonzero(np.isin(team_of, CONTROL_TEAMS))],
+        "pilot_teams": list(pilot_teams),
+        "control_teams": list(control_teams),
+        "pilot_reps": [rid[i] for i in np.flatnonzero(np.isin(team_of, pilot_teams))],
+        "control_reps": [rid[i] for i in np.flatnonzero(np.isin(team_of, control_teams))],
         "observed": {
             "pilot_deals": int((pg == "pilot").sum()),
             "control_deals": int((pg == "control").sum()),
@@ -914,6 +947,8 @@ def generate(
             "control_rate": rate(PILOT_STAGE, pg == "control"),
         },
     }
+    if variant:
+        pilot.update(_territory_truth(variant, rate, pg, region))
     data_quality = None
     if on["data_quality"]:
         data_quality = {
@@ -930,7 +965,7 @@ def generate(
         period_start=_PERIOD_START,
         period_end=_PERIOD_END,
         pilot_start=_PILOT_START,
-        planted=[p for p in PLANTINGS if on[p]],
+        planted=[p for p in PLANTINGS if on[p]] + ([variant] if variant else []),
         focus={"dimension": "segment", "value": BOTTLENECK_SEGMENT},
         funnel={
             "stages": list(STAGES),
@@ -980,6 +1015,67 @@ def generate(
     )
     (out / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8", newline="\n")
     return truth
+
+
+# ---------------------------------------------------------------------------
+# Pilot variants: groups that differ in territory, without a pre-period
+# ---------------------------------------------------------------------------
+
+
+def _pilot_variant(planted: tuple[str, ...]) -> str | None:
+    chosen = [p for p in PILOT_VARIANTS if p in planted]
+    if len(chosen) > 1:
+        raise ValueError(f"plant at most one pilot variant; got {', '.join(chosen)}")
+    return chosen[0] if chosen else None
+
+
+def _territory_groups(variant: str, deal_team: np.ndarray) -> np.ndarray:
+    """Every deal of the variant's pilot and control teams is marked, all year long."""
+    pilot_teams, control_teams = TERRITORY_ARMS[variant]
+    return np.where(
+        np.isin(deal_team, pilot_teams),
+        "pilot",
+        np.where(np.isin(deal_team, control_teams), "control", ""),
+    )
+
+
+def _territory_logit(stage: int, region: np.ndarray) -> np.ndarray | float:
+    """Logit shift of the weak region's negotiation (for everyone, pilot or not)."""
+    if stage != WEAK_REGION_STAGE:
+        return 0.0
+    shift = _logit(WEAK_REGION_RATE) - _logit(BASE_ADVANCE[WEAK_REGION_STAGE])
+    return np.where(region == REGIONS.index(WEAK_REGION), shift, 0.0)
+
+
+def _pilot_config(variant: str | None) -> dict[str, Any]:
+    if variant is None:
+        return {"start": _PILOT_START, "target_stage": STAGES[PILOT_STAGE], "expected_lift": 0.1}
+    # no start: the groups are marked from the first deal on, so there is no pre-period
+    return {"target_stage": STAGES[WEAK_REGION_STAGE], "expected_lift": 0.1}
+
+
+def _territory_truth(variant: str, rate, pilot_group: np.ndarray, region: np.ndarray) -> dict:
+    s = WEAK_REGION_STAGE
+    weak = region == REGIONS.index(WEAK_REGION)
+    return {
+        "variant": variant,
+        "start": None,
+        "design": "post_only",
+        "target_stage": STAGES[s],
+        "weak_region": {
+            "dimension": "region",
+            "value": WEAK_REGION,
+            "stage": STAGES[s],
+            "to": STAGES[s + 1],
+            "rate": WEAK_REGION_RATE,
+            "baseline": BASE_ADVANCE[s],
+            "observed": {"rate": rate(s, weak), "baseline": rate(s, ~weak)},
+        },
+        "observed_target": {
+            "pilot_rate": rate(s, pilot_group == "pilot"),
+            "control_rate": rate(s, pilot_group == "control"),
+        },
+    }
 
 
 def _csv(df: pd.DataFrame, path: Path, float_format: str | None = None) -> None:

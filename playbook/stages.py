@@ -19,17 +19,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from playbook.bottlenecks import bottleneck_tests, find_bottlenecks, retest_table
 from playbook.config import PilotConfig
-from playbook.findings import Finding, rank
+from playbook.findings import Finding
 from playbook.journey import LOST, WON, JourneyData, aggregate, resolve
 from playbook.stats import (
     SmallSampleWarning,
-    benjamini_hochberg,
     cumulative_incidence,
-    fit_beta_prior,
-    km_quantiles,
-    shrink_rates,
-    slice_vs_rest_test,
     small_sample_message,
     wilson_interval,
 )
@@ -42,6 +38,8 @@ __all__ = [
     "cohort_rates",
     "lost_breakdown",
     "find_bottlenecks",
+    "bottleneck_tests",
+    "retest_table",
     "growth_decomposition",
     "stage_sensitivity",
 ]
@@ -342,246 +340,6 @@ def lost_breakdown(
     out["share_of_stage"] = out["lost"] / stage_total
     out["share_of_lost"] = out["lost"] / slice_total
     return out[[*by, "stage", "lost_reason", "lost", "share_of_stage", "share_of_lost", "amount"]]
-
-
-# --- bottlenecks -----------------------------------------------------------------------------
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def _days(x: float) -> str:
-    return f"{x:.0f}" if x >= 10 else f"{x:.1f}".rstrip("0").rstrip(".")
-
-
-def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
-def _evidence(
-    language: str,
-    frm: str,
-    to: str,
-    value: str,
-    rate: float,
-    lo: float,
-    hi: float,
-    n: int,
-    rest: float,
-    dwell: float,
-    rest_dwell: float,
-) -> str:
-    has_dwell = not (np.isnan(dwell) or np.isnan(rest_dwell))
-    if language == "zh":
-        text = (
-            f"{value}的{frm}→{to}转化率为 {_pct(rate)}（95% CI {100 * lo:.0f}–{_pct(hi)}，"
-            f"n={n:,}），其他为 {_pct(rest)}"
-        )
-        if has_dwell:
-            text += f"；中位停留 {_days(dwell)} 天，其他为 {_days(rest_dwell)} 天"
-        return text + "。"
-    text = (
-        f"{frm} → {_lower_first(to)} in {value}: {_pct(rate)} (95% CI {100 * lo:.0f}–"
-        f"{_pct(hi)}, n={n:,}) vs {_pct(rest)} elsewhere"
-    )
-    if has_dwell:
-        text += f"; deals wait a median {_days(dwell)} days vs {_days(rest_dwell)}"
-    return text + "."
-
-
-def find_bottlenecks(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    dimensions: Sequence[str] | None = None,
-    alpha: float = 0.05,
-    min_n: int = 30,
-    *,
-    min_gap: float = 0.05,
-    language: str | None = None,
-    as_of=None,
-    journey: JourneyData | None = None,
-) -> list[Finding]:
-    """Stage rates credibly and materially below the rest of the company, per slice.
-
-    For every stage transition and every value of each dimension, the slice's rate
-    (advanced / mature_n) is compared with the rest of the company by a one-sided
-    Fisher exact test; p-values are adjusted by Benjamini–Hochberg across all slices
-    and stages compared. Slice rates are also shrunk towards the company by an
-    empirical-Bayes beta prior fitted per dimension and stage. A slice is reported
-    when the adjusted p < ``alpha`` and the shrunk rate is at least ``min_gap`` below
-    the rest. Dwell is combined in: the slice's Kaplan–Meier median dwell in the
-    stage against the rest's (in the evidence; ``slow`` when 1.5 times longer).
-    Severity: 2 when the adjusted p < ``alpha / 10`` and either the shrunk gap is at
-    least ``2 * min_gap`` or the slice is slow; 3 when moreover the gap is that large
-    and the revenue at stake is at least 5% of won revenue; else 1 (borderline).
-    Revenue at stake = (rest rate - shrunk slice rate) x slice entered x company
-    conversion from the next stage to won x average won amount (won-deal counts when
-    no amount is known). Slices are compared one dimension at a time: a slice that
-    overlaps a real bottleneck in another dimension can be flagged too (confounding).
-
-    Parameters
-    ----------
-    dimensions : list of str, optional
-        Deal columns to slice by; default ``config.dimensions`` present in ``deals``.
-    alpha : float
-        False discovery rate.
-    min_n : int
-        Slices (and their rest) with fewer resolved deals at the stage are not tested.
-    min_gap : float
-        Smallest shortfall of the shrunk rate (absolute, 0.05 = 5 points) worth reporting.
-    language : {"en", "zh"}, optional
-        Language of the evidence sentence; default ``config.language``.
-
-    Returns
-    -------
-    list of Finding
-        kind "bottleneck", most important first; ``stage`` is the from-stage id,
-        ``observed`` the slice rate, ``baseline`` the rest's rate, ``n`` the slice's
-        ``mature_n``, ``p_value`` the adjusted p; ``extra`` holds to_stage, shrunk_rate,
-        p_raw, entered, dwell medians, downstream and avg_amount.
-    """
-    language = language or config.language
-    if language not in ("en", "zh"):
-        raise ValueError(f"language must be 'en' or 'zh'; got {language!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
-    j = resolve(deals, stage_events, config, as_of, journey)
-    d = j.deals
-    K = j.n_stages
-    if dimensions is None:
-        dimensions = [c for c in config.dimensions if c in d.columns]
-    else:
-        dimensions = list(dimensions)
-        _check_by(d, dimensions)
-
-    company = aggregate(j, dwell=False)
-    comp_adv = company["advanced"].to_numpy()[: K - 1].astype(float)
-    comp_n = company["mature_n"].to_numpy()[: K - 1].astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        comp_rate = comp_adv / comp_n
-    downstream = np.ones(K)
-    for s in range(K - 2, -1, -1):
-        downstream[s] = downstream[s + 1] * (comp_rate[s] if comp_n[s] > 0 else np.nan)
-    won_mask = (j.status == WON) & (j.furthest >= 0)
-    amounts = d["amount"].to_numpy(dtype=float)[won_mask] if "amount" in d else np.array([])
-    amounts = amounts[~np.isnan(amounts)]
-    avg_amount = float(amounts.mean()) if len(amounts) else 1.0
-    unit = "amount" if len(amounts) else "won deals"
-    total_won = avg_amount * won_mask.sum()
-
-    rows = []
-    slice_codes = {}
-    for dim in dimensions:
-        codes, uniques = pd.factorize(d[dim], sort=True)
-        slice_codes[dim] = codes
-        G = len(uniques)
-        if G < 2:
-            continue
-        agg = aggregate(j, codes, G, dwell=False)
-        agg = agg[agg["stage"] < K - 1]
-        for s in range(K - 1):
-            a = agg[agg["stage"] == s]
-            adv = a["advanced"].to_numpy().astype(float)
-            n = a["mature_n"].to_numpy().astype(float)
-            prior = fit_beta_prior(adv, n)
-            shrunk = shrink_rates(adv, n, prior)
-            for g in range(G):
-                if n[g] < min_n or comp_n[s] - n[g] < min_n:
-                    continue
-                rows.append(
-                    {
-                        "dimension": dim,
-                        "value": uniques[g],
-                        "code": g,
-                        "stage": s,
-                        "advanced": adv[g],
-                        "n": n[g],
-                        "entered": int(a["entered"].iloc[g]),
-                        "shrunk": shrunk[g],
-                        "rest_adv": comp_adv[s] - adv[g],
-                        "rest_n": comp_n[s] - n[g],
-                    }
-                )
-    if not rows:
-        logger.info("no slice had %d resolved deals at a stage (and a rest as large)", min_n)
-        return []
-    t = pd.DataFrame(rows)
-    t["p_raw"] = slice_vs_rest_test(
-        t["advanced"],
-        t["n"],
-        t["advanced"] + t["rest_adv"],
-        t["n"] + t["rest_n"],
-        alternative="less",
-    )
-    t["p_adj"] = benjamini_hochberg(t["p_raw"])
-    t["rate"] = t["advanced"] / t["n"]
-    t["rest_rate"] = t["rest_adv"] / t["rest_n"]
-    t["gap"] = t["rest_rate"] - t["shrunk"]
-    logger.info(
-        "compared %d slices x stages; %d below the rest at FDR %.2f",
-        len(t),
-        int((t["p_adj"] < alpha).sum()),
-        alpha,
-    )
-    flagged = t[(t["p_adj"] < alpha) & (t["gap"] >= min_gap)]
-
-    findings = []
-    visited = j.visits > 0
-    for r in flagged.itertuples(index=False):
-        s = int(r.stage)
-        impact = max(r.gap, 0.0) * r.entered * downstream[s + 1] * avg_amount
-        impact = float(impact) if np.isfinite(impact) else 0.0
-        in_slice = slice_codes[r.dimension] == r.code
-        m = visited[:, s]
-        med = km_quantiles(
-            j.dwell[m, s], ~j.dwell_censored[m, s], in_slice[m].astype(int), 2, (0.5,)
-        )[:, 0]
-        slow = bool(med[0] > 0 and med[1] >= 1.5 * med[0])  # NaN compares False
-        large_gap = r.gap >= 2 * min_gap
-        strong = r.p_adj < alpha / 10 and (large_gap or slow)
-        big = total_won > 0 and impact >= 0.05 * total_won
-        severity = 3 if strong and large_gap and big else 2 if strong else 1
-        lo, hi = wilson_interval(r.advanced, r.n)
-        frm = config.stage_label(j.stage_ids[s], language)
-        to = config.stage_label(j.stage_ids[s + 1], language)
-        value = str(r.value)
-        findings.append(
-            Finding(
-                kind="bottleneck",
-                severity=severity,
-                dimension=r.dimension,
-                value=value,
-                stage=j.stage_ids[s],
-                metric="advance_rate",
-                observed=float(r.rate),
-                baseline=float(r.rest_rate),
-                ci_low=lo,
-                ci_high=hi,
-                n=int(r.n),
-                p_value=float(r.p_adj),
-                impact=float(impact),
-                evidence=_evidence(
-                    language, frm, to, value, r.rate, lo, hi, int(r.n), r.rest_rate, med[1], med[0]
-                ),
-                extra={
-                    "to_stage": j.stage_ids[s + 1],
-                    "shrunk_rate": float(r.shrunk),
-                    "p_raw": float(r.p_raw),
-                    "entered": int(r.entered),
-                    "median_dwell_days": float(med[1]),
-                    "rest_median_dwell_days": float(med[0]),
-                    "slow": slow,
-                    "downstream": float(downstream[s + 1]),
-                    "avg_amount": avg_amount,
-                    "impact_unit": unit,
-                },
-            )
-        )
-    return rank(findings)
 
 
 # --- growth formula --------------------------------------------------------------------------

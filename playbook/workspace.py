@@ -106,6 +106,11 @@ pilot:                    # the intervention being tested (step 7)
   start: null                 # ISO date the pilot started
   target_stage: null          # the from-stage it targets, named in advance (e.g. intent)
   expected_lift: 0.1          # absolute lift it should bring (0.1 = 10 points)
+  randomised: false           # true when reps/teams were assigned at random (e.g. the
+                              # report's recommended split): the design is then "randomised"
+  min_overlap: 0.2            # groups sharing less of their deals on a dimension (e.g. pilot
+                              # reps only in regions no control rep works) cannot be told
+                              # apart from it without a pre-period: no effect is claimed
 
 scoring:                  # lead scoring and alerts (step 6)
   early_days: 3               # activities within this many days of creation are used

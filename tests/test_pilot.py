@@ -307,12 +307,42 @@ def test_planted_pilot_lift_is_found_at_the_planted_stage(tmp_path, seed) -> Non
     primary = [f for f in res.findings if f.extra["primary"]][0]
     assert primary.kind == "pilot_effect" and primary.stage == truth.pilot["stage"]
     assert primary.severity == 2 and "Likely real." in primary.evidence
+    assert res.design == primary.design == "difference_in_differences"
+    assert primary.adjusted_for == [] and res.arms.causal
+    assert [f.severity >= 2 for f in res.findings] == [True] + [False] * (len(res.findings) - 1)
+    # no probability prints as 100%
+    assert "100%" not in res.verdict_text and "> 99%" in res.verdict_text
     units = set(res.groups["units"])
     assert units == {len(truth.pilot["pilot_reps"])}  # every rep of the pilot teams, each period
 
 
-def test_a_sample_without_a_planted_lift_claims_nothing(tmp_path) -> None:
-    data, truth = _sample(tmp_path, 4, ())
+def test_the_default_sample_claims_only_the_planted_pilot_effect(tmp_path) -> None:
+    """Seed 42, every planting: the pilot lifted intent -> proposal and nothing else.
+
+    The naive reading (every stage and the end-to-end row tested, Benjamini–Hochberg)
+    would also claim lead -> intent, negotiation -> signed and end to end.
+    """
+    from playbook.stats import benjamini_hochberg
+
+    data, truth = _sample(tmp_path, 42, ("bottleneck", "slow_team", "top_performers", "pilot"))
+    res = pilot.evaluate(data.deals, data.stage_events, data.config, data.reps)
+    naive = benjamini_hochberg(res.effects["p_raw"].to_numpy())
+    assert (naive < 0.05).sum() >= 3
+    assert [(f.stage, f.extra["role"]) for f in res.findings] == [(truth.pilot["stage"], "primary")]
+    roles = dict(zip(res.effects["from"].astype(str)[:4], res.effects["role"][:4], strict=True))
+    assert roles == {
+        "lead": "exploratory",
+        "intent": "primary",
+        "proposal": "after_moved_stage",
+        "negotiation": "after_moved_stage",
+    }
+    zh = pilot.evaluate(data.deals, data.stage_events, data.config, data.reps, language="zh")
+    assert "100%" not in zh.verdict_text and "> 99%" in zh.verdict_text
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_a_sample_without_a_planted_lift_claims_nothing(tmp_path, seed) -> None:
+    data, truth = _sample(tmp_path, seed, ())
     assert truth.pilot["lift"] == 0.0
     res = pilot.evaluate(data.deals, data.stage_events, data.config, data.reps, n_perm=1000)
     assert res.verdict in ("noise", "need_more")
@@ -373,6 +403,21 @@ def test_pilot_figures_draw_in_chinese_without_missing_glyphs() -> None:
         ),
         lambda: plots.pilot_power(curve, title="检验力", lift_label="提升 {lift} 个百分点"),
         lambda: plots.pilot_effects(effects.iloc[:0], empty_text="没有可评估的试点"),
+        lambda: plots.pilot_balance(
+            pd.DataFrame(
+                {
+                    "dimension": ["区域", "区域", "商机金额"],
+                    "value": ["华东", "西部", "(missing)"],
+                    "std_diff": [1.2, float("-inf"), 0.05],
+                    "std_diff_pre": [1.1, -1.3, 0.02],
+                }
+            ),
+            title="两组是否可比？",
+            xlabel="标准化差异",
+            after_label="试点开始后",
+            before_label="试点开始前",
+        ),
+        lambda: plots.pilot_balance(pd.DataFrame(), empty_text="没有可评估的试点"),
     ]
     for draw in draws:
         with warnings.catch_warnings(record=True) as caught:

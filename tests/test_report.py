@@ -53,6 +53,23 @@ def test_format_kpi() -> None:
     )
     assert format_kpi({"value": 1234567.8, "unit": "currency"}) == "1,234,568"
     assert format_kpi({"value": None}) == "–"
+    certain = {"value": 0.9996, "unit": "share"}
+    assert format_kpi(certain, "pilot_probability") == "> 99%"
+    assert format_kpi(certain) == "100.0%"  # an observed share may be 100%; a belief may not
+
+
+def test_tables_never_print_a_probability_as_certain() -> None:
+    frame = pd.DataFrame(
+        {
+            "prob_positive": [0.9996, 0.003],
+            "score_now": [0.99991, 0.5],
+            "raw_effect": [0.1234, -0.02],
+        }
+    )
+    html = table_html(frame)  # escaped: "> 99%" reads "&gt; 99%"
+    assert "&gt; 99%" in html and "&lt; 1%" in html and "&gt; 99.9%" in html and "50.0%" in html
+    assert "100" not in html
+    assert "+0.123" in html and "-0.020" in html
 
 
 def test_step_report_writes_its_part_and_marker(tmp_path: Path, monkeypatch) -> None:

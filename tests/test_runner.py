@@ -320,3 +320,31 @@ def test_a_partial_run_never_becomes_latest(small_sample, tmp_path, capsys, monk
     assert json.loads((partial / "summary.json").read_text())["steps"] == {"01_quick": "ok"}
     assert (base / "LATEST").read_text().strip() == full
     assert os.readlink(base / "latest") == full
+
+
+def test_pilot_page_shows_the_design_and_the_balance_of_the_arms(full_run) -> None:
+    """The sample's pilot has a pre-period: its page names the design and shows how alike
+    the groups are, tables/ holds the balance, and summary.json carries the design."""
+    result, _ = full_run
+    folder = result.report_dir
+    page = (folder / "07_pilot_evaluation.html").read_text(encoding="utf-8")
+    assert "Design: difference-in-differences." in page
+    assert "Are the groups alike?" in page and "standardised difference" in page
+    balance = pd.read_csv(folder / "tables" / "07_balance.csv", encoding="utf-8-sig")
+    assert {"dimension", "value", "pilot_share", "control_share", "std_diff"} <= set(balance)
+    assert {"segment", "region", "product", "source", "deal size"} <= set(balance["dimension"])
+    for _, shares in balance.groupby("dimension"):
+        assert shares["pilot_share"].sum() == pytest.approx(1.0)
+    dims = pd.read_csv(folder / "tables" / "07_balance_dimensions.csv", encoding="utf-8-sig")
+    region = dims.set_index("dimension").loc["region"]
+    assert region["overlap"] == 0  # the sample's pilot teams work other regions than control
+    assert (folder / "tables" / "07_pre_balance.csv").is_file()
+    assert (folder / "figures" / "07_balance.png").is_file()
+    pilot_findings = [f for f in result.summary["findings"] if f["kind"] == "pilot_effect"]
+    assert pilot_findings and all(
+        f["design"] == "difference_in_differences" and f["adjusted_for"] == []
+        for f in pilot_findings
+    )
+    # no probability reads as certain (verdict sentence, KPI, effects table)
+    assert not re.search(r"(is real|above zero|P\(lift &gt; 0\)[^<]*</th>.*?) ?100%", page)
+    assert "Probability the lift is real" in page

@@ -223,6 +223,37 @@ def test_bad_arguments(tmp_path):
         generate(tmp_path, deals=100, language="fr")
     with pytest.raises(ValueError, match="deals"):
         generate(tmp_path, deals=0)
+    with pytest.raises(ValueError, match="at most one pilot variant"):
+        generate(tmp_path, deals=100, plant=("pilot_territory", "pilot_territory_mirror"))
+
+
+@pytest.mark.parametrize(
+    ("variant", "pilot_teams", "control_teams"),
+    [
+        ("pilot_territory", {"East-1", "South"}, {"North", "West"}),
+        ("pilot_territory_mirror", {"North", "West"}, {"East-1", "South"}),
+        ("pilot_territory_shared", {"East-1", "North"}, {"East-2", "West"}),
+    ],
+)
+def test_pilot_variants_mark_groups_all_year_with_a_weak_west(
+    tmp_path, variant, pilot_teams, control_teams
+):
+    truth = generate(tmp_path, seed=3, deals=6000, plant=("bottleneck", variant))
+    assert truth.planted == ["bottleneck", variant] and truth.pilot["variant"] == variant
+    assert truth.pilot["design"] == "post_only" and truth.pilot["start"] is None
+    config = load_config(tmp_path)
+    assert config.pilot.start is None and config.pilot.target_stage == "negotiation"
+    deals = pd.read_csv(tmp_path / "deals.csv", keep_default_na=False)
+    reps = pd.read_csv(tmp_path / "reps.csv").set_index("rep_id")
+    team = deals["owner_id"].map(reps["team"])
+    assert set(team[deals["pilot_group"] == "pilot"]) == pilot_teams
+    assert set(team[deals["pilot_group"] == "control"]) == control_teams
+    # the groups are marked from the very first deal: no pre-period
+    first = deals.sort_values("created_at").groupby("pilot_group")["created_at"].first()
+    assert first["pilot"][:7] == first["control"][:7] == "2025-11"
+    weak = truth.pilot["weak_region"]
+    assert weak["value"] == "West" and weak["stage"] == "negotiation"
+    assert weak["observed"]["rate"] < weak["observed"]["baseline"] - 0.15
 
 
 def test_creates_missing_directory_and_handles_tiny_samples(tmp_path):

@@ -328,7 +328,7 @@ def test_bottleneck_evidence_in_chinese_and_stage_ids_kept():
 
 
 def test_evidence_sentence_format():
-    from playbook.stages import _evidence
+    from playbook.bottlenecks import _evidence
 
     text = _evidence(
         "en", "Proposal", "Negotiation", "Manufacturing", 0.18, 0.15, 0.21, 640, 0.41, 23.0, 9.0

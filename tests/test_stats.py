@@ -16,6 +16,8 @@ from playbook.stats import (
     benjamini_hochberg,
     cumulative_incidence,
     fit_beta_prior,
+    format_probability,
+    holm,
     km_quantiles,
     rate_table,
     shrink_rates,
@@ -62,6 +64,31 @@ def test_benjamini_hochberg_by_hand_and_nan():
     adj = benjamini_hochberg([0.01, 0.04, 0.03, 0.005, np.nan])
     np.testing.assert_allclose(adj[:4], [0.02, 0.04, 0.04, 0.02])
     assert np.isnan(adj[4])
+
+
+def test_holm_matches_statsmodels_and_leaves_nan_out():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        p = rng.random(rng.integers(1, 9)) ** 3
+        assert holm(p) == pytest.approx(multipletests(p, method="holm")[1])
+    # by hand: sorted 0.01 x 3, then max(0.03 x 2, 0.03), then 0.04 x 1 -> 0.06 (monotone)
+    got = holm([0.04, np.nan, 0.01, 0.03])
+    assert np.isnan(got[1]) and got[[0, 2, 3]] == pytest.approx([0.06, 0.03, 0.06])
+
+
+def test_no_probability_prints_as_certain():
+    assert [format_probability(x) for x in (0.9996, 0.995, 0.5, 0.004, 0.0)] == [
+        "> 99%",
+        "> 99%",
+        "50%",
+        "< 1%",
+        "< 1%",
+    ]
+    assert format_probability(0.99951, decimals=1) == "> 99.9%"
+    assert format_probability(0.9984, decimals=1) == "99.8%"
+    assert format_probability(float("nan")) == format_probability(None) == "–"
 
 
 def test_beta_prior_pools_homogeneous_groups_fully():

@@ -30,7 +30,7 @@ from playbook.plots.handoff import (
     sla_by_team,
     source_reach,
 )
-from playbook.plots.pilot import pilot_effects, pilot_power, pilot_trend
+from playbook.plots.pilot import pilot_balance, pilot_effects, pilot_power, pilot_trend
 from playbook.plots.plan import metric_distributions, module_demand, sla_curves
 from playbook.plots.scoring import (
     calibration_curve,
@@ -58,6 +58,7 @@ __all__ = [
     "lead_quality_chart",
     "link_heatmap",
     "metric_distributions",
+    "pilot_balance",
     "module_demand",
     "pilot_effects",
     "pilot_power",

@@ -6,6 +6,7 @@ import matplotlib
 import pandas as pd
 
 from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.stats import format_probability
 
 
 def _pct(axis, decimals: int = 0) -> None:
@@ -66,7 +67,7 @@ def pilot_effects(
             ax.text(
                 row.effect,
                 yi + 0.25,
-                f"p={row.p_raw:.3f} · P>0 {row.prob_positive:.0%}",
+                f"p={row.p_raw:.3f} · P>0 {format_probability(row.prob_positive)}",
                 fontsize=8,
                 ha="center",
                 color="#52606d",
@@ -163,6 +164,59 @@ def pilot_power(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def pilot_balance(
+    balance: pd.DataFrame,
+    *,
+    limit: float = 0.1,
+    title: str = "",
+    xlabel: str = "standardised difference",
+    after_label: str = "after the start",
+    before_label: str = "before the start",
+    empty_text: str = "",
+    max_rows: int = 30,
+    ax=None,
+):
+    """Balance of the pilot and control groups: standardised difference per category.
+
+    Parameters
+    ----------
+    balance : :func:`playbook.pilot_arms.arm_balance` frame (dimension, value, std_diff, and
+        std_diff_pre with a pre-period), one row per category; the largest ``max_rows``
+        differences are drawn.
+    limit : the usual "alike" band (dotted lines at +-limit).
+    """
+    data = balance.dropna(subset=["std_diff"]).reset_index(drop=True) if len(balance) else balance
+    fig, ax = _axes(ax, figsize=(8, 0.28 * min(len(data), max_rows) + 1.8))
+    if data.empty:
+        return _empty(fig, ax, empty_text)
+    shown = data.loc[data["std_diff"].abs().sort_values(ascending=False).index[:max_rows]]
+    shown = shown.sort_index()
+    # differences of categories one arm does not have at all are infinite: draw at the edge
+    edge = max(3.0, float(shown["std_diff"].abs().replace(float("inf"), 0).max()) * 1.1)
+    after = shown["std_diff"].clip(-edge, edge)
+    y = list(range(len(shown)))[::-1]
+    ax.scatter(after, y, color=HIGHLIGHT, s=30, zorder=3, label=after_label)
+    if "std_diff_pre" in shown:
+        before = shown["std_diff_pre"].clip(-edge, edge)
+        ax.scatter(
+            before, y, facecolors="white", edgecolors=PALETTE[1], s=30, zorder=3, label=before_label
+        )
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
+    for x in (-limit, limit):
+        ax.axvline(x, color=MUTED, ls=":", lw=1)
+    ax.axvline(0, color="#1f2933", lw=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(
+        [f"{d} = {v}" for d, v in zip(shown["dimension"], shown["value"], strict=True)]
+    )
+    ax.set_ylim(-0.7, len(shown) - 0.3)
+    ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
