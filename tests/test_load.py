@@ -357,7 +357,7 @@ def test_malformed_input_lists_the_problem_and_exits_2(case: str, tmp_path: Path
     err = capsys.readouterr().err
     assert code == 2
     assert "Traceback" not in err
-    assert f"{len(problems)} problem" in err
+    assert f"{info.value.count:,} problem" in err
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
