@@ -36,6 +36,20 @@ TEXT: dict[str, dict[str, str]] = {
     "finding": {"en": "Finding", "zh": "发现"},
     "back_to_index": {"en": "← Back to the overview", "zh": "← 返回总览"},
     "alerts_count": {"en": "{n} alerts in alerts.csv", "zh": "alerts.csv 中共 {n} 条预警"},
+    "more_rows_in_csv": {"en": "{n} more rows in the CSV.", "zh": "另有 {n} 行见 CSV 文件。"},
+    "yes": {"en": "yes", "zh": "是"},
+    "small_sample_note": {
+        "en": "Few deals: {what}{where} rests on {n} resolved deals{more}. Read such rates with "
+        "their intervals, or widen the period or merge slices.",
+        "zh": "样本较少：{what}{where}仅基于 {n} 个已结案商机{more}。请结合置信区间解读，"
+        "或扩大时间范围、合并切片。",
+    },
+    "small_sample_where": {"en": " in {where}", "zh": "（{where}）"},
+    "small_sample_more": {
+        "en": " (and {k} more slices as small)",
+        "zh": "（另有 {k} 个切片样本同样过少）",
+    },
+    "no": {"en": "no", "zh": "否"},
     # step titles
     "00_data_intake": {"en": "0 · Data intake", "zh": "0 · 数据盘点"},
     "01_journey_map": {"en": "1 · Journey map", "zh": "1 · 客户旅程"},

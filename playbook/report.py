@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from playbook.display import LABEL_CHARS, SENTENCE_CHARS, is_missing, short_label, shorten
 from playbook.findings import Finding, finding_record
 
 logger = logging.getLogger(__name__)
@@ -80,48 +81,101 @@ PERCENT_COLUMNS = {
 }
 
 
-def _format_cell(column: str, series: pd.Series):
-    """A formatter for one column, chosen by its canonical name and values."""
-    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-    if not numeric:
-        return None
+#: Columns holding sentences (shown up to SENTENCE_CHARS); other text is a label (LABEL_CHARS).
+SENTENCE_COLUMNS = {
+    "evidence",
+    "reason",
+    "action",
+    "check",
+    "path",
+    "stages",
+    "module",
+    "top_activity_types",
+    "activity_types",
+    "problem",
+    "fix",
+    "note",
+    "rule",
+}
+
+
+def _format_number(column: str, series: pd.Series):
+    """A formatter for one numeric column, chosen by its canonical name and values."""
     values = series.dropna()
     if column in ("p_value", "p_raw") or column.startswith(("p_", "p_adj")):
-        return lambda v: "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
+        return lambda v: "" if is_missing(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
     share_like = (
         column in PERCENT_COLUMNS
         or column.endswith(("_rate", "_share", "_ci_low", "_ci_high"))
         or "_ci_" in column
     )
     if share_like and len(values) and values.between(0, 1).all():
-        return lambda v: "" if pd.isna(v) else f"{v:.1%}"
+        return lambda v: "" if is_missing(v) else f"{v:.1%}"
     if pd.api.types.is_integer_dtype(series) or (len(values) and (values % 1 == 0).all()):
-        return lambda v: "" if pd.isna(v) else f"{v:,.0f}"
-    return lambda v: "" if pd.isna(v) else (f"{v:,.1f}" if abs(v) >= 100 else f"{v:,.3g}")
+        return lambda v: "" if is_missing(v) else f"{v:,.0f}"
+    return lambda v: "" if is_missing(v) else (f"{v:,.1f}" if abs(v) >= 100 else f"{v:,.3g}")
+
+
+def _format_cell(column: str, series: pd.Series, language: str = "en"):
+    """How one column's cells are shown: numbers formatted, missing values blank,
+    yes/no in the report language, long text shortened (the CSV keeps it whole)."""
+    from playbook.i18n import t
+
+    if pd.api.types.is_bool_dtype(series):
+        yes, no = t("yes", language), t("no", language)
+        return lambda v: "" if is_missing(v) else (yes if v else no)
+    if pd.api.types.is_numeric_dtype(series):
+        return _format_number(column, series)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = series.dropna()
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_localize(None)
+        pattern = "%Y-%m-%d" if (stamps == stamps.dt.normalize()).all() else "%Y-%m-%d %H:%M"
+        return lambda v: "" if is_missing(v) else v.strftime(pattern)
+    limit = SENTENCE_CHARS if column in SENTENCE_COLUMNS else LABEL_CHARS
+    yes, no = t("yes", language), t("no", language)
+
+    def text(v) -> str:
+        if is_missing(v):
+            return ""
+        if isinstance(v, bool):
+            return yes if v else no
+        if isinstance(v, pd.Timestamp):
+            return v.strftime("%Y-%m-%d" if v == v.normalize() else "%Y-%m-%d %H:%M")
+        return short_label(str(v), limit) if limit == LABEL_CHARS else shorten(str(v), limit)
+
+    return text
 
 
 def table_html(
-    frame: pd.DataFrame, *, max_rows: int = 50, headers: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    *,
+    max_rows: int = 50,
+    headers: dict[str, str] | None = None,
+    language: str = "en",
 ) -> str:
     """A DataFrame as escaped HTML (``df.style`` does not escape; this does).
 
     Numbers are formatted by column (percentages for rates and shares in [0, 1],
-    thousands separators for counts); ``headers`` renames columns for display.
+    thousands separators for counts); missing values are empty cells; long text is
+    shortened (see :mod:`playbook.display`); ``headers`` renames columns for display.
     """
+    from playbook.i18n import t
+
     shown = frame.head(max_rows)
-    formatters = {}
-    for column in shown.columns:
-        fmt = _format_cell(str(column), shown[column])
-        if fmt is not None:
-            formatters[column] = fmt
+    formatters = {c: _format_cell(str(c), shown[c], language) for c in shown.columns}
+    columns = [short_label(str(c)) for c in shown.columns]
     if headers:
-        shown = shown.rename(columns=headers)
-        formatters = {headers.get(c, c): f for c, f in formatters.items()}
-    out = shown.to_html(
-        escape=True, index=False, border=0, classes="pb-table", formatters=formatters, na_rep=""
+        columns = [short_label(headers.get(c, str(c))) for c in shown.columns]
+    body = pd.DataFrame(
+        {i: [formatters[c](v) for v in shown[c].tolist()] for i, c in enumerate(shown.columns)},
+        index=shown.index,
     )
+    body.columns = columns
+    out = body.to_html(escape=True, index=False, border=0, classes="pb-table", na_rep="")
     if len(frame) > max_rows:
-        out += f"<p class='pb-note'>{len(frame) - max_rows} more rows in the CSV.</p>"
+        note = t("more_rows_in_csv", language, n=f"{len(frame) - max_rows:,}")
+        out += f"<p class='pb-note'>{escape(note)}</p>"
     return out
 
 
@@ -155,6 +209,41 @@ class StepReport:
         self.sections: list[str] = []
         for sub in ("figures", "tables", PARTS):
             (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._listen_for_small_samples()
+
+    def _listen_for_small_samples(self) -> None:
+        """Say each SmallSampleWarning on the page in the report language.
+
+        The warning itself still goes to the kernel's stderr, which the executed
+        notebook keeps for audit and the HTML export leaves out (paths and English
+        text have no place in a client's page).
+        """
+        import warnings
+
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            from playbook.stats import SmallSampleWarning
+
+            if isinstance(message, SmallSampleWarning) and message.n is not None:
+                self.say(self.small_sample_note(message), kind="note")
+            shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+
+    def small_sample_note(self, warning) -> str:
+        """A :class:`~playbook.stats.SmallSampleWarning` as a sentence in the report language."""
+        what = ""
+        if warning.stages:
+            what = " → ".join(self.labels.get(s, s) for s in warning.stages)
+        where = ", ".join(short_label(w) for w in warning.where)
+        return self.text(
+            "small_sample_note",
+            what=what,
+            where=self.text("small_sample_where", where=where) if where else "",
+            n=f"{warning.n:,}",
+            more=self.text("small_sample_more", k=warning.more) if warning.more else "",
+        )
 
     # -- showing --------------------------------------------------------------------------
     def _display_html(self, markup: str) -> None:
@@ -186,7 +275,12 @@ class StepReport:
             head = f"<p class='pb-caption'>{escape(caption)}</p>" if caption else ""
             self._display_html(
                 head
-                + table_html(self._labelled(frame), max_rows=max_rows, headers=self.headers(frame))
+                + table_html(
+                    self._labelled(frame),
+                    max_rows=max_rows,
+                    headers=self.headers(frame),
+                    language=self.language,
+                )
             )
 
     def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -277,7 +371,7 @@ class StepReport:
                     "n": "" if entry.get("n") is None else f"{entry['n']:,}",
                 }
             )
-        self._display_html(table_html(pd.DataFrame(rows)))
+        self._display_html(table_html(pd.DataFrame(rows), language=self.language))
 
     def figure(self, fig, name: str, *, show: bool = True) -> None:
         """Save a matplotlib figure as ``figures/<name>.png``, show it, close it.

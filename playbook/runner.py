@@ -177,6 +177,19 @@ def _jinja():
     )
 
 
+def without_stderr(nb):
+    """The notebook without what cells wrote to stderr (warnings with file paths, library
+    notices): the executed notebook keeps it for audit, a client's page never shows it."""
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return nb
+
+
 def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
     """Code-free, self-contained HTML of an executed notebook.
 
@@ -203,7 +216,7 @@ def export_html(executed: Path, target: Path, *, title: str, language: str) -> N
     )
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
     nb = nbformat.read(executed, as_version=4)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(without_stderr(nb))
     page = (
         _jinja()
         .get_template("page.html.j2")

@@ -129,10 +129,16 @@ def _warn_small(out: pd.DataFrame, by: list[str], min_n: int) -> None:
         return
     row = small.sort_values("mature_n", kind="stable").iloc[0]
     where = ", ".join(f"{c}={row[c]}" for c in by) or None
-    msg = small_sample_message(
-        f"{row['from']} → {row['to']}", where, int(row["mature_n"]), more=len(small) - 1
+    n, more = int(row["mature_n"]), len(small) - 1
+    msg = small_sample_message(f"{row['from']} → {row['to']}", where, n, more=more)
+    warning = SmallSampleWarning(
+        msg,
+        stages=(str(row["from"]), str(row["to"])),
+        where=[str(row[c]) for c in by],
+        n=n,
+        more=more,
     )
-    warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+    warnings.warn(warning, stacklevel=3)
 
 
 def stage_rates(

@@ -1013,7 +1013,9 @@ class Explorer:
         title = f"<h4>{escape(heading)}</h4>" if heading else ""
         if not len(shown):
             return title + f"<p class='pb-note'>{escape(t('explore_empty', lang))}</p>"
-        return title + table_html(shown, max_rows=MAX_TABLE_ROWS, headers=self._headers(shown))
+        return title + table_html(
+            shown, max_rows=MAX_TABLE_ROWS, headers=self._headers(shown), language=lang
+        )
 
     def _panel(self, name: str) -> str:
         panel = self.data.panels.get(name, _Panel(False))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.plots.base import (
+    BAD,
+    HIGHLIGHT,
+    MUTED,
+    PALETTE,
+    _axes,
+    interval_errors,
+    readable_labels,
+)
 
 
 def _pct(axis, decimals: int = 0) -> None:
@@ -18,6 +26,7 @@ def _empty(fig, ax, text: str):
     return fig
 
 
+@readable_labels
 def pilot_effects(
     effects: pd.DataFrame,
     *,
@@ -83,6 +92,7 @@ def pilot_effects(
     return fig
 
 
+@readable_labels
 def pilot_trend(
     trend: pd.DataFrame,
     *,
@@ -128,6 +138,7 @@ def pilot_trend(
     return fig
 
 
+@readable_labels
 def pilot_power(
     curve: pd.DataFrame,
     *,
