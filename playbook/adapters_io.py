@@ -21,7 +21,7 @@ import pandas as pd
 
 from playbook.adapters_config import Source, problem
 from playbook.config import PilotConfig, normalise_stage_name
-from playbook.exceptions import MAX_PROBLEMS_PER_KIND, DataError, Problem, more_problems
+from playbook.exceptions import MAX_PROBLEMS_PER_KIND, DataError, Note, Problem, more_problems
 from playbook.schema import STATUS_ALIASES, parse_bools, parse_datetimes
 from playbook.trust import Boundary
 
@@ -406,7 +406,7 @@ def read_export(
     notes: list[str] = []
     head = _header_row(grid, needed)
     if head > 0:
-        notes.append(f"{name}: header found on row {head + 1}; the rows above it were ignored")
+        notes.append(Note("note_header_row", file=name, row=head + 1))
     headers = [str(v).replace("\ufeff", "").strip() if pd.notna(v) else "" for v in grid.iloc[head]]
     body = grid.iloc[head + 1 :]
     keep = [i for i, h in enumerate(headers) if h]
@@ -419,7 +419,7 @@ def read_export(
         last = full[-1] + 1 if len(full) else 0
         footer = int((filled[last:] > 0).sum())
         if footer:
-            notes.append(f"{name}: {footer} footer line(s) below the data were ignored")
+            notes.append(Note("note_footer", file=name, n=footer))
             body = body.iloc[:last]
     body = body.dropna(how="all")
     rows = pd.Series(body.index.to_numpy() + 1, index=body.index)

@@ -67,6 +67,54 @@ class Problem:
         }
 
 
+class Note(str):
+    """A remark about the input that does not stop the analysis.
+
+    It is its English text (what ``playbook validate`` prints and what code compares
+    with) and remembers its message key and values, so a report can say it in its
+    own language (:meth:`say`). ``Note("note_footer", file="deals.csv", n=2)``.
+    """
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, **values: object) -> Note:
+        from playbook.i18n import t
+
+        note = super().__new__(cls, t(key, "en", **values))
+        note.key, note.values = key, values
+        return note
+
+    def __reduce__(self):
+        return (_note, (self.key, self.values))
+
+    def say(self, language: str) -> str:
+        """The note in ``language``."""
+        from playbook.i18n import t
+
+        return t(self.key, language, **self.values)
+
+    def record(self) -> dict:
+        """The note as JSON-safe data (see :func:`note_from_record`)."""
+        return {"key": self.key, "values": self.values}
+
+
+def _note(key: str, values: dict) -> Note:
+    return Note(key, **values)
+
+
+def note_from_record(record: dict | str) -> Note | str:
+    """A note saved by :meth:`Note.record` (a plain string is kept as it is)."""
+    if isinstance(record, dict):
+        return Note(record["key"], **record.get("values", {}))
+    return record
+
+
+def say_note(note: str, language: str) -> str:
+    """A loader note in ``language`` (plain strings are shown as they are)."""
+    return note.say(language) if isinstance(note, Note) else note
+
+
 def more_problems(
     file: str,
     column: str | None,

@@ -26,8 +26,10 @@ from playbook.exceptions import (
     MAX_PROBLEMS_PER_KIND,
     MAX_VALUE_CHARS,
     DataError,
+    Note,
     Problem,
     more_problems,
+    note_from_record,
 )
 from playbook.schema import (
     REQUIRED_TABLES,
@@ -322,10 +324,7 @@ def read_raw(
     if header_at is None:
         header_at = 0
     elif header_at > 0:
-        notes.append(
-            f"{name}: header found on row {header_at + 1}; the {header_at} row(s) above "
-            "it (a title) were ignored"
-        )
+        notes.append(Note("note_title_rows", file=name, row=header_at + 1, n=header_at))
     header = [_normalise_header(v) for v in grid.iloc[header_at].tolist()]
     raw = grid.iloc[header_at + 1 :].copy()
     raw.columns = header
@@ -850,7 +849,7 @@ def read_workspace(
                     )
                 )
             else:
-                notes.append(f"{path.name}: header only, no rows; treated as not provided")
+                notes.append(Note("note_header_only", file=path.name))
             continue
         encodings[table] = encoding
         tables[table] = (raw, row_numbers, path.name)
@@ -1076,7 +1075,7 @@ def save_cache(dataset: Dataset, directory: str | Path) -> Path:
         "workspace": dataset.workspace,
         "files": dataset.files,
         "encodings": dataset.encodings,
-        "notes": dataset.notes,
+        "notes": [n.record() if isinstance(n, Note) else n for n in dataset.notes],
         "deal_ids": deal_ids,
     }
     (out / CACHE_CONFIG).write_text(
@@ -1139,7 +1138,7 @@ def load_cache(directory: str | Path) -> Dataset:
         workspace=meta["workspace"],
         files=meta["files"],
         encodings=meta.get("encodings", {}),
-        notes=meta.get("notes", []),
+        notes=[note_from_record(n) for n in meta.get("notes", [])],
         **tables,
     )
 

@@ -293,6 +293,13 @@ class StepReport:
 
         return {c: TEXT[f"col_{c}"][self.language] for c in frame.columns if f"col_{c}" in TEXT}
 
+    def column_label(self, column: str) -> str:
+        """A column (e.g. a slicing dimension such as ``segment``) named in the report language."""
+        from playbook.i18n import TEXT
+
+        key = f"col_{column}"
+        return TEXT[key][self.language] if key in TEXT else column
+
     def _labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Stage ids replaced by display labels (headers unchanged)."""
         from playbook.i18n import TEXT
@@ -316,6 +323,14 @@ class StepReport:
                 frame[column] = frame[column].map(
                     lambda v, p=prefix: TEXT[f"{p}{v}"][self.language] if f"{p}{v}" in TEXT else v
                 )
+        if "unit" in frame.columns:  # SLA units (business hours / days), not monthly units
+            units = {
+                TEXT[k]["en"]: TEXT[k][self.language]
+                for k in ("handoff_unit_business_hours", "handoff_unit_business_days")
+            }
+            frame["unit"] = frame["unit"].map(
+                lambda v: units.get(v, v) if isinstance(v, str) else v
+            )
         if "phase" in frame.columns:
             frame["phase"] = frame["phase"].map(
                 lambda v: TEXT[f"phase_{v}"][self.language] if f"phase_{v}" in TEXT else v
@@ -333,8 +348,10 @@ class StepReport:
 
     def notes(self, notes: list[str]) -> None:
         """Show loader notes (e.g. a detected title row) as notes."""
+        from playbook.exceptions import say_note
+
         for note in notes:
-            self.say(self.text("intake_note", note=note), kind="note")
+            self.say(self.text("intake_note", note=say_note(note, self.language)), kind="note")
 
     def missing_tables(self, present: list[str]) -> None:
         """Say, for each optional table not provided, what cannot be measured."""
@@ -439,22 +456,32 @@ class StepReport:
 
         frame = waterfall.assign(step=[self.text(f"pipeline_{s}") for s in waterfall["step"]])
         flows = waterfall["step"].isin(["new", "won", "lost"]).to_numpy()
-        moves = frame[flows].assign(label=frame["step"][flows], contribution=frame["amount"][flows])
+        # without amounts the pipeline is drawn in deals, and its table has no amount column
+        value = "amount" if waterfall["amount"].notna().any() else "deals"
+        if value == "deals":
+            self.say(self.text("no_amounts"), kind="note")
+            frame = frame.drop(columns=["amount"])
+        moves = frame[flows].assign(label=frame["step"][flows], contribution=frame[value][flows])
         self.figure(
             plots.waterfall(
                 moves,
                 start_label=frame["step"].iloc[0],
                 end_label=frame["step"].iloc[-1],
-                start=float(waterfall["amount"].iloc[0]),
-                end=float(waterfall["amount"].iloc[-1]),
+                start=float(waterfall[value].iloc[0]),
+                end=float(waterfall[value].iloc[-1]),
                 title=self.text("fig_pipeline", month=month),
-                ylabel=self.text("axis_revenue"),
+                ylabel=self.text("axis_revenue" if value == "amount" else "col_deals"),
             ),
             "pipeline_waterfall",
         )
         self.table(frame, "pipeline_change")
         if waterfall.loc[waterfall["step"] == "pushed_out", "deals"].isna().all():
             self.say(self.text("pipeline_no_expected_close"), kind="note")
+
+    def amounts_note(self, deals: pd.DataFrame) -> None:
+        """Say that revenue figures are left out when no deal in the data has an amount."""
+        if "amount" not in deals or not deals["amount"].notna().any():
+            self.say(self.text("no_amounts"), kind="note")
 
     def findings_change(self, change: pd.DataFrame, previous_exists: bool) -> None:
         """Show findings as new / still open / resolved against last month."""

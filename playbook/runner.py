@@ -345,6 +345,9 @@ def render_index(
                 )
             },
             alerts=t("alerts_count", language, n=n_alerts),
+            no_amounts=t("no_amounts", language)
+            if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
+            else "",
         )
     )
     (folder / "index.html").write_text(page, encoding="utf-8")

@@ -64,19 +64,20 @@ def readable_labels(draw: _Draw) -> _Draw:
     return wrapper  # type: ignore[return-value]
 
 
-def _readable(value: Any) -> Any:
+def _readable(value: Any, top: bool = True) -> Any:
+    """``value`` with long text shortened: a text argument (a title) at TITLE_CHARS, text
+    inside data (frames, series, lists, sets, tuples, dicts) at LABEL_CHARS."""
     if isinstance(value, str):
-        return short_label(value, TITLE_CHARS)
+        return short_label(value, TITLE_CHARS if top else LABEL_CHARS)
     if isinstance(value, pd.DataFrame):
         changed = {c: _readable_series(value[c]) for c in value.columns}
         changed = {c: s for c, s in changed.items() if s is not value[c]}
         index = _readable_index(value.index)
         if not changed and index is value.index:
             return value
-        out = value.assign(**changed) if changed and value.columns.is_unique else value.copy()
-        if changed and not value.columns.is_unique:
-            for c, s in changed.items():
-                out[c] = s
+        out = value.copy()
+        for c, s in changed.items():
+            out[c] = s
         out.index = index
         return out
     if isinstance(value, pd.Series):
@@ -87,9 +88,9 @@ def _readable(value: Any) -> Any:
             out.index = index
         return out
     if isinstance(value, dict):
-        return {short_label(k): _readable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple) and any(isinstance(v, str) for v in value):
-        return type(value)(short_label(v) for v in value)
+        return {_readable(k, False): _readable(v, False) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset) and not hasattr(value, "_fields"):
+        return type(value)(_readable(v, False) for v in value)
     return value
 
 
