@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from playbook.display import shorten
-
 #: Problems listed per file, column and kind of problem; the rest are counted on one line,
 #: so a million duplicate rows make a short message, not a 150 MB one.
 MAX_PROBLEMS_PER_KIND = 20
@@ -39,6 +37,13 @@ class Problem:
     more: int = 0
 
     @property
+    def shown_value(self) -> str:
+        """The value found, cut to MAX_VALUE_CHARS (a whole 120,000-character cell helps nobody)."""
+        from playbook.display import shorten
+
+        return shorten(self.value, MAX_VALUE_CHARS)
+
+    @property
     def group(self) -> tuple:
         """What problems are capped by: file, column and kind of problem."""
         return (self.file, self.column, self.kind or self.message)
@@ -51,7 +56,7 @@ class Problem:
             where += f", column '{self.column}'"
         text = f"{where}: {self.message}"
         if self.value is not None:
-            text += f" (found {shorten(self.value, MAX_VALUE_CHARS)!r})"
+            text += f" (found {self.shown_value!r})"
         if self.fix:
             text += f" — {self.fix}"
         return text
@@ -61,7 +66,7 @@ class Problem:
             "file": self.file,
             "row": self.row,
             "column": self.column,
-            "value": None if self.value is None else shorten(self.value, MAX_VALUE_CHARS),
+            "value": None if self.value is None else self.shown_value,
             "problem": self.message,
             "fix": self.fix,
         }
