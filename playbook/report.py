@@ -107,17 +107,7 @@ class StepReport:
 
     def small_sample_note(self, warning) -> str:
         """A :class:`~playbook.stats.SmallSampleWarning` as a sentence in the report language."""
-        what = ""
-        if warning.stages:
-            what = " → ".join(self.labels.get(s, s) for s in warning.stages)
-        where = ", ".join(short_label(w) for w in warning.where)
-        return self.text(
-            "small_sample_note",
-            what=what,
-            where=self.text("small_sample_where", where=where) if where else "",
-            n=f"{warning.n:,}",
-            more=self.text("small_sample_more", k=warning.more) if warning.more else "",
-        )
+        return small_sample_text(warning, self.language, self.labels)
 
     # -- showing --------------------------------------------------------------------------
     def _display_html(self, markup: str) -> None:
@@ -452,6 +442,24 @@ class StepReport:
             json.dumps(part, ensure_ascii=False, indent=1, default=_default), encoding="utf-8"
         )
         tmp.replace(path)
+
+
+def small_sample_text(warning, language: str, labels: dict[str, str] | None = None) -> str:
+    """A :class:`~playbook.stats.SmallSampleWarning` as a sentence in ``language``, with
+    stage ids shown by their ``labels``."""
+    from playbook.i18n import t
+
+    labels = labels or {}
+    what = " → ".join(labels.get(s, s) for s in warning.stages) if warning.stages else ""
+    where = ", ".join(short_label(w) for w in warning.where)
+    return t(
+        "small_sample_note",
+        language,
+        what=what,
+        where=t("small_sample_where", language, where=where) if where else "",
+        n=f"{warning.n:,}",
+        more=t("small_sample_more", language, k=warning.more) if warning.more else "",
+    )
 
 
 def format_kpi(entry: dict) -> str:
