@@ -387,7 +387,7 @@ def _kpi_keys() -> set[str]:
 def _step_keys() -> set[str]:
     from playbook.i18n import TEXT
 
-    return {k for k in TEXT if k[:2].isdigit()}
+    return {k for k in TEXT if k[:2].isdigit()} | {"monthly_report"}
 
 
 def write_manifest(
