@@ -10,6 +10,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 from conftest import ROOT
@@ -145,6 +146,15 @@ def test_pages_show_no_warning_and_no_path_of_this_machine(reports, tmp_path_fac
             assert "Traceback" not in text, f"{variant}/{name}"
             for path in local:
                 assert path not in text, f"{variant}/{name} shows the path {path!r}"
+        # pages leave stderr out; the code must not raise library deprecations either
+        for executed in (report / "executed").glob("*.ipynb"):
+            notebook = nbformat.read(executed, as_version=4)
+            for cell in notebook.cells:
+                for output in cell.get("outputs", []):
+                    text = output.get("text", "") if output.get("name") == "stderr" else ""
+                    assert "FutureWarning" not in text and "DeprecationWarning" not in text, (
+                        f"{variant}/{executed.name}: {text[:300]}"
+                    )
 
 
 def test_tables_show_no_raw_missing_values(reports) -> None:
