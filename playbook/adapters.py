@@ -109,7 +109,7 @@ from playbook.adapters_io import (
 from playbook.adapters_log import read_long, read_xes
 from playbook.adapters_sql import database_file, read_sql
 from playbook.config import PilotConfig
-from playbook.exceptions import DataError, Problem
+from playbook.exceptions import DataError, Note, Problem
 from playbook.load import decode_csv_bytes, find_table_file, read_raw
 from playbook.schema import TABLES
 from playbook.trust import Boundary
@@ -296,11 +296,10 @@ class Detection:
     type: str
     files: dict[str, Path] = field(default_factory=dict)
 
-    def describe(self) -> str:
-        names = {"salesforce": "a Salesforce export", "hubspot": "a HubSpot deals export"}
-        what = names.get(self.type, "an XES event log")
+    def describe(self) -> Note:
+        kind = self.type if self.type in ("salesforce", "hubspot") else "xes"
         parts = ", ".join(f"{role} '{p.name}'" for role, p in self.files.items())
-        return f"source: detected {what} ({parts})"
+        return Note(f"note_detected_{kind}", files=parts)
 
     def settings(self) -> dict[str, str]:
         """The ``source:`` settings that name the detected files explicitly."""
@@ -461,7 +460,7 @@ def _complete(ctx: Context, source: Source) -> Source:
         found = detect_source(ctx.workspace, ctx.config, ctx.boundary)
         if found is None:
             if find_table_file(ctx.workspace, "deals", ctx.config) is not None:
-                ctx.notes.append("source: no CRM export detected; the canonical tables are read")
+                ctx.notes.append(Note("note_no_export"))
                 return source
             ctx.problems.append(
                 Problem(
@@ -491,7 +490,7 @@ def _complete(ctx: Context, source: Source) -> Source:
         path = _one(found, kind, role)
         if path is not None:
             update[role] = str(path)
-            ctx.notes.append(f"source: detected {role} '{path.name}'")
+            ctx.notes.append(Note("note_detected_file", role=role, file=path.name))
     return source.model_copy(update=update)
 
 

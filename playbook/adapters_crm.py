@@ -30,7 +30,7 @@ from playbook.adapters_io import (
     status_from_flags,
     status_from_names,
 )
-from playbook.exceptions import Problem
+from playbook.exceptions import Note, Problem
 
 #: Canonical column -> usual Salesforce Opportunities export headers (report and API).
 SALESFORCE = {
@@ -184,10 +184,7 @@ def read_salesforce(ctx: Context, src: SalesforceSource) -> dict[str, Adapted]:
     if "closed_at" in deals:
         deals["closed_at"] = close_dates(deals["closed_at"], status)
     if history is None:
-        ctx.notes.append(
-            f"{opps.label}: no stage history; each opportunity's current stage is dated at its "
-            "creation, so stage dwell times are not meaningful"
-        )
+        ctx.notes.append(Note("note_no_history", file=opps.label))
         events = pd.DataFrame(
             {
                 "deal_id": deals["deal_id"],
@@ -254,10 +251,10 @@ def _match_id_length(ctx: Context, ids: pd.Series, deal_ids: pd.Series, label: s
     hist_len = set(ids.dropna().str.len())
     deal_len = set(deal_ids.dropna().str.len())
     if hist_len == {18} and deal_len == {15}:
-        ctx.notes.append(f"{label}: 18-character opportunity ids matched on their first 15")
+        ctx.notes.append(Note("note_ids_18_to_15", file=label))
         return ids.str.slice(0, 15)
     if hist_len == {15} and deal_len == {18}:
-        ctx.notes.append(f"{label}: 15-character opportunity ids matched to 18-character ones")
+        ctx.notes.append(Note("note_ids_15_to_18", file=label))
         full = pd.Series(deal_ids.to_numpy(), index=deal_ids.str.slice(0, 15).to_numpy())
         full = full[~full.index.duplicated()]
         return ids.map(full).fillna(ids)
@@ -416,10 +413,7 @@ def read_wide(ctx: Context, src: WideSource) -> dict[str, Adapted]:
     undated = deals["created_at"].isna()
     if undated.any():
         if src.drop_undated:
-            ctx.notes.append(
-                f"{export.label}: {int(undated.sum())} deals without any date were left out "
-                "(source.drop_undated)"
-            )
+            ctx.notes.append(Note("note_undated", file=export.label, n=int(undated.sum())))
             keep_ids = set(deals["deal_id"][~undated].dropna())
             deals = {n: c[~undated] for n, c in deals.items()}
             rows = rows[~undated]

@@ -21,7 +21,7 @@ import pandas as pd
 
 from playbook.adapters_config import Source, problem
 from playbook.config import PilotConfig, normalise_stage_name
-from playbook.exceptions import DataError, Problem
+from playbook.exceptions import MAX_PROBLEMS_PER_KIND, DataError, Note, Problem, more_problems
 from playbook.schema import STATUS_ALIASES, parse_bools, parse_datetimes
 from playbook.trust import Boundary
 
@@ -101,13 +101,14 @@ def mapped_columns(export: Export, mapped: dict[str, str]) -> dict[str, pd.Serie
 def row_problems(
     file: str, column: str, message: str, fix: str, rows: pd.Series, values: pd.Series
 ) -> list[Problem]:
-    """One problem per row (the first 20), then one line counting the rest."""
+    """One problem per row (the first MAX_PROBLEMS_PER_KIND), then one line counting the rest."""
+    shown = min(len(rows), MAX_PROBLEMS_PER_KIND)
     out = [
         Problem(file=file, row=int(r), column=column, value=str(v), message=message, fix=fix)
-        for r, v in zip(rows.head(20), values.head(20), strict=True)
+        for r, v in zip(rows.head(shown), values.head(shown), strict=True)
     ]
-    if len(rows) > 20:
-        out.append(Problem(file=file, column=column, message=f"… and {len(rows) - 20} more rows"))
+    if len(rows) > shown:
+        out.append(more_problems(file, column, message, len(rows) - shown, len(rows), fix=fix))
     return out
 
 
@@ -405,7 +406,7 @@ def read_export(
     notes: list[str] = []
     head = _header_row(grid, needed)
     if head > 0:
-        notes.append(f"{name}: header found on row {head + 1}; the rows above it were ignored")
+        notes.append(Note("note_header_row", file=name, row=head + 1))
     headers = [str(v).replace("\ufeff", "").strip() if pd.notna(v) else "" for v in grid.iloc[head]]
     body = grid.iloc[head + 1 :]
     keep = [i for i, h in enumerate(headers) if h]
@@ -418,7 +419,7 @@ def read_export(
         last = full[-1] + 1 if len(full) else 0
         footer = int((filled[last:] > 0).sum())
         if footer:
-            notes.append(f"{name}: {footer} footer line(s) below the data were ignored")
+            notes.append(Note("note_footer", file=name, n=footer))
             body = body.iloc[:last]
     body = body.dropna(how="all")
     rows = pd.Series(body.index.to_numpy() + 1, index=body.index)

@@ -31,7 +31,7 @@ from playbook.adapters_io import (
     outcome_keys,
     text,
 )
-from playbook.exceptions import Problem
+from playbook.exceptions import Note, Problem
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +77,13 @@ def read_xes(ctx: Context, src: XesSource, path: Path) -> dict[str, Adapted]:
         keep = transition.isna() | transition.isin(wanted)
         if not keep.all():
             ctx.notes.append(
-                f"{path.name}: {int((~keep).sum())} of {len(keep)} events left out by their "
-                f"lifecycle transition (kept: {', '.join(src.lifecycle)})"
+                Note(
+                    "note_lifecycle",
+                    file=path.name,
+                    n=int((~keep).sum()),
+                    total=len(keep),
+                    kept=", ".join(src.lifecycle),
+                )
             )
         events = events[keep]
     frame = pd.DataFrame(
@@ -178,8 +183,12 @@ def tables_from_log(
             names = ordered["stage"][other].value_counts()
             shown = ", ".join(f"{n} ({c})" for n, c in names.head(8).items())
             ctx.notes.append(
-                f"{label}: {int(other.sum())} events that are no funnel stage (nor won / lost) "
-                f"were left out: {shown}{' …' if len(names) > 8 else ''}"
+                Note(
+                    "note_other_events",
+                    file=label,
+                    n=int(other.sum()),
+                    names=f"{shown}{' …' if len(names) > 8 else ''}",
+                )
             )
     drop = drop & ordered["stage"].notna()
     kept = ~drop.to_numpy()

@@ -212,7 +212,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         if args.json:
             print(
                 json.dumps(
-                    {"valid": False, "problems": [p.as_dict() for p in err.problems]},
+                    {
+                        "valid": False,
+                        "problems_found": err.count,
+                        "problems": [p.as_dict() for p in err.problems],
+                    },
                     ensure_ascii=False,
                     indent=1,
                 )

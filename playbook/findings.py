@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from playbook.display import LABEL_CHARS, short_label
+
 SCHEMA_VERSION = "1.1"
 
 #: Severity levels: 1 worth a look, 2 material, 3 critical.
@@ -72,6 +74,9 @@ class Finding:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {self.kind!r}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be 1, 2 or 3; got {self.severity!r}")
+        if isinstance(self.value, str) and len(self.value) > LABEL_CHARS:
+            # the sentence names the slice; a 120,000-character value stays whole in ``value``
+            self.evidence = self.evidence.replace(self.value, short_label(self.value))
 
     def to_summary(self) -> dict[str, Any]:
         """The record as written to ``summary.json`` (contract fields only, JSON-safe)."""

@@ -423,7 +423,7 @@ def sleeping_rates(sleeping: pd.DataFrame, by: str = "team") -> pd.DataFrame:
     -------
     DataFrame
         ``<by> | open | sleeping | share | ci_low | ci_high | sleeping_amount``, highest
-        share first.
+        share first; ``sleeping_amount`` is NaN when the data has no amounts.
     """
     columns = [by, "open", "sleeping", "share", "ci_low", "ci_high", "sleeping_amount"]
     if not len(sleeping) or by not in sleeping or sleeping[by].isna().all():
@@ -438,6 +438,8 @@ def sleeping_rates(sleeping: pd.DataFrame, by: str = "team") -> pd.DataFrame:
         )
         .reset_index()
     )
+    if not sleeping["amount"].notna().any():
+        out["sleeping_amount"] = np.nan  # no amounts in the data: unknown, not zero
     out["share"] = out["sleeping"] / out["open"]
     low, high = wilson_interval(out["sleeping"].to_numpy(), out["open"].to_numpy())
     out["ci_low"], out["ci_high"] = low, high
@@ -556,8 +558,9 @@ def late_contact_cost(
     Returns
     -------
     dict
-        ``within_n, within_rate, late_n, late_rate, lost_leads, lost_amount, downstream,
-        avg_amount`` (NaN where a group is empty).
+        ``within_n, within_rate, late_n, late_rate, lost_leads, lost_won, lost_amount,
+        downstream, avg_amount`` (NaN where a group is empty; ``lost_amount`` NaN when the
+        data has no amounts, ``lost_won`` the won deals the lost leads stand for).
     """
     _aligned(contacts, journey)
     j = journey
@@ -573,13 +576,18 @@ def late_contact_cost(
     lr = adv[late].sum() / ln if ln else np.nan
     down, avg = _downstream(j)
     lost = max(wr - lr, 0.0) * ln if wn and ln else np.nan
+    amounts = (
+        j.deals["amount"][j.status == WON] if "amount" in j.deals else pd.Series([], dtype=float)
+    )
+    value = avg if amounts.notna().any() else np.nan  # no amount known: not worth "1" each
     return {
         "within_n": wn,
         "within_rate": float(wr),
         "late_n": ln,
         "late_rate": float(lr),
         "lost_leads": float(lost),
-        "lost_amount": float(lost * down * avg),
+        "lost_won": float(lost * down),
+        "lost_amount": float(lost * down * value),
         "downstream": down,
         "avg_amount": avg,
     }
@@ -1022,6 +1030,18 @@ def analyse(
             lost=f"{cost['lost_leads']:,.0f}",
             amount=f"{cost['lost_amount']:,.0f}{currency}",
         )
+        if not np.isfinite(cost["lost_amount"]):
+            cost_text = _t(
+                "handoff_cost_no_amounts",
+                language,
+                sla=_num(config.sla.first_contact_hours),
+                within=_pct(cost["within_rate"]),
+                within_n=f"{cost['within_n']:,}",
+                late=_pct(cost["late_rate"]),
+                late_n=f"{cost['late_n']:,}",
+                lost=f"{cost['lost_leads']:,.0f}",
+                won=f"{cost['lost_won']:,.1f}",
+            )
     elif contacted_any:
         cost_text = _t("handoff_cost_unknown", language)
     else:

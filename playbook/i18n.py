@@ -38,6 +38,20 @@ TEXT: dict[str, dict[str, str]] = {
     "finding": {"en": "Finding", "zh": "发现"},
     "back_to_index": {"en": "← Back to the overview", "zh": "← 返回总览"},
     "alerts_count": {"en": "{n} alerts in alerts.csv", "zh": "alerts.csv 中共 {n} 条预警"},
+    "more_rows_in_csv": {"en": "{n} more rows in the CSV.", "zh": "另有 {n} 行见 CSV 文件。"},
+    "yes": {"en": "yes", "zh": "是"},
+    "small_sample_note": {
+        "en": "Few deals: {what}{where} rests on {n} resolved deals{more}. Read such rates with "
+        "their intervals, or widen the period or merge slices.",
+        "zh": "样本较少：{what}{where}仅基于 {n} 个已结案商机{more}。请结合置信区间解读，"
+        "或扩大时间范围、合并切片。",
+    },
+    "small_sample_where": {"en": " in {where}", "zh": "（{where}）"},
+    "small_sample_more": {
+        "en": " (and {k} more slices as small)",
+        "zh": "（另有 {k} 个切片样本同样过少）",
+    },
+    "no": {"en": "no", "zh": "否"},
     # step titles
     "00_data_intake": {"en": "0 · Data intake", "zh": "0 · 数据盘点"},
     "01_journey_map": {"en": "1 · Journey map", "zh": "1 · 客户旅程"},
@@ -69,6 +83,78 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "{n} 个人数少于 {k} 人的团队合并为“其他团队”，以保护个人隐私。",
     },
     "intake_note": {"en": "Note: {note}", "zh": "注意：{note}"},
+    "dq_missing": {"en": "missing {column}", "zh": "缺少{column}"},
+    "dq_no_stage_event": {"en": "deals without any stage event", "zh": "没有任何阶段记录的商机"},
+    "dq_duplicate_events": {"en": "exact duplicate events", "zh": "完全重复的阶段记录"},
+    "dq_same_timestamp": {
+        "en": "events sharing a timestamp with another stage of the same deal",
+        "zh": "与同一商机另一阶段时间相同的记录",
+    },
+    "dq_after_close": {"en": "events after the deal was closed", "zh": "商机结案后的阶段记录"},
+    "dq_no_actor": {"en": "activities without an actor", "zh": "没有执行人的活动"},
+    "dq_no_team": {"en": "activities without a team", "zh": "没有团队的活动"},
+    # loader notes (playbook.exceptions.Note): what was read differently from the file as is
+    "note_title_rows": {
+        "en": "{file}: header found on row {row}; the {n} row(s) above it (a title) were ignored",
+        "zh": "{file}：表头位于第 {row} 行；其上方的 {n} 行（标题）已忽略",
+    },
+    "note_header_only": {
+        "en": "{file}: header only, no rows; treated as not provided",
+        "zh": "{file}：只有表头、没有数据行；视为未提供",
+    },
+    "note_header_row": {
+        "en": "{file}: header found on row {row}; the rows above it were ignored",
+        "zh": "{file}：表头位于第 {row} 行；其上方的行已忽略",
+    },
+    "note_footer": {
+        "en": "{file}: {n} footer line(s) below the data were ignored",
+        "zh": "{file}：数据下方的 {n} 行页脚已忽略",
+    },
+    "note_lifecycle": {
+        "en": "{file}: {n} of {total} events left out by their lifecycle transition (kept: {kept})",
+        "zh": "{file}：按生命周期状态剔除了 {total} 个事件中的 {n} 个（保留：{kept}）",
+    },
+    "note_other_events": {
+        "en": "{file}: {n} events that are no funnel stage (nor won / lost) were left out: {names}",
+        "zh": "{file}：{n} 个不属于漏斗阶段（也非赢单 / 丢单）的事件已剔除：{names}",
+    },
+    "note_no_history": {
+        "en": "{file}: no stage history; each opportunity's current stage is dated at its "
+        "creation, so stage dwell times are not meaningful",
+        "zh": "{file}：没有阶段历史；每个商机的当前阶段按其创建时间记，因此阶段停留时长没有意义",
+    },
+    "note_ids_18_to_15": {
+        "en": "{file}: 18-character opportunity ids matched on their first 15",
+        "zh": "{file}：18 位商机编号按前 15 位匹配",
+    },
+    "note_ids_15_to_18": {
+        "en": "{file}: 15-character opportunity ids matched to 18-character ones",
+        "zh": "{file}：15 位商机编号已匹配到 18 位编号",
+    },
+    "note_undated": {
+        "en": "{file}: {n} deals without any date were left out (source.drop_undated)",
+        "zh": "{file}：{n} 个没有任何日期的商机已剔除（source.drop_undated）",
+    },
+    "note_no_export": {
+        "en": "source: no CRM export detected; the canonical tables are read",
+        "zh": "数据源：未识别到 CRM 导出文件；读取标准表",
+    },
+    "note_detected_salesforce": {
+        "en": "source: detected a Salesforce export ({files})",
+        "zh": "数据源：识别到 Salesforce 导出文件（{files}）",
+    },
+    "note_detected_hubspot": {
+        "en": "source: detected a HubSpot deals export ({files})",
+        "zh": "数据源：识别到 HubSpot 商机导出文件（{files}）",
+    },
+    "note_detected_xes": {
+        "en": "source: detected an XES event log ({files})",
+        "zh": "数据源：识别到 XES 事件日志（{files}）",
+    },
+    "note_detected_file": {
+        "en": "source: detected {role} '{file}'",
+        "zh": "数据源：识别到 {role} 文件 '{file}'",
+    },
     "other_teams": {"en": "other teams", "zh": "其他团队"},
     "col_table": {"en": "table", "zh": "表"},
     "col_file": {"en": "file", "zh": "文件"},
@@ -107,10 +193,25 @@ TEXT: dict[str, dict[str, str]] = {
     "col_won_share": {"en": "won share", "zh": "赢单占比"},
     "col_cohort": {"en": "cohort", "zh": "批次"},
     "col_lost_reason": {"en": "lost reason", "zh": "丢单原因"},
+    "col_closed_at": {"en": "close date", "zh": "结案日期"},
+    "col_segment": {"en": "segment", "zh": "行业"},
+    "col_region": {"en": "region", "zh": "区域"},
+    "col_product": {"en": "product", "zh": "产品"},
+    "col_source": {"en": "source", "zh": "来源"},
+    "col_account_id": {"en": "account", "zh": "客户"},
     "col_share_of_stage": {"en": "share of stage", "zh": "占该阶段"},
     "col_share_of_lost": {"en": "share of lost", "zh": "占全部丢单"},
     "col_amount": {"en": "amount", "zh": "金额"},
     "col_revenue": {"en": "revenue / month", "zh": "月收入"},
+    "col_won_deals": {"en": "won deals / month", "zh": "赢单数 / 月"},
+    "col_total": {"en": "total", "zh": "总数"},
+    "col_team_completeness": {"en": "team completeness", "zh": "团队完整度"},
+    "no_amounts": {
+        "en": "No amounts in the data: revenue figures are left out (they would read as "
+        "zero), and money values are counted in won deals instead.",
+        "zh": "数据中没有金额：收入类数字不予显示（否则会显示为零），"
+        "以金额衡量的价值改以赢单数计。",
+    },
     "col_gain_points": {"en": "gain at +1 pt", "zh": "提升 1 个百分点的收益"},
     "col_gain_relative": {"en": "gain at +10%", "zh": "相对提升 10% 的收益"},
     "col_severity": {"en": "severity", "zh": "严重程度"},
@@ -663,6 +764,17 @@ TEXT: dict[str, dict[str, str]] = {
     "handoff_deals_without_activity": {
         "en": "{n} deals ({share}) have no activity at all; they count as not contacted.",
         "zh": "{n} 个商机（{share}）没有任何活动记录，计为未联系。",
+    },
+    "handoff_cost_no_amounts": {
+        "en": "Leads contacted within the SLA ({sla} business hours) advanced {within} of the time "
+        "(n={within_n}); leads contacted later, or still waiting past it, {late} (n={late_n}). "
+        "At the faster rate about {lost} more leads would have advanced, about {won} more won "
+        "deals (the data has no amounts to value them). This is descriptive: slow and fast "
+        "leads may differ in other ways.",
+        "zh": "在 SLA（{sla} 个工作小时）内联系的线索推进率为 {within}（n={within_n}）；超时联系或"
+        "超时仍未联系的线索为 {late}（n={late_n}）。若按较快的推进率，约多 {lost} 条线索会推进，"
+        "约多 {won} 个赢单（数据中没有金额，无法折算收入）。"
+        "此为描述性估计：快慢线索可能在其他方面也不同。",
     },
     "handoff_cost": {
         "en": "Leads contacted within the SLA ({sla} business hours) advanced {within} of the time "

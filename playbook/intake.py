@@ -126,7 +126,11 @@ def team_completeness(
 
 
 def data_quality(
-    deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    activities: pd.DataFrame | None = None,
+    *,
+    language: str = "en",
 ) -> pd.DataFrame:
     """Problems that do not block analysis but weaken it.
 
@@ -134,20 +138,27 @@ def data_quality(
     -------
     DataFrame
         table | check | count | total | share — one row per check, including
-        checks that found nothing (count 0), so the reader sees what was checked.
+        checks that found nothing (count 0), so the reader sees what was checked;
+        ``check`` says what was checked in ``language``.
     """
+    from playbook.i18n import TEXT, t
+
     rows = []
 
-    def add(table: str, check: str, count: int, total: int) -> None:
+    def add(table: str, check: str, count: int, total: int, **values: str) -> None:
         rows.append(
             {
                 "table": table,
-                "check": check,
+                "check": t(f"dq_{check}", language, **values),
                 "count": int(count),
                 "total": int(total),
                 "share": (count / total) if total else np.nan,
             }
         )
+
+    def name(column: str) -> str:
+        key = f"col_{column}"
+        return TEXT[key][language] if key in TEXT else column
 
     n = len(deals)
     for column in deals.columns:
@@ -158,19 +169,19 @@ def data_quality(
             missing = missing & (deals["status"] != "open")
         if column == "lost_reason":
             missing = missing & (deals["status"] == "lost")
-        add("deals", f"missing {column}", missing.sum(), n)
+        add("deals", "missing", missing.sum(), n, column=name(column))
     add(
         "deals",
-        "deals without any stage event",
+        "no_stage_event",
         (~deals["deal_id"].isin(stage_events["deal_id"])).sum(),
         n,
     )
     ev = len(stage_events)
     key = stage_events[["deal_id", "stage", "entered_at"]]
-    add("stage_events", "exact duplicate events", key.duplicated().sum(), ev)
+    add("stage_events", "duplicate_events", key.duplicated().sum(), ev)
     add(
         "stage_events",
-        "events sharing a timestamp with another stage of the same deal",
+        "same_timestamp",
         (
             stage_events.duplicated(["deal_id", "entered_at"], keep=False)
             & ~key.duplicated(keep=False)
@@ -180,18 +191,18 @@ def data_quality(
     if "closed_at" in deals.columns:
         closed = deals.set_index("deal_id")["closed_at"]
         after = stage_events["entered_at"] > stage_events["deal_id"].map(closed)
-        add("stage_events", "events after the deal was closed", after.sum(), ev)
+        add("stage_events", "after_close", after.sum(), ev)
     if activities is not None:
         na = len(activities)
         add(
             "activities",
-            "activities without an actor",
+            "no_actor",
             activities["actor_id"].isna().sum() if "actor_id" in activities else na,
             na,
         )
         add(
             "activities",
-            "activities without a team",
+            "no_team",
             activities["team"].isna().sum() if "team" in activities else na,
             na,
         )
@@ -200,7 +211,8 @@ def data_quality(
 
 def headline_kpis(deals: pd.DataFrame) -> dict[str, dict]:
     """Deals, open deals, win rate of resolved deals (Wilson interval), won revenue,
-    median cycle of won deals. Values are plain numbers with their n."""
+    median cycle of won deals. Values are plain numbers with their n; won revenue is
+    None when no won deal has an amount (unknown, not zero)."""
     resolved = deals["status"].isin(["won", "lost"])
     won = deals["status"] == "won"
     n_resolved = int(resolved.sum())
@@ -222,7 +234,12 @@ def headline_kpis(deals: pd.DataFrame) -> dict[str, dict]:
             "ci_high": float(high[0]) if n_resolved else None,
             "unit": "share",
         },
-        "won_revenue": {"value": float(amount[won].sum()), "n": n_won, "unit": "currency"},
+        # no amount known for any won deal: revenue is unknown, not zero
+        "won_revenue": {
+            "value": float(amount[won].sum()) if amount[won].notna().any() else None,
+            "n": n_won,
+            "unit": "currency",
+        },
         "median_cycle_days": {
             "value": float(cycle.median()) if n_won else None,
             "n": n_won,

@@ -262,6 +262,8 @@ def deal_facts(
     won = status == "won"
     resolved = np.isin(status, ["won", "lost"])
     amount = deals["amount"].to_numpy(dtype=float) if "amount" in deals else np.full(n, np.nan)
+    # Without any amount, revenue KPIs are unknown (NaN, left out), never a sum of zeros.
+    no_amounts = 0.0 if np.isfinite(amount).any() else np.nan
     out = pd.DataFrame(
         {
             "deal_id": deals["deal_id"].astype(str).to_numpy(),
@@ -273,9 +275,9 @@ def deal_facts(
             "resolved": resolved.astype(float),
             "won": won.astype(float),
             "amount": amount,
-            "won_amount": np.where(won, np.nan_to_num(amount), 0.0),
+            "won_amount": np.where(won, np.nan_to_num(amount), no_amounts) + no_amounts,
             "won_amount_known": np.where(won, amount, np.nan),
-            "open_amount": np.where(status == "open", np.nan_to_num(amount), 0.0),
+            "open_amount": np.where(status == "open", np.nan_to_num(amount), 0.0) + no_amounts,
             "is_open": (status == "open").astype(float),
         }
     )

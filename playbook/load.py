@@ -21,7 +21,16 @@ import numpy as np
 import pandas as pd
 
 from playbook.config import PilotConfig, load_config, normalise_stage_name, parse_config
-from playbook.exceptions import DataError, Problem
+from playbook.display import shorten
+from playbook.exceptions import (
+    MAX_PROBLEMS_PER_KIND,
+    MAX_VALUE_CHARS,
+    DataError,
+    Note,
+    Problem,
+    more_problems,
+    note_from_record,
+)
 from playbook.schema import (
     REQUIRED_TABLES,
     TABLES,
@@ -37,8 +46,6 @@ from playbook.trust import Boundary, available_steps, step_problems
 logger = logging.getLogger(__name__)
 
 EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
-#: At most this many individual rows are listed for one repeated problem; the rest are counted.
-MAX_ROWS_PER_PROBLEM = 20
 #: Columns to keep as pandas categoricals (memory and speed on large exports).
 CATEGORICAL = {
     "owner_id",
@@ -317,10 +324,7 @@ def read_raw(
     if header_at is None:
         header_at = 0
     elif header_at > 0:
-        notes.append(
-            f"{name}: header found on row {header_at + 1}; the {header_at} row(s) above "
-            "it (a title) were ignored"
-        )
+        notes.append(Note("note_title_rows", file=name, row=header_at + 1, n=header_at))
     header = [_normalise_header(v) for v in grid.iloc[header_at].tolist()]
     raw = grid.iloc[header_at + 1 :].copy()
     raw.columns = header
@@ -375,11 +379,10 @@ def _limit(
     values: pd.Series,
     summary: str = "",
 ) -> None:
-    """Append one problem per row, up to MAX_ROWS_PER_PROBLEM, then one summary line."""
+    """Append one problem per row, up to MAX_PROBLEMS_PER_KIND, then one line counting the rest."""
     count = len(rows)
-    for row, value in list(zip(rows.tolist(), values.tolist(), strict=False))[
-        :MAX_ROWS_PER_PROBLEM
-    ]:
+    shown = min(count, MAX_PROBLEMS_PER_KIND)
+    for row, value in zip(rows.iloc[:shown].tolist(), values.iloc[:shown].tolist(), strict=True):
         problems.append(
             Problem(
                 file=file,
@@ -390,15 +393,9 @@ def _limit(
                 fix=fix,
             )
         )
-    if count > MAX_ROWS_PER_PROBLEM:
+    if count > shown:
         problems.append(
-            Problem(
-                file=file,
-                column=column,
-                message=f"… and {count - MAX_ROWS_PER_PROBLEM} more rows with the "
-                f"same problem ({count} in all{summary})",
-                fix=fix,
-            )
+            more_problems(file, column, message, count - shown, count, fix=fix, detail=summary)
         )
 
 
@@ -495,13 +492,18 @@ def map_stages(
     problems: list[Problem] = []
     if unknown.any():
         names = {n: s.id for s in config.funnel.stages for n in s.all_names()}
-        for value, rows in row_numbers[unknown].groupby(raw[unknown].astype(str)):
+        values = raw[unknown].astype(str)
+        by_name = row_numbers[unknown].groupby(values, sort=False)
+        first_rows, counts = by_name.first(), by_name.size()
+        kind = "stage name that matches no stage in pilot.yml"
+        for value in first_rows.index[:MAX_PROBLEMS_PER_KIND]:
             close = difflib.get_close_matches(value, list(names), n=1, cutoff=0.6)
+            shown = shorten(value, MAX_VALUE_CHARS)
             if close:
                 stage = names[close[0]]
                 index = config.funnel.ids.index(stage)
                 fix = (
-                    f"did you mean '{close[0]}'? add '{value}' to "
+                    f"did you mean '{close[0]}'? add '{shown}' to "
                     f"funnel.stages[{index}].aliases in pilot.yml"
                 )
             else:
@@ -509,8 +511,34 @@ def map_stages(
                     "add it to the aliases of the stage it belongs to in pilot.yml "
                     f"(stages: {', '.join(config.funnel.ids)})"
                 )
-            message = f"stage '{value}' matches no stage in pilot.yml"
-            _limit(problems, file, "stage", message, fix, rows, pd.Series([value] * len(rows)))
+            message = f"stage '{shown}' matches no stage in pilot.yml"
+            if counts[value] > 1:
+                message += f" ({counts[value]:,} rows, the first shown)"
+            problems.append(
+                Problem(
+                    file=file,
+                    row=int(first_rows[value]),
+                    column="stage",
+                    value=value,
+                    message=message,
+                    fix=fix,
+                    kind=kind,
+                )
+            )
+        rest = len(first_rows) - MAX_PROBLEMS_PER_KIND
+        if rest > 0:
+            problems.append(
+                more_problems(
+                    file,
+                    "stage",
+                    kind,
+                    rest,
+                    len(first_rows),
+                    unit="stage names",
+                    fix="map the stage names in funnel.stages[].aliases in pilot.yml",
+                    detail=f"; {int(unknown.sum()):,} rows",
+                )
+            )
     events = events.copy()
     events["stage_raw"] = raw
     events["stage"] = pd.Categorical(ids, categories=config.funnel.ids, ordered=True)
@@ -821,7 +849,7 @@ def read_workspace(
                     )
                 )
             else:
-                notes.append(f"{path.name}: header only, no rows; treated as not provided")
+                notes.append(Note("note_header_only", file=path.name))
             continue
         encodings[table] = encoding
         tables[table] = (raw, row_numbers, path.name)
@@ -1047,7 +1075,7 @@ def save_cache(dataset: Dataset, directory: str | Path) -> Path:
         "workspace": dataset.workspace,
         "files": dataset.files,
         "encodings": dataset.encodings,
-        "notes": dataset.notes,
+        "notes": [n.record() if isinstance(n, Note) else n for n in dataset.notes],
         "deal_ids": deal_ids,
     }
     (out / CACHE_CONFIG).write_text(
@@ -1110,7 +1138,7 @@ def load_cache(directory: str | Path) -> Dataset:
         workspace=meta["workspace"],
         files=meta["files"],
         encodings=meta.get("encodings", {}),
-        notes=meta.get("notes", []),
+        notes=[note_from_record(n) for n in meta.get("notes", [])],
         **tables,
     )
 

@@ -195,6 +195,8 @@ def month_metrics(
                 )
             )
     out = pd.concat(rows, ignore_index=True)
+    if not amount.notna().any():  # no amounts in the data: revenue is unknown, not zero
+        out.loc[out["metric"].isin(["won_revenue", "average_deal"]), "value"] = np.nan
     order = {m: i for i, m in enumerate(METRICS)}
     out["_o"] = out["metric"].map(order)
     out["_l"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
@@ -291,14 +293,19 @@ def pipeline_waterfall(
     -------
     DataFrame
         ``step | deals | amount``, steps: opening, new, won, lost, pushed_out,
-        pulled_in, closing (pushed/pulled NaN when they cannot be measured).
+        pulled_in, closing (pushed/pulled NaN when they cannot be measured; ``amount``
+        NaN throughout when the data has no amounts).
     """
     start, end = month_bounds(month)
     created = deals["created_at"]
     closed = deals["closed_at"] if "closed_at" in deals else pd.Series(pd.NaT, index=deals.index)
-    amount = (deals["amount"] if "amount" in deals else pd.Series(0.0, index=deals.index)).fillna(
-        0.0
-    )
+    amount = deals["amount"] if "amount" in deals else pd.Series(np.nan, index=deals.index)
+    # missing amounts count as 0 in the sums; with no amount at all the sums are unknown
+    amount = amount.fillna(0.0) if amount.notna().any() else amount
+
+    def total(mask: pd.Series) -> float:
+        return float(amount[mask].sum()) if amount.notna().any() else np.nan
+
     open_at_start = (created < start) & (closed.isna() | (closed >= start))
     new = created.between(start, end)
     won = closed.between(start, end) & (deals["status"] == "won")
@@ -313,16 +320,16 @@ def pipeline_waterfall(
         now_due = after.between(start, end)
         out_mask = open_at_end & was_due & (after > end)
         in_mask = open_at_end & now_due & (before > end)
-        pushed = (int(out_mask.sum()), float(amount[out_mask].sum()))
-        pulled = (int(in_mask.sum()), float(amount[in_mask].sum()))
+        pushed = (int(out_mask.sum()), total(out_mask))
+        pulled = (int(in_mask.sum()), total(in_mask))
     rows = [
-        ("opening", int(open_at_start.sum()), float(amount[open_at_start].sum())),
-        ("new", int(new.sum()), float(amount[new].sum())),
-        ("won", -int(won.sum()), -float(amount[won].sum())),
-        ("lost", -int(lost.sum()), -float(amount[lost].sum())),
+        ("opening", int(open_at_start.sum()), total(open_at_start)),
+        ("new", int(new.sum()), total(new)),
+        ("won", -int(won.sum()), -total(won)),
+        ("lost", -int(lost.sum()), -total(lost)),
         ("pushed_out", *pushed),
         ("pulled_in", *pulled),
-        ("closing", int(open_at_end.sum()), float(amount[open_at_end].sum())),
+        ("closing", int(open_at_end.sum()), total(open_at_end)),
     ]
     return pd.DataFrame(rows, columns=["step", "deals", "amount"])
 

@@ -12,7 +12,6 @@ Everything shown goes through HTML escaping here: client data (a segment named
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -23,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from playbook.display import escape, short_label, table_html
 from playbook.findings import Finding, finding_record
 from playbook.stats import format_probability
 
@@ -52,89 +52,6 @@ def inside(folder: Path, name: str) -> Path:
     if folder.resolve() not in path.parents:
         raise ValueError(f"refusing to write outside the report folder: {name!r}")
     return path
-
-
-def escape(text: Any) -> str:
-    """HTML-escape any value for display."""
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-#: Differences of rates (0.05 = 5 points), shown with three decimals and a sign.
-POINTS_COLUMNS = {"effect", "effect_low", "effect_high", "raw_effect", "mix_effect", "adjusted_gap"}
-
-#: Predicted probabilities (shown as percentages that never read 0% or 100%).
-PROBABILITY_COLUMNS = {"potential", "score_now"}
-
-#: Columns shown as percentages when every value lies within [0, 1].
-PERCENT_COLUMNS = {
-    "rate",
-    "ci_low",
-    "ci_high",
-    "share",
-    "share_of_stage",
-    "share_of_lost",
-    "won_share",
-    "completeness",
-    "team_completeness",
-    "cum_advanced",
-    "cum_lost",
-    "observed",
-    "baseline",
-    "compliance",
-    "conversion",
-    "overlap",
-}
-
-
-def _format_cell(column: str, series: pd.Series):
-    """A formatter for one column, chosen by its canonical name and values."""
-    numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-    if not numeric:
-        return None
-    values = series.dropna()
-    if column in ("p_value", "p_raw") or column.startswith(("p_", "p_adj")):
-        return lambda v: "" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")
-    if column in POINTS_COLUMNS:
-        return lambda v: "" if pd.isna(v) else f"{v:+.3f}"
-    if column.startswith("prob_") and len(values) and values.between(0, 1).all():
-        return lambda v: "" if pd.isna(v) else format_probability(v)
-    if column in PROBABILITY_COLUMNS and len(values) and values.between(0, 1).all():
-        return lambda v: "" if pd.isna(v) else format_probability(v, decimals=1)
-    share_like = (
-        column in PERCENT_COLUMNS
-        or column.endswith(("_rate", "_share", "_ci_low", "_ci_high"))
-        or "_ci_" in column
-    )
-    if share_like and len(values) and values.between(0, 1).all():
-        return lambda v: "" if pd.isna(v) else f"{v:.1%}"
-    if pd.api.types.is_integer_dtype(series) or (len(values) and (values % 1 == 0).all()):
-        return lambda v: "" if pd.isna(v) else f"{v:,.0f}"
-    return lambda v: "" if pd.isna(v) else (f"{v:,.1f}" if abs(v) >= 100 else f"{v:,.3g}")
-
-
-def table_html(
-    frame: pd.DataFrame, *, max_rows: int = 50, headers: dict[str, str] | None = None
-) -> str:
-    """A DataFrame as escaped HTML (``df.style`` does not escape; this does).
-
-    Numbers are formatted by column (percentages for rates and shares in [0, 1],
-    thousands separators for counts); ``headers`` renames columns for display.
-    """
-    shown = frame.head(max_rows)
-    formatters = {}
-    for column in shown.columns:
-        fmt = _format_cell(str(column), shown[column])
-        if fmt is not None:
-            formatters[column] = fmt
-    if headers:
-        shown = shown.rename(columns=headers)
-        formatters = {headers.get(c, c): f for c, f in formatters.items()}
-    out = shown.to_html(
-        escape=True, index=False, border=0, classes="pb-table", formatters=formatters, na_rep=""
-    )
-    if len(frame) > max_rows:
-        out += f"<p class='pb-note'>{len(frame) - max_rows} more rows in the CSV.</p>"
-    return out
 
 
 class StepReport:
@@ -167,6 +84,31 @@ class StepReport:
         self.sections: list[str] = []
         for sub in ("figures", "tables", PARTS):
             (self.output_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._listen_for_small_samples()
+
+    def _listen_for_small_samples(self) -> None:
+        """Say each SmallSampleWarning on the page in the report language.
+
+        The warning itself still goes to the kernel's stderr, which the executed
+        notebook keeps for audit and the HTML export leaves out (paths and English
+        text have no place in a client's page).
+        """
+        import warnings
+
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            from playbook.stats import SmallSampleWarning
+
+            if isinstance(message, SmallSampleWarning) and message.n is not None:
+                self.say(self.small_sample_note(message), kind="note")
+            shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+
+    def small_sample_note(self, warning) -> str:
+        """A :class:`~playbook.stats.SmallSampleWarning` as a sentence in the report language."""
+        return small_sample_text(warning, self.language, self.labels)
 
     # -- showing --------------------------------------------------------------------------
     def _display_html(self, markup: str) -> None:
@@ -198,7 +140,12 @@ class StepReport:
             head = f"<p class='pb-caption'>{escape(caption)}</p>" if caption else ""
             self._display_html(
                 head
-                + table_html(self._labelled(frame), max_rows=max_rows, headers=self.headers(frame))
+                + table_html(
+                    self._labelled(frame),
+                    max_rows=max_rows,
+                    headers=self.headers(frame),
+                    language=self.language,
+                )
             )
 
     def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -210,6 +157,13 @@ class StepReport:
         from playbook.i18n import TEXT
 
         return {c: TEXT[f"col_{c}"][self.language] for c in frame.columns if f"col_{c}" in TEXT}
+
+    def column_label(self, column: str) -> str:
+        """A column (e.g. a slicing dimension such as ``segment``) named in the report language."""
+        from playbook.i18n import TEXT
+
+        key = f"col_{column}"
+        return TEXT[key][self.language] if key in TEXT else column
 
     def _labelled(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Stage ids replaced by display labels (headers unchanged)."""
@@ -234,6 +188,14 @@ class StepReport:
                 frame[column] = frame[column].map(
                     lambda v, p=prefix: TEXT[f"{p}{v}"][self.language] if f"{p}{v}" in TEXT else v
                 )
+        if "unit" in frame.columns:  # SLA units (business hours / days), not monthly units
+            units = {
+                TEXT[k]["en"]: TEXT[k][self.language]
+                for k in ("handoff_unit_business_hours", "handoff_unit_business_days")
+            }
+            frame["unit"] = frame["unit"].map(
+                lambda v: units.get(v, v) if isinstance(v, str) else v
+            )
         if "phase" in frame.columns:
             frame["phase"] = frame["phase"].map(
                 lambda v: TEXT[f"phase_{v}"][self.language] if f"phase_{v}" in TEXT else v
@@ -251,8 +213,10 @@ class StepReport:
 
     def notes(self, notes: list[str]) -> None:
         """Show loader notes (e.g. a detected title row) as notes."""
+        from playbook.exceptions import say_note
+
         for note in notes:
-            self.say(self.text("intake_note", note=note), kind="note")
+            self.say(self.text("intake_note", note=say_note(note, self.language)), kind="note")
 
     def missing_tables(self, present: list[str]) -> None:
         """Say, for each optional table not provided, what cannot be measured."""
@@ -289,7 +253,7 @@ class StepReport:
                     "n": "" if entry.get("n") is None else f"{entry['n']:,}",
                 }
             )
-        self._display_html(table_html(pd.DataFrame(rows)))
+        self._display_html(table_html(pd.DataFrame(rows), language=self.language))
 
     def figure(self, fig, name: str, *, show: bool = True) -> None:
         """Save a matplotlib figure as ``figures/<name>.png``, show it, close it.
@@ -370,22 +334,32 @@ class StepReport:
 
         frame = waterfall.assign(step=[self.text(f"pipeline_{s}") for s in waterfall["step"]])
         flows = waterfall["step"].isin(["new", "won", "lost"]).to_numpy()
-        moves = frame[flows].assign(label=frame["step"][flows], contribution=frame["amount"][flows])
+        # without amounts the pipeline is drawn in deals, and its table has no amount column
+        value = "amount" if waterfall["amount"].notna().any() else "deals"
+        if value == "deals":
+            self.say(self.text("no_amounts"), kind="note")
+            frame = frame.drop(columns=["amount"])
+        moves = frame[flows].assign(label=frame["step"][flows], contribution=frame[value][flows])
         self.figure(
             plots.waterfall(
                 moves,
                 start_label=frame["step"].iloc[0],
                 end_label=frame["step"].iloc[-1],
-                start=float(waterfall["amount"].iloc[0]),
-                end=float(waterfall["amount"].iloc[-1]),
+                start=float(waterfall[value].iloc[0]),
+                end=float(waterfall[value].iloc[-1]),
                 title=self.text("fig_pipeline", month=month),
-                ylabel=self.text("axis_revenue"),
+                ylabel=self.text("axis_revenue" if value == "amount" else "col_deals"),
             ),
             "pipeline_waterfall",
         )
         self.table(frame, "pipeline_change")
         if waterfall.loc[waterfall["step"] == "pushed_out", "deals"].isna().all():
             self.say(self.text("pipeline_no_expected_close"), kind="note")
+
+    def amounts_note(self, deals: pd.DataFrame) -> None:
+        """Say that revenue figures are left out when no deal in the data has an amount."""
+        if "amount" not in deals or not deals["amount"].notna().any():
+            self.say(self.text("no_amounts"), kind="note")
 
     def findings_change(
         self, change: pd.DataFrame, previous_exists: bool, *, analysed: bool = True
@@ -487,6 +461,24 @@ class StepReport:
             json.dumps(part, ensure_ascii=False, indent=1, default=_default), encoding="utf-8"
         )
         tmp.replace(path)
+
+
+def small_sample_text(warning, language: str, labels: dict[str, str] | None = None) -> str:
+    """A :class:`~playbook.stats.SmallSampleWarning` as a sentence in ``language``, with
+    stage ids shown by their ``labels``."""
+    from playbook.i18n import t
+
+    labels = labels or {}
+    what = " → ".join(labels.get(s, s) for s in warning.stages) if warning.stages else ""
+    where = ", ".join(short_label(w) for w in warning.where)
+    return t(
+        "small_sample_note",
+        language,
+        what=what,
+        where=t("small_sample_where", language, where=where) if where else "",
+        n=f"{warning.n:,}",
+        more=t("small_sample_more", language, k=warning.more) if warning.more else "",
+    )
 
 
 #: KPIs that are probabilities (beliefs), not observed shares: never shown as 0% or 100%.

@@ -184,6 +184,19 @@ def _jinja():
     )
 
 
+def without_stderr(nb):
+    """The notebook without what cells wrote to stderr (warnings with file paths, library
+    notices): the executed notebook keeps it for audit, a client's page never shows it."""
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return nb
+
+
 def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
     """Code-free, self-contained HTML of an executed notebook.
 
@@ -210,7 +223,7 @@ def export_html(executed: Path, target: Path, *, title: str, language: str) -> N
     )
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
     nb = nbformat.read(executed, as_version=4)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(without_stderr(nb))
     page = (
         _jinja()
         .get_template("page.html.j2")
@@ -339,6 +352,9 @@ def render_index(
                 )
             },
             alerts=t("alerts_count", language, n=n_alerts),
+            no_amounts=t("no_amounts", language)
+            if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
+            else "",
         )
     )
     (folder / "index.html").write_text(page, encoding="utf-8")
@@ -378,7 +394,7 @@ def _kpi_keys() -> set[str]:
 def _step_keys() -> set[str]:
     from playbook.i18n import TEXT
 
-    return {k for k in TEXT if k[:2].isdigit()}
+    return {k for k in TEXT if k[:2].isdigit()} | {"monthly_report"}
 
 
 def write_manifest(

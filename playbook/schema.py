@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from playbook.exceptions import Problem
+from playbook.exceptions import MAX_PROBLEMS_PER_KIND, Problem, more_problems
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -346,10 +346,19 @@ def rule_problems(
 def _failure_problems(
     cases: pd.DataFrame, table: str, raw: pd.DataFrame, file: str, row_numbers: pd.Series
 ) -> list[Problem]:
+    """One Problem per failure case, the first MAX_PROBLEMS_PER_KIND of each column and
+    check; the rest of each are counted on one line (a million duplicate ids stay short)."""
+    cases = _reported_cases(cases.reset_index(drop=True), raw)
+    order = pd.to_numeric(cases["index"], errors="coerce").fillna(-1)
+    cases = cases.iloc[np.argsort(order.to_numpy(), kind="stable")]
+    if cases.empty:
+        return []
+    keys = [cases["column"].astype(str), cases["check"]]
+    rank = cases.groupby(keys, sort=False).cumcount()
+    sizes = cases.groupby(keys, sort=False).size()
     problems = []
-    for case in cases.itertuples(index=False):
-        column = case.column
-        check = str(case.check)
+    for case in cases[rank < MAX_PROBLEMS_PER_KIND].itertuples(index=False):
+        column, check = case.column, case.check
         index = case.index
         row = None
         value = None if pd.isna(case.failure_case) else str(case.failure_case)
@@ -358,39 +367,75 @@ def _failure_problems(
             if column in raw.columns and index in raw.index:
                 typed = raw.at[index, column]
                 value = None if pd.isna(typed) else str(typed)
-        if check == "not_nullable":
-            if value is not None:
-                continue  # typed but unreadable: the parser has reported it already
-            message = f"'{column}' is empty"
-        elif check == "field_uniqueness":
-            message = f"duplicate {column}"
-        elif check.startswith("isin"):
-            if column == "status" and value is not None:
-                continue  # a status the parser could not read: reported there with its value
-            allowed = ", ".join(
-                TEAMS
-                if column == "team"
-                else ROLES
-                if column == "role"
-                else ("open", "won", "lost")
-            )
-            message = f"not an allowed value (allowed: {allowed})"
-            check = "isin"
-        elif "must not be negative" in check:
-            message = "negative value"
-            check = "must not be negative"
-        elif check.startswith("dtype") or check == "column_in_dataframe":
-            continue  # type problems are reported by the parser with the typed value
-        else:
-            message = f"fails check {check}"
         problems.append(
             Problem(
                 file=file,
                 row=row,
                 column=column,
                 value=value,
-                message=message,
+                message=_check_message(column, check),
                 fix=_FIXES.get(check, ""),
             )
         )
+    for (column, check), size in sizes.items():
+        if size > MAX_PROBLEMS_PER_KIND:
+            problems.append(
+                more_problems(
+                    file,
+                    column,
+                    _check_message(column, check),
+                    size - MAX_PROBLEMS_PER_KIND,
+                    size,
+                    fix=_FIXES.get(check, ""),
+                )
+            )
     return problems
+
+
+def _reported_cases(cases: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """The failure cases worth a problem, with ``check`` normalised to a _FIXES key.
+
+    Type failures, and empty-looking cells that hold text the parser could not
+    read, are left out: the parser has reported them with the typed value.
+    """
+    names = {c: _check_name(str(c)) for c in cases["check"].unique()}
+    check = cases["check"].map(names)
+    keep = check.notna().to_numpy()
+    for column in cases.loc[check == "not_nullable", "column"].unique():
+        empty = ((check == "not_nullable") & (cases["column"] == column)).to_numpy()
+        if column in raw.columns:
+            typed = raw[column].reindex(cases.loc[empty, "index"].to_numpy()).notna().to_numpy()
+            keep[empty] &= ~typed
+    # A status the parser could not read is reported there, with its value: one problem, not two.
+    bad_status = ((check == "isin") & (cases["column"] == "status")).to_numpy()
+    if bad_status.any() and "status" in raw.columns:
+        typed = raw["status"].reindex(cases.loc[bad_status, "index"].to_numpy()).notna().to_numpy()
+        keep[bad_status] &= ~typed
+    return cases.assign(check=check)[keep]
+
+
+def _check_name(check: str) -> str | None:
+    """A pandera check as a _FIXES key; None for type checks (the parser reports those)."""
+    if check.startswith("dtype") or check == "column_in_dataframe":
+        return None
+    if check.startswith("isin"):
+        return "isin"
+    if "must not be negative" in check:
+        return "must not be negative"
+    return check
+
+
+def _check_message(column: str, check: str) -> str:
+    """What a failed pandera check means, in words."""
+    if check == "not_nullable":
+        return f"'{column}' is empty"
+    if check == "field_uniqueness":
+        return f"duplicate {column}"
+    if check == "isin":
+        allowed = (
+            TEAMS if column == "team" else ROLES if column == "role" else ("open", "won", "lost")
+        )
+        return f"not an allowed value (allowed: {', '.join(allowed)})"
+    if check == "must not be negative":
+        return "negative value"
+    return f"fails check {check}"

@@ -127,10 +127,16 @@ def _warn_small(out: pd.DataFrame, by: list[str], min_n: int) -> None:
         return
     row = small.sort_values("mature_n", kind="stable").iloc[0]
     where = ", ".join(f"{c}={row[c]}" for c in by) or None
-    msg = small_sample_message(
-        f"{row['from']} → {row['to']}", where, int(row["mature_n"]), more=len(small) - 1
+    n, more = int(row["mature_n"]), len(small) - 1
+    msg = small_sample_message(f"{row['from']} → {row['to']}", where, n, more=more)
+    warning = SmallSampleWarning(
+        msg,
+        stages=(str(row["from"]), str(row["to"])),
+        where=[str(row[c]) for c in by],
+        n=n,
+        more=more,
     )
-    warnings.warn(msg, SmallSampleWarning, stacklevel=3)
+    warnings.warn(warning, stacklevel=3)
 
 
 def stage_rates(
@@ -312,7 +318,7 @@ def lost_breakdown(
     DataFrame
         ``[by...] | stage | lost_reason | lost | share_of_stage | share_of_lost | amount``;
         shares are within the slice, ``amount`` sums the deals' amounts (missing ones
-        skipped). A missing reason stays missing (NaN).
+        skipped; NaN when none is known). A missing reason stays missing (NaN).
     """
     by = _as_list(by)
     _check_by(deals, by)
@@ -326,11 +332,9 @@ def lost_breakdown(
     amount = d["amount"].to_numpy(dtype=float)[sel] if "amount" in d else np.full(len(sel), np.nan)
     frame["amount"] = amount
     keys = [*by, "stage", "lost_reason"]
-    out = (
-        frame.groupby(keys, dropna=False, sort=True, observed=True)
-        .agg(lost=("stage", "size"), amount=("amount", "sum"))
-        .reset_index()
-    )
+    groups = frame.groupby(keys, dropna=False, sort=True, observed=True)
+    out = groups.agg(lost=("stage", "size")).reset_index()
+    out["amount"] = groups["amount"].sum(min_count=1).to_numpy()  # no amount: NaN, not 0
     stage_total = out.groupby([*by, "stage"], dropna=False, observed=True)["lost"].transform("sum")
     slice_total = (
         out.groupby(by, dropna=False, observed=True)["lost"].transform("sum")
@@ -492,7 +496,8 @@ def stage_sensitivity(
     -------
     DataFrame
         ``[by...] | from | to | rate | revenue | gain_points | gain_relative``; revenue is
-        in deal amount units per month (won deals per month when no amount is known).
+        in deal amount units per month. When no amount is known the column is
+        ``won_deals`` (won deals per month) and the gains are in won deals too.
     """
     by = _as_list(by)
     _check_by(deals, by)
@@ -519,6 +524,8 @@ def stage_sensitivity(
     out["revenue"] = np.repeat(base, K - 1)
     out["gain_points"] = (scale * (np.minimum(r + points, 1) - r)).ravel()
     out["gain_relative"] = (scale * (np.minimum(r * (1 + relative), 1) - r)).ravel()
+    if np.isnan(company_aov):  # no amount known: the figures count won deals, say so
+        out = out.rename(columns={"revenue": "won_deals"})
     return out
 
 
@@ -625,8 +632,8 @@ def focus_sensitivity(
     Returns
     -------
     DataFrame
-        ``group | from | to | rate | revenue | gain_points | gain_relative``; empty
-        when no focus value is set.
+        ``group | from | to | rate | revenue | gain_points | gain_relative`` (``won_deals``
+        for ``revenue`` when no amount is known); empty when no focus value is set.
     """
     tagged = _focus_groups(deals, config, labels)
     if tagged is None:

@@ -37,7 +37,27 @@ __all__ = [
 
 
 class SmallSampleWarning(UserWarning):
-    """A rate or comparison rests on too few observations to be read on its own."""
+    """A rate or comparison rests on too few observations to be read on its own.
+
+    Besides its English message it carries what it is about, so a report can say
+    it in its own language: ``stages`` (from, to) stage ids, ``where`` the slice's
+    values, ``n`` the deals it rests on and ``more`` how many other slices are as small.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        stages: tuple[str, str] | None = None,
+        where: Sequence[str] = (),
+        n: int | None = None,
+        more: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.stages = stages
+        self.where = tuple(where)
+        self.n = n
+        self.more = more
 
 
 def small_sample_message(what: str, where: str | None, n: int, more: int = 0) -> str:

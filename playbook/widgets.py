@@ -48,7 +48,7 @@ from playbook import intake, journey, plots, privacy, stages, stats
 from playbook.i18n import TEXT, t
 from playbook.journey import JourneyData
 from playbook.load import Dataset, open_dataset
-from playbook.report import escape, table_html
+from playbook.report import escape, small_sample_text, table_html
 
 logger = logging.getLogger(__name__)
 
@@ -734,7 +734,9 @@ class Explorer:
         shown = [s for s in self.slices if not s.suppressed]
         views = [self._views_of(s.mask) for s in shown]
         for s, v in zip(shown, views, strict=True):
-            self.notes.extend(f"{s.label}: {message}" for message in v["warnings"])
+            self.notes.extend(
+                f"{s.label}: {small_sample_text(w, lang, self.stage_labels)}" for w in v["warnings"]
+            )
         self.tables, self.figure_data = self._assemble(shown, views)
         self._dirty = set(TABS)
         computed = time.perf_counter()
@@ -776,7 +778,7 @@ class Explorer:
             warnings.simplefilter("always", stats.SmallSampleWarning)
             views["stage_rates"] = stages.stage_rates(sub.deals, None, cfg, journey=sub)
         views["warnings"] = [
-            str(w_.message) for w_ in caught if issubclass(w_.category, stats.SmallSampleWarning)
+            w_.message for w_ in caught if issubclass(w_.category, stats.SmallSampleWarning)
         ]
         views.update(self._handoff_frames(mask))
         views["capability"] = self._capability_frame(mask)
@@ -1013,7 +1015,9 @@ class Explorer:
         title = f"<h4>{escape(heading)}</h4>" if heading else ""
         if not len(shown):
             return title + f"<p class='pb-note'>{escape(t('explore_empty', lang))}</p>"
-        return title + table_html(shown, max_rows=MAX_TABLE_ROWS, headers=self._headers(shown))
+        return title + table_html(
+            shown, max_rows=MAX_TABLE_ROWS, headers=self._headers(shown), language=lang
+        )
 
     def _panel(self, name: str) -> str:
         panel = self.data.panels.get(name, _Panel(False))

@@ -93,12 +93,27 @@ def test_team_view_never_averages_fewer_than_min_group_size() -> None:
 def test_data_quality_reports_every_check() -> None:
     quality = intake.data_quality(_deals(), _events()).set_index("check")
     assert quality.loc["missing amount", "count"] == 1
-    assert quality.loc["missing lost_reason", "count"] == 1  # only lost deals count
-    assert quality.loc["missing closed_at", "count"] == 0
+    assert quality.loc["missing lost reason", "count"] == 1  # only lost deals count
+    assert quality.loc["missing close date", "count"] == 0
     assert quality.loc["deals without any stage event", "count"] == 1
     assert (
         quality.loc["events sharing a timestamp with another stage of the same deal", "count"] == 2
     )
+
+
+def test_data_quality_checks_are_named_in_the_report_language() -> None:
+    quality = intake.data_quality(_deals(), _events(), language="zh").set_index("check")
+    assert quality.loc["缺少金额", "count"] == 1
+    assert quality.loc["缺少丢单原因", "count"] == 1
+    assert quality.loc["没有任何阶段记录的商机", "count"] == 1
+    assert not quality.index.str.contains("[A-Za-z]{3,}", regex=True).any(), quality.index
+
+
+def test_without_amounts_won_revenue_is_unknown_not_zero() -> None:
+    kpis = intake.headline_kpis(_deals().drop(columns=["amount"]))
+    assert kpis["won_revenue"]["value"] is None
+    assert kpis["won_revenue"]["n"] == 1
+    assert intake.headline_kpis(_deals())["won_revenue"]["value"] == 100.0
 
 
 def test_headline_kpis_do_not_count_open_deals_as_lost() -> None:

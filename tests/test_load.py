@@ -357,7 +357,7 @@ def test_malformed_input_lists_the_problem_and_exits_2(case: str, tmp_path: Path
     err = capsys.readouterr().err
     assert code == 2
     assert "Traceback" not in err
-    assert f"{len(problems)} problem" in err
+    assert f"{info.value.count:,} problem" in err
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
@@ -520,3 +520,79 @@ def test_an_unknown_status_is_one_problem_not_two(tmp_path: Path) -> None:
         load_workspace(ws)
     status = [(p.row, p.value) for p in info.value.problems if p.column == "status"]
     assert sorted(status) == [(3, "perhaps"), (4, "maybe")]
+
+
+# --- huge or odd input: problem lists stay short ---------------------------------------------
+
+
+def test_a_hundred_thousand_duplicate_ids_print_a_short_list(tmp_path: Path, capsys) -> None:
+    """Once every duplicate row was listed: a million of them printed 151 MB."""
+    n = 100_000
+    ws = write_workspace(
+        tmp_path / "dups",
+        {
+            "deals.csv": "deal_id,created_at,owner_id,status,closed_at\n"
+            + "D1,2026-03-01,R1,open,\n" * n,
+            "stage_events.csv": "deal_id,stage,entered_at\nD1,Lead,2026-03-01\n",
+        },
+    )
+    assert main(["validate", str(ws)]) == 2
+    err = capsys.readouterr().err
+    assert len(err) < 6_000, len(err)
+    assert err.startswith("100,000 problems found in the input:")
+    assert "deals.csv row 2, column 'deal_id': duplicate deal_id" in err
+    assert "deals.csv row 21, column 'deal_id'" in err and "row 22," not in err
+    assert (
+        "deals.csv, column 'deal_id': … and 99,980 more rows with the same problem "
+        "(duplicate deal_id; 100,000 in all)"
+    ) in err
+    assert main(["validate", "--json", str(ws)]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["problems_found"] == n
+    assert len(report["problems"]) == 21
+    assert report["problems"][-1]["problem"].startswith("… and 99,980 more rows")
+
+
+def test_every_kind_of_problem_is_capped_on_its_own() -> None:
+    """A million problems of one kind from any source keep 20 lines; other kinds stay whole."""
+    from playbook.exceptions import Problem
+
+    many = [
+        Problem(file="deals.csv", row=i, column="amount", message="not a number")
+        for i in range(2, 1_000_002)
+    ]
+    few = [Problem(file="deals.csv", row=5, column="status", message="unknown status")]
+    error = DataError(many + few)
+    text = str(error)
+    assert error.count == 1_000_001
+    assert len(text.splitlines()) == 1 + 20 + 1 + 1
+    assert "… and 999,980 more rows with the same problem (not a number; 1,000,000 in all)" in text
+    assert "row 5, column 'status': unknown status" in text
+    assert len(error.table()) == 22
+
+
+def test_many_unknown_stage_names_are_listed_once_each_and_capped(tmp_path: Path) -> None:
+    names = [f"Stage{i:05d}" for i in range(5_000)]
+    events = "deal_id,stage,entered_at\n" + "".join(
+        f"D1,{name},2026-03-0{1 + i % 2}\n" for i, name in enumerate(names + names)
+    )
+    ws = write_workspace(tmp_path / "stages", {"deals.csv": DEALS_CSV, "stage_events.csv": events})
+    with pytest.raises(DataError) as info:
+        load_workspace(ws)
+    stage = [p for p in info.value.problems if p.column == "stage"]
+    assert len(stage) == 21
+    assert stage[0].row == 2 and stage[0].message == (
+        "stage 'Stage00000' matches no stage in pilot.yml (2 rows, the first shown)"
+    )
+    assert stage[-1].message.startswith("… and 4,980 more stage names with the same problem")
+    assert "10,000 rows" in stage[-1].message
+
+
+def test_a_huge_value_is_quoted_shortened(tmp_path: Path) -> None:
+    huge = "Q" * 120_000
+    events = f"deal_id,stage,entered_at\nD1,Lead,2026-03-01\nD2,{huge},2026-03-02\n"
+    ws = write_workspace(tmp_path / "huge", {"deals.csv": DEALS_CSV, "stage_events.csv": events})
+    with pytest.raises(DataError) as info:
+        load_workspace(ws)
+    assert len(str(info.value)) < 1_000
+    assert "Q" * 119 + "…" in str(info.value)

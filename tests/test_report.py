@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -101,3 +103,110 @@ def test_step_report_writes_its_part_and_marker(tmp_path: Path, monkeypatch) -> 
     assert part["kpis"]["win_rate"]["n"] == 10
     assert part["findings"][0]["kind"] == "bottleneck"
     assert part["alerts"][0]["step"] == "09_demo"
+
+
+def test_table_html_shows_missing_values_as_empty_cells_and_yes_no_in_the_language() -> None:
+    frame = pd.DataFrame(
+        {
+            "file": ["deals.csv", None],
+            "first": pd.to_datetime(["2026-03-01", None]),
+            "rows": pd.array([12, None], dtype="Int64"),
+            "share": [0.5, float("nan")],
+            "consistent": [True, False],
+            "flag": pd.array([True, None], dtype="boolean"),
+        }
+    )
+    en, zh = table_html(frame), table_html(frame, language="zh")
+    for html in (en, zh):
+        cells = re.findall(r"<td>(.*?)</td>", html)
+        assert not {"None", "NaT", "nan", "NaN", "<NA>", "&lt;NA&gt;"} & set(cells), cells
+        assert "2026-03-01" in cells and "12" in cells and "50.0%" in cells
+        assert cells.count("") == 5  # file, first, rows, share and flag of the second row
+    assert "<td>yes</td>" in en and "<td>no</td>" in en
+    assert "<td>是</td>" in zh and "<td>否</td>" in zh and "True" not in zh
+
+
+def test_long_values_are_shortened_on_the_page_and_whole_in_the_csv(
+    tmp_path: Path, monkeypatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(StepReport, "_display_html", lambda self, markup: shown.append(markup))
+    huge = "Manufacturing-" + "x" * 120_000
+    sentence = "Proposal → negotiation in this segment is slow. " * 10
+    frame = pd.DataFrame({"segment": [huge, "Retail"], "evidence": [sentence, "short"]})
+    StepReport(tmp_path, "02_demo", "en").table(frame, "slices")
+    cells = re.findall(r"<td>(.*?)</td>", shown[0])
+    assert len(shown[0]) < 2_000
+    assert cells[0].startswith("Manufacturing-x") and "…" in cells[0] and len(cells[0]) == 60
+    assert cells[1] == sentence[:299] + "…"  # a sentence column keeps more
+    assert cells[2:] == ["Retail", "short"]
+    saved = pd.read_csv(tmp_path / "tables" / "02_slices.csv", encoding="utf-8-sig")
+    assert saved["segment"].iloc[0] == huge and saved["evidence"].iloc[0] == sentence
+
+
+def test_more_rows_note_is_in_the_report_language() -> None:
+    frame = pd.DataFrame({"n": range(60)})
+    assert "10 more rows in the CSV." in table_html(frame)
+    assert "另有 10 行见 CSV 文件。" in table_html(frame, language="zh")
+
+
+def test_a_finding_names_a_long_slice_shortened_and_keeps_it_whole(tmp_path: Path) -> None:
+    huge = "Energy-" + "y" * 120_000
+    finding = Finding(kind="bottleneck", severity=2, evidence=f"{huge}: 21% vs 60%", value=huge)
+    assert finding.value == huge
+    assert len(finding.evidence) < 100 and finding.evidence.endswith(": 21% vs 60%")
+
+
+def test_small_sample_warnings_become_notes_in_the_report_language(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from playbook.config import PilotConfig
+    from playbook.stats import SmallSampleWarning
+
+    shown: list[str] = []
+    monkeypatch.setattr(StepReport, "_display_html", lambda self, markup: shown.append(markup))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        step = StepReport(tmp_path, "02_demo", "zh", PilotConfig())
+        warnings.warn(
+            SmallSampleWarning(
+                "'proposal → negotiation' in Energy rests on 12 deals",
+                stages=("proposal", "negotiation"),
+                where=["Energy"],
+                n=12,
+                more=2,
+            ),
+            stacklevel=1,
+        )
+        warnings.warn("a library notice", FutureWarning, stacklevel=1)
+    assert shown == [
+        "<p class='pb-note'>样本较少：方案 → 谈判（Energy）仅基于 12 个已结案商机"
+        "（另有 2 个切片样本同样过少）。请结合置信区间解读，或扩大时间范围、合并切片。</p>"
+    ]
+    assert [w.category for w in caught] == [SmallSampleWarning, FutureWarning]  # still logged
+    assert step.language == "zh"
+
+
+def test_pages_leave_out_what_cells_wrote_to_stderr(tmp_path: Path) -> None:
+    import nbformat
+
+    from playbook.runner import export_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text="/home/me/.venv/lib/site-packages/pandas/core.py:1: FutureWarning: soon\n",
+        ),
+        nbformat.v4.new_output("display_data", data={"text/html": "<p>the result</p>"}),
+    ]
+    nb.cells = [cell]
+    executed = tmp_path / "step.ipynb"
+    nbformat.write(nb, executed)
+    export_html(executed, tmp_path / "step.html", title="t", language="en")
+    page = (tmp_path / "step.html").read_text(encoding="utf-8")
+    assert "the result" in page
+    assert "FutureWarning" not in page and "site-packages" not in page
+    assert "FutureWarning" in executed.read_text(encoding="utf-8")  # kept for audit

@@ -12,9 +12,14 @@ import matplotlib
 if "inline" not in matplotlib.get_backend().lower():
     matplotlib.use("Agg")  # headless runs and tests draw off-screen
 
+import functools  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from playbook.display import LABEL_CHARS, short_label  # noqa: E402
 from playbook.fonts import configure_matplotlib  # noqa: E402
 
 PALETTE = ["#2459a8", "#e07b39", "#3a9d5d", "#b83b5e", "#7d5ba6", "#8c8c8c", "#d4a72c"]
@@ -35,6 +40,87 @@ def theme() -> None:
     _themed = True
 
 
+#: Longest title or axis label passed to a figure function (a title naming a client value).
+TITLE_CHARS = 150
+
+_Draw = TypeVar("_Draw", bound=Callable[..., Any])
+
+
+def readable_labels(draw: _Draw) -> _Draw:
+    """Decorate a figure function so that long client values arrive shortened.
+
+    Text values in the frames, series, lists and dicts it is given (and the index
+    of a frame) longer than :data:`~playbook.display.LABEL_CHARS` are shortened the
+    same way everywhere (so a value and its key in a ``labels`` dict still match),
+    and text arguments such as titles are cut at :data:`TITLE_CHARS`. A
+    120,000-character segment then draws as a readable tick label instead of a
+    figure a million pixels wide. Column names are left as they are.
+    """
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        return draw(*(_readable(a) for a in args), **{k: _readable(v) for k, v in kwargs.items()})
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _readable(value: Any, top: bool = True) -> Any:
+    """``value`` with long text shortened: a text argument (a title) at TITLE_CHARS, text
+    inside data (frames, series, lists, sets, tuples, dicts) at LABEL_CHARS."""
+    if isinstance(value, str):
+        return short_label(value, TITLE_CHARS if top else LABEL_CHARS)
+    if isinstance(value, pd.DataFrame):
+        changed = {c: _readable_series(value[c]) for c in value.columns}
+        changed = {c: s for c, s in changed.items() if s is not value[c]}
+        index = _readable_index(value.index)
+        if not changed and index is value.index:
+            return value
+        out = value.copy()
+        for c, s in changed.items():
+            out[c] = s
+        out.index = index
+        return out
+    if isinstance(value, pd.Series):
+        out = _readable_series(value)
+        index = _readable_index(value.index)
+        if index is not value.index:
+            out = out.copy()
+            out.index = index
+        return out
+    if isinstance(value, dict):
+        return {_readable(k, False): _readable(v, False) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset) and not hasattr(value, "_fields"):
+        return type(value)(_readable(v, False) for v in value)
+    return value
+
+
+def _too_long(values) -> bool:
+    lengths = pd.Series(values, dtype=object).str.len()
+    return bool((lengths > LABEL_CHARS).any())
+
+
+def _readable_series(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        if categories.dtype != object or not _too_long(categories):
+            return series
+        shortened = [short_label(c) for c in categories]
+        if len(set(shortened)) == len(shortened):
+            return series.cat.rename_categories(shortened)
+        return series.astype(object).map(short_label)
+    if series.dtype != object and not pd.api.types.is_string_dtype(series):
+        return series
+    if not _too_long(series.to_numpy()):
+        return series
+    return series.map(short_label)
+
+
+def _readable_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex) or index.dtype != object or not _too_long(index):
+        return index
+    return index.map(short_label)
+
+
 def _axes(ax=None, *, figsize=(8, 4.5)):
     theme()
     if ax is None:
@@ -53,6 +139,7 @@ def interval_errors(
     ]
 
 
+@readable_labels
 def completeness_by_rep(
     per_rep: pd.DataFrame,
     *,

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, PALETTE, _axes, theme
+from playbook.plots.base import BAD, HIGHLIGHT, PALETTE, _axes, readable_labels, theme
 
 __all__ = [
     "consistency_grid",
@@ -36,6 +36,7 @@ def _no_data(ax, text: str) -> None:
     ax.set_yticks([])
 
 
+@readable_labels
 def consistency_grid(
     ranking: pd.DataFrame,
     consistency: pd.DataFrame,
@@ -154,6 +155,7 @@ def _radii(values, scale: tuple[float, float]) -> np.ndarray:
     return np.clip(np.asarray(values, dtype=float) - scale[0], 0, scale[1] - scale[0])
 
 
+@readable_labels
 def capability_radar(
     gaps: pd.DataFrame,
     *,
@@ -244,6 +246,7 @@ def capability_radar(
     return fig
 
 
+@readable_labels
 def rep_radars(
     rep_gaps: pd.DataFrame,
     reps: Sequence[str],
@@ -314,6 +317,7 @@ def rep_radars(
     return fig
 
 
+@readable_labels
 def gap_forest(
     gaps: pd.DataFrame,
     *,
@@ -374,6 +378,7 @@ def gap_forest(
     return fig
 
 
+@readable_labels
 def link_heatmap(
     links: pd.DataFrame,
     *,
@@ -437,6 +442,7 @@ def link_heatmap(
     return fig
 
 
+@readable_labels
 def team_heatmap(
     team_scores: pd.DataFrame,
     *,

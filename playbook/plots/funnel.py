@@ -5,13 +5,22 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.plots.base import (
+    BAD,
+    HIGHLIGHT,
+    MUTED,
+    PALETTE,
+    _axes,
+    interval_errors,
+    readable_labels,
+)
 
 
 def _pct_axis(axis) -> None:
     axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
 
 
+@readable_labels
 def funnel(
     rates: pd.DataFrame,
     *,
@@ -64,6 +73,7 @@ def funnel(
     return fig
 
 
+@readable_labels
 def journey_map(
     monitor: pd.DataFrame,
     moves: pd.DataFrame,
@@ -165,6 +175,7 @@ def journey_map(
     return fig
 
 
+@readable_labels
 def dwell_distributions(
     tracks: pd.DataFrame,
     *,
@@ -206,6 +217,7 @@ def dwell_distributions(
     return fig
 
 
+@readable_labels
 def advance_curves(
     curves: pd.DataFrame,
     *,
@@ -241,6 +253,7 @@ def advance_curves(
     return fig
 
 
+@readable_labels
 def rate_heatmap(
     rates: pd.DataFrame,
     dimension: str,
@@ -308,6 +321,7 @@ def rate_heatmap(
     return fig
 
 
+@readable_labels
 def waterfall(
     contributions: pd.DataFrame,
     *,
@@ -348,6 +362,7 @@ def waterfall(
     return fig
 
 
+@readable_labels
 def trend_lines(
     cohorts: pd.DataFrame,
     *,

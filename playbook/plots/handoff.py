@@ -12,7 +12,15 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.plots.base import (
+    BAD,
+    HIGHLIGHT,
+    MUTED,
+    PALETTE,
+    _axes,
+    interval_errors,
+    readable_labels,
+)
 
 
 def _pct_axis(axis) -> None:
@@ -27,6 +35,7 @@ def _empty(fig, ax, text: str, title: str):
     return fig
 
 
+@readable_labels
 def response_time_curves(
     curves: pd.DataFrame,
     *,
@@ -82,6 +91,7 @@ def response_time_curves(
     return fig
 
 
+@readable_labels
 def response_conversion(
     conversion: pd.DataFrame,
     *,
@@ -134,6 +144,7 @@ def response_conversion(
     return fig
 
 
+@readable_labels
 def sla_by_team(
     compliance: pd.DataFrame,
     *,
@@ -209,6 +220,7 @@ def sla_by_team(
     return fig
 
 
+@readable_labels
 def source_reach(
     sources: pd.DataFrame,
     *,

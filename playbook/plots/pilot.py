@@ -5,7 +5,15 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.plots.base import (
+    BAD,
+    HIGHLIGHT,
+    MUTED,
+    PALETTE,
+    _axes,
+    interval_errors,
+    readable_labels,
+)
 from playbook.stats import format_probability
 
 
@@ -19,6 +27,7 @@ def _empty(fig, ax, text: str):
     return fig
 
 
+@readable_labels
 def pilot_effects(
     effects: pd.DataFrame,
     *,
@@ -84,6 +93,7 @@ def pilot_effects(
     return fig
 
 
+@readable_labels
 def pilot_trend(
     trend: pd.DataFrame,
     *,
@@ -129,6 +139,7 @@ def pilot_trend(
     return fig
 
 
+@readable_labels
 def pilot_power(
     curve: pd.DataFrame,
     *,

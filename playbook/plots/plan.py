@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, _axes, theme
+from playbook.plots.base import BAD, HIGHLIGHT, MUTED, _axes, readable_labels, theme
 
 __all__ = ["module_demand", "metric_distributions", "sla_curves"]
 
@@ -26,6 +26,7 @@ def _empty(ax, text: str) -> None:
     ax.set_yticks([])
 
 
+@readable_labels
 def module_demand(
     demand: pd.DataFrame,
     *,
@@ -64,6 +65,7 @@ def module_demand(
     return fig
 
 
+@readable_labels
 def metric_distributions(
     values: pd.DataFrame,
     candidates: pd.DataFrame,
@@ -120,6 +122,7 @@ def metric_distributions(
     return fig
 
 
+@readable_labels
 def sla_curves(
     sla: pd.DataFrame,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors
+from playbook.plots.base import HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors, readable_labels
 
 
 def _pct(axis) -> None:
@@ -18,6 +18,7 @@ def _empty(fig, ax, text: str):
     return fig
 
 
+@readable_labels
 def calibration_curve(
     calibration: pd.DataFrame,
     *,
@@ -62,6 +63,7 @@ def calibration_curve(
     return fig
 
 
+@readable_labels
 def gains_chart(
     lift: pd.DataFrame,
     *,
@@ -105,6 +107,7 @@ def gains_chart(
     return fig
 
 
+@readable_labels
 def feature_importance(
     importance: pd.DataFrame,
     *,
@@ -136,6 +139,7 @@ def feature_importance(
     return fig
 
 
+@readable_labels
 def lead_quality_chart(
     quality: pd.DataFrame,
     *,
