@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from playbook.adjust import MixModel, fit_mix_model, mix_reasons
 from playbook.config import PilotConfig
 from playbook.consistency import (
     CONSISTENCY_COLUMNS,
@@ -284,15 +285,23 @@ def rep_stage_performance(
     *,
     as_of=None,
     journey: JourneyData | None = None,
+    model: MixModel | None = None,
 ) -> pd.DataFrame:
-    """Per rep and stage over the whole analysed period: rate, interval, shrunk rate.
+    """Per rep and stage over the whole analysed period: rate, interval, shrunk rate, and
+    the same against the rep's deal mix.
 
     Returns
     -------
     DataFrame
         ``owner_id | from | to | entered | advanced | mature_n | rate | ci_low | ci_high |
-        shrunk | team_rate``; ``shrunk`` is the empirical-Bayes rate (prior fitted per
-        stage across reps), ``team_rate`` the pooled rate of all reps.
+        shrunk | team_rate | expected_rate | o_minus_e | o_e | adjusted_rate |
+        adjusted_shrunk``; ``shrunk`` is the empirical-Bayes rate (prior fitted per stage
+        across reps), ``team_rate`` the pooled rate of all reps. With a ``model``
+        (:func:`playbook.adjust.fit_mix_model`): ``expected_rate`` is what the company
+        converts on the rep's deals, ``o_minus_e`` = rate − expected_rate, ``o_e`` =
+        observed / expected, ``adjusted_rate`` the rate on the company's average mix
+        (``o_e`` × the stage's mean expected rate) and ``adjusted_shrunk`` that rate shrunk
+        like ``shrunk``; without a model they are NaN.
     """
     j = resolve(deals, stage_events, config, as_of, journey)
     with warnings.catch_warnings():
@@ -302,15 +311,45 @@ def rep_stage_performance(
     sr["owner_id"] = sr["owner_id"].astype(str)
     sr["shrunk"] = np.nan
     sr["team_rate"] = np.nan
+    for column in ("expected_rate", "o_minus_e", "o_e", "adjusted_rate", "adjusted_shrunk"):
+        sr[column] = np.nan
+    expected = None
+    if model is not None:
+        sums = model.by_owner().set_index(["owner_id", "stage"])
+        key = pd.MultiIndex.from_arrays([sr["owner_id"], sr["from"].astype(str)])
+        expected = sums["expected"].reindex(key).fillna(0.0).to_numpy()
     for _stage, idx in sr.groupby("from", observed=True).groups.items():
+        pos = sr.index.get_indexer(idx)
         adv = sr.loc[idx, "advanced"].to_numpy(dtype=float)
         n = sr.loc[idx, "mature_n"].to_numpy(dtype=float)
         team = adv.sum() / n.sum() if n.sum() else np.nan
         shrunk = shrink_rates(adv, n)
         sr.loc[idx, "shrunk"] = np.where(np.isnan(shrunk), team, shrunk)
         sr.loc[idx, "team_rate"] = team
+        if expected is None or not n.sum():
+            continue
+        e = expected[pos]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            adjusted = np.clip(np.where(e > 0, adv / e * (e.sum() / n.sum()), np.nan), 0, 1)
+            sr.loc[idx, "expected_rate"] = np.where(n > 0, e / n, np.nan)
+            sr.loc[idx, "o_e"] = np.where(e > 0, adv / e, np.nan)
+        adjusted_adv = np.nan_to_num(adjusted) * n
+        shrunk_adj = shrink_rates(adjusted_adv, n)
+        sr.loc[idx, "adjusted_rate"] = adjusted
+        sr.loc[idx, "adjusted_shrunk"] = np.where(np.isnan(shrunk_adj), team, shrunk_adj)
+    sr["o_minus_e"] = sr["rate"] - sr["expected_rate"]
     cols = ["owner_id", "from", "to", "entered", "advanced", "mature_n", "rate", "ci_low"]
-    return sr[[*cols, "ci_high", "shrunk", "team_rate"]].reset_index(drop=True)
+    cols += ["ci_high", "shrunk", "team_rate", "expected_rate", "o_minus_e", "o_e"]
+    return sr[[*cols, "adjusted_rate", "adjusted_shrunk"]].reset_index(drop=True)
+
+
+def stage_value(stage_performance: pd.DataFrame) -> pd.Series:
+    """The per-rep stage rate people are compared on: the adjusted shrunk rate where there is
+    one, else the shrunk rate."""
+    sp = stage_performance
+    if "adjusted_shrunk" in sp.columns:
+        return sp["adjusted_shrunk"].fillna(sp["shrunk"]).astype(float)
+    return sp["shrunk"].astype(float)
 
 
 def _shrunk_rate(successes: pd.Series, n: pd.Series) -> np.ndarray:
@@ -348,9 +387,10 @@ def rep_profile(
     -------
     DataFrame
         ``owner_id | family | metric | stage | dimension | value | n``. ``family`` is
-        stage (``metric`` stage_rate, shrunk), result (conversion: product of the shrunk
-        stage rates), behaviour, customer or competency (``metric`` score, ``dimension``
-        the competency id).
+        stage (``metric`` stage_rate: the shrunk rate, adjusted for the deal mix where
+        ``stage_performance`` has it, see :func:`stage_value`), result (conversion: the
+        product of those stage rates), behaviour, customer or competency (``metric`` score,
+        ``dimension`` the competency id).
     """
     frames = []
     sp = stage_performance
@@ -363,14 +403,16 @@ def rep_profile(
                     "metric": "stage_rate",
                     "stage": sp["from"].astype(str),
                     "dimension": None,
-                    "value": sp["shrunk"].to_numpy(dtype=float),
+                    "value": stage_value(sp).to_numpy(dtype=float),
                     "n": sp["mature_n"].to_numpy(),
                 }
             )
         )
         first = sp["from"].cat.categories[0] if hasattr(sp["from"], "cat") else sp["from"].iloc[0]
-        conv = sp.groupby("owner_id", observed=True).agg(
-            value=("shrunk", "prod"),
+        conv = (
+            sp.assign(_value=stage_value(sp))
+            .groupby("owner_id", observed=True)
+            .agg(value=("_value", "prod"))
         )
         conv["n"] = sp[sp["from"] == first].groupby("owner_id", observed=True)["entered"].sum()
         frames.append(
@@ -848,6 +890,7 @@ def capability_findings(
     settings: dict[str, Any] | None = None,
     alpha: float = 0.05,
     language: str | None = None,
+    adjusted_for: Sequence[str] | None = None,
 ) -> list[Finding]:
     """Findings: the benchmark group's profile and the team's competency gaps.
 
@@ -859,7 +902,8 @@ def capability_findings(
     correlate most with the competency (when credible). Severity 3 when the gap is at
     least 15% of the scale, p_adj < 0.01 and a stage is linked; 2 when it is at least
     10% of the scale; else 1. Nothing is reported about suppressed
-    groups.
+    groups. Every finding carries ``adjusted_for``, the deal-mix dimensions the group was
+    chosen on (empty list: raw conversion).
 
     Returns
     -------
@@ -870,6 +914,7 @@ def capability_findings(
 
     language = language or config.language
     settings = settings or consistency_settings(config)
+    used = list(adjusted_for or [])
     findings: list[Finding] = []
     if comparison is None or not len(comparison):
         return findings
@@ -891,6 +936,7 @@ def capability_findings(
             Finding(
                 kind="top_performer_profile",
                 severity=2,
+                adjusted_for=used,
                 metric="lead_to_won_conversion",
                 observed=float(row["benchmark_mean"]),
                 baseline=float(row["rest_mean"]),
@@ -926,6 +972,7 @@ def capability_findings(
                 Finding(
                     kind="top_performer_profile",
                     severity=1,
+                    adjusted_for=used,
                     metric=str(r.metric),
                     observed=float(r.benchmark_mean),
                     baseline=float(r.rest_mean),
@@ -987,6 +1034,7 @@ def capability_findings(
             Finding(
                 kind="capability_gap",
                 severity=severity,
+                adjusted_for=used,
                 dimension="dimension",
                 value=str(r.dimension),
                 stage=None if link is None else str(link["stage"]),
@@ -1057,6 +1105,16 @@ class CapabilityStudy:
     scale: tuple[float, float] = (1.0, 5.0)
     #: what a figure says where a group value is not shown
     suppressed_label: str = "suppressed"
+    #: the deal-mix model reps are compared against (None: raw comparisons)
+    model: MixModel | None = None
+    #: per rep and stage: observed against expected from the deal mix
+    #: (:func:`playbook.adjust.observed_vs_expected`)
+    rep_adjusted: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def adjusted_for(self) -> list[str]:
+        """The deal-mix dimensions people were compared on (empty: raw comparisons)."""
+        return self.model.adjusted_for if self.model is not None else []
 
     def kpis(self) -> dict[str, dict]:
         """Headline numbers for the report: the benchmark group's size."""
@@ -1080,6 +1138,7 @@ def analyse(
     assessor: str | None = None,
     min_group_size: int | None = None,
     seed: int = 0,
+    adjust: bool | None = None,
     **consistency: Any,
 ) -> CapabilityStudy:
     """Run step 4 on a :class:`playbook.load.Dataset` (or any object with its tables).
@@ -1099,6 +1158,9 @@ def analyse(
         Default ``config.min_group_size``.
     seed : int
         Seed of the posterior draws behind conversion intervals.
+    adjust : bool, optional
+        Compare reps against their deal mix (:mod:`playbook.adjust`); default
+        ``adjustment.enabled`` of the config (on).
     **consistency
         Overrides of :data:`DEFAULT_CONSISTENCY` (freq, periods, top_k_of_n, top_share,
         min_deals, min_probability).
@@ -1115,6 +1177,9 @@ def analyse(
     settings = consistency_settings(config, **consistency)
     mgs = int(min_group_size if min_group_size is not None else config.min_group_size)
     j = prepare(data.deals, data.stage_events, config, as_of)
+    model = fit_mix_model(j, config, enabled=adjust)
+    if not model.adjusted_for:
+        model = None
     rates = rep_period_rates(
         data.deals,
         data.stage_events,
@@ -1122,6 +1187,7 @@ def analyse(
         freq=settings["freq"],
         periods=settings["periods"],
         journey=j,
+        model=model,
     )
     ranking = rank_periods(
         rates, top_share=settings["top_share"], min_deals=settings["min_deals"], seed=seed
@@ -1136,8 +1202,15 @@ def analyse(
         top_share=settings["top_share"],
         min_deals=settings["min_deals"],
         language=language,
+        mix_reasons=(
+            (lambda who: mix_reasons(model, config, language=language, owners=who))
+            if model is not None
+            else None
+        ),
     )
     notes: list[str] = []
+    if model is not None:
+        notes.extend(model.notes)
     available = ranking["period"].nunique() if len(ranking) else 0
     if available < settings["top_k_of_n"]:
         notes.append(
@@ -1152,7 +1225,7 @@ def analyse(
         consistency_table.loc[consistency_table["consistent"], "owner_id"].astype(str).tolist()
     )
     scores = assessment_scores(data.assessments, config, assessor=assessor)
-    sp = rep_stage_performance(data.deals, data.stage_events, config, journey=j)
+    sp = rep_stage_performance(data.deals, data.stage_events, config, journey=j, model=model)
     facts = deal_facts(
         j.deals,
         config,
@@ -1179,7 +1252,13 @@ def analyse(
         scores, data.reps, min_group_size=mgs, other=t("other_teams", language)
     )
     findings = capability_findings(
-        consistency_table, comparison, links, config, settings=settings, language=language
+        consistency_table,
+        comparison,
+        links,
+        config,
+        settings=settings,
+        language=language,
+        adjusted_for=model.adjusted_for if model is not None else None,
     )
     return CapabilityStudy(
         settings=settings,
@@ -1211,4 +1290,6 @@ def analyse(
             if benchmark
             else t("cap_no_benchmark_short", language)
         ),
+        model=model,
+        rep_adjusted=(model.by_owner() if model is not None else pd.DataFrame()),
     )

@@ -6,10 +6,12 @@ out — one lucky quarter qualifies nobody. Part of step 4 (:mod:`playbook.capab
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from playbook.adjust import MixModel
 from playbook.config import PilotConfig
 from playbook.journey import JourneyData, resolve
 from playbook.stages import cohort_rates
@@ -33,6 +35,13 @@ RATE_COLUMNS = [
     "team_rate",
     "prior_alpha",
     "prior_beta",
+    "expected",
+    "expected_rate",
+    "adjusted_rate",
+    "adjusted_advanced",
+    "adjusted_shrunk",
+    "adjusted_alpha",
+    "adjusted_beta",
 ]
 RANK_COLUMNS = [
     "owner_id",
@@ -48,6 +57,10 @@ RANK_COLUMNS = [
     "ranked",
     "eligible",
     "top",
+    "unadjusted_conversion",
+    "unadjusted_rank",
+    "unadjusted_top",
+    "expected_conversion",
 ]
 CONSISTENCY_COLUMNS = [
     "owner_id",
@@ -65,7 +78,22 @@ CONSISTENCY_COLUMNS = [
     "conversion_without_best",
     "prob_above_team",
     "reason",
+    "adjusted_rank",
+    "unadjusted_rank",
+    "ranked_reps",
+    "unadjusted_status",
+    "unadjusted_top_periods",
+    "unadjusted_conversion",
+    "expected_conversion",
+    "o_e",
 ]
+#: The adjusted measure under the names the ranking reads (see :func:`measure`).
+_ADJUSTED_AS = {
+    "adjusted_advanced": "advanced",
+    "adjusted_shrunk": "shrunk",
+    "adjusted_alpha": "prior_alpha",
+    "adjusted_beta": "prior_beta",
+}
 
 
 # --- consistent strong converters --------------------------------------------------------------
@@ -73,6 +101,13 @@ CONSISTENCY_COLUMNS = [
 
 def _period_label(starts: pd.Series, freq: str) -> pd.Series:
     return pd.to_datetime(starts).dt.to_period(freq).astype(str)
+
+
+def _deal_periods(created: pd.Series, freq: str) -> np.ndarray:
+    """Each deal's period label, computed once per distinct creation day."""
+    days = pd.to_datetime(created).to_numpy(dtype="datetime64[D]")
+    unique, inverse = np.unique(days, return_inverse=True)
+    return _period_label(pd.Series(unique), freq).to_numpy()[inverse]
 
 
 def rep_period_rates(
@@ -84,8 +119,10 @@ def rep_period_rates(
     periods: int | None = 4,
     as_of=None,
     journey: JourneyData | None = None,
+    model: MixModel | None = None,
 ) -> pd.DataFrame:
-    """Per rep, creation period and stage: the stage rate, shrunk toward the team.
+    """Per rep, creation period and stage: the stage rate, shrunk toward the team, raw and
+    adjusted for the deal mix.
 
     Deals are grouped by the period they were created in (cohorts); a stage's rate is
     censoring-aware (:func:`playbook.stages.cohort_rates`). For each period and
@@ -107,13 +144,23 @@ def rep_period_rates(
         Analysis date (default the latest timestamp in the data).
     journey : JourneyData, optional
         A :func:`playbook.journey.prepare` result for the same inputs.
+    model : MixModel, optional
+        :func:`playbook.adjust.fit_mix_model` of the same journey: adds the adjusted measure.
 
     Returns
     -------
     DataFrame
         ``owner_id | period | from | to | entered | advanced | mature_n | rate | shrunk |
-        team_rate | prior_alpha | prior_beta``; ``period`` is a label such as
-        ``2026Q1``; ``team_rate`` pools every rep of the period.
+        team_rate | prior_alpha | prior_beta | expected | expected_rate | adjusted_rate |
+        adjusted_advanced | adjusted_shrunk | adjusted_alpha | adjusted_beta``; ``period`` is a
+        label such as ``2026Q1``; ``team_rate`` pools every rep of the period.
+        ``expected`` sums the rep's deals' expected chances (what the company would achieve
+        on them), ``expected_rate`` = expected / mature_n; ``adjusted_rate`` is the rate on
+        the company's average mix (indirect standardisation: observed / expected × the
+        period's mean expected rate), ``adjusted_advanced`` = adjusted_rate × mature_n, and
+        ``adjusted_shrunk`` shrinks it toward the team like ``shrunk``
+        (``adjusted_alpha``/``adjusted_beta`` its prior). The adjusted columns are NaN
+        without a model.
     """
     j = resolve(deals, stage_events, config, as_of, journey)
     cr = cohort_rates(j.deals, stage_events, config, freq=freq, by="owner_id", journey=j)
@@ -161,7 +208,71 @@ def rep_period_rates(
     )
     out["from"] = pd.Categorical(out["from"], categories=list(j.stage_ids))
     out["to"] = pd.Categorical(out["to"], categories=list(j.stage_ids))
+    _add_adjusted(out, codes, model, j, freq)
     return out
+
+
+def _add_adjusted(
+    out: pd.DataFrame, codes: np.ndarray, model: MixModel | None, j: JourneyData, freq: str
+) -> None:
+    """The adjusted measure of :func:`rep_period_rates`, in place (NaN without a model)."""
+    for column in RATE_COLUMNS[RATE_COLUMNS.index("expected") :]:
+        out[column] = np.nan
+    if model is None or not len(out):
+        return
+    if len(model.deal_id) != j.n_deals:
+        raise ValueError("model was fitted on another journey; fit it on this one")
+    owner_codes, owners = model.owner_codes, model.owners
+    period_codes, labels = pd.factorize(_deal_periods(j.deals["created_at"], freq))
+    P = max(len(labels), 1)
+    totals = model.totals(owner_codes * P + period_codes, len(owners) * P)["expected"]
+    row_owner = pd.Index(owners).get_indexer(out["owner_id"].astype(str))
+    row_period = pd.Index(labels).get_indexer(out["period"].astype(str))
+    row_stage = pd.Index(model.stage_ids).get_indexer(out["from"].astype(str))
+    ok = (row_owner >= 0) & (row_period >= 0) & (row_stage >= 0)
+    expected = np.zeros(len(out))
+    expected[ok] = totals[(row_owner * P + row_period)[ok], row_stage[ok]]
+    adv = out["advanced"].to_numpy(dtype=float)
+    n = out["mature_n"].to_numpy(dtype=float)
+    group_n = np.bincount(codes, weights=n)
+    group_e = np.bincount(codes, weights=expected)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = (group_e / group_n)[codes]
+        adjusted = np.clip(np.where(expected > 0, adv / expected * base, np.nan), 0.0, 1.0)
+    adjusted_adv = np.where(n > 0, np.nan_to_num(adjusted), 0.0) * n
+    alpha = np.zeros(len(out))
+    beta = np.zeros(len(out))
+    for g in range(codes.max() + 1):
+        sel = codes == g
+        alpha[sel], beta[sel] = fit_beta_prior(adjusted_adv[sel], n[sel])
+    team = out["team_rate"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrunk = np.where(
+            alpha + beta > 0, (adjusted_adv + alpha) / (n + alpha + beta), adjusted_adv / n
+        )
+        out["expected_rate"] = np.where(n > 0, expected / n, np.nan)
+    out["expected"] = expected
+    out["adjusted_rate"] = adjusted
+    out["adjusted_advanced"] = adjusted_adv
+    out["adjusted_shrunk"] = np.where(np.isnan(shrunk), team, shrunk)
+    out["adjusted_alpha"] = alpha
+    out["adjusted_beta"] = beta
+
+
+def is_adjusted(rates: pd.DataFrame) -> bool:
+    """Whether ``rates`` carry the adjusted measure (:func:`rep_period_rates` with a model)."""
+    return "adjusted_shrunk" in rates.columns and bool(rates["adjusted_shrunk"].notna().any())
+
+
+def measure(rates: pd.DataFrame, adjusted: bool) -> pd.DataFrame:
+    """``rates`` with the adjusted measure under the raw names (``advanced``, ``shrunk``,
+    ``prior_alpha``, ``prior_beta``) when ``adjusted``, else unchanged, so the ranking and
+    the leave-best-out check read either measure the same way."""
+    if not adjusted:
+        return rates
+    raw = list(_ADJUSTED_AS.values())
+    view = rates.drop(columns=raw).rename(columns=_ADJUSTED_AS)
+    return view[rates.columns.drop([c for c in _ADJUSTED_AS if c in rates.columns])]
 
 
 def _posterior_product(
@@ -196,25 +307,68 @@ def rank_periods(
     n_draws: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    adjusted: bool | None = None,
 ) -> pd.DataFrame:
     """Per rep and period: shrunk lead-to-won conversion, rank and top-group membership.
 
     ``conversion`` is the product of the shrunk stage rates of
-    :func:`rep_period_rates` (the team's in ``team_conversion``); its interval comes
-    from ``n_draws`` draws of each stage's beta posterior (seeded). Reps with at
-    least ``min_deals`` deals created in the period are ``eligible`` and ranked (1 =
-    best); the top group is the best ``ceil(top_share × ranked)`` of them whose
-    conversion is above the team's.
+    :func:`rep_period_rates` — adjusted for the deal mix when ``rates`` carry the adjusted
+    measure — (the team's in ``team_conversion``); its interval comes from ``n_draws``
+    draws of each stage's beta posterior (seeded). Reps with at least ``min_deals`` deals
+    created in the period are ``eligible`` and ranked (1 = best); the top group is the
+    best ``ceil(top_share × ranked)`` of them whose conversion is above the team's.
+
+    Parameters
+    ----------
+    adjusted : bool, optional
+        Rank on the adjusted measure (default: when ``rates`` carry it).
 
     Returns
     -------
     DataFrame
         ``owner_id | period | deals | conversion | ci_low | ci_high | raw_conversion |
-        team_conversion | lift | rank | ranked | eligible | top``; ``rank`` is NaN for
-        reps that are not eligible; ``lift`` = conversion / team_conversion.
+        team_conversion | lift | rank | ranked | eligible | top | unadjusted_conversion |
+        unadjusted_rank | unadjusted_top | expected_conversion``; ``rank`` is NaN for
+        reps that are not eligible; ``lift`` = conversion / team_conversion;
+        ``raw_conversion`` multiplies the observed (unshrunk, unadjusted) rates. When
+        ranked on the adjusted measure, ``unadjusted_*`` hold the same ranking on the raw
+        shrunk rates and ``expected_conversion`` multiplies the expected rates of the rep's
+        own deals (what the company converts on their mix); otherwise they are NaN.
     """
+    use = is_adjusted(rates) if adjusted is None else bool(adjusted) and is_adjusted(rates)
+    settings = {"top_share": top_share, "min_deals": min_deals, "seed": seed}
+    out = _rank(measure(rates, use), n_draws=n_draws, confidence=confidence, **settings)
+    for column in RANK_COLUMNS[RANK_COLUMNS.index("unadjusted_conversion") :]:
+        out[column] = np.nan
+    if not use or not len(out):
+        return out[RANK_COLUMNS]
+    raw = _rank(rates, n_draws=0, confidence=confidence, **settings)
+    raw = raw.set_index(["owner_id", "period"])
+    key = pd.MultiIndex.from_arrays([out["owner_id"], out["period"]])
+    out["unadjusted_conversion"] = raw["conversion"].reindex(key).to_numpy()
+    out["unadjusted_rank"] = raw["rank"].reindex(key).to_numpy()
+    out["unadjusted_top"] = raw["top"].reindex(key).fillna(False).to_numpy(dtype=bool)
+    rate = rates["expected_rate"].fillna(rates["team_rate"]).to_numpy(dtype=float)
+    log_rate = np.log(np.clip(rate, 1e-12, None))
+    expected = pd.Series(log_rate).groupby(
+        [rates["owner_id"].astype(str).to_numpy(), rates["period"].astype(str).to_numpy()]
+    )
+    out["expected_conversion"] = np.exp(expected.sum()).reindex(key).to_numpy()
+    return out[RANK_COLUMNS]
+
+
+def _rank(
+    rates: pd.DataFrame,
+    *,
+    top_share: float,
+    min_deals: int,
+    n_draws: int,
+    seed: int,
+    confidence: float,
+) -> pd.DataFrame:
+    """:func:`rank_periods` on one measure (``n_draws=0``: no interval)."""
     if not len(rates):
-        return pd.DataFrame(columns=RANK_COLUMNS)
+        return pd.DataFrame(columns=RANK_COLUMNS[: RANK_COLUMNS.index("unadjusted_conversion")])
     first = rates["from"].cat.categories[0]
     keys = rates[["owner_id", "period"]].astype(str)
     unit, uniques = pd.factorize(keys["owner_id"] + "\x1f" + keys["period"])
@@ -228,7 +382,10 @@ def rank_periods(
     raw_conv = pd.Series(raw).groupby(unit).prod(min_count=1).reindex(range(U)).to_numpy()
     is_first = (rates["from"] == first).to_numpy()
     deals = np.bincount(unit[is_first], weights=rates["entered"].to_numpy()[is_first], minlength=U)
-    low, high = _posterior_product(rates, unit, U, n_draws, seed, confidence)
+    if n_draws:
+        low, high = _posterior_product(rates, unit, U, n_draws, seed, confidence)
+    else:
+        low = high = np.full(U, np.nan)
     parts = pd.Series(uniques).str.split("\x1f", expand=True)
     out = pd.DataFrame(
         {
@@ -256,7 +413,7 @@ def rank_periods(
         out["eligible"] & (out["rank"] <= n_top) & (out["conversion"] > out["team_conversion"])
     )
     out = out.sort_values(["period", "rank", "owner_id"], kind="stable", na_position="last")
-    return out[RANK_COLUMNS].reset_index(drop=True)
+    return out.reset_index(drop=True)
 
 
 def leave_best_out(
@@ -265,6 +422,7 @@ def leave_best_out(
     *,
     n_draws: int = 4000,
     seed: int = 0,
+    owners: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Each rep's conversion without their best period, and how sure it beats the team.
 
@@ -273,6 +431,12 @@ def leave_best_out(
     reps), multiplied into lead-to-won conversion, and compared with the team's
     pooled conversion over all periods by ``n_draws`` posterior draws (seeded). A rep
     whose excellence is one big period drops to the team level here.
+
+    Parameters
+    ----------
+    owners : sequence of str, optional
+        Draw only for these reps (the prior still comes from every rep); the others get
+        no ``prob_above_team``.
 
     Returns
     -------
@@ -295,30 +459,36 @@ def leave_best_out(
         .drop_duplicates("owner_id", keep="last")
         .set_index("owner_id")["period"]
     )
-    r = rates[rates["period"].astype(str) != rates["owner_id"].map(best).astype(str)]
-    reps = sorted(rates["owner_id"].astype(str).unique())
+    owner = rates["owner_id"].astype(str).to_numpy()
+    best_of_owner = pd.Series(owner).map(best).astype(str).to_numpy()
+    keep = rates["period"].astype(str).to_numpy() != best_of_owner
+    reps, rep_code = np.unique(owner, return_inverse=True)
     stage_ids = (
         list(rates["from"].cat.categories)
         if hasattr(rates["from"], "cat")
         else sorted(rates["from"].unique())
     )
-    counts = (
-        r.groupby(["owner_id", "from"], observed=False)[["advanced", "mature_n"]]
-        .sum()
-        .reindex(pd.MultiIndex.from_product([reps, stage_ids], names=["owner_id", "from"]))
-        .fillna(0.0)
-    )
-    present = rates["from"].astype(str).unique()
+    stage_code = pd.Index(stage_ids).get_indexer(rates["from"].astype(str))
+    cell = (rep_code * len(stage_ids) + stage_code)[keep]
+    size = len(reps) * len(stage_ids)
+    shape = (len(reps), len(stage_ids))
+    adv_all = np.bincount(
+        cell, weights=rates["advanced"].to_numpy(dtype=float)[keep], minlength=size
+    ).reshape(shape)
+    n_all = np.bincount(
+        cell, weights=rates["mature_n"].to_numpy(dtype=float)[keep], minlength=size
+    ).reshape(shape)
+    present = set(rates["from"].astype(str).unique())
     rng = np.random.default_rng(seed)
-    product = np.ones((len(reps), n_draws))
+    drawn = np.isin(reps, list(owners)) if owners is not None else np.ones(len(reps), bool)
+    product = np.ones((int(drawn.sum()), n_draws))
     point = np.ones(len(reps))
     team = 1.0
-    for stage in stage_ids:
+    for i, stage in enumerate(stage_ids):
         if stage not in present:
             continue
-        c = counts.xs(stage, level="from")
-        adv = c["advanced"].to_numpy(dtype=float)
-        n = c["mature_n"].to_numpy(dtype=float)
+        adv = adv_all[:, i]
+        n = n_all[:, i]
         a, b = fit_beta_prior(adv, n)
         if a + b <= 0:
             a = b = 0.5
@@ -326,14 +496,18 @@ def leave_best_out(
             a, b = a / (a + b) * 1e6, b / (a + b) * 1e6
         team *= adv.sum() / n.sum() if n.sum() else 1.0
         point *= (adv + a) / (n + a + b)
-        product *= rng.beta((adv + a)[:, None], (n - adv + b)[:, None], size=(len(reps), n_draws))
+        product *= rng.beta(
+            (adv + a)[drawn, None], (n - adv + b)[drawn, None], size=(len(product), n_draws)
+        )
+    prob = np.full(len(reps), np.nan)
+    prob[drawn] = (product > team).mean(axis=1)
     return pd.DataFrame(
         {
-            "owner_id": reps,
+            "owner_id": reps.astype(object),
             "best_period": best.reindex(reps).to_numpy(),
             "conversion_without_best": point,
             "team_conversion": team,
-            "prob_above_team": (product > team).mean(axis=1),
+            "prob_above_team": prob,
         }
     )[columns]
 
@@ -349,13 +523,16 @@ def consistent_converters(
     min_deals: int | None = None,
     seed: int = 0,
     language: str = "en",
+    mix_reasons: Mapping[str, str] | Callable[[list[str]], Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Who is a consistent strong converter, and why (or why not) each rep qualifies.
 
     A rep qualifies when in the top group in at least ``top_k_of_n`` periods and —
     when ``rates`` are given — when their conversion without their best period is
     still above the team's with posterior probability ``min_probability`` or more
-    (:func:`leave_best_out`). Both rules reject a single big period.
+    (:func:`leave_best_out`). Both rules reject a single big period. When ``ranking`` was
+    made on the adjusted measure (:func:`rank_periods`), the rule is applied to it, and
+    the same rule on the raw measure is shown beside it (``unadjusted_*``).
 
     Parameters
     ----------
@@ -376,22 +553,156 @@ def consistent_converters(
         Seed of the posterior draws.
     language : {"en", "zh"}
         Language of ``reason``.
+    mix_reasons : mapping or callable, optional
+        Rep id -> what in their deal mix moves their expected conversion
+        (:func:`playbook.adjust.mix_reasons`), quoted in ``reason`` where the adjustment
+        moved the rep materially; a callable is given the list of those reps.
 
     Returns
     -------
     DataFrame
         ``owner_id | periods | eligible_periods | top_periods | required | consistent |
         status | top_in | best_rank | median_rank | conversion | team_conversion |
-        conversion_without_best | prob_above_team | reason``; ``status`` is consistent,
+        conversion_without_best | prob_above_team | reason | adjusted_rank |
+        unadjusted_rank | ranked_reps | unadjusted_status | unadjusted_top_periods |
+        unadjusted_conversion | expected_conversion | o_e``; ``status`` is consistent,
         unconfirmed (enough top periods, but not credibly above the team without the
         best one), one_off (top in exactly one period), occasional (top in fewer than
         required), not_top or low_volume (fewer eligible periods than required);
-        ``conversion`` is the mean over eligible periods. Consistent reps first.
+        ``conversion`` is the mean over eligible periods. ``adjusted_rank`` /
+        ``unadjusted_rank`` rank the reps' mean conversion, adjusted and raw, among the
+        ``ranked_reps`` with an eligible period; ``expected_conversion`` is the mean
+        conversion the company would achieve on the rep's deals and ``o_e`` =
+        unadjusted / expected conversion. Without adjustment these are empty. Consistent
+        reps first.
     """
-    from playbook.i18n import t
-
     if not len(ranking):
         return pd.DataFrame(columns=CONSISTENCY_COLUMNS)
+    adjusted = "unadjusted_rank" in ranking.columns and bool(
+        ranking["unadjusted_rank"].notna().any()
+    )
+    rule = {
+        "top_k_of_n": top_k_of_n,
+        "min_probability": min_probability,
+        "periods": periods,
+        "top_share": top_share,
+        "min_deals": min_deals,
+        "seed": seed,
+        "language": language,
+    }
+    lbo_rates = measure(rates, adjusted) if rates is not None and adjusted else rates
+    out = _qualify(ranking, lbo_rates, **rule)
+    for column in CONSISTENCY_COLUMNS[CONSISTENCY_COLUMNS.index("adjusted_rank") :]:
+        out[column] = np.nan
+    out["unadjusted_status"] = ""
+    if adjusted:
+        raw = _unadjusted(
+            ranking, rates, k=int(top_k_of_n), min_probability=float(min_probability), seed=seed
+        ).reindex(out["owner_id"])
+        elig = ranking[ranking["eligible"]].groupby("owner_id")
+        expected = elig["expected_conversion"].mean().reindex(out["owner_id"]).to_numpy()
+        out["unadjusted_status"] = raw["status"].to_numpy()
+        out["unadjusted_top_periods"] = raw["top_periods"].to_numpy()
+        out["unadjusted_conversion"] = raw["conversion"].to_numpy()
+        out["expected_conversion"] = expected
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["o_e"] = out["unadjusted_conversion"] / out["expected_conversion"]
+        out["adjusted_rank"] = out["conversion"].rank(ascending=False, method="min")
+        out["unadjusted_rank"] = out["unadjusted_conversion"].rank(ascending=False, method="min")
+        out["ranked_reps"] = int(out["conversion"].notna().sum())
+        out["reason"] = _with_ranks(out, mix_reasons, language)
+    return out[CONSISTENCY_COLUMNS]
+
+
+def _with_ranks(
+    out: pd.DataFrame,
+    reasons: Mapping[str, str] | Callable[[list[str]], Mapping[str, str]] | None,
+    language: str,
+) -> list[str]:
+    """Each ``reason`` followed by the raw and adjusted ranks and, where the adjustment moved
+    the rep materially (by at least 3 places or a tenth of the ranked reps, or in or out of
+    the consistent group), what in their deal mix did it."""
+    from playbook.i18n import t
+
+    ranked = int(out["ranked_reps"].iloc[0]) if len(out) else 0
+    material = max(3, int(np.ceil(0.1 * ranked)))
+    ranks_known = out["adjusted_rank"].notna() & out["unadjusted_rank"].notna()
+    moved = ranks_known & (
+        ((out["adjusted_rank"] - out["unadjusted_rank"]).abs() >= material)
+        | (out["consistent"] != out["unadjusted_status"].eq("consistent"))
+    )
+    who = out.loc[moved, "owner_id"].astype(str).tolist()
+    found = (reasons(who) if callable(reasons) else reasons) if who and reasons else {}
+    sep = "；" if language == "zh" else "; "
+    texts = []
+    for r, is_moved, known in zip(out.itertuples(index=False), moved, ranks_known, strict=True):
+        if not known:
+            texts.append(r.reason)
+            continue
+        why = found.get(str(r.owner_id)) if is_moved else None
+        values = {"raw": int(r.unadjusted_rank), "n": ranked, "adjusted": int(r.adjusted_rank)}
+        clause = (
+            t("adj_reason_ranks_why", language, why=why, **values)
+            if why
+            else t("adj_reason_ranks", language, **values)
+        )
+        texts.append(f"{r.reason}{sep}{clause}")
+    return texts
+
+
+def _status(top: pd.Series, eligible: pd.Series, credible: pd.Series, k: int) -> np.ndarray:
+    """The status of each rep (see :func:`consistent_converters`)."""
+    enough = top >= k
+    return np.select(
+        [enough & credible, enough, top == 1, top >= 2, eligible < k],
+        ["consistent", "unconfirmed", "one_off", "occasional", "low_volume"],
+        default="not_top",
+    )
+
+
+def _unadjusted(
+    ranking: pd.DataFrame,
+    rates: pd.DataFrame | None,
+    *,
+    k: int,
+    min_probability: float,
+    seed: int,
+) -> pd.DataFrame:
+    """The consistency rule on the raw measure beside an adjusted ranking: ``status |
+    top_periods | conversion`` per rep (the leave-best-out draws only for reps with enough
+    top periods, the only ones they can change)."""
+    raw = ranking.drop(columns=["conversion", "rank", "top"]).rename(
+        columns={"unadjusted_conversion": "conversion", "unadjusted_rank": "rank"}
+    )
+    raw["top"] = ranking["unadjusted_top"].astype(bool)
+    g = raw.groupby("owner_id", sort=True)
+    out = pd.DataFrame({"top_periods": g["top"].sum().astype(np.int64)})
+    eligible = g["eligible"].sum()
+    out["conversion"] = raw[raw["eligible"]].groupby("owner_id")["conversion"].mean()
+    credible = pd.Series(True, index=out.index)
+    candidates = out.index[out["top_periods"] >= k]
+    if rates is not None and len(rates) and len(candidates):
+        lbo = leave_best_out(rates, raw, seed=seed, owners=candidates).set_index("owner_id")
+        credible = lbo["prob_above_team"].reindex(out.index).fillna(0.0) >= min_probability
+    out["status"] = _status(out["top_periods"], eligible, credible, k)
+    return out
+
+
+def _qualify(
+    ranking: pd.DataFrame,
+    rates: pd.DataFrame | None,
+    *,
+    top_k_of_n: int,
+    min_probability: float,
+    periods: int | None,
+    top_share: float | None,
+    min_deals: int | None,
+    seed: int,
+    language: str,
+) -> pd.DataFrame:
+    """:func:`consistent_converters` on one measure (columns up to ``reason``)."""
+    from playbook.i18n import t
+
     n_periods = int(periods) if periods is not None else int(ranking["period"].nunique())
     k = int(top_k_of_n)
     elig = ranking[ranking["eligible"]]
@@ -417,19 +728,8 @@ def consistent_converters(
         out["conversion_without_best"] = np.nan
         out["prob_above_team"] = np.nan
         credible = pd.Series(True, index=out.index)
-    enough = out["top_periods"] >= k
-    out["consistent"] = enough & credible
-    status = np.select(
-        [
-            out["consistent"],
-            enough,
-            out["top_periods"] == 1,
-            out["top_periods"] >= 2,
-            out["eligible_periods"] < k,
-        ],
-        ["consistent", "unconfirmed", "one_off", "occasional", "low_volume"],
-        default="not_top",
-    )
+    out["consistent"] = (out["top_periods"] >= k) & credible
+    status = _status(out["top_periods"], out["eligible_periods"], credible, k)
     out["status"] = status
     share = f"{100 * top_share:.0f}%" if top_share is not None else "?"
     out["reason"] = [
@@ -456,4 +756,6 @@ def consistent_converters(
         kind="stable",
         na_position="last",
     )
-    return out[CONSISTENCY_COLUMNS].reset_index(drop=True)
+    return out[CONSISTENCY_COLUMNS[: CONSISTENCY_COLUMNS.index("reason") + 1]].reset_index(
+        drop=True
+    )

@@ -239,6 +239,34 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Record completeness by rep (share of key fields filled)",
         "zh": "销售个人记录完整度（关键字段填写比例）",
     },
+    # like-with-like comparisons of people and teams (playbook.adjust)
+    "adj_missing_columns": {
+        "en": "The deal-mix adjustment cannot use {columns}: deals has no such column (check "
+        "dimensions and adjustment.features in pilot.yml).",
+        "zh": "商机结构调整无法使用 {columns}：商机表中没有这些列（请检查 pilot.yml 中的 "
+        "dimensions 和 adjustment.features）。",
+    },
+    "adj_reason_mix": {
+        "en": "{share} of their deals are in {dimension} {value}, where {stage} converts {rate} "
+        "for every rep against {rest} elsewhere",
+        "zh": "其 {share} 的商机属于{dimension}“{value}”，该处{stage}对所有销售的转化率为 {rate}，"
+        "其他为 {rest}",
+    },
+    "adj_reason_ranks": {
+        "en": "raw rank {raw} of {n}, adjusted rank {adjusted}",
+        "zh": "原始排名 {raw}/{n}，调整后排名 {adjusted}",
+    },
+    "adj_reason_ranks_why": {
+        "en": "raw rank {raw} of {n}; {why}; adjusted rank {adjusted}",
+        "zh": "原始排名 {raw}/{n}；{why}；调整后排名 {adjusted}",
+    },
+    "adj_dim_segment": {"en": "segment", "zh": "行业"},
+    "adj_dim_region": {"en": "region", "zh": "区域"},
+    "adj_dim_product": {"en": "product", "zh": "产品"},
+    "adj_dim_source": {"en": "source", "zh": "来源"},
+    "adj_dim_deal_size": {"en": "deal-size band", "zh": "金额档"},
+    "adj_dim_created_quarter": {"en": "creation quarter", "zh": "创建季度"},
+    "adj_dim_company_size": {"en": "company size", "zh": "客户规模"},
     # capability radar (step 4), development plan and KPI system (step 5)
     "cap_reason_consistent": {
         "en": "top {share} in {top} of the last {n} periods ({periods}), and without the best one "
