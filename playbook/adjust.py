@@ -59,6 +59,7 @@ __all__ = [
     "observed_vs_expected",
     "mix_reasons",
     "fit_ridge_logit",
+    "compared_stage_rate",
 ]
 
 #: Defaults of the ``adjustment`` section of pilot.yml.
@@ -796,6 +797,16 @@ def _oe_table(
         out["z"] = np.where(var > 0, (o - e) / np.sqrt(var), np.nan)
     first = [c for c in keys.columns if c != "stage"]
     return out[first + [c for c in OE_COLUMNS if c in out.columns]]
+
+
+def compared_stage_rate(stage_performance: pd.DataFrame) -> pd.Series:
+    """The per-rep stage rate people are compared on: the shrunk rate adjusted for the deal
+    mix (``adjusted_shrunk`` of :func:`playbook.capability.rep_stage_performance`) where
+    there is one, else the shrunk rate."""
+    sp = stage_performance
+    if "adjusted_shrunk" in sp.columns:
+        return sp["adjusted_shrunk"].fillna(sp["shrunk"]).astype(float)
+    return sp["shrunk"].astype(float)
 
 
 # --- what the adjustment changed, in words --------------------------------------------------------

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from playbook.adjust import MixModel, fit_mix_model, mix_reasons
+from playbook.adjust import MixModel, compared_stage_rate, fit_mix_model, mix_reasons
 from playbook.config import PilotConfig
 from playbook.consistency import (
     CONSISTENCY_COLUMNS,
@@ -343,15 +343,6 @@ def rep_stage_performance(
     return sr[[*cols, "adjusted_rate", "adjusted_shrunk"]].reset_index(drop=True)
 
 
-def stage_value(stage_performance: pd.DataFrame) -> pd.Series:
-    """The per-rep stage rate people are compared on: the adjusted shrunk rate where there is
-    one, else the shrunk rate."""
-    sp = stage_performance
-    if "adjusted_shrunk" in sp.columns:
-        return sp["adjusted_shrunk"].fillna(sp["shrunk"]).astype(float)
-    return sp["shrunk"].astype(float)
-
-
 def _shrunk_rate(successes: pd.Series, n: pd.Series) -> np.ndarray:
     s = successes.to_numpy(dtype=float)
     m = n.to_numpy(dtype=float)
@@ -388,9 +379,9 @@ def rep_profile(
     DataFrame
         ``owner_id | family | metric | stage | dimension | value | n``. ``family`` is
         stage (``metric`` stage_rate: the shrunk rate, adjusted for the deal mix where
-        ``stage_performance`` has it, see :func:`stage_value`), result (conversion: the
-        product of those stage rates), behaviour, customer or competency (``metric`` score,
-        ``dimension`` the competency id).
+        ``stage_performance`` has it, see :func:`playbook.adjust.compared_stage_rate`),
+        result (conversion: the product of those stage rates), behaviour, customer or
+        competency (``metric`` score, ``dimension`` the competency id).
     """
     frames = []
     sp = stage_performance
@@ -403,14 +394,14 @@ def rep_profile(
                     "metric": "stage_rate",
                     "stage": sp["from"].astype(str),
                     "dimension": None,
-                    "value": stage_value(sp).to_numpy(dtype=float),
+                    "value": compared_stage_rate(sp).to_numpy(dtype=float),
                     "n": sp["mature_n"].to_numpy(),
                 }
             )
         )
         first = sp["from"].cat.categories[0] if hasattr(sp["from"], "cat") else sp["from"].iloc[0]
         conv = (
-            sp.assign(_value=stage_value(sp))
+            sp.assign(_value=compared_stage_rate(sp))
             .groupby("owner_id", observed=True)
             .agg(value=("_value", "prod"))
         )

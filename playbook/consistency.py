@@ -599,19 +599,37 @@ def consistent_converters(
         raw = _unadjusted(
             ranking, rates, k=int(top_k_of_n), min_probability=float(min_probability), seed=seed
         ).reindex(out["owner_id"])
-        elig = ranking[ranking["eligible"]].groupby("owner_id")
-        expected = elig["expected_conversion"].mean().reindex(out["owner_id"]).to_numpy()
         out["unadjusted_status"] = raw["status"].to_numpy()
         out["unadjusted_top_periods"] = raw["top_periods"].to_numpy()
         out["unadjusted_conversion"] = raw["conversion"].to_numpy()
-        out["expected_conversion"] = expected
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["o_e"] = out["unadjusted_conversion"] / out["expected_conversion"]
+        if rates is not None and len(rates):
+            pooled = _pooled_o_e(rates).reindex(out["owner_id"])
+            out["expected_conversion"] = pooled["expected_conversion"].to_numpy()
+            out["o_e"] = pooled["o_e"].to_numpy()
         out["adjusted_rank"] = out["conversion"].rank(ascending=False, method="min")
         out["unadjusted_rank"] = out["unadjusted_conversion"].rank(ascending=False, method="min")
         out["ranked_reps"] = int(out["conversion"].notna().sum())
         out["reason"] = _with_ranks(out, mix_reasons, language)
     return out[CONSISTENCY_COLUMNS]
+
+
+def _pooled_o_e(rates: pd.DataFrame) -> pd.DataFrame:
+    """Per rep over every period: the lead-to-won conversion the company achieves on their
+    deals (product of the pooled expected stage rates) and observed / expected conversion
+    (product of the stages' pooled advanced / expected)."""
+    g = rates.groupby(["owner_id", "from"], observed=True)[
+        ["advanced", "expected", "mature_n"]
+    ].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_exp = np.log(g["expected"] / g["mature_n"])
+        log_oe = np.log(g["advanced"] / g["expected"])
+    by_rep = pd.DataFrame({"e": log_exp, "oe": log_oe}).groupby(level="owner_id")
+    return pd.DataFrame(
+        {
+            "expected_conversion": np.exp(by_rep["e"].sum(min_count=1)),
+            "o_e": np.exp(by_rep["oe"].sum(min_count=1)),
+        }
+    )
 
 
 def _with_ranks(

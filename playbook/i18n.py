@@ -438,6 +438,12 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "{stage} → {to}: {rate} (n={n}, shrunk {shrunk}) vs team {team}",
         "zh": "{stage} → {to}：{rate}（n={n}，收缩估计 {shrunk}），团队为 {team}",
     },
+    "plan_weakness_stage_adjusted": {
+        "en": "{stage} → {to}: {rate} (n={n}) where the company converts {expected} of such "
+        "deals; on like deals {adjusted} vs team {team}",
+        "zh": "{stage} → {to}：{rate}（n={n}），公司在同类商机上的转化率为 {expected}；按同类商机"
+        "比较为 {adjusted}，团队为 {team}",
+    },
     "plan_weakness_competency": {
         "en": "{dimension}: {score} vs {reference} {against}",
         "zh": "{dimension}：{score}，{against}为 {reference}",
