@@ -737,35 +737,55 @@ def _pct_text(value: float) -> str:
 
 
 def consistency_view(consistency: pd.DataFrame, language: str = "en") -> pd.DataFrame:
-    """The consistency table as shown in the report: status in words, rates as text.
+    """The consistency table as shown in the report: status in words, rates as text, and
+    — when reps were compared on like deals — the raw ranking beside the adjusted one.
 
     Returns
     -------
     DataFrame
         ``owner_id | status | top_periods | eligible_periods | conversion |
         conversion_without_best | team_conversion | prob_above_team | reason``; the
-        conversions are percentages as text, ``prob_above_team`` two decimals.
+        conversions are percentages as text, ``prob_above_team`` two decimals. Adjusted:
+        ``owner_id | status | unadjusted_status | adjusted_rank | unadjusted_rank |
+        top_periods | eligible_periods | adjusted_conversion | unadjusted_conversion |
+        expected_conversion | o_e | conversion_without_best | team_conversion |
+        prob_above_team | reason`` (``adjusted_conversion`` is ``conversion``).
     """
     from playbook.i18n import t
 
-    cols = [
-        "owner_id",
-        "status",
-        "top_periods",
-        "eligible_periods",
+    adjusted = "unadjusted_status" in consistency.columns and bool(
+        consistency["unadjusted_status"].astype(str).ne("").any()
+    )
+    cols = ["owner_id", "status", "top_periods", "eligible_periods", "conversion"]
+    cols += ["conversion_without_best", "team_conversion", "prob_above_team", "reason"]
+    if adjusted:
+        cols[2:2] = ["unadjusted_status", "adjusted_rank", "unadjusted_rank"]
+        cols[cols.index("conversion") + 1 : cols.index("conversion") + 1] = [
+            "unadjusted_conversion",
+            "expected_conversion",
+            "o_e",
+        ]
+    out = consistency[[c for c in cols if c in consistency.columns]].copy()
+    for column in ("status", "unadjusted_status"):
+        if column in out:
+            out[column] = [t(f"cap_status_{s}", language) if s else "" for s in out[column]]
+    for column in ("adjusted_rank", "unadjusted_rank"):
+        if column in out:
+            out[column] = out[column].astype("Int64")
+    for column in (
         "conversion",
+        "unadjusted_conversion",
+        "expected_conversion",
         "conversion_without_best",
         "team_conversion",
-        "prob_above_team",
-        "reason",
-    ]
-    out = consistency[[c for c in cols if c in consistency.columns]].copy()
-    out["status"] = [t(f"cap_status_{s}", language) for s in out["status"]]
-    for column in ("conversion", "conversion_without_best", "team_conversion"):
+    ):
         if column in out:
             out[column] = [_pct_text(v) for v in out[column]]
-    if "prob_above_team" in out:
-        out["prob_above_team"] = ["" if pd.isna(v) else f"{v:.2f}" for v in out["prob_above_team"]]
+    for column in ("prob_above_team", "o_e"):
+        if column in out:
+            out[column] = ["" if pd.isna(v) else f"{v:.2f}" for v in out[column]]
+    if adjusted:
+        out = out.rename(columns={"conversion": "adjusted_conversion"})
     return out.reset_index(drop=True)
 
 
@@ -922,6 +942,7 @@ def capability_findings(
             for d, g in zip(credible["dimension"], credible["gap"], strict=True)
         )
         key = "cap_finding_profile" if strengths else "cap_finding_profile_plain"
+        key += "_adjusted" if used else ""
         freq_word = t(f"cap_period_{_freq_key(settings['freq'])}", language)
         findings.append(
             Finding(
@@ -945,6 +966,7 @@ def capability_findings(
                     conv=f"{100 * row['benchmark_mean']:.1f}%",
                     rest=f"{100 * row['rest_mean']:.1f}%",
                     strengths=strengths,
+                    **({"dims": _dimension_list(used, language)} if used else {}),
                 ),
                 impact=float(row["gap"]),
                 extra={
@@ -1049,6 +1071,16 @@ def capability_findings(
             )
         )
     return rank(findings)
+
+
+def _dimension_list(dimensions: Sequence[str], language: str) -> str:
+    """The adjusted-for dimensions in words, e.g. "region, deal-size band"."""
+    from playbook.i18n import TEXT
+
+    sep = "、" if language == "zh" else ", "
+    return sep.join(
+        TEXT[f"adj_dim_{d}"][language] if f"adj_dim_{d}" in TEXT else d for d in dimensions
+    )
 
 
 def _freq_key(freq: str) -> str:

@@ -340,6 +340,22 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "{k} 名销售稳定高转化（最近 {n} {periods}中至少 {top} 个进入前 {share}）：线索→赢单转"
         "化率 {conv}，其余团队为 {rest}。",
     },
+    "cap_finding_profile_adjusted": {
+        "en": "{k} reps convert consistently well on like deals (top {share} in at least {top} "
+        "of the last {n} {periods}, compared with what their deals would be expected to do "
+        "given {dims}): lead → won {conv} vs {rest} for the rest of the team; they score "
+        "higher on {strengths}.",
+        "zh": "{k} 名销售在同类商机上稳定高转化（与其商机按{dims}应有的预期相比，最近 {n} "
+        "{periods}中至少 {top} 个进入前 {share}）：线索→赢单转化率 {conv}，其余团队为 {rest}；"
+        "他们在{strengths}上得分更高。",
+    },
+    "cap_finding_profile_plain_adjusted": {
+        "en": "{k} reps convert consistently well on like deals (top {share} in at least {top} "
+        "of the last {n} {periods}, compared with what their deals would be expected to do "
+        "given {dims}): lead → won {conv} vs {rest} for the rest of the team.",
+        "zh": "{k} 名销售在同类商机上稳定高转化（与其商机按{dims}应有的预期相比，最近 {n} "
+        "{periods}中至少 {top} 个进入前 {share}）：线索→赢单转化率 {conv}，其余团队为 {rest}。",
+    },
     "cap_finding_behaviour": {
         "en": "Consistent strong converters differ on {metric}: {value} vs {rest} ({k} vs {m} "
         "reps).",
@@ -408,6 +424,21 @@ TEXT: dict[str, dict[str, str]] = {
     "col_median_rank": {"en": "median rank", "zh": "名次中位数"},
     "col_conversion": {"en": "conversion (shrunk)", "zh": "转化率（收缩估计）"},
     "col_team_conversion": {"en": "team conversion", "zh": "团队转化率"},
+    "col_unadjusted_status": {"en": "status on raw conversion", "zh": "按原始转化的状态"},
+    "col_adjusted_rank": {"en": "rank on like deals", "zh": "同类商机排名"},
+    "col_unadjusted_rank": {"en": "raw rank", "zh": "原始排名"},
+    "col_adjusted_conversion": {
+        "en": "conversion on like deals (shrunk)",
+        "zh": "同类商机转化率（收缩估计）",
+    },
+    "col_unadjusted_conversion": {"en": "raw conversion (shrunk)", "zh": "原始转化率（收缩估计）"},
+    "col_expected_conversion": {
+        "en": "expected from their deal mix",
+        "zh": "按其商机结构的预期转化率",
+    },
+    "col_o_e": {"en": "observed / expected", "zh": "实际 / 预期"},
+    "col_expected_rate": {"en": "expected rate", "zh": "预期转化率"},
+    "col_o_minus_e": {"en": "observed − expected", "zh": "实际 − 预期"},
     "col_reason": {"en": "why", "zh": "原因"},
     "col_rank": {"en": "rank", "zh": "名次"},
     "col_ranked": {"en": "reps ranked", "zh": "参与排名人数"},
