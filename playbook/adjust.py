@@ -567,6 +567,8 @@ def fit_mix_model(
     mix: pd.DataFrame | None = None,
     owner: str = "owner_id",
     enabled: bool | None = None,
+    stages: Sequence[str] | None = None,
+    exclude: np.ndarray | None = None,
 ) -> MixModel:
     """Fit, per stage, each deal's expected chance to advance from its mix.
 
@@ -583,6 +585,14 @@ def fit_mix_model(
     enabled : bool, optional
         False: no adjustment (every deal expected at its stage's rate). Default
         ``adjustment.enabled``.
+    stages : sequence of str, optional
+        Only these stage ids are modelled (default every stage but the last); the others
+        are not adjusted.
+    exclude : array of bool, optional
+        Deals (in the journey's order) left out of the fit and the calibration: the
+        expected chances of a group's deals from the rest of the company alone — a team
+        that works most of its territory is not judged against its own results there.
+        ``resolved`` and ``advanced`` still cover every deal.
 
     Returns
     -------
@@ -621,7 +631,8 @@ def fit_mix_model(
     effects: dict[str, dict[str, np.ndarray]] = {}
     for s in range(S):
         stage = j.stage_ids[s]
-        rows = np.flatnonzero(j.mature[:, s])
+        fitted = j.mature[:, s] if exclude is None else j.mature[:, s] & ~exclude
+        rows = np.flatnonzero(fitted)
         y = j.advanced[rows, s].astype(float)
         n, a = len(rows), float(y.sum())
         minority = min(a, n - a)
@@ -630,7 +641,8 @@ def fit_mix_model(
         method[stage] = "none"
         base = a / n if n else np.nan
         expected[:, s] = base
-        if not codes or n < MIN_INDIRECT_DEALS or minority < MIN_INDIRECT_EVENTS:
+        skipped = stages is not None and stage not in stages
+        if skipped or not codes or n < MIN_INDIRECT_DEALS or minority < MIN_INDIRECT_EVENTS:
             continue
         if n < MIN_MODEL_DEALS or minority < MIN_MODEL_EVENTS:
             rate, dim, effect = _indirect(y, rows, owner_codes, len(owner_levels), codes, counts)

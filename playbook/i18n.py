@@ -675,6 +675,15 @@ TEXT: dict[str, dict[str, str]] = {
         "of the SLA.",
         "zh": "无法估计联系延迟的代价：SLA 某一侧已定结果的线索太少。",
     },
+    "handoff_evidence_slow_adjusted": {
+        "en": "Leads of {dimension} {value} wait a median {hours} business hours for a first sales "
+        "contact vs {rest_hours} elsewhere (n={n}); they advance past the lead stage {rate} of "
+        "the time (95% CI {low}–{high}) where {expected} would be expected from the same kind "
+        "of leads ({rest_rate} elsewhere).",
+        "zh": "{dimension} {value} 的线索首次销售联系的等待时间中位数为 {hours} 个工作小时，其他为 "
+        "{rest_hours}（n={n}）；其线索推进率为 {rate}（95% CI {low}–{high}），而同类线索的预期为 "
+        "{expected}（其他为 {rest_rate}）。",
+    },
     "handoff_evidence_slow": {
         "en": "Leads of {dimension} {value} wait a median {hours} business hours for a first sales "
         "contact vs {rest_hours} elsewhere (n={n}); they advance past the lead stage {rate} of "
@@ -854,6 +863,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col_lead_rate": {"en": "lead rate", "zh": "线索推进率"},
     "col_shrunk_rate": {"en": "shrunk rate", "zh": "收缩后推进率"},
     "col_rest_lead_rate": {"en": "lead rate elsewhere", "zh": "其他推进率"},
+    "col_expected_lead_rate": {"en": "expected lead rate (like leads)", "zh": "同类线索预期推进率"},
     "col_p_conv": {"en": "p (conversion)", "zh": "p（转化）"},
     "col_p_conv_adj": {"en": "adjusted p (conversion)", "zh": "校正后 p（转化）"},
     "col_action": {"en": "action", "zh": "建议行动"},
