@@ -60,6 +60,7 @@ __all__ = [
     "mix_reasons",
     "fit_ridge_logit",
     "compared_stage_rate",
+    "expected_wins",
 ]
 
 #: Defaults of the ``adjustment`` section of pilot.yml.
@@ -809,6 +810,26 @@ def _oe_table(
         out["z"] = np.where(var > 0, (o - e) / np.sqrt(var), np.nan)
     first = [c for c in keys.columns if c != "stage"]
     return out[first + [c for c in OE_COLUMNS if c in out.columns]]
+
+
+def expected_wins(model: MixModel, status: np.ndarray) -> pd.Series:
+    """Each deal's expected chance to be won from its mix, indexed by deal id.
+
+    The product of the stage chances, calibrated (one logit shift) so that over the closed
+    deals the expected wins equal the wins: a rep's or team's win rate can be read against
+    what the company wins on the same deals (:func:`playbook.kpi.deal_facts`).
+
+    Parameters
+    ----------
+    status : array of int
+        The journey's deal status (0 open, 1 won, 2 lost), in the model's order.
+    """
+    p = np.clip(model.expected_win(), 1e-9, 1 - 1e-9)
+    eta = np.log(p / (1 - p))
+    closed = np.asarray(status) != 0
+    won = (np.asarray(status) == 1).astype(float)
+    shift = _calibrate(eta[closed], won[closed])
+    return pd.Series(_expit(eta + shift), index=pd.Index(model.deal_id.astype(str)))
 
 
 def compared_stage_rate(stage_performance: pd.DataFrame) -> pd.Series:

@@ -45,7 +45,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from playbook.adjust import MixModel, compared_stage_rate, fit_mix_model, mix_reasons
+from playbook.adjust import (
+    MixModel,
+    compared_stage_rate,
+    expected_wins,
+    fit_mix_model,
+    mix_reasons,
+)
 from playbook.config import PilotConfig
 from playbook.consistency import (
     CONSISTENCY_COLUMNS,
@@ -1257,6 +1263,7 @@ def analyse(
         outcomes=data.outcomes,
         reps=data.reps,
         as_of=j.as_of,
+        expected_won=expected_wins(model, j.status) if model is not None else None,
     )
     profile = rep_profile(sp, scores=scores, facts=facts)
     comparison = compare_groups(profile, benchmark, min_group_size=mgs)

@@ -48,6 +48,14 @@ TEXT: dict[str, dict[str, str]] = {
     # KPI names
     "kpi_deals": {"en": "Deals", "zh": "商机数"},
     "kpi_win_rate": {"en": "Win rate (resolved deals)", "zh": "赢单率（已结案）"},
+    "kpi_expected_win_rate": {
+        "en": "Expected win rate for the deal mix",
+        "zh": "按商机结构的预期赢单率",
+    },
+    "kpi_win_rate_vs_expected": {
+        "en": "Win rate vs expected (like deals, points)",
+        "zh": "赢单率与预期之差（同类商机，百分点）",
+    },
     "kpi_open_deals": {"en": "Open deals", "zh": "进行中商机"},
     "kpi_won_revenue": {"en": "Won revenue", "zh": "赢单金额"},
     "kpi_median_cycle_days": {"en": "Median cycle (days, won)", "zh": "成交周期中位数（天）"},

@@ -946,7 +946,10 @@ def analyse(
     table = kpi_table(
         facts, min_group_size=mgs, language=language, other=t("other_teams", language)
     )
-    candidates = incentive_candidates(by_rep, min_reps=mgs)
+    # behaviours are judged by how they go with winning on like deals where that is known
+    like_deals = bool(by_rep["metric"].eq("win_rate_vs_expected").any())
+    outcome = "win_rate_vs_expected" if like_deals else "win_rate"
+    candidates = incentive_candidates(by_rep, min_reps=mgs, outcome=outcome)
     return DevelopmentPlan(
         settings=settings,
         rules=rule_set,
