@@ -446,6 +446,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "col_o_e": {"en": "observed / expected", "zh": "实际 / 预期"},
     "col_expected_rate": {"en": "expected rate", "zh": "预期转化率"},
+    "col_expected_win_rate": {"en": "expected win rate (like deals)", "zh": "同类商机预期赢单率"},
+    "col_win_rate_vs_expected": {"en": "win rate vs expected", "zh": "赢单率与预期之差"},
     "col_o_minus_e": {"en": "observed − expected", "zh": "实际 − 预期"},
     "col_reason": {"en": "why", "zh": "原因"},
     "col_rank": {"en": "rank", "zh": "名次"},
