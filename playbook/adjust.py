@@ -61,6 +61,7 @@ __all__ = [
     "fit_ridge_logit",
     "compared_stage_rate",
     "expected_wins",
+    "describe",
 ]
 
 #: Defaults of the ``adjustment`` section of pilot.yml.
@@ -830,6 +831,22 @@ def expected_wins(model: MixModel, status: np.ndarray) -> pd.Series:
     won = (np.asarray(status) == 1).astype(float)
     shift = _calibrate(eta[closed], won[closed])
     return pd.Series(_expit(eta + shift), index=pd.Index(model.deal_id.astype(str)))
+
+
+def describe(model: MixModel | None, language: str = "en") -> str:
+    """One sentence saying what people were compared on: the dimensions adjusted for and
+    the stages modelled, or that comparisons are raw."""
+    from playbook.i18n import t
+
+    if model is None or not model.adjusted_for:
+        return t("adj_note_off", language)
+    sep = "、" if language == "zh" else ", "
+    dims = sep.join(_dimension_label(d, language) for d in model.adjusted_for)
+    indirect = [s for s, m in model.method.items() if m == "indirect"]
+    text = t("adj_note", language, dims=dims)
+    if indirect:
+        text += t("adj_note_indirect", language, stages=sep.join(indirect))
+    return text
 
 
 def compared_stage_rate(stage_performance: pd.DataFrame) -> pd.Series:

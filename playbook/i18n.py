@@ -268,6 +268,24 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "raw rank {raw} of {n}; {why}; adjusted rank {adjusted}",
         "zh": "原始排名 {raw}/{n}；{why}；调整后排名 {adjusted}",
     },
+    "adj_note": {
+        "en": "Reps and teams are compared on like deals: each stage's expected conversion of "
+        "their deals comes from {dims}, fitted on the whole company.",
+        "zh": "销售与团队按同类商机比较：其商机在各阶段的预期转化率由{dims}决定，"
+        "基于全公司数据估计。",
+    },
+    "adj_note_indirect": {
+        "en": " Stages with few resolved deals ({stages}) use the rate of the one dimension "
+        "that matters most there, from the other reps' deals.",
+        "zh": "已定结果的商机较少的阶段（{stages}）改用该处影响最大的单一维度、"
+        "基于其他销售商机的转化率。",
+    },
+    "adj_note_off": {
+        "en": "Reps and teams are compared on raw conversion: the deal mix is not adjusted for "
+        "(adjustment.enabled is off, or the deals have no dimension to adjust for).",
+        "zh": "销售与团队按原始转化率比较：未按商机结构调整（adjustment.enabled 已关闭，"
+        "或商机没有可用于调整的维度）。",
+    },
     "adj_dim_segment": {"en": "segment", "zh": "行业"},
     "adj_dim_region": {"en": "region", "zh": "区域"},
     "adj_dim_product": {"en": "product", "zh": "产品"},
