@@ -319,34 +319,43 @@ def rep_stage_performance(
     sr["team_rate"] = np.nan
     for column in ("expected_rate", "o_minus_e", "o_e", "adjusted_rate", "adjusted_shrunk"):
         sr[column] = np.nan
-    expected = None
-    if model is not None:
-        sums = model.by_owner().set_index(["owner_id", "stage"])
-        key = pd.MultiIndex.from_arrays([sr["owner_id"], sr["from"].astype(str)])
-        expected = sums["expected"].reindex(key).fillna(0.0).to_numpy()
     for _stage, idx in sr.groupby("from", observed=True).groups.items():
-        pos = sr.index.get_indexer(idx)
         adv = sr.loc[idx, "advanced"].to_numpy(dtype=float)
         n = sr.loc[idx, "mature_n"].to_numpy(dtype=float)
         team = adv.sum() / n.sum() if n.sum() else np.nan
         shrunk = shrink_rates(adv, n)
         sr.loc[idx, "shrunk"] = np.where(np.isnan(shrunk), team, shrunk)
         sr.loc[idx, "team_rate"] = team
-        if expected is None or not n.sum():
-            continue
-        e = expected[pos]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            adjusted = np.clip(np.where(e > 0, adv / e * (e.sum() / n.sum()), np.nan), 0, 1)
-            sr.loc[idx, "expected_rate"] = np.where(n > 0, e / n, np.nan)
-            sr.loc[idx, "o_e"] = np.where(e > 0, adv / e, np.nan)
-        adjusted_adv = np.nan_to_num(adjusted) * n
-        shrunk_adj = shrink_rates(adjusted_adv, n)
-        sr.loc[idx, "adjusted_rate"] = adjusted
-        sr.loc[idx, "adjusted_shrunk"] = np.where(np.isnan(shrunk_adj), team, shrunk_adj)
+    if model is not None:
+        _add_like_deals(sr, model)
     sr["o_minus_e"] = sr["rate"] - sr["expected_rate"]
     cols = ["owner_id", "from", "to", "entered", "advanced", "mature_n", "rate", "ci_low"]
     cols += ["ci_high", "shrunk", "team_rate", "expected_rate", "o_minus_e", "o_e"]
     return sr[[*cols, "adjusted_rate", "adjusted_shrunk"]].reset_index(drop=True)
+
+
+def _add_like_deals(sr: pd.DataFrame, model: MixModel) -> None:
+    """The like-deals columns of :func:`rep_stage_performance`, in place."""
+    sums = model.by_owner().set_index(["owner_id", "stage"])
+    key = pd.MultiIndex.from_arrays([sr["owner_id"], sr["from"].astype(str)])
+    e = sums["expected"].reindex(key).fillna(0.0).to_numpy()
+    adv = sr["advanced"].to_numpy(dtype=float)
+    n = sr["mature_n"].to_numpy(dtype=float)
+    stage = sr["from"].cat.codes.to_numpy() if hasattr(sr["from"], "cat") else None
+    if stage is None:
+        stage = pd.factorize(sr["from"])[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = (np.bincount(stage, weights=e) / np.bincount(stage, weights=n))[stage]
+        adjusted = np.clip(np.where(e > 0, adv / e * base, np.nan), 0, 1)
+        sr["expected_rate"] = np.where(n > 0, e / n, np.nan)
+        sr["o_e"] = np.where(e > 0, adv / e, np.nan)
+    adjusted_adv = np.nan_to_num(adjusted) * n
+    shrunk = np.full(len(sr), np.nan)
+    for code in np.unique(stage):
+        sel = stage == code
+        shrunk[sel] = shrink_rates(adjusted_adv[sel], n[sel])
+    sr["adjusted_rate"] = adjusted
+    sr["adjusted_shrunk"] = np.where(np.isnan(shrunk), sr["team_rate"], shrunk)
 
 
 def _shrunk_rate(successes: pd.Series, n: pd.Series) -> np.ndarray:

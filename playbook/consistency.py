@@ -105,7 +105,9 @@ def _period_label(starts: pd.Series, freq: str) -> pd.Series:
 
 def _deal_periods(created: pd.Series, freq: str) -> np.ndarray:
     """Each deal's period label, computed once per distinct creation day."""
-    days = pd.to_datetime(created).to_numpy(dtype="datetime64[D]")
+    if not pd.api.types.is_datetime64_any_dtype(created):
+        created = pd.to_datetime(created)
+    days = created.to_numpy(dtype="datetime64[D]")
     unique, inverse = np.unique(days, return_inverse=True)
     return _period_label(pd.Series(unique), freq).to_numpy()[inverse]
 
@@ -617,18 +619,25 @@ def _pooled_o_e(rates: pd.DataFrame) -> pd.DataFrame:
     """Per rep over every period: the lead-to-won conversion the company achieves on their
     deals (product of the pooled expected stage rates) and observed / expected conversion
     (product of the stages' pooled advanced / expected)."""
-    g = rates.groupby(["owner_id", "from"], observed=True)[
-        ["advanced", "expected", "mature_n"]
-    ].sum()
+    owner, owners = pd.factorize(rates["owner_id"].astype(str))
+    stage, _ = pd.factorize(rates["from"].astype(str))
+    cell = owner * (stage.max() + 1) + stage
+    size = len(owners) * (stage.max() + 1)
+    sums = {
+        c: np.bincount(cell, weights=rates[c].to_numpy(dtype=float), minlength=size)
+        for c in ("advanced", "expected", "mature_n")
+    }
+    present = np.bincount(cell, minlength=size) > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        log_exp = np.log(g["expected"] / g["mature_n"])
-        log_oe = np.log(g["advanced"] / g["expected"])
-    by_rep = pd.DataFrame({"e": log_exp, "oe": log_oe}).groupby(level="owner_id")
+        log_exp = np.where(present, np.log(sums["expected"] / sums["mature_n"]), 0.0)
+        log_oe = np.where(present, np.log(sums["advanced"] / sums["expected"]), 0.0)
+    rep = np.repeat(np.arange(len(owners)), stage.max() + 1)
     return pd.DataFrame(
         {
-            "expected_conversion": np.exp(by_rep["e"].sum(min_count=1)),
-            "o_e": np.exp(by_rep["oe"].sum(min_count=1)),
-        }
+            "expected_conversion": np.exp(np.bincount(rep, weights=log_exp)),
+            "o_e": np.exp(np.bincount(rep, weights=log_oe)),
+        },
+        index=pd.Index(owners, name="owner_id"),
     )
 
 
