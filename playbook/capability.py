@@ -5,9 +5,13 @@ quarter does not make a star:
 
 1. :func:`rep_period_rates` — per rep, creation period (quarters by default) and
    stage, the censoring-aware stage rate of :func:`playbook.stages.cohort_rates`,
-   shrunk toward the team's rate of that period and stage by an empirical-Bayes
-   beta prior (:func:`playbook.stats.fit_beta_prior`), so a rep with few deals is
-   not ranked on noise. Only complete periods count (ended by ``as_of``).
+   read against what the rep's own deals would be expected to do from their mix
+   (:mod:`playbook.adjust`: observed / expected × the period's mean expected rate, so a
+   rep in a hard territory is compared on like deals), and shrunk toward the team's
+   rate of that period and stage by an empirical-Bayes beta prior
+   (:func:`playbook.stats.fit_beta_prior`), so a rep with few deals is not ranked on
+   noise. Only complete periods count (ended by ``as_of``). The raw rates are kept and
+   ranked the same way, side by side.
 2. :func:`rank_periods` — per rep and period, lead-to-won conversion as the product
    of the shrunk stage rates (with a posterior interval), ranked among reps with at
    least ``min_deals`` deals; the top ``top_share`` (and above the team) is the top

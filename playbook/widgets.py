@@ -18,9 +18,10 @@ People views respect ``min_group_size``: team figures pool small teams (and say
 "suppressed" where a pool is still too small), a slice filtered by team that covers fewer
 reps than that is suppressed (with the rest, in "vs the rest" mode, so it cannot be recovered
 by subtraction), the capability radar uses the suppression of
-:func:`playbook.capability.compare_groups`. With pseudonymisation on (the default) rep ids
-are shown as keyed pseudonyms (:mod:`playbook.privacy`) with a key made for this session
-only; rep names are never shown. The step modules :mod:`playbook.handoff` and
+:func:`playbook.capability.compare_groups`. Team and rep win rates are shown beside the win
+rate the company achieves on the same deals (:mod:`playbook.adjust`). With pseudonymisation
+on (the default) rep ids are shown as keyed pseudonyms (:mod:`playbook.privacy`) with a key
+made for this session only; rep names are never shown. The step modules :mod:`playbook.handoff` and
 :mod:`playbook.capability` are optional: without them (or without the tables they need)
 their tab says what is not available and why.
 """
