@@ -57,7 +57,8 @@ def _deal_periods(created: pd.Series, freq: str) -> np.ndarray:
         created = pd.to_datetime(created)
     days = created.to_numpy(dtype="datetime64[D]")
     unique, inverse = np.unique(days, return_inverse=True)
-    return _period_label(pd.Series(unique), freq).to_numpy()[inverse]
+    labels = pd.DatetimeIndex(unique).to_period(freq).astype(str)
+    return np.asarray(labels, dtype=object)[inverse]
 
 
 def rep_period_rates(
@@ -220,6 +221,7 @@ def measure(rates: pd.DataFrame, adjusted: bool) -> pd.DataFrame:
     the leave-best-out check read either measure the same way."""
     if not adjusted:
         return rates
-    raw = list(_ADJUSTED_AS.values())
-    view = rates.drop(columns=raw).rename(columns=_ADJUSTED_AS)
-    return view[rates.columns.drop([c for c in _ADJUSTED_AS if c in rates.columns])]
+    view = rates.copy(deep=False)
+    for adjusted_name, raw_name in _ADJUSTED_AS.items():
+        view[raw_name] = rates[adjusted_name]
+    return view.drop(columns=list(_ADJUSTED_AS))
