@@ -13,16 +13,26 @@ before it) is reported too. The parts the adjustment adds are also timed on thei
 deal-mix model (:func:`playbook.adjust.fit_mix_model`) and the "why" sentences
 (:func:`playbook.adjust.mix_reasons`).
 
+With ``--notebook N`` the whole step as a report runs it is timed too: ``playbook run WS
+--only 04`` (the notebook: load the cache, analyse, draw six figures, write the tables and the
+page), ``N`` times each with ``adjustment.enabled`` on and off, alternately, reading the step's
+time from the runner's progress line.
+
 Usage::
 
-    python benchmarks/bench_adjust.py --deals 20000 --repeat 7 [--json out.json]
+    python benchmarks/bench_adjust.py --deals 20000 --repeat 15 [--notebook 3] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,6 +51,38 @@ def cached_workspace(deals: int, seed: int, out: Path) -> Path:
         sample.generate(folder / "workspace", seed=seed, deals=deals)
         load.save_cache(load.open_dataset(folder / "workspace"), cache)
     return cache
+
+
+def notebook_step(deals: int, seed: int, repeat: int, out: Path) -> dict:
+    """Seconds of ``playbook run --only 04`` with the adjustment off and on, alternately."""
+    import yaml
+
+    cached_workspace(deals, seed, out)
+    source = out / f"adjust-deals{deals}-seed{seed}" / "workspace"
+    playbook = Path(sys.executable).with_name("playbook")
+    times: dict[str, list[float]] = {"raw": [], "adjusted": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        spaces = {}
+        for name, enabled in (("raw", False), ("adjusted", True)):
+            ws = Path(tmp) / name
+            shutil.copytree(source, ws)
+            config = yaml.safe_load((ws / "pilot.yml").read_text(encoding="utf-8"))
+            config["adjustment"] = {"enabled": enabled}
+            (ws / "pilot.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+            spaces[name] = ws
+        for _ in range(repeat):
+            for name, ws in spaces.items():
+                done = subprocess.run(
+                    [str(playbook), "run", str(ws), "--only", "04", "--out", str(Path(tmp) / "r")],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                found = re.search(r"04_capability_radar: ok \(([\d.]+) s\)", done.stderr)
+                times[name].append(float(found.group(1)))
+    summary = {name: {"min": min(v), "median": statistics.median(v)} for name, v in times.items()}
+    summary["overhead"] = round(summary["adjusted"]["min"] / summary["raw"]["min"] - 1, 4)
+    return summary
 
 
 def _timed(fn) -> tuple[float, float]:
@@ -99,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--data", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--notebook", type=int, default=0, help="also time the notebook N times")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     summary = run(args.deals, args.seed, args.repeat, args.data)
+    if args.notebook:
+        summary["notebook"] = notebook_step(args.deals, args.seed, args.notebook, args.data)
     print(f"capability step on {args.deals:,} deals (seed {args.seed}), {args.repeat} runs each")
     for name in ("raw", "adjusted", "model", "reasons"):
         s = summary[name]
@@ -115,6 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{100 * summary['paired_overhead_wall_median']:.1f}% wall, "
         f"{100 * summary['paired_overhead_cpu_median']:.1f}% CPU"
     )
+    if args.notebook:
+        nb = summary["notebook"]
+        print(
+            f"  notebook 04 (playbook run --only 04): raw min {nb['raw']['min']:.1f} s, adjusted "
+            f"min {nb['adjusted']['min']:.1f} s: adds {100 * nb['overhead']:.1f}%"
+        )
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -151,18 +151,27 @@ def rank_periods(
         out[column] = np.nan
     if not use or not len(out):
         return out[RANK_COLUMNS]
-    raw = _rank(rates, n_draws=0, confidence=confidence, **settings)
-    raw = raw.set_index(["owner_id", "period"])
-    key = pd.MultiIndex.from_arrays([out["owner_id"], out["period"]])
-    out["unadjusted_conversion"] = raw["conversion"].reindex(key).to_numpy()
-    out["unadjusted_rank"] = raw["rank"].reindex(key).to_numpy()
-    out["unadjusted_top"] = raw["top"].reindex(key).fillna(False).to_numpy(dtype=bool)
+    # the same ranking on the raw shrunk rates (eligibility and the team do not depend on it)
+    keys = rates["owner_id"].astype(str) + "\x1f" + rates["period"].astype(str)
+    unit, uniques = pd.factorize(keys)
+    row = pd.Index(uniques).get_indexer(out["owner_id"].astype(str) + "\x1f" + out["period"])
+    log_raw = np.log(np.clip(rates["shrunk"].to_numpy(dtype=float), 1e-12, None))
     rate = rates["expected_rate"].fillna(rates["team_rate"]).to_numpy(dtype=float)
-    log_rate = np.log(np.clip(rate, 1e-12, None))
-    expected = pd.Series(log_rate).groupby(
-        [rates["owner_id"].astype(str).to_numpy(), rates["period"].astype(str).to_numpy()]
+    log_expected = np.log(np.clip(rate, 1e-12, None))
+    out["unadjusted_conversion"] = np.exp(np.bincount(unit, weights=log_raw))[row]
+    out["expected_conversion"] = np.exp(np.bincount(unit, weights=log_expected))[row]
+    out["unadjusted_rank"] = (
+        out["unadjusted_conversion"]
+        .where(out["eligible"])
+        .groupby(out["period"])
+        .rank(ascending=False, method="min")
     )
-    out["expected_conversion"] = np.exp(expected.sum()).reindex(key).to_numpy()
+    n_top = np.maximum(1, np.ceil(float(top_share) * out["ranked"]))
+    out["unadjusted_top"] = (
+        out["eligible"]
+        & (out["unadjusted_rank"] <= n_top)
+        & (out["unadjusted_conversion"] > out["team_conversion"])
+    )
     return out[RANK_COLUMNS]
 
 
