@@ -1276,7 +1276,7 @@ def analyse(
         outcomes=data.outcomes,
         reps=data.reps,
         as_of=j.as_of,
-        expected_won=expected_wins(model, j.status) if model is not None else None,
+        expected_won=expected_wins(model, j.status, aligned=True) if model is not None else None,
     )
     profile = rep_profile(sp, scores=scores, facts=facts)
     comparison = compare_groups(profile, benchmark, min_group_size=mgs)

