@@ -455,7 +455,9 @@ def find_sleeping_leads(
     -------
     list of Finding
         kind ``sleeping_leads``; ``metric`` ``sleeping_share``, ``observed`` / ``baseline``
-        the slice's and the rest's share, Wilson interval, ``n`` open deals.
+        the slice's and the rest's share, Wilson interval, ``n`` open deals; teams and reps
+        carry ``adjusted_for=[]``: people compared on how many of their open deals sit idle,
+        not adjusted for the deal mix.
     """
     language = _language(language, config)
     if not len(sleeping):
@@ -512,6 +514,8 @@ def find_sleeping_leads(
             Finding(
                 kind="sleeping_leads",
                 severity=3 if strong and big else 2 if strong else 1,
+                # people compared on idle open deals, not on conversion: not adjusted
+                adjusted_for=[] if r.dimension in PEOPLE_DIMENSIONS else None,
                 dimension=r.dimension,
                 value=r.value,
                 metric="sleeping_share",
