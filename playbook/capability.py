@@ -825,7 +825,9 @@ def profile_view(
     """What consistent strong converters do differently, one readable row per metric.
 
     Values are text in each metric's unit (rates in %, gaps of rates in points);
-    suppressed rows are empty and marked.
+    suppressed rows are empty and marked. Stage and conversion rows say "on like deals" when
+    ``comparison.attrs["adjusted_for"]`` names the dimensions they were adjusted for (as
+    :func:`analyse` sets it).
 
     Returns
     -------
@@ -851,15 +853,20 @@ def profile_view(
     if not len(comparison):
         return pd.DataFrame(columns=cols)
 
+    like_deals = (
+        t("cap_like_deals_suffix", language) if comparison.attrs.get("adjusted_for") else ""
+    )
+
     def label(r) -> str:
         if r.family == "stage":
             ids = config.funnel.ids
             nxt = ids[ids.index(r.stage) + 1] if r.stage in ids[:-1] else r.stage
-            return f"{config.stage_label(r.stage, language)} → {config.stage_label(nxt, language)}"
+            stage = config.stage_label(r.stage, language)
+            return f"{stage} → {config.stage_label(nxt, language)}{like_deals}"
         if r.family == "competency":
             return _dim_label(config, r.dimension, language)
         if r.metric == "conversion":
-            return t("cap_conversion_label", language)
+            return t("cap_conversion_label", language) + like_deals
         key = f"kpi_{r.metric}"
         return TEXT[key][language] if key in TEXT else str(r.metric)
 
@@ -1280,6 +1287,7 @@ def analyse(
     )
     profile = rep_profile(sp, scores=scores, facts=facts)
     comparison = compare_groups(profile, benchmark, min_group_size=mgs)
+    comparison.attrs["adjusted_for"] = model.adjusted_for if model is not None else []
     reps_total = profile["owner_id"].nunique() if len(profile) else 0
     suppressed = (
         bool(benchmark) and not _split_sizes(len(benchmark), reps_total - len(benchmark), mgs)[0]

@@ -626,6 +626,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col_prob_above_team": {"en": "P(above team)", "zh": "高于团队的概率"},
     "cap_no_benchmark_short": {"en": "no benchmark group", "zh": "没有标杆组"},
     "cap_conversion_label": {"en": "Lead → won (shrunk)", "zh": "线索 → 赢单（收缩估计）"},
+    "cap_like_deals_suffix": {"en": ", on like deals", "zh": "（同类商机）"},
     "col_kind": {"en": "kind", "zh": "类型"},
     "col_areas": {"en": "areas", "zh": "领域数"},
     "col_reference": {"en": "reference", "zh": "参照值"},
