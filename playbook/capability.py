@@ -5,9 +5,13 @@ quarter does not make a star:
 
 1. :func:`rep_period_rates` — per rep, creation period (quarters by default) and
    stage, the censoring-aware stage rate of :func:`playbook.stages.cohort_rates`,
-   shrunk toward the team's rate of that period and stage by an empirical-Bayes
-   beta prior (:func:`playbook.stats.fit_beta_prior`), so a rep with few deals is
-   not ranked on noise. Only complete periods count (ended by ``as_of``).
+   read against what the rep's own deals would be expected to do from their mix
+   (:mod:`playbook.adjust`: observed / expected × the period's mean expected rate, so a
+   rep in a hard territory is compared on like deals), and shrunk toward the team's
+   rate of that period and stage by an empirical-Bayes beta prior
+   (:func:`playbook.stats.fit_beta_prior`), so a rep with few deals is not ranked on
+   noise. Only complete periods count (ended by ``as_of``). The raw rates are kept and
+   ranked the same way, side by side.
 2. :func:`rank_periods` — per rep and period, lead-to-won conversion as the product
    of the shrunk stage rates (with a posterior interval), ranked among reps with at
    least ``min_deals`` deals; the top ``top_share`` (and above the team) is the top
@@ -45,6 +49,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from playbook.adjust import (
+    MixModel,
+    compared_stage_rate,
+    expected_wins,
+    fit_mix_model,
+    mix_reasons,
+)
 from playbook.config import PilotConfig
 from playbook.consistency import (
     CONSISTENCY_COLUMNS,
@@ -285,15 +296,23 @@ def rep_stage_performance(
     *,
     as_of=None,
     journey: JourneyData | None = None,
+    model: MixModel | None = None,
 ) -> pd.DataFrame:
-    """Per rep and stage over the whole analysed period: rate, interval, shrunk rate.
+    """Per rep and stage over the whole analysed period: rate, interval, shrunk rate, and
+    the same against the rep's deal mix.
 
     Returns
     -------
     DataFrame
         ``owner_id | from | to | entered | advanced | mature_n | rate | ci_low | ci_high |
-        shrunk | team_rate``; ``shrunk`` is the empirical-Bayes rate (prior fitted per
-        stage across reps), ``team_rate`` the pooled rate of all reps.
+        shrunk | team_rate | expected_rate | o_minus_e | o_e | adjusted_rate |
+        adjusted_shrunk``; ``shrunk`` is the empirical-Bayes rate (prior fitted per stage
+        across reps), ``team_rate`` the pooled rate of all reps. With a ``model``
+        (:func:`playbook.adjust.fit_mix_model`): ``expected_rate`` is what the company
+        converts on the rep's deals, ``o_minus_e`` = rate − expected_rate, ``o_e`` =
+        observed / expected, ``adjusted_rate`` the rate on the company's average mix
+        (``o_e`` × the stage's mean expected rate) and ``adjusted_shrunk`` that rate shrunk
+        like ``shrunk``; without a model they are NaN.
     """
     j = resolve(deals, stage_events, config, as_of, journey)
     with warnings.catch_warnings():
@@ -303,6 +322,8 @@ def rep_stage_performance(
     sr["owner_id"] = sr["owner_id"].astype(str)
     sr["shrunk"] = np.nan
     sr["team_rate"] = np.nan
+    for column in ("expected_rate", "o_minus_e", "o_e", "adjusted_rate", "adjusted_shrunk"):
+        sr[column] = np.nan
     for _stage, idx in sr.groupby("from", observed=True).groups.items():
         adv = sr.loc[idx, "advanced"].to_numpy(dtype=float)
         n = sr.loc[idx, "mature_n"].to_numpy(dtype=float)
@@ -310,8 +331,36 @@ def rep_stage_performance(
         shrunk = shrink_rates(adv, n)
         sr.loc[idx, "shrunk"] = np.where(np.isnan(shrunk), team, shrunk)
         sr.loc[idx, "team_rate"] = team
+    if model is not None:
+        _add_like_deals(sr, model)
+    sr["o_minus_e"] = sr["rate"] - sr["expected_rate"]
     cols = ["owner_id", "from", "to", "entered", "advanced", "mature_n", "rate", "ci_low"]
-    return sr[[*cols, "ci_high", "shrunk", "team_rate"]].reset_index(drop=True)
+    cols += ["ci_high", "shrunk", "team_rate", "expected_rate", "o_minus_e", "o_e"]
+    return sr[[*cols, "adjusted_rate", "adjusted_shrunk"]].reset_index(drop=True)
+
+
+def _add_like_deals(sr: pd.DataFrame, model: MixModel) -> None:
+    """The like-deals columns of :func:`rep_stage_performance`, in place."""
+    sums = model.by_owner().set_index(["owner_id", "stage"])
+    key = pd.MultiIndex.from_arrays([sr["owner_id"], sr["from"].astype(str)])
+    e = sums["expected"].reindex(key).fillna(0.0).to_numpy()
+    adv = sr["advanced"].to_numpy(dtype=float)
+    n = sr["mature_n"].to_numpy(dtype=float)
+    stage = sr["from"].cat.codes.to_numpy() if hasattr(sr["from"], "cat") else None
+    if stage is None:
+        stage = pd.factorize(sr["from"])[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        base = (np.bincount(stage, weights=e) / np.bincount(stage, weights=n))[stage]
+        adjusted = np.clip(np.where(e > 0, adv / e * base, np.nan), 0, 1)
+        sr["expected_rate"] = np.where(n > 0, e / n, np.nan)
+        sr["o_e"] = np.where(e > 0, adv / e, np.nan)
+    adjusted_adv = np.nan_to_num(adjusted) * n
+    shrunk = np.full(len(sr), np.nan)
+    for code in np.unique(stage):
+        sel = stage == code
+        shrunk[sel] = shrink_rates(adjusted_adv[sel], n[sel])
+    sr["adjusted_rate"] = adjusted
+    sr["adjusted_shrunk"] = np.where(np.isnan(shrunk), sr["team_rate"], shrunk)
 
 
 def _shrunk_rate(successes: pd.Series, n: pd.Series) -> np.ndarray:
@@ -349,9 +398,10 @@ def rep_profile(
     -------
     DataFrame
         ``owner_id | family | metric | stage | dimension | value | n``. ``family`` is
-        stage (``metric`` stage_rate, shrunk), result (conversion: product of the shrunk
-        stage rates), behaviour, customer or competency (``metric`` score, ``dimension``
-        the competency id).
+        stage (``metric`` stage_rate: the shrunk rate, adjusted for the deal mix where
+        ``stage_performance`` has it, see :func:`playbook.adjust.compared_stage_rate`),
+        result (conversion: the product of those stage rates), behaviour, customer or
+        competency (``metric`` score, ``dimension`` the competency id).
     """
     frames = []
     sp = stage_performance
@@ -364,14 +414,16 @@ def rep_profile(
                     "metric": "stage_rate",
                     "stage": sp["from"].astype(str),
                     "dimension": None,
-                    "value": sp["shrunk"].to_numpy(dtype=float),
+                    "value": compared_stage_rate(sp).to_numpy(dtype=float),
                     "n": sp["mature_n"].to_numpy(),
                 }
             )
         )
         first = sp["from"].cat.categories[0] if hasattr(sp["from"], "cat") else sp["from"].iloc[0]
-        conv = sp.groupby("owner_id", observed=True).agg(
-            value=("shrunk", "prod"),
+        conv = (
+            sp.assign(_value=compared_stage_rate(sp))
+            .groupby("owner_id", observed=True)
+            .agg(value=("_value", "prod"))
         )
         conv["n"] = sp[sp["from"] == first].groupby("owner_id", observed=True)["entered"].sum()
         frames.append(
@@ -709,35 +761,55 @@ def _pct_text(value: float) -> str:
 
 
 def consistency_view(consistency: pd.DataFrame, language: str = "en") -> pd.DataFrame:
-    """The consistency table as shown in the report: status in words, rates as text.
+    """The consistency table as shown in the report: status in words, rates as text, and
+    — when reps were compared on like deals — the raw ranking beside the adjusted one.
 
     Returns
     -------
     DataFrame
         ``owner_id | status | top_periods | eligible_periods | conversion |
         conversion_without_best | team_conversion | prob_above_team | reason``; the
-        conversions are percentages as text, ``prob_above_team`` two decimals.
+        conversions are percentages as text, ``prob_above_team`` two decimals. Adjusted:
+        ``owner_id | status | unadjusted_status | adjusted_rank | unadjusted_rank |
+        top_periods | eligible_periods | adjusted_conversion | unadjusted_conversion |
+        expected_conversion | o_e | conversion_without_best | team_conversion |
+        prob_above_team | reason`` (``adjusted_conversion`` is ``conversion``).
     """
     from playbook.i18n import t
 
-    cols = [
-        "owner_id",
-        "status",
-        "top_periods",
-        "eligible_periods",
+    adjusted = "unadjusted_status" in consistency.columns and bool(
+        consistency["unadjusted_status"].astype(str).ne("").any()
+    )
+    cols = ["owner_id", "status", "top_periods", "eligible_periods", "conversion"]
+    cols += ["conversion_without_best", "team_conversion", "prob_above_team", "reason"]
+    if adjusted:
+        cols[2:2] = ["unadjusted_status", "adjusted_rank", "unadjusted_rank"]
+        cols[cols.index("conversion") + 1 : cols.index("conversion") + 1] = [
+            "unadjusted_conversion",
+            "expected_conversion",
+            "o_e",
+        ]
+    out = consistency[[c for c in cols if c in consistency.columns]].copy()
+    for column in ("status", "unadjusted_status"):
+        if column in out:
+            out[column] = [t(f"cap_status_{s}", language) if s else "" for s in out[column]]
+    for column in ("adjusted_rank", "unadjusted_rank"):
+        if column in out:
+            out[column] = out[column].astype("Int64")
+    for column in (
         "conversion",
+        "unadjusted_conversion",
+        "expected_conversion",
         "conversion_without_best",
         "team_conversion",
-        "prob_above_team",
-        "reason",
-    ]
-    out = consistency[[c for c in cols if c in consistency.columns]].copy()
-    out["status"] = [t(f"cap_status_{s}", language) for s in out["status"]]
-    for column in ("conversion", "conversion_without_best", "team_conversion"):
+    ):
         if column in out:
             out[column] = [_pct_text(v) for v in out[column]]
-    if "prob_above_team" in out:
-        out["prob_above_team"] = ["" if pd.isna(v) else f"{v:.2f}" for v in out["prob_above_team"]]
+    for column in ("prob_above_team", "o_e"):
+        if column in out:
+            out[column] = ["" if pd.isna(v) else f"{v:.2f}" for v in out[column]]
+    if adjusted:
+        out = out.rename(columns={"conversion": "adjusted_conversion"})
     return out.reset_index(drop=True)
 
 
@@ -758,7 +830,9 @@ def profile_view(
     """What consistent strong converters do differently, one readable row per metric.
 
     Values are text in each metric's unit (rates in %, gaps of rates in points);
-    suppressed rows are empty and marked.
+    suppressed rows are empty and marked. Stage and conversion rows say "on like deals" when
+    ``comparison.attrs["adjusted_for"]`` names the dimensions they were adjusted for (as
+    :func:`analyse` sets it).
 
     Returns
     -------
@@ -784,15 +858,20 @@ def profile_view(
     if not len(comparison):
         return pd.DataFrame(columns=cols)
 
+    like_deals = (
+        t("cap_like_deals_suffix", language) if comparison.attrs.get("adjusted_for") else ""
+    )
+
     def label(r) -> str:
         if r.family == "stage":
             ids = config.funnel.ids
             nxt = ids[ids.index(r.stage) + 1] if r.stage in ids[:-1] else r.stage
-            return f"{config.stage_label(r.stage, language)} → {config.stage_label(nxt, language)}"
+            stage = config.stage_label(r.stage, language)
+            return f"{stage} → {config.stage_label(nxt, language)}{like_deals}"
         if r.family == "competency":
             return _dim_label(config, r.dimension, language)
         if r.metric == "conversion":
-            return t("cap_conversion_label", language)
+            return t("cap_conversion_label", language) + like_deals
         key = f"kpi_{r.metric}"
         return TEXT[key][language] if key in TEXT else str(r.metric)
 
@@ -853,6 +932,7 @@ def capability_findings(
     settings: dict[str, Any] | None = None,
     alpha: float = 0.05,
     language: str | None = None,
+    adjusted_for: Sequence[str] | None = None,
 ) -> list[Finding]:
     """Findings: the benchmark group's profile and the team's competency gaps.
 
@@ -864,7 +944,8 @@ def capability_findings(
     correlate most with the competency (when credible). Severity 3 when the gap is at
     least 15% of the scale, p_adj < 0.01 and a stage is linked; 2 when it is at least
     10% of the scale; else 1. Nothing is reported about suppressed
-    groups.
+    groups. Every finding carries ``adjusted_for``, the deal-mix dimensions the group was
+    chosen on (empty list: raw conversion).
 
     Returns
     -------
@@ -875,6 +956,7 @@ def capability_findings(
 
     language = language or config.language
     settings = settings or consistency_settings(config)
+    used = list(adjusted_for or [])
     findings: list[Finding] = []
     if comparison is None or not len(comparison):
         return findings
@@ -891,11 +973,13 @@ def capability_findings(
             for d, g in zip(credible["dimension"], credible["gap"], strict=True)
         )
         key = "cap_finding_profile" if strengths else "cap_finding_profile_plain"
+        key += "_adjusted" if used else ""
         freq_word = t(f"cap_period_{_freq_key(settings['freq'])}", language)
         findings.append(
             Finding(
                 kind="top_performer_profile",
                 severity=2,
+                adjusted_for=used,
                 metric="lead_to_won_conversion",
                 observed=float(row["benchmark_mean"]),
                 baseline=float(row["rest_mean"]),
@@ -913,6 +997,7 @@ def capability_findings(
                     conv=f"{100 * row['benchmark_mean']:.1f}%",
                     rest=f"{100 * row['rest_mean']:.1f}%",
                     strengths=strengths,
+                    **({"dims": _dimension_list(used, language)} if used else {}),
                 ),
                 impact=float(row["gap"]),
                 extra={
@@ -931,6 +1016,7 @@ def capability_findings(
                 Finding(
                     kind="top_performer_profile",
                     severity=1,
+                    adjusted_for=used,
                     metric=str(r.metric),
                     observed=float(r.benchmark_mean),
                     baseline=float(r.rest_mean),
@@ -992,6 +1078,7 @@ def capability_findings(
             Finding(
                 kind="capability_gap",
                 severity=severity,
+                adjusted_for=used,
                 dimension="dimension",
                 value=str(r.dimension),
                 stage=None if link is None else str(link["stage"]),
@@ -1015,6 +1102,16 @@ def capability_findings(
             )
         )
     return rank(findings)
+
+
+def _dimension_list(dimensions: Sequence[str], language: str) -> str:
+    """The adjusted-for dimensions in words, e.g. "region, deal-size band"."""
+    from playbook.i18n import TEXT
+
+    sep = "、" if language == "zh" else ", "
+    return sep.join(
+        TEXT[f"adj_dim_{d}"][language] if f"adj_dim_{d}" in TEXT else d for d in dimensions
+    )
 
 
 def _freq_key(freq: str) -> str:
@@ -1062,6 +1159,16 @@ class CapabilityStudy:
     scale: tuple[float, float] = (1.0, 5.0)
     #: what a figure says where a group value is not shown
     suppressed_label: str = "suppressed"
+    #: the deal-mix model reps are compared against (None: raw comparisons)
+    model: MixModel | None = None
+    #: per rep and stage: observed against expected from the deal mix
+    #: (:func:`playbook.adjust.observed_vs_expected`)
+    rep_adjusted: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def adjusted_for(self) -> list[str]:
+        """The deal-mix dimensions people were compared on (empty: raw comparisons)."""
+        return self.model.adjusted_for if self.model is not None else []
 
     def kpis(self) -> dict[str, dict]:
         """Headline numbers for the report: the benchmark group's size."""
@@ -1085,6 +1192,7 @@ def analyse(
     assessor: str | None = None,
     min_group_size: int | None = None,
     seed: int = 0,
+    adjust: bool | None = None,
     **consistency: Any,
 ) -> CapabilityStudy:
     """Run step 4 on a :class:`playbook.load.Dataset` (or any object with its tables).
@@ -1104,6 +1212,9 @@ def analyse(
         Default ``config.min_group_size``.
     seed : int
         Seed of the posterior draws behind conversion intervals.
+    adjust : bool, optional
+        Compare reps against their deal mix (:mod:`playbook.adjust`); default
+        ``adjustment.enabled`` of the config (on).
     **consistency
         Overrides of :data:`DEFAULT_CONSISTENCY` (freq, periods, top_k_of_n, top_share,
         min_deals, min_probability).
@@ -1120,6 +1231,9 @@ def analyse(
     settings = consistency_settings(config, **consistency)
     mgs = int(min_group_size if min_group_size is not None else config.min_group_size)
     j = prepare(data.deals, data.stage_events, config, as_of)
+    model = fit_mix_model(j, config, enabled=adjust)
+    if not model.adjusted_for:
+        model = None
     rates = rep_period_rates(
         data.deals,
         data.stage_events,
@@ -1127,6 +1241,7 @@ def analyse(
         freq=settings["freq"],
         periods=settings["periods"],
         journey=j,
+        model=model,
     )
     ranking = rank_periods(
         rates, top_share=settings["top_share"], min_deals=settings["min_deals"], seed=seed
@@ -1141,8 +1256,15 @@ def analyse(
         top_share=settings["top_share"],
         min_deals=settings["min_deals"],
         language=language,
+        mix_reasons=(
+            (lambda who: mix_reasons(model, config, language=language, owners=who))
+            if model is not None
+            else None
+        ),
     )
     notes: list[str] = []
+    if model is not None:
+        notes.extend(model.notes)
     available = ranking["period"].nunique() if len(ranking) else 0
     if available < settings["top_k_of_n"]:
         notes.append(
@@ -1157,7 +1279,7 @@ def analyse(
         consistency_table.loc[consistency_table["consistent"], "owner_id"].astype(str).tolist()
     )
     scores = assessment_scores(data.assessments, config, assessor=assessor)
-    sp = rep_stage_performance(data.deals, data.stage_events, config, journey=j)
+    sp = rep_stage_performance(data.deals, data.stage_events, config, journey=j, model=model)
     facts = deal_facts(
         j.deals,
         config,
@@ -1166,9 +1288,11 @@ def analyse(
         outcomes=data.outcomes,
         reps=data.reps,
         as_of=j.as_of,
+        expected_won=expected_wins(model, j.status, aligned=True) if model is not None else None,
     )
     profile = rep_profile(sp, scores=scores, facts=facts)
     comparison = compare_groups(profile, benchmark, min_group_size=mgs)
+    comparison.attrs["adjusted_for"] = model.adjusted_for if model is not None else []
     reps_total = profile["owner_id"].nunique() if len(profile) else 0
     suppressed = (
         bool(benchmark) and not _split_sizes(len(benchmark), reps_total - len(benchmark), mgs)[0]
@@ -1184,7 +1308,13 @@ def analyse(
         scores, data.reps, min_group_size=mgs, other=t("other_teams", language)
     )
     findings = capability_findings(
-        consistency_table, comparison, links, config, settings=settings, language=language
+        consistency_table,
+        comparison,
+        links,
+        config,
+        settings=settings,
+        language=language,
+        adjusted_for=model.adjusted_for if model is not None else None,
     )
     return CapabilityStudy(
         settings=settings,
@@ -1216,4 +1346,6 @@ def analyse(
             if benchmark
             else t("cap_no_benchmark_short", language)
         ),
+        model=model,
+        rep_adjusted=(model.by_owner() if model is not None else pd.DataFrame()),
     )

@@ -240,6 +240,17 @@ class CapabilityConfig(_Strict):
         return self
 
 
+class Adjustment(_Strict):
+    """Compare people and teams on like deals (:mod:`playbook.adjust`)."""
+
+    #: Compare reps and teams against what their deal mix would be expected to do.
+    enabled: bool = True
+    #: Further deal columns to adjust for besides ``dimensions`` (e.g. company_size).
+    features: list[str] = Field(default_factory=list)
+    #: Deal-size bands cut from amount at its quantiles (0: leave deal size out).
+    amount_bands: int = Field(default=4, ge=0, le=10)
+
+
 class PilotEvaluation(_Strict):
     """Who is in the pilot, from when, and what it should achieve (step 7)."""
 
@@ -354,6 +365,7 @@ class PilotConfig(_Strict):
         default_factory=lambda: ["segment", "region", "product", "source"]
     )
     capability: CapabilityConfig = Field(default_factory=CapabilityConfig)
+    adjustment: Adjustment = Field(default_factory=Adjustment)
     min_group_size: int = Field(default=5, ge=1)
     monthly: MonthlyConfig = Field(default_factory=MonthlyConfig)
     pilot: PilotEvaluation = Field(default_factory=PilotEvaluation)
@@ -572,4 +584,14 @@ def load_config(workspace: str | Path) -> PilotConfig:
 
 def dump_config(config: PilotConfig) -> str:
     """The configuration as YAML (UTF-8, Chinese kept readable)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    data = config.model_dump(mode="json")
+    # Sections added after a workspace format was fixed are written only when set, so the
+    # pilot.yml of an existing workspace (and of the seeded sample) keeps its bytes.
+    for key, default in _LATER_SECTIONS.items():
+        if data.get(key) == default().model_dump(mode="json"):
+            data.pop(key, None)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+#: Sections :func:`dump_config` leaves out while they hold their defaults.
+_LATER_SECTIONS = {"adjustment": Adjustment}

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from playbook.adjust import fit_mix_model
 from playbook.calendar import DAY_NS, HOUR_NS, NAT, BusinessClock, to_ns
 from playbook.config import PilotConfig
 from playbook.customer_success import cs_handoff, cs_view
@@ -982,8 +983,12 @@ def analyse(
         curves = contact_curves(contacts, "team" if has_reps else "source")
         conversion = conversion_by_response(contacts, j, config)
         cost = late_contact_cost(contacts, j, config)
-        slices = slow_handoff_tests(contacts, j, config, alpha=alpha)
-        slow = find_slow_handoffs(contacts, j, config, alpha=alpha, language=language, tests=slices)
+        model = fit_mix_model(j, config, stages=j.stage_ids[:1])
+        model = model if model.adjusted_for else None
+        slices = slow_handoff_tests(contacts, j, config, alpha=alpha, model=model)
+        slow = find_slow_handoffs(
+            contacts, j, config, alpha=alpha, language=language, tests=slices, model=model
+        )
     else:
         empty = contacts.iloc[:0].assign(contacted=False, business_hours=0.0, hours=0.0, attempts=0)
         response = by_owner = response_times(empty, [])

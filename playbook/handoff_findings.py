@@ -1,6 +1,8 @@
 """Findings of the handoff step: slices (teams, sources, reps) credibly slower to first
 contact whose leads also convert worse (``slow_handoff``), and slices with credibly more
-sleeping leads (``sleeping_leads``). Log-rank tests, Benjamini–Hochberg across slices."""
+sleeping leads (``sleeping_leads``). Log-rank tests, Benjamini–Hochberg across slices.
+Teams and reps are people: their leads' conversion is compared with what those leads would
+be expected to do from their mix (:mod:`playbook.adjust`), not with the rest of the company."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from playbook.adjust import MixModel, fit_mix_model
 from playbook.config import PilotConfig
 from playbook.findings import Finding, rank
 from playbook.handoff_base import (
@@ -124,9 +127,12 @@ SLICE_COLUMNS = [
     "lead_rate",
     "shrunk_rate",
     "rest_lead_rate",
+    "expected_lead_rate",
     "p_conv",
     "p_conv_adj",
 ]
+#: Slice dimensions that are people (compared on like deals when a model is given).
+PEOPLE_DIMENSIONS = ("team", "owner_id")
 
 
 def slow_handoff_tests(
@@ -137,6 +143,7 @@ def slow_handoff_tests(
     dimensions: Sequence[str] = SLOW_DIMENSIONS,
     min_n: int = 30,
     alpha: float = 0.05,
+    model: MixModel | None = None,
 ) -> pd.DataFrame:
     """Every slice's first-contact speed and lead conversion against the rest.
 
@@ -149,13 +156,22 @@ def slow_handoff_tests(
     rests) with fewer than ``min_n`` leads are not tested. The rest's median is computed
     for the slower slices (and for all when the data are small).
 
+    With a ``model`` (:func:`playbook.adjust.fit_mix_model` of ``journey``), a slower
+    team's or rep's conversion is tested against what its leads would be expected to do
+    from their mix instead of against the rest: the expected chances come from the model
+    refitted on every other deal (a team that works most of its territory is not judged
+    against its own results there), and the observed advances are tested one-sided
+    against their sum (normal approximation, variance sum p(1 − p)).
+
     Returns
     -------
     DataFrame
         ``dimension | value | leads | contacted | median_business_hours |
         rest_median_business_hours | sla_breach_rate | z_time | p_time | p_time_adj | lead_n |
-        lead_rate | shrunk_rate | rest_lead_rate | p_conv | p_conv_adj``; ``p_conv_adj`` is
-        NaN for slices not found slower.
+        lead_rate | shrunk_rate | rest_lead_rate | expected_lead_rate | p_conv |
+        p_conv_adj``; ``p_conv_adj`` is NaN for slices not found slower;
+        ``expected_lead_rate`` (what the company converts on the slice's leads) is NaN
+        where the slice was compared with the rest.
     """
     _aligned(contacts, journey)
     j = journey
@@ -187,6 +203,7 @@ def slow_handoff_tests(
         total_leads, total_n, total_a = leads.sum(), n.sum(), a.sum()
         testable = (leads >= min_n) & (total_leads - leads >= min_n)
         conv_ok = (n >= min_n) & (total_n - n >= min_n)
+        p_conv = slice_vs_rest_test(a, n, total_a, total_n)
         with np.errstate(invalid="ignore", divide="ignore"):
             frames.append(
                 pd.DataFrame(
@@ -206,9 +223,8 @@ def slow_handoff_tests(
                         "lead_rate": np.where(n > 0, a / n, np.nan),
                         "shrunk_rate": shrink_rates(a, n, prior),
                         "rest_lead_rate": (total_a - a) / (total_n - n),
-                        "p_conv": np.where(
-                            conv_ok, slice_vs_rest_test(a, n, total_a, total_n), np.nan
-                        ),
+                        "expected_lead_rate": np.nan,
+                        "p_conv": np.where(conv_ok, p_conv, np.nan),
                     }
                 )
             )
@@ -217,9 +233,11 @@ def slow_handoff_tests(
     out = pd.concat(frames, ignore_index=True)
     out["p_time_adj"] = benjamini_hochberg(out["p_time"])
     slow = (out["p_time_adj"] < alpha).to_numpy()
+    codes_of = {dim: _codes(contacts[dim])[0] for dim in out["dimension"].unique()}
+    if model is not None and model.adjusted_for:
+        _like_leads(out, slow, codes_of, journey, config, model, min_n)
     out["p_conv_adj"] = benjamini_hochberg(np.where(slow, out["p_conv"], np.nan))
     small = len(contacts) * len(out) <= 2_000_000
-    codes_of = {dim: _codes(contacts[dim])[0] for dim in out["dimension"].unique()}
     for i in np.flatnonzero(slow | small):
         codes = codes_of[out.at[i, "dimension"]]
         keep = codes >= 0
@@ -229,6 +247,35 @@ def slow_handoff_tests(
     out.attrs["lead_advanced"] = out.pop("lead_advanced").to_numpy()
     out.attrs["code"] = out.pop("code").to_numpy()
     return out[SLICE_COLUMNS]
+
+
+def _like_leads(
+    out: pd.DataFrame,
+    slow: np.ndarray,
+    codes_of: dict[str, np.ndarray],
+    journey: JourneyData,
+    config: PilotConfig,
+    model: MixModel,
+    min_n: int,
+) -> None:
+    """For the slower teams and reps: their leads' expected rate past the first stage from
+    a model fitted on the rest of the company (so a team that works most of its territory
+    is not judged against its own results there), and the one-sided test of the observed
+    advances against it. In place."""
+    mature = journey.mature[:, 0]
+    advanced = journey.advanced[:, 0] & mature
+    first = journey.stage_ids[:1]
+    for i in np.flatnonzero(slow & out["dimension"].isin(PEOPLE_DIMENSIONS).to_numpy()):
+        if out.at[i, "lead_n"] < min_n:
+            continue
+        inside = codes_of[out.at[i, "dimension"]] == out.at[i, "code"]
+        rest = fit_mix_model(journey, config, mix=model.mix, stages=first, exclude=inside)
+        p = rest.expected[inside & mature, 0]
+        observed = float(advanced[inside].sum())
+        variance = float(np.sum(p * (1 - p)))
+        out.at[i, "expected_lead_rate"] = p.sum() / len(p)
+        if variance > 0:
+            out.at[i, "p_conv"] = float(_st.norm.cdf((observed - p.sum()) / np.sqrt(variance)))
 
 
 def _dimension_label(dim: str, language: str) -> str:
@@ -250,6 +297,7 @@ def find_slow_handoffs(
     min_excess_hours: float = 1.0,
     language: str | None = None,
     tests: pd.DataFrame | None = None,
+    model: MixModel | None = None,
 ) -> list[Finding]:
     """Slices whose leads are credibly contacted slower than the rest *and* convert worse.
 
@@ -263,6 +311,13 @@ def find_slow_handoffs(
     revenue at stake is at least 5% of won revenue; else 1. Revenue at stake = (rest rate
     − shrunk slice rate) x the slice's resolved leads x conversion from the next stage to
     won x average won amount.
+
+    With a ``model`` (:func:`playbook.adjust.fit_mix_model`), teams and reps convert worse
+    when their leads advance credibly less often than those leads would be expected to from
+    their mix (segment, region, product, source, deal size, …): a team whose territory is
+    hard is not called slow to convert. The expected rate then replaces the rest's rate in
+    the evidence and the revenue at stake, and the finding's ``adjusted_for`` names the
+    dimensions (empty list for people compared without a model; unset for sources).
 
     Returns
     -------
@@ -280,7 +335,13 @@ def find_slow_handoffs(
         tests
         if tests is not None
         else slow_handoff_tests(
-            contacts, journey, config, dimensions=dimensions, min_n=min_n, alpha=alpha
+            contacts,
+            journey,
+            config,
+            dimensions=dimensions,
+            min_n=min_n,
+            alpha=alpha,
+            model=model,
         )
     )
     if not len(t):
@@ -289,13 +350,16 @@ def find_slow_handoffs(
     med = t["median_business_hours"].fillna(np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = med / rest
+    expected = t.get("expected_lead_rate", pd.Series(np.nan, index=t.index))
+    reference = expected.fillna(t["rest_lead_rate"])
     flagged = t[
         (t["p_time_adj"] < alpha)
         & (t["p_conv_adj"] < alpha)
         & ((ratio >= min_ratio) | (rest <= 0))
         & (med - rest >= min_excess_hours)
-        & (t["lead_rate"] < t["rest_lead_rate"])
+        & (t["lead_rate"] < reference)
     ]
+    used = list(model.adjusted_for) if model is not None else []
     down, avg = _downstream(journey)
     won = journey.status == WON
     amounts = (
@@ -307,7 +371,8 @@ def find_slow_handoffs(
     stage = journey.stage_ids[0]
     findings = []
     for i, r in flagged.iterrows():
-        gap = max(r.rest_lead_rate - r.shrunk_rate, 0.0)
+        like_deals = pd.notna(expected[i])
+        gap = max(reference[i] - r.shrunk_rate, 0.0)
         impact = gap * r.lead_n * down * avg
         strong = ratio[i] >= 2 and max(r.p_time_adj, r.p_conv_adj) < alpha / 10
         big = total_won > 0 and impact >= 0.05 * total_won
@@ -317,7 +382,7 @@ def find_slow_handoffs(
         lo, hi = _median_interval(time[inside], event[inside])
         rate_lo, rate_hi = wilson_interval(int(round(r.lead_rate * r.lead_n)), int(r.lead_n))
         evidence = _t(
-            "handoff_evidence_slow",
+            "handoff_evidence_slow_adjusted" if like_deals else "handoff_evidence_slow",
             language,
             dimension=_dimension_label(r.dimension, language),
             value=r.value,
@@ -328,11 +393,14 @@ def find_slow_handoffs(
             low=_pct(rate_lo),
             high=_pct(rate_hi),
             rest_rate=_pct(r.rest_lead_rate),
+            **({"expected": _pct(expected[i])} if like_deals else {}),
         )
+        people = r.dimension in PEOPLE_DIMENSIONS
         findings.append(
             Finding(
                 kind="slow_handoff",
                 severity=severity,
+                adjusted_for=(used if like_deals else []) if people else None,
                 dimension=r.dimension,
                 value=r.value,
                 stage=stage,
@@ -350,6 +418,7 @@ def find_slow_handoffs(
                     "lead_ci_low": float(rate_lo),
                     "lead_ci_high": float(rate_hi),
                     "rest_lead_rate": float(r.rest_lead_rate),
+                    "expected_lead_rate": float(expected[i]) if like_deals else None,
                     "shrunk_rate": float(r.shrunk_rate),
                     "lead_n": int(r.lead_n),
                     "p_time": float(r.p_time_adj),
@@ -386,7 +455,9 @@ def find_sleeping_leads(
     -------
     list of Finding
         kind ``sleeping_leads``; ``metric`` ``sleeping_share``, ``observed`` / ``baseline``
-        the slice's and the rest's share, Wilson interval, ``n`` open deals.
+        the slice's and the rest's share, Wilson interval, ``n`` open deals; teams and reps
+        carry ``adjusted_for=[]``: people compared on how many of their open deals sit idle,
+        not adjusted for the deal mix.
     """
     language = _language(language, config)
     if not len(sleeping):
@@ -443,6 +514,8 @@ def find_sleeping_leads(
             Finding(
                 kind="sleeping_leads",
                 severity=3 if strong and big else 2 if strong else 1,
+                # people compared on idle open deals, not on conversion: not adjusted
+                adjusted_for=[] if r.dimension in PEOPLE_DIMENSIONS else None,
                 dimension=r.dimension,
                 value=r.value,
                 metric="sleeping_share",

@@ -64,6 +64,14 @@ TEXT: dict[str, dict[str, str]] = {
     # KPI names
     "kpi_deals": {"en": "Deals", "zh": "商机数"},
     "kpi_win_rate": {"en": "Win rate (resolved deals)", "zh": "赢单率（已结案）"},
+    "kpi_expected_win_rate": {
+        "en": "Expected win rate for the deal mix",
+        "zh": "按商机结构的预期赢单率",
+    },
+    "kpi_win_rate_vs_expected": {
+        "en": "Win rate vs expected (like deals, points)",
+        "zh": "赢单率与预期之差（同类商机，百分点）",
+    },
     "kpi_open_deals": {"en": "Open deals", "zh": "进行中商机"},
     "kpi_won_revenue": {"en": "Won revenue", "zh": "赢单金额"},
     "kpi_median_cycle_days": {"en": "Median cycle (days, won)", "zh": "成交周期中位数（天）"},
@@ -408,6 +416,52 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Record completeness by rep (share of key fields filled)",
         "zh": "销售个人记录完整度（关键字段填写比例）",
     },
+    # like-with-like comparisons of people and teams (playbook.adjust)
+    "adj_missing_columns": {
+        "en": "The deal-mix adjustment cannot use {columns}: deals has no such column (check "
+        "dimensions and adjustment.features in pilot.yml).",
+        "zh": "商机结构调整无法使用 {columns}：商机表中没有这些列（请检查 pilot.yml 中的 "
+        "dimensions 和 adjustment.features）。",
+    },
+    "adj_reason_mix": {
+        "en": "{share} of their deals are in {dimension} {value}, where {stage} converts {rate} "
+        "for every rep against {rest} elsewhere",
+        "zh": "其 {share} 的商机属于{dimension}“{value}”，该处{stage}对所有销售的转化率为 {rate}，"
+        "其他为 {rest}",
+    },
+    "adj_reason_ranks": {
+        "en": "raw rank {raw} of {n}, adjusted rank {adjusted}",
+        "zh": "原始排名 {raw}/{n}，调整后排名 {adjusted}",
+    },
+    "adj_reason_ranks_why": {
+        "en": "raw rank {raw} of {n}; {why}; adjusted rank {adjusted}",
+        "zh": "原始排名 {raw}/{n}；{why}；调整后排名 {adjusted}",
+    },
+    "adj_note": {
+        "en": "Reps and teams are compared on like deals: each stage's expected conversion of "
+        "their deals comes from {dims}, fitted on the whole company.",
+        "zh": "销售与团队按同类商机比较：其商机在各阶段的预期转化率由{dims}决定，"
+        "基于全公司数据估计。",
+    },
+    "adj_note_indirect": {
+        "en": " Stages with few resolved deals ({stages}) use the rate of the one dimension "
+        "that matters most there, from the other reps' deals.",
+        "zh": "已定结果的商机较少的阶段（{stages}）改用该处影响最大的单一维度、"
+        "基于其他销售商机的转化率。",
+    },
+    "adj_note_off": {
+        "en": "Reps and teams are compared on raw conversion: the deal mix is not adjusted for "
+        "(adjustment.enabled is off, or the deals have no dimension to adjust for).",
+        "zh": "销售与团队按原始转化率比较：未按商机结构调整（adjustment.enabled 已关闭，"
+        "或商机没有可用于调整的维度）。",
+    },
+    "adj_dim_segment": {"en": "segment", "zh": "行业"},
+    "adj_dim_region": {"en": "region", "zh": "区域"},
+    "adj_dim_product": {"en": "product", "zh": "产品"},
+    "adj_dim_source": {"en": "source", "zh": "来源"},
+    "adj_dim_deal_size": {"en": "deal-size band", "zh": "金额档"},
+    "adj_dim_created_quarter": {"en": "creation quarter", "zh": "创建季度"},
+    "adj_dim_company_size": {"en": "company size", "zh": "客户规模"},
     # capability radar (step 4), development plan and KPI system (step 5)
     "cap_reason_consistent": {
         "en": "top {share} in {top} of the last {n} periods ({periods}), and without the best one "
@@ -481,6 +535,22 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "{k} 名销售稳定高转化（最近 {n} {periods}中至少 {top} 个进入前 {share}）：线索→赢单转"
         "化率 {conv}，其余团队为 {rest}。",
     },
+    "cap_finding_profile_adjusted": {
+        "en": "{k} reps convert consistently well on like deals (top {share} in at least {top} "
+        "of the last {n} {periods}, compared with what their deals would be expected to do "
+        "given {dims}): lead → won {conv} vs {rest} for the rest of the team; they score "
+        "higher on {strengths}.",
+        "zh": "{k} 名销售在同类商机上稳定高转化（与其商机按{dims}应有的预期相比，最近 {n} "
+        "{periods}中至少 {top} 个进入前 {share}）：线索→赢单转化率 {conv}，其余团队为 {rest}；"
+        "他们在{strengths}上得分更高。",
+    },
+    "cap_finding_profile_plain_adjusted": {
+        "en": "{k} reps convert consistently well on like deals (top {share} in at least {top} "
+        "of the last {n} {periods}, compared with what their deals would be expected to do "
+        "given {dims}): lead → won {conv} vs {rest} for the rest of the team.",
+        "zh": "{k} 名销售在同类商机上稳定高转化（与其商机按{dims}应有的预期相比，最近 {n} "
+        "{periods}中至少 {top} 个进入前 {share}）：线索→赢单转化率 {conv}，其余团队为 {rest}。",
+    },
     "cap_finding_behaviour": {
         "en": "Consistent strong converters differ on {metric}: {value} vs {rest} ({k} vs {m} "
         "reps).",
@@ -549,6 +619,22 @@ TEXT: dict[str, dict[str, str]] = {
     "col_median_rank": {"en": "median rank", "zh": "名次中位数"},
     "col_conversion": {"en": "conversion (shrunk)", "zh": "转化率（收缩估计）"},
     "col_team_conversion": {"en": "team conversion", "zh": "团队转化率"},
+    "col_unadjusted_status": {"en": "status on raw conversion", "zh": "按原始转化的状态"},
+    "col_adjusted_rank": {"en": "rank on like deals", "zh": "同类商机排名"},
+    "col_unadjusted_rank": {"en": "raw rank", "zh": "原始排名"},
+    "col_adjusted_conversion": {
+        "en": "conversion on like deals (shrunk)",
+        "zh": "同类商机转化率（收缩估计）",
+    },
+    "col_unadjusted_conversion": {"en": "raw conversion (shrunk)", "zh": "原始转化率（收缩估计）"},
+    "col_expected_conversion": {
+        "en": "expected from their deal mix",
+        "zh": "按其商机结构的预期转化率",
+    },
+    "col_o_e": {"en": "observed / expected", "zh": "实际 / 预期"},
+    "col_expected_win_rate": {"en": "expected win rate (like deals)", "zh": "同类商机预期赢单率"},
+    "col_win_rate_vs_expected": {"en": "win rate vs expected", "zh": "赢单率与预期之差"},
+    "col_o_minus_e": {"en": "observed − expected", "zh": "实际 − 预期"},
     "col_reason": {"en": "why", "zh": "原因"},
     "col_rank": {"en": "rank", "zh": "名次"},
     "col_ranked": {"en": "reps ranked", "zh": "参与排名人数"},
@@ -578,6 +664,12 @@ TEXT: dict[str, dict[str, str]] = {
     "plan_weakness_stage": {
         "en": "{stage} → {to}: {rate} (n={n}, shrunk {shrunk}) vs team {team}",
         "zh": "{stage} → {to}：{rate}（n={n}，收缩估计 {shrunk}），团队为 {team}",
+    },
+    "plan_weakness_stage_adjusted": {
+        "en": "{stage} → {to}: {rate} (n={n}) where the company converts {expected} of such "
+        "deals; on like deals {adjusted} vs team {team}",
+        "zh": "{stage} → {to}：{rate}（n={n}），公司在同类商机上的转化率为 {expected}；按同类商机"
+        "比较为 {adjusted}，团队为 {team}",
     },
     "plan_weakness_competency": {
         "en": "{dimension}: {score} vs {reference} {against}",
@@ -702,6 +794,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col_prob_above_team": {"en": "P(above team)", "zh": "高于团队的概率"},
     "cap_no_benchmark_short": {"en": "no benchmark group", "zh": "没有标杆组"},
     "cap_conversion_label": {"en": "Lead → won (shrunk)", "zh": "线索 → 赢单（收缩估计）"},
+    "cap_like_deals_suffix": {"en": ", on like deals", "zh": "（同类商机）"},
     "col_kind": {"en": "kind", "zh": "类型"},
     "col_areas": {"en": "areas", "zh": "领域数"},
     "col_reference": {"en": "reference", "zh": "参照值"},
@@ -789,6 +882,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The cost of late contact cannot be estimated: too few resolved leads on one side "
         "of the SLA.",
         "zh": "无法估计联系延迟的代价：SLA 某一侧已定结果的线索太少。",
+    },
+    "handoff_evidence_slow_adjusted": {
+        "en": "Leads of {dimension} {value} wait a median {hours} business hours for a first sales "
+        "contact vs {rest_hours} elsewhere (n={n}); they advance past the lead stage {rate} of "
+        "the time (95% CI {low}–{high}) where {expected} would be expected from the same kind "
+        "of leads ({rest_rate} elsewhere).",
+        "zh": "{dimension} {value} 的线索首次销售联系的等待时间中位数为 {hours} 个工作小时，其他为 "
+        "{rest_hours}（n={n}）；其线索推进率为 {rate}（95% CI {low}–{high}），而同类线索的预期为 "
+        "{expected}（其他为 {rest_rate}）。",
     },
     "handoff_evidence_slow": {
         "en": "Leads of {dimension} {value} wait a median {hours} business hours for a first sales "
@@ -969,6 +1071,7 @@ TEXT: dict[str, dict[str, str]] = {
     "col_lead_rate": {"en": "lead rate", "zh": "线索推进率"},
     "col_shrunk_rate": {"en": "shrunk rate", "zh": "收缩后推进率"},
     "col_rest_lead_rate": {"en": "lead rate elsewhere", "zh": "其他推进率"},
+    "col_expected_lead_rate": {"en": "expected lead rate (like leads)", "zh": "同类线索预期推进率"},
     "col_p_conv": {"en": "p (conversion)", "zh": "p（转化）"},
     "col_p_conv_adj": {"en": "adjusted p (conversion)", "zh": "校正后 p（转化）"},
     "col_action": {"en": "action", "zh": "建议行动"},

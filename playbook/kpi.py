@@ -76,7 +76,9 @@ class Metric:
 
     ``kind`` is rate (``column`` successes over ``denominator`` trials), mean,
     median (of ``column`` over deals where it is known) or sum. ``better`` says
-    which direction is good (for thresholds and plans).
+    which direction is good (for thresholds and plans). A rate with a ``reference``
+    column is the rate minus the reference's rate over the same trials (observed −
+    expected), with the rate's interval shifted by the reference.
     """
 
     name: str
@@ -87,11 +89,23 @@ class Metric:
     denominator: str | None = None
     unit: str = "share"
     better: str = "higher"
+    reference: str | None = None
 
 
 METRICS: tuple[Metric, ...] = (
     Metric("won_revenue", "revenue", "result", "sum", "won_amount", "won", unit="currency"),
     Metric("win_rate", "revenue", "result", "rate", "won", "resolved"),
+    # what the company wins on the same deals, and the win rate against it (like deals)
+    Metric("expected_win_rate", "revenue", "result", "rate", "expected_won", "resolved"),
+    Metric(
+        "win_rate_vs_expected",
+        "revenue",
+        "result",
+        "rate",
+        "won",
+        "resolved",
+        reference="expected_won",
+    ),
     Metric("avg_won_amount", "revenue", "result", "mean", "won_amount_known", unit="currency"),
     Metric("open_pipeline", "revenue", "process", "sum", "open_amount", "is_open", unit="currency"),
     Metric(
@@ -220,6 +234,7 @@ def deal_facts(
     as_of=None,
     contact_types: Sequence[str] = CONTACT_TYPES,
     meeting_types: Sequence[str] = MEETING_TYPES,
+    expected_won: pd.Series | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per deal with every fact the KPIs aggregate.
 
@@ -244,6 +259,10 @@ def deal_facts(
         Analysis time; default the latest timestamp in deals and activities.
     contact_types, meeting_types : sequence of str
         Activity types counted as a real contact and as a customer meeting.
+    expected_won : Series or ndarray, optional
+        Each deal's expected chance to be won from its mix (:func:`playbook.adjust.expected_wins`),
+        indexed by deal id, or an array in the order of ``deals``: the win rate of a rep or
+        team can then be read against what the company wins on the same deals.
 
     Returns
     -------
@@ -252,8 +271,9 @@ def deal_facts(
         amount | won_amount | won_amount_known | open_amount | is_open | first_contact_at |
         first_contact_hours | elapsed_hours | sla_met | sla_known | sales_activities |
         meetings | filled | applicable | renewal_due | renewed_n | nps | complaints |
-        on_time | go_live_known``. Booleans used as rate numerators/denominators are
-        0/1 floats; unknown facts are NaN.
+        on_time | go_live_known | expected_won``. Booleans used as rate
+        numerators/denominators are 0/1 floats; unknown facts are NaN (``expected_won``
+        on open deals and without ``expected_won``).
     """
     as_of_ts = _as_of(deals, activities, as_of)
     n = len(deals)
@@ -281,6 +301,14 @@ def deal_facts(
             "is_open": (status == "open").astype(float),
         }
     )
+    expected = np.full(n, np.nan)
+    if isinstance(expected_won, pd.Series):
+        expected = expected_won.reindex(out["deal_id"]).to_numpy(dtype=float)
+    elif expected_won is not None:
+        expected = np.asarray(expected_won, dtype=float)
+        if len(expected) != n:
+            raise ValueError(f"expected_won holds {len(expected)} values for {n} deals")
+    out_expected = np.where(resolved, expected, np.nan)
     # first contact and activity counts
     first = np.full(n, np.iinfo(np.int64).min)
     sales_acts = np.full(n, np.nan)
@@ -378,6 +406,7 @@ def deal_facts(
     elif outcomes is not None:
         for column in ("renewal_due", "renewed_n", "go_live_known", "on_time"):
             out[column] = 0.0
+    out["expected_won"] = out_expected
     return out
 
 
@@ -458,10 +487,18 @@ def _aggregate(
         if m.kind == "rate":
             if m.denominator not in facts or facts[m.denominator].isna().all():
                 continue
-            agg = groups.agg(s=(m.column, "sum"), n=(m.denominator, "sum"))
+            if m.reference and (m.reference not in facts or facts[m.reference].isna().all()):
+                continue
+            sums = {"s": (m.column, "sum"), "n": (m.denominator, "sum")}
+            if m.reference:
+                sums["r"] = (m.reference, "sum")
+            agg = groups.agg(**sums)
             low, high = wilson_interval(agg["s"].to_numpy(), agg["n"].to_numpy(), confidence)
             with np.errstate(invalid="ignore", divide="ignore"):
                 value = np.where(agg["n"] > 0, agg["s"] / agg["n"], np.nan)
+                if m.reference:
+                    shift = np.where(agg["n"] > 0, agg["r"] / agg["n"], np.nan)
+                    value, low, high = value - shift, low - shift, high - shift
             frame = pd.DataFrame(
                 {"value": value, "n": agg["n"].to_numpy(), "ci_low": low, "ci_high": high},
                 index=agg.index,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook.adjust import compared_stage_rate
 from playbook.config import PilotConfig
 from playbook.kpi import (
     deal_facts,
@@ -330,7 +331,11 @@ def diagnose(
 
     * ``stage:<id>`` — the rep's shrunk rate at the stage is at least ``stage_gap``
       below the team's, on at least ``min_stage_n`` resolved deals (the raw rate and its
-      Wilson interval are the evidence).
+      Wilson interval are the evidence). Where ``stage_performance`` carries the rate
+      adjusted for the deal mix (:func:`playbook.capability.rep_stage_performance` with a
+      model), that rate is compared: a stage weak for every rep in the rep's territory is
+      nobody's weakness, and the evidence says what the company converts on the rep's
+      deals.
     * ``competency:<id>`` — the score is at least ``score_gap`` × scale below the
       consistent strong converters' mean where they credibly differ from the team
       (adjusted p < ``alpha``), else at least ``team_score_gap`` × scale below the team
@@ -371,40 +376,7 @@ def diagnose(
     span = float(config.capability.scale_max - config.capability.scale_min)
     frames = []
     if stage_performance is not None and len(stage_performance):
-        sp = stage_performance
-        weak = sp[
-            (sp["mature_n"] >= s["min_stage_n"])
-            & (sp["shrunk"] <= sp["team_rate"] - s["stage_gap"])
-        ]
-        if len(weak):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "owner_id": weak["owner_id"].astype(str).to_numpy(),
-                        "weakness": "stage:" + weak["from"].astype(str).to_numpy().astype(object),
-                        "area": weak["from"].astype(str).to_numpy(),
-                        "observed": weak["rate"].to_numpy(dtype=float),
-                        "reference": weak["team_rate"].to_numpy(dtype=float),
-                        "ci_low": weak["ci_low"].to_numpy(dtype=float),
-                        "ci_high": weak["ci_high"].to_numpy(dtype=float),
-                        "n": weak["mature_n"].to_numpy(),
-                        "shortfall": (weak["team_rate"] - weak["shrunk"]).to_numpy(dtype=float),
-                        "evidence": [
-                            t(
-                                "plan_weakness_stage",
-                                language,
-                                stage=config.stage_label(str(r["from"]), language),
-                                to=config.stage_label(str(r["to"]), language),
-                                rate=_pct(r["rate"]),
-                                n=int(r["mature_n"]),
-                                shrunk=_pct(r["shrunk"]),
-                                team=_pct(r["team_rate"]),
-                            )
-                            for _, r in weak.iterrows()
-                        ],
-                    }
-                )
-            )
+        frames.append(_stage_weaknesses(stage_performance, config, s, language))
     if rep_gaps is not None and len(rep_gaps):
         credible = set()
         if gaps is not None and len(gaps):
@@ -465,6 +437,53 @@ def diagnose(
     out["n"] = out["n"].astype(np.int64)
     out = out.sort_values(["owner_id", "shortfall"], ascending=[True, False], kind="stable")
     return out[WEAKNESS_COLUMNS].reset_index(drop=True)
+
+
+def _stage_weaknesses(
+    sp: pd.DataFrame, config: PilotConfig, s: dict[str, Any], language: str
+) -> pd.DataFrame:
+    """Stage weaknesses (see :func:`diagnose`), judged on like deals where the stage
+    performance carries the adjusted rate."""
+    from playbook.i18n import t
+
+    value = compared_stage_rate(sp)
+    adjusted = "adjusted_shrunk" in sp.columns and sp["adjusted_shrunk"].notna().any()
+    weak = sp[(sp["mature_n"] >= s["min_stage_n"]) & (value <= sp["team_rate"] - s["stage_gap"])]
+    value = value[weak.index]
+
+    def evidence(r, v: float) -> str:
+        values = {
+            "stage": config.stage_label(str(r["from"]), language),
+            "to": config.stage_label(str(r["to"]), language),
+            "rate": _pct(r["rate"]),
+            "n": int(r["mature_n"]),
+            "team": _pct(r["team_rate"]),
+        }
+        if adjusted and pd.notna(r.get("expected_rate")):
+            return t(
+                "plan_weakness_stage_adjusted",
+                language,
+                expected=_pct(r["expected_rate"]),
+                adjusted=_pct(v),
+                **values,
+            )
+        return t("plan_weakness_stage", language, shrunk=_pct(r["shrunk"]), **values)
+
+    return pd.DataFrame(
+        {
+            "owner_id": weak["owner_id"].astype(str).to_numpy(),
+            "weakness": "stage:" + weak["from"].astype(str).to_numpy().astype(object),
+            "area": weak["from"].astype(str).to_numpy(),
+            "observed": weak["rate"].to_numpy(dtype=float),
+            "reference": weak["team_rate"].to_numpy(dtype=float),
+            "ci_low": weak["ci_low"].to_numpy(dtype=float),
+            "ci_high": weak["ci_high"].to_numpy(dtype=float),
+            "n": weak["mature_n"].to_numpy(),
+            "shortfall": (weak["team_rate"] - value).to_numpy(dtype=float),
+            "evidence": [evidence(r, v) for (_, r), v in zip(weak.iterrows(), value, strict=True)],
+        },
+        columns=WEAKNESS_COLUMNS[:1] + WEAKNESS_COLUMNS[2:],
+    )
 
 
 def _behaviour_weaknesses(
@@ -647,12 +666,14 @@ def coaching_pairs(
 ) -> pd.DataFrame:
     """Match consistent strong converters with reps whose weakness is their strength.
 
-    A coach is strong at a stage when their shrunk rate is at least ``stage_gap`` above
-    the team's, and at a competency when their score is at least ``score_gap`` × scale
-    above the team mean. Candidate pairs (coach strength = mentee weakness) are taken
-    greedily, largest difference first (same team first on ties), each coach taking at
-    most ``max_mentees`` mentees and each mentee at most ``max_coaches`` coaches (one
-    per weakness).
+    A coach is strong at a stage when their shrunk rate (adjusted for the deal mix where
+    ``stage_performance`` has it) is at least ``stage_gap`` above the team's, and at a
+    competency when their score is at least ``score_gap`` × scale above the team mean.
+    Candidate pairs (coach strength = mentee weakness) are taken greedily, largest
+    difference first (same team first on ties), each coach taking at most ``max_mentees``
+    mentees and each mentee at most ``max_coaches`` coaches (one per weakness). Stage
+    strengths and weaknesses are both read on like deals when the stage performance carries
+    the adjusted rate, so a coach is never chosen for a territory that flatters them.
 
     Returns
     -------
@@ -672,13 +693,14 @@ def coaching_pairs(
     strengths = []
     if stage_performance is not None and len(stage_performance):
         sp = stage_performance[stage_performance["owner_id"].astype(str).isin(coaches)]
-        sp = sp[sp["shrunk"] >= sp["team_rate"] + s["stage_gap"]]
+        sp = sp.assign(_value=compared_stage_rate(sp))
+        sp = sp[sp["_value"] >= sp["team_rate"] + s["stage_gap"]]
         strengths.append(
             pd.DataFrame(
                 {
                     "coach_id": sp["owner_id"].astype(str).to_numpy(),
                     "weakness": ("stage:" + sp["from"].astype(str)).to_numpy(),
-                    "coach_value": sp["shrunk"].to_numpy(dtype=float),
+                    "coach_value": sp["_value"].to_numpy(dtype=float),
                     "team_value": sp["team_rate"].to_numpy(dtype=float),
                     "scale": 1.0,
                 }
@@ -707,12 +729,14 @@ def coaching_pairs(
     if not len(cand):
         return pd.DataFrame(columns=PAIR_COLUMNS)
     cand = cand.rename(columns={"owner_id": "mentee_id", "observed": "mentee_value"})
-    # a stage weakness is judged on the shrunk rate: compare like with like
+    # a stage weakness is judged on the shrunk rate (adjusted for the deal mix where
+    # there is one), as the coach's strength is: compare like with like
     if stage_performance is not None and len(stage_performance):
         shr = stage_performance.assign(
             weakness="stage:" + stage_performance["from"].astype(str),
             mentee_id=stage_performance["owner_id"].astype(str),
-        ).set_index(["mentee_id", "weakness"])["shrunk"]
+            _value=compared_stage_rate(stage_performance),
+        ).set_index(["mentee_id", "weakness"])["_value"]
         key = pd.MultiIndex.from_arrays([cand["mentee_id"], cand["weakness"]])
         stage_rows = cand["weakness"].str.startswith("stage:").to_numpy()
         shrunk = shr.reindex(key).to_numpy(dtype=float)
@@ -921,7 +945,10 @@ def analyse(
     other = t("other_teams", language)
     by_rep = kpi_by_rep(facts, language=language, min_group_size=mgs, other=other)
     table = kpi_table(facts, min_group_size=mgs, language=language, other=other)
-    candidates = incentive_candidates(by_rep, min_reps=mgs)
+    # behaviours are judged by how they go with winning on like deals where that is known
+    like_deals = bool(by_rep["metric"].eq("win_rate_vs_expected").any())
+    outcome = "win_rate_vs_expected" if like_deals else "win_rate"
+    candidates = incentive_candidates(by_rep, min_reps=mgs, outcome=outcome)
     return DevelopmentPlan(
         settings=settings,
         rules=rule_set,

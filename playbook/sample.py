@@ -31,6 +31,10 @@ Plantings (each can be switched off with ``plant=``):
     more discovery meetings and score about one point higher on
     ``needs_discovery`` and ``value_proposition``; two other reps are one-off
     big winners with a single lucky quarter.
+``weak_territory`` (optional, not in the default sample)
+    one region's negotiation stage is weak for every rep, reps also work accounts
+    outside their home region, and nine strong reps instead of seven, four of them
+    in the weak region (see :mod:`playbook.sample_territory`).
 ``pilot``
     deals created from ``pilot_start`` by the pilot teams advance
     intent -> proposal 12 points more often. Pilot/control groups are always
@@ -65,13 +69,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook import sample_territory as territory
 from playbook.config import default_config, dump_config
 
-__all__ = ["PLANTINGS", "PILOT_VARIANTS", "SampleTruth", "generate", "load_truth"]
+__all__ = [
+    "OPTIONAL_PLANTINGS",
+    "PILOT_VARIANTS",
+    "PLANTINGS",
+    "SampleTruth",
+    "generate",
+    "load_truth",
+]
 
 PLANTINGS = ("bottleneck", "slow_team", "top_performers", "pilot", "data_quality")
 #: Pilot structures without a pre-period (see the module docstring); not planted by default.
 PILOT_VARIANTS = ("pilot_territory", "pilot_territory_mirror", "pilot_territory_shared")
+#: Other plantings that exist but are not in the default sample (its files keep their bytes).
+OPTIONAL_PLANTINGS = (territory.NAME,)
 TRUTH_FILE = "truth.json"
 TRUTH_SCHEMA_VERSION = 1
 
@@ -330,9 +344,15 @@ class SampleTruth:
     data_quality: dict[str, Any] | None
     drivers: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
+    #: optional plantings (:data:`OPTIONAL_PLANTINGS`): written to truth.json only when planted
+    weak_territory: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        for name in OPTIONAL_PLANTINGS:
+            if out.get(name) is None:
+                out.pop(name, None)
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
@@ -532,11 +552,11 @@ def generate(
     if deals < 1:
         raise ValueError("deals must be at least 1")
     planted = tuple(plant or ())
-    known = PLANTINGS + PILOT_VARIANTS
+    known = PLANTINGS + PILOT_VARIANTS + OPTIONAL_PLANTINGS
     unknown = sorted(set(planted) - set(known))
     if unknown:
         raise ValueError(f"unknown planting(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    on = {name: name in planted for name in PLANTINGS}
+    on = {name: name in planted for name in PLANTINGS + OPTIONAL_PLANTINGS}
     variant = _pilot_variant(planted)
 
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(10)]
@@ -560,6 +580,9 @@ def generate(
     extra_pool = np.setdiff1d(np.flatnonzero(regional & ~arms), top)
     top.append(int(rng_reps.choice(extra_pool)))
     top = sorted(top)
+    rng_territory = streams[8]
+    if on[territory.NAME] and on["top_performers"]:
+        top = territory.strong_reps(rng_territory, team_of, rep_region, top)
     rest = np.setdiff1d(np.arange(n_reps), top)
     others = rng_reps.permutation(rest)
     # One-off winners and sloppy record keepers: ordinary reps of the regional teams, neither
@@ -575,7 +598,8 @@ def generate(
     is_sloppy = np.zeros(n_reps, bool)
     if on["data_quality"]:
         is_sloppy[sloppy] = True
-    rep_logit = rep_noise + (TOP_LOGIT * is_top if on["top_performers"] else 0.0)
+    top_logit = territory.STRONG_LOGIT if on[territory.NAME] else TOP_LOGIT
+    rep_logit = rep_noise + (top_logit * is_top if on["top_performers"] else 0.0)
     rep_is_ka = reps["role"].to_numpy() == "key_account"
     rep_slow = team_of == SLOW_TEAM if on["slow_team"] else np.zeros(n_reps, bool)
 
@@ -598,6 +622,10 @@ def generate(
         acc_owner[sel] = members[np.searchsorted(cdf, u_owner[sel], side="right")]
         ka_sel = sel & (acc_size == 2) & (u_ka < 0.5)
         acc_owner[ka_sel] = ka_members[(u_owner[ka_sel] * len(ka_members)).astype(np.int64)]
+    if on[territory.NAME]:
+        acc_owner = territory.cross_region_owners(
+            rng_territory, acc_owner, acc_region, regional, rep_region, REGIONS
+        )
 
     # Creation days: slight growth, fewer leads on weekends and holidays.
     days = np.arange(_START, _END)
@@ -625,7 +653,7 @@ def generate(
     segment = acc_seg[account]
     size = acc_size[account]
     region = np.array([REGIONS.index(r) if r else 0 for r in rep_region])[owner]
-    region = np.where(regional[owner], region, acc_region[account])
+    region = np.where(regional[owner] & ~on[territory.NAME], region, acc_region[account])
     quarter = _quarter(created)
     lucky_deal = is_lucky[owner] & (quarter == LUCKY_QUARTER) & on["top_performers"]
     amount = (
@@ -688,6 +716,9 @@ def generate(
             lg = lg + LUCKY_LOGIT * lucky_deal
         if variant:
             lg = lg + _territory_logit(s, region)
+        if s == territory.WEAK_STAGE and on[territory.NAME]:
+            weak = region == REGIONS.index(territory.WEAK_REGION)
+            lg = lg + territory.logit_shift(BASE_ADVANCE[s]) * weak
         p = _expit(lg)
         if s == PILOT_STAGE and on["pilot"]:
             p = np.where(pilot_group == "pilot", np.minimum(p + PILOT_LIFT, 0.98), p)
@@ -909,7 +940,7 @@ def generate(
             "reps": [rid[i] for i in top],
             "competencies": list(TOP_COMPETENCIES),
             "score_lift": TOP_SCORE_LIFT,
-            "logit_lift": TOP_LOGIT,
+            "logit_lift": top_logit,
             "meeting_factor": TOP_MEETING_FACTOR,
             "observed": {
                 "win_rate": _share(won[tp & closed_mask], (status == 2)[tp & closed_mask]),
@@ -965,7 +996,8 @@ def generate(
         period_start=_PERIOD_START,
         period_end=_PERIOD_END,
         pilot_start=_PILOT_START,
-        planted=[p for p in PLANTINGS if on[p]] + ([variant] if variant else []),
+        planted=[p for p in PLANTINGS + OPTIONAL_PLANTINGS if on[p]]
+        + ([variant] if variant else []),
         focus={"dimension": "segment", "value": BOTTLENECK_SEGMENT},
         funnel={
             "stages": list(STAGES),
@@ -1013,6 +1045,19 @@ def generate(
             "outcomes": len(outcomes),
         },
     )
+    if on[territory.NAME]:
+        weak = region == REGIONS.index(territory.WEAK_REGION)
+        truth.weak_territory = territory.truth(
+            rid,
+            top if on["top_performers"] else [],
+            rep_region,
+            team_of,
+            BASE_ADVANCE[territory.WEAK_STAGE],
+            {
+                "rate": rate(territory.WEAK_STAGE, weak),
+                "baseline": rate(territory.WEAK_STAGE, ~weak),
+            },
+        )
     (out / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8", newline="\n")
     return truth
 

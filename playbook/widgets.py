@@ -18,9 +18,10 @@ People views respect ``min_group_size``: team figures pool small teams (and say
 "suppressed" where a pool is still too small), a slice filtered by team that covers fewer
 reps than that is suppressed (with the rest, in "vs the rest" mode, so it cannot be recovered
 by subtraction), the capability radar uses the suppression of
-:func:`playbook.capability.compare_groups`. With pseudonymisation on (the default) rep ids
-are shown as keyed pseudonyms (:mod:`playbook.privacy`) with a key made for this session
-only; rep names are never shown. The step modules :mod:`playbook.handoff` and
+:func:`playbook.capability.compare_groups`. Team and rep win rates are shown beside the win
+rate the company achieves on the same deals (:mod:`playbook.adjust`). With pseudonymisation
+on (the default) rep ids are shown as keyed pseudonyms (:mod:`playbook.privacy`) with a key
+made for this session only; rep names are never shown. The step modules :mod:`playbook.handoff` and
 :mod:`playbook.capability` are optional: without them (or without the tables they need)
 their tab says what is not available and why.
 """
@@ -44,7 +45,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from playbook import intake, journey, plots, privacy, stages, stats
+from playbook import adjust, intake, journey, plots, privacy, stages, stats
 from playbook.i18n import TEXT, t
 from playbook.journey import JourneyData
 from playbook.load import Dataset, open_dataset
@@ -85,9 +86,12 @@ CAPABILITY_COLUMNS = [
     "ci_high",
     "suppressed",
 ]
+#: People views read each win rate against what the company wins on the same deals.
+LIKE_DEALS_COLUMNS = ["expected_win_rate", "win_rate_vs_expected"]
 TEAM_COLUMNS = ["team", "reps", "deals", "won", "lost", "open", "win_rate", "ci_low", "ci_high"]
-TEAM_COLUMNS += ["suppressed"]
+TEAM_COLUMNS += [*LIKE_DEALS_COLUMNS, "suppressed"]
 REP_COLUMNS = ["owner_id", "team", "deals", "won", "lost", "open", "win_rate", "ci_low", "ci_high"]
+REP_COLUMNS += LIKE_DEALS_COLUMNS
 SUMMARY_COLUMNS = ["group", "filters", "deals", "reps", "open", "resolved", "win_rate"]
 SUMMARY_COLUMNS += ["ci_low", "ci_high", "won_revenue", "median_cycle_days", "note"]
 _STYLE = """<style>
@@ -214,6 +218,8 @@ class _Precomputed:
     sleeping: pd.DataFrame | None = None
     sleeping_rows: np.ndarray | None = None
     study: Any = None
+    #: each deal's expected chance to be won from its mix (None: no adjustment possible)
+    expected_won: np.ndarray | None = None
     panels: dict[str, _Panel] = field(default_factory=dict)
     modules: dict[str, Any] = field(default_factory=dict)  # the optional step modules found
 
@@ -374,6 +380,9 @@ class Explorer:
             owner=owner,
             rep_team=team[first_row],
         )
+        model = adjust.fit_mix_model(j, ds.config)
+        if model.adjusted_for:
+            pre.expected_won = adjust.expected_wins(model, j.status, aligned=True)
         self._precompute_handoffs(ds, pre)
         self._precompute_capability(ds, pre)
         return pre
@@ -840,6 +849,13 @@ class Explorer:
                 "open": np.bincount(code[status == journey.OPEN], minlength=len(reps)),
             }
         )
+        closed = status != journey.OPEN
+        expected = pre.expected_won[mask][closed] if pre.expected_won is not None else np.zeros(0)
+        counts["expected"] = (
+            np.bincount(code[closed], weights=expected, minlength=len(reps))
+            if pre.expected_won is not None
+            else np.nan
+        )
         counts = counts[counts["deals"] > 0]
         if not len(counts):
             return {"reps": None, "teams": None}
@@ -863,11 +879,15 @@ class Explorer:
                 won=("won", "sum"),
                 lost=("lost", "sum"),
                 open=("open", "sum"),
+                expected=("expected", "sum"),
             )
         )
+        if pre.expected_won is None:
+            teams["expected"] = np.nan  # a sum of nothing is not an expectation of 0
         teams = _with_win_rate(teams.reset_index())
         teams["suppressed"] = teams["reps"] < k
         hidden = ["deals", "won", "lost", "open", "win_rate", "ci_low", "ci_high"]
+        hidden += LIKE_DEALS_COLUMNS
         teams[hidden] = teams[hidden].astype(float)
         teams.loc[teams["suppressed"], hidden] = np.nan
         return {"reps": per_rep, "teams": teams}
@@ -998,9 +1018,13 @@ class Explorer:
                 shown[column] = shown[column].map(
                     lambda v: self.stage_labels.get(str(v), v) if pd.notna(v) else v
                 )
-        for column in ("win_rate", "share", "compliance", "rate_a", "rate_b"):
+        for column in ("win_rate", "expected_win_rate", "share", "compliance", "rate_a", "rate_b"):
             if column in shown.columns:
                 shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        if "win_rate_vs_expected" in shown.columns:
+            shown["win_rate_vs_expected"] = shown["win_rate_vs_expected"].map(
+                lambda v: "" if pd.isna(v) else t("explore_points", lang, value=f"{100 * v:+.1f}")
+            )
         if "difference" in shown.columns:
             shown["difference"] = shown["difference"].map(
                 lambda v: "" if pd.isna(v) else t("explore_points", lang, value=f"{100 * v:+.1f}")
@@ -1178,12 +1202,22 @@ class Explorer:
 
 
 def _with_win_rate(counts: pd.DataFrame) -> pd.DataFrame:
-    """``counts`` plus the win rate of resolved deals (won / (won + lost)) and its interval."""
-    rates = stats.rate_table(counts["won"].to_numpy(), (counts["won"] + counts["lost"]).to_numpy())
-    return counts.reset_index(drop=True).assign(
+    """``counts`` plus the win rate of resolved deals (won / (won + lost)) and its interval,
+    and — from the ``expected`` wins on the same deals — the win rate the company achieves
+    on them and the difference (like deals; NaN without expected wins)."""
+    resolved = (counts["won"] + counts["lost"]).to_numpy()
+    rates = stats.rate_table(counts["won"].to_numpy(), resolved)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(
+            resolved > 0, counts["expected"].to_numpy(dtype=float) / resolved, np.nan
+        )
+    out = counts.drop(columns="expected").reset_index(drop=True)
+    return out.assign(
         win_rate=rates["rate"].to_numpy(),
         ci_low=rates["ci_low"].to_numpy(),
         ci_high=rates["ci_high"].to_numpy(),
+        expected_win_rate=expected,
+        win_rate_vs_expected=rates["rate"].to_numpy() - expected,
     )
 
 

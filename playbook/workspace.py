@@ -79,6 +79,11 @@ focus:                    # the strategic focus compared against the rest
 
 dimensions: [segment, region, product, source]   # deal columns to slice rates by
 
+adjustment:               # reps and teams are compared on like deals (steps 3, 4, 5)
+  enabled: true               # observed vs expected from the deal mix (dimensions, deal size, quarter)
+  features: []                # further deal columns to adjust for, e.g. [company_size]
+  amount_bands: 4             # deal-size bands cut from amount (0: leave deal size out)
+
 capability:
   scale_min: 1
   scale_max: 5

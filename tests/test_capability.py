@@ -367,6 +367,91 @@ def test_planted_competency_gaps_are_recovered(studies) -> None:
             assert record["evidence"] and record["severity"] in (1, 2, 3)
 
 
+# --- strong reps who share a territory with the worst stage ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def territory_studies(tmp_path_factory):
+    """Three companies (seeds not used while building the adjustment) whose nine strong reps
+    are spread over the regions, four of them in the region with a weak negotiation stage
+    (``weak_territory``): the capability step with and without comparing on like deals."""
+    out = []
+    for seed in (11, 12, 13):
+        folder = tmp_path_factory.mktemp(f"territory{seed}") / "ws"
+        truth = sample.generate(
+            folder, seed=seed, deals=12000, plant=(*sample.PLANTINGS, "weak_territory")
+        )
+        (folder / "activities.csv").unlink()
+        (folder / "outcomes.csv").unlink()
+        data = load.open_dataset(folder)
+        out.append((truth, capability.analyse(data), capability.analyse(data, adjust=False)))
+    return out
+
+
+def test_strong_reps_in_the_weak_territory_are_found(territory_studies) -> None:
+    for truth, study, naive in territory_studies:
+        planted = set(truth.top_performers["reps"])
+        assert len(planted) == 9
+        found = set(study.benchmark)
+        assert len(found & planted) >= 8, (truth.seed, sorted(found), sorted(planted))
+        assert len(found - planted) <= 1, (truth.seed, sorted(found - planted))
+        # the raw ranking misses strong reps of the weak territory: the planting bites
+        in_region = set(truth.weak_territory["strong_reps_in_region"])
+        naive_found = set(naive.benchmark)
+        assert len(naive_found & planted) < len(found & planted), (truth.seed, naive_found)
+        assert in_region - naive_found, (truth.seed, sorted(naive_found))
+        # the why column says what the adjustment changed for them
+        table = study.consistency.set_index("owner_id")
+        for rep in in_region & found - naive_found:
+            reason = table.at[rep, "reason"]
+            assert "raw rank" in reason and "adjusted rank" in reason, reason
+            assert f"region {truth.weak_territory['value']}" in reason, reason
+        findings = [
+            f for f in study.findings if f.kind in ("capability_gap", "top_performer_profile")
+        ]
+        assert findings and all(f.adjusted_for for f in findings)
+        assert all("region" in f.to_summary()["adjusted_for"] for f in findings)
+
+
+def test_planted_competency_gaps_lead_when_strong_reps_share_the_weak_territory(
+    territory_studies,
+) -> None:
+    for truth, study, _ in territory_studies:
+        gaps = study.gaps
+        top = gaps.head(2)
+        assert set(top["dimension"]) == set(truth.top_performers["competencies"]), (
+            truth.seed,
+            gaps[["dimension", "gap", "p_adj"]],
+        )
+        assert (top["p_adj"] < 0.05).all() and (top["ci_low"] > 0).all()
+
+
+def test_on_the_sample_nothing_gets_worse(tmp_path) -> None:
+    """The default sample (``playbook sample``: seed 42, 20,000 deals). The raw ranking
+    (``adjust=False``) is the capability step as it was before the adjustment: its
+    consistency table equals the one main computes (checked with ``capability.analyse``
+    on ``make sample`` before and after the change, identical CSV)."""
+    truth = sample.generate(tmp_path / "sample", seed=42, deals=20000)
+    data = load.open_dataset(tmp_path / "sample")
+    study = capability.analyse(data)
+    naive = capability.analyse(data, adjust=False)
+    planted = set(truth.top_performers["reps"])
+    lucky = {w["rep_id"] for w in truth.one_off_winners}
+    found, naive_found = set(study.benchmark), set(naive.benchmark)
+    assert len(found & planted) >= len(naive_found & planted), (found, naive_found)
+    assert len(found - planted) <= len(naive_found - planted), (found, naive_found)
+    assert not found & lucky
+    assert set(study.gaps["dimension"].head(2)) == set(truth.top_performers["competencies"])
+    gap_values = {f.value for f in study.findings if f.kind == "capability_gap"}
+    naive_values = {f.value for f in naive.findings if f.kind == "capability_gap"}
+    assert gap_values >= set(truth.top_performers["competencies"])
+    assert gap_values - naive_values <= set(truth.top_performers["competencies"])
+    # side by side: the raw columns of the adjusted table are the naive table's
+    table = study.consistency.set_index("owner_id")
+    raw = naive.consistency.set_index("owner_id")
+    assert (table["unadjusted_status"] == raw["status"].reindex(table.index)).all()
+
+
 def test_study_tables_and_figures(small_sample) -> None:
     data = load.open_dataset(small_sample)
     study = capability.analyse(data, periods=2, top_k_of_n=1)

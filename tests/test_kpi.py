@@ -8,6 +8,7 @@ import pytest
 
 from playbook import kpi
 from playbook.config import default_config
+from playbook.stats import wilson_interval
 
 
 def _ts(values) -> pd.Series:
@@ -207,3 +208,28 @@ def test_sla_proposal_marks_current_and_pending() -> None:
     assert rows.at[24.0, "n"] == 4 and rows.at[24.0, "compliant"] == 2
     assert rows.at[24.0, "pending"] == 1
     assert rows.at[2.0, "compliant"] == 1 and rows.at[2.0, "n"] == 4
+
+
+def test_win_rate_against_the_deal_mix_on_paper() -> None:
+    """R1 wins 1 of 2 closed deals that the company wins 80% of the time: 30 points below
+    expected; R2 wins 1 of 1 that it wins 25% of the time. Open deals count for neither."""
+    expected = pd.Series({"D1": 0.8, "D2": 0.8, "D3": 0.25, "D4": 0.9})
+    facts = kpi.deal_facts(_deals(), default_config(), as_of="2026-03-31", expected_won=expected)
+    assert facts["expected_won"].isna().tolist() == [False, False, False, True]
+    by_rep = kpi.kpi_by_rep(
+        facts, metrics=["win_rate", "expected_win_rate", "win_rate_vs_expected"]
+    )
+    table = by_rep.set_index(["owner_id", "metric"])
+    assert table.at[("R1", "win_rate"), "value"] == pytest.approx(0.5)
+    assert table.at[("R1", "expected_win_rate"), "value"] == pytest.approx(0.8)
+    assert table.at[("R1", "win_rate_vs_expected"), "value"] == pytest.approx(-0.3)
+    low, high = wilson_interval(1, 2)
+    assert table.at[("R1", "win_rate_vs_expected"), "ci_low"] == pytest.approx(low - 0.8)
+    assert table.at[("R1", "win_rate_vs_expected"), "ci_high"] == pytest.approx(high - 0.8)
+    assert table.at[("R2", "win_rate_vs_expected"), "value"] == pytest.approx(0.75)
+    # without expected wins the like-deals rows are simply absent
+    plain = kpi.kpi_by_rep(kpi.deal_facts(_deals(), default_config(), as_of="2026-03-31"))
+    assert not plain["metric"].isin(["expected_win_rate", "win_rate_vs_expected"]).any()
+    table = kpi.kpi_table(facts, min_group_size=1, metrics=["win_rate_vs_expected"])
+    typical = table[table["level"] == "individual"].iloc[0]
+    assert typical["current_value"] == pytest.approx(np.median([-0.3, 0.75]))

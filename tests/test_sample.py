@@ -582,3 +582,33 @@ def test_null_pilot_averages_to_no_effect(null):
         for s in null.values()
     ]
     assert abs(np.mean(lifts)) < 0.04, lifts
+
+
+def test_weak_territory_is_optional_and_planted_as_the_truth_says(tmp_path):
+    """Not in the default sample (its truth has no such key); planted: one region's
+    negotiation is weak for every rep, regional reps also work other regions, and nine strong
+    reps are spread over the teams, four of them in the weak region's team."""
+    generate(tmp_path / "default", seed=8, deals=1500)
+    default = json.loads((tmp_path / "default" / "truth.json").read_text(encoding="utf-8"))
+    assert "weak_territory" not in default and "weak_territory" not in default["planted"]
+    truth = generate(tmp_path / "t", seed=8, deals=8000, plant=(*PLANTINGS, "weak_territory"))
+    assert load_truth(tmp_path / "t") == truth
+    assert truth.planted[-1] == "weak_territory"
+    weak = truth.weak_territory
+    s = Sample(tmp_path / "t")
+    reps = s.raw["reps"].set_index("rep_id")
+    strong = truth.top_performers["reps"]
+    assert len(strong) == 9 and len(set(reps.loc[strong, "team"])) == 6
+    assert set(weak["strong_reps_in_region"]) <= set(strong)
+    assert len(weak["strong_reps_in_region"]) == 4
+    assert set(reps.loc[weak["strong_reps_in_region"], "region"]) == {weak["value"]}
+    in_region = s.deals["region"] == weak["value"]
+    elsewhere = s.advance_share("negotiation", ~in_region)
+    assert s.advance_share("negotiation", in_region) < elsewhere - 0.2
+    regional = s.deals["team"] != "Key Accounts"
+    home = s.deals["owner_id"].map(reps["region"])
+    away = (s.deals.loc[regional, "region"] != home[regional]).mean()
+    assert 0.1 < away < 0.3  # CROSS_REGION_SHARE 0.2 of the accounts
+    assert weak["observed"]["rate"] < weak["observed"]["baseline"]
+    with pytest.raises(ValueError, match="weak_territory"):
+        generate(tmp_path / "x", deals=10, plant=("weak_teritory",))

@@ -446,3 +446,23 @@ def test_explore_notebook_displays_the_explorer(small_sample, tmp_path, monkeypa
     assert len(views) == 1
     state = json.dumps(nb.metadata["widgets"], ensure_ascii=False)
     assert "转化探索 — " in state and "<td>1,500</td>" in state
+
+
+def test_people_views_read_win_rates_against_like_deals(dataset) -> None:
+    """Every rep's and team's win rate beside what the company wins on the same deals; over
+    the whole company the expected wins are the wins (the company is its own reference)."""
+    ex = Explorer(dataset, key=KEY, min_group_size=5, lazy=False)
+    reps = ex.tables["reps"]
+    resolved = reps["won"] + reps["lost"]
+    expected_wins = reps["expected_win_rate"] * resolved
+    assert reps["expected_win_rate"].between(0, 1).all()
+    assert expected_wins.sum() == pytest.approx(reps["won"].sum(), rel=1e-6)
+    np.testing.assert_allclose(
+        reps["win_rate_vs_expected"], reps["win_rate"] - reps["expected_win_rate"]
+    )
+    teams = ex.tables["teams"].set_index("team")
+    assert {"expected_win_rate", "win_rate_vs_expected"} <= set(teams.columns)
+    assert (teams["expected_win_rate"] * (teams["won"] + teams["lost"])).sum() == pytest.approx(
+        teams["won"].sum(), rel=1e-6
+    )
+    assert "win rate vs expected" in ex._html["reps"].value
