@@ -224,7 +224,16 @@ def test_maven_whole_pilot_summary_matches_the_raw_csv(tmp_path) -> None:
     resolved = int(stage.isin(["Won", "Lost"]).sum())
     cycle = (pd.to_datetime(won["close_date"]) - pd.to_datetime(won["engage_date"])).dt.days
 
-    result = run_pilot(CONFIGS / "maven", out=tmp_path, jobs=2, allowed=[DATA])
+    # A run keeps its pseudonymisation secret in the workspace: run a copy of the config so
+    # the committed folder stays a workspace of one file (the fixture above checks it).
+    workspace = tmp_path / "maven"
+    workspace.mkdir()
+    config = (CONFIGS / "maven" / "pilot.yml").read_text(encoding="utf-8")
+    in_place = "../../../../shared/data/maven_crm_sales_opportunities"
+    assert in_place in config
+    config = config.replace(in_place, str(DATA / "maven_crm_sales_opportunities"))
+    (workspace / "pilot.yml").write_text(config, encoding="utf-8")
+    result = run_pilot(workspace, out=tmp_path / "reports", jobs=2, allowed=[DATA])
     summary = json.loads((result.report_dir / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["steps"].values()) == {"ok"} and len(summary["steps"]) >= 8
     kpis = summary["kpis"]
