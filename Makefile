@@ -34,11 +34,15 @@ demo: $(VENV)/.installed $(SAMPLE)/pilot.yml
 browser: $(VENV)/.installed
 	bash scripts/install-browser.sh $(BIN)/python
 
+# Tests run in parallel, one worker per core (pytest-xdist); a module's tests stay on one worker
+# so its module-scoped fixtures (a generated sample, one pilot run) are built once.
+TEST_JOBS ?= auto
+
 test: $(VENV)/.installed browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope
 
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not notebooks"
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope -m "not notebooks"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -1,6 +1,6 @@
 """Benchmark: what comparing reps on like deals adds to the capability step (target: < 20%).
 
-The capability step (:func:`playbook.capability.analyse`, what notebook 04 calls) runs on the
+The capability step (:func:`playbook.steps.capability.analyse`, what notebook 04 calls) runs on the
 sample company (``playbook sample``: seed 42, 20,000 deals, validated and cached as Parquet
 once under ``benchmarks/.data/``) with the deal-mix adjustment off (``adjust=False``: raw
 ranking, as before the adjustment existed) and on (the default: the deal-mix model, the
@@ -11,8 +11,8 @@ wall time and process CPU time of each, and the overhead of the adjustment on th
 over pairs of runs (each adjusted run against the raw run just before it) and on the fastest
 runs. Process CPU time is the steadier figure when other processes share the machine. The
 parts the adjustment adds are also timed on their own: fitting the deal-mix model
-(:func:`playbook.adjust.fit_mix_model`) and the "why" sentences
-(:func:`playbook.adjust.mix_reasons`).
+(:func:`playbook.steps.adjust.fit_mix_model`) and the "why" sentences
+(:func:`playbook.steps.adjust.mix_reasons`).
 
 With ``--notebook N`` the whole step as a report runs it is timed too: ``playbook run WS
 --only 04`` (the notebook: load the cache, analyse, draw six figures, write the tables and the
@@ -45,7 +45,8 @@ DEFAULT_SEED = 42
 
 def cached_workspace(deals: int, seed: int, out: Path) -> Path:
     """The validated Parquet cache of a generated sample, built on first use."""
-    from playbook import load, sample
+    from playbook import sample
+    from playbook.workspace import load
 
     folder = out / f"adjust-deals{deals}-seed{seed}"
     cache = folder / "cache"
@@ -95,7 +96,8 @@ def _timed(fn) -> tuple[float, float]:
 
 
 def run(deals: int, seed: int, repeat: int, out: Path) -> dict:
-    from playbook import adjust, capability, journey, load
+    from playbook.steps import adjust, capability, journey
+    from playbook.workspace import load
 
     data = load.load_cache(cached_workspace(deals, seed, out))
     times: dict[str, dict[str, list[float]]] = {

@@ -4,12 +4,13 @@ For each number of stage events the canonical tables are generated once (seeded,
 ``generate.py``) as Parquet, then every measurement runs in a fresh Python process, so
 that neither the heap nor the peak resident memory of one run carries into another:
 
-* ``pandas`` -- the package's own path: :func:`playbook.load.load_cache` of a cache
-  written by :func:`playbook.load.save_cache` from the generated tables (what every
-  report step reads), then :func:`playbook.journey.prepare` once, and with ``journey=`` reused:
-  :func:`~playbook.journey.build_tracks` (one row per visit),
-  :func:`playbook.stages.stage_rates` ``(by="segment")`` (the stage matrix) and
-  :func:`~playbook.journey.stage_monitor` (per stage counts, median and p90 dwell).
+* ``pandas`` -- the package's own path: :func:`playbook.workspace.load.load_cache` of a cache
+  written by :func:`playbook.workspace.load.save_cache` from the generated tables (what every
+  report step reads), then :func:`playbook.steps.journey.prepare` once, and with ``journey=``
+  reused:
+  :func:`~playbook.steps.journey.build_tracks` (one row per visit),
+  :func:`playbook.steps.stages.stage_rates` ``(by="segment")`` (the stage matrix) and
+  :func:`~playbook.steps.journey.stage_monitor` (per stage counts, median and p90 dwell).
 * ``duckdb`` -- the reference: the same metrics in DuckDB SQL over the same Parquet
   files. Tracks are a table built with window functions (``LAG`` to merge consecutive
   events at one stage into a visit, ``LEAD`` for ``left_at``, dwell and next stage), with
@@ -49,7 +50,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / ".data"
 ENGINES = ("pandas", "duckdb")
-# the default funnel (playbook.config.DEFAULT_STAGES); the pandas worker checks it
+# the default funnel (playbook.workspace.config.DEFAULT_STAGES); the pandas worker checks it
 STAGES = ("lead", "intent", "proposal", "negotiation", "signed")
 COUNTS = ("entered", "advanced", "lost", "open")
 TRACK_SUMMARY = ("rows", "skips", "regressions", "repeats", "censored", "inferred")
@@ -136,9 +137,10 @@ def run_pandas(folder: Path) -> dict:
     import pandas as pd
     import pyarrow as pa
 
-    from playbook import journey, load, stages
-    from playbook.config import default_config
     from playbook.stats import SmallSampleWarning
+    from playbook.steps import journey, stages
+    from playbook.workspace import load
+    from playbook.workspace.config import default_config
 
     import_s = time.perf_counter() - t_import
     config = default_config()
@@ -234,7 +236,7 @@ SELECT
 FROM read_parquet('{deals}')
 """
 
-# One row per visit, as playbook.journey.build_tracks: events ordered by time, then
+# One row per visit, as playbook.steps.journey.build_tracks: events ordered by time, then
 # funnel order; consecutive events at one stage are one visit; a won deal whose log
 # does not end at the last stage reached it at its closing; a deal without events
 # entered the first stage at its creation. left_at is the next visit's entry, the

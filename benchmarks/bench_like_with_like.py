@@ -62,7 +62,8 @@ class Stopwatch:
 
 def cached(deals: int, seed: int, plant: tuple[str, ...] | None, out: Path) -> Path:
     """The validated Parquet cache of a generated sample, built on first use."""
-    from playbook import load, sample
+    from playbook import sample
+    from playbook.workspace import load
 
     tag = "default" if plant is None else "-".join(plant)
     folder = out / f"like-deals{deals}-seed{seed}-{tag}"
@@ -75,7 +76,7 @@ def cached(deals: int, seed: int, plant: tuple[str, ...] | None, out: Path) -> P
 
 
 def pilot_step(data) -> None:
-    from playbook import journey, pilot
+    from playbook.steps import journey, pilot
 
     settings = pilot.settings(data.config)
     result = pilot.evaluate(data.deals, data.stage_events, data.config, data.reps, pilot=settings)
@@ -96,7 +97,7 @@ def pilot_step(data) -> None:
 
 
 def stage_step(data) -> None:
-    from playbook import journey, stages
+    from playbook.steps import journey, stages
 
     d, e, c = data.deals, data.stage_events, data.config
     prepared = journey.prepare(d, e, c)
@@ -147,7 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
 
-    from playbook import bottlenecks, load, pilot, pilot_arms
+    from playbook.steps import pilot
+    from playbook.steps.pilot import arms as pilot_arms
+    from playbook.steps.stages import bottlenecks
+    from playbook.workspace import load
 
     pilot_watch, stage_watch = Stopwatch(), Stopwatch()
     for name in ("mix_dimensions", "check_arms", "adjusted_effects"):
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     pilot_watch.wrap(pilot_arms.ArmsCheck, "judge_primary")
     for name in ("_held_fixed", "_carrier", "retest_table"):
         stage_watch.wrap(bottlenecks, name)
-    import playbook.stages as stages_module
+    import playbook.steps.stages as stages_module
 
     stages_module.retest_table = bottlenecks.retest_table
 

@@ -3,7 +3,7 @@
 A seeded sample company (``playbook.sample.generate``, with activities, reps and
 assessments, so every tab has work to do) is written, validated and cached as Parquet
 once per size under ``benchmarks/.data/``; each run then loads the cache and builds one
-:class:`playbook.widgets.Explorer`, as a dashboard kernel does. Then it changes filters the
+:class:`playbook.explore.widgets.Explorer`, as a dashboard kernel does. Then it changes filters the
 way an HR partner would, each scenario ``--repeat`` times with different values, and reports
 per scenario the median and worst wall time of the whole re-render (compute every table
 and figure frame, show the summary and notes, draw the visible tab), split into compute
@@ -38,7 +38,8 @@ DEFAULT_SEED = 3
 
 def cached_workspace(deals: int, seed: int, out: Path) -> tuple[Path, dict[str, float]]:
     """The validated Parquet cache of a generated sample, built on first use."""
-    from playbook import load, sample
+    from playbook import sample
+    from playbook.workspace import load
 
     folder = out / f"widgets-deals{deals}-seed{seed}"
     cache = folder / "cache"
@@ -87,7 +88,7 @@ def _forget(ex) -> None:
 
 
 def _reset(ex) -> None:
-    from playbook.widgets import ALL
+    from playbook.explore.widgets import ALL
 
     with ex.hold():
         ex.mode.value = "single"
@@ -144,8 +145,8 @@ def scenarios(ex) -> dict[str, Callable[[int], object]]:
 
 def run(deals: int, seed: int, repeat: int, out: Path) -> dict:
     """Build an explorer on ``deals`` deals and time every scenario."""
-    from playbook import load
-    from playbook.widgets import Explorer
+    from playbook.explore.widgets import Explorer
+    from playbook.workspace import load
 
     cache, prep = cached_workspace(deals, seed, out)
     started = time.perf_counter()

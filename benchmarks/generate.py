@@ -1,10 +1,10 @@
 """Seeded synthetic canonical ``deals`` and ``stage_events`` tables for the benchmarks.
 
 Vectorised (no Python loop per deal or event): 10 million stage events take seconds.
-The frames have the canonical columns and dtypes that :mod:`playbook.load` produces
+The frames have the canonical columns and dtypes that :mod:`playbook.workspace.load` produces
 (``stage`` an ordered categorical of the default funnel's stage ids, text columns as
 categoricals), plus ``deal_id`` as a categorical with the same categories in both
-tables, so :func:`playbook.journey.prepare` matches events to deals without hashing
+tables, so :func:`playbook.steps.journey.prepare` matches events to deals without hashing
 strings. What real CRM exports contain is there too, at fixed rates:
 
 * stages skipped (an intermediate stage without an event, a track starting at intent),
@@ -305,10 +305,11 @@ def write(
 
 
 def write_cache(folder: Path, cache: Path) -> Path:
-    """The generated tables as the report steps read them: a :func:`playbook.load.save_cache`
-    folder (default config) for :func:`playbook.load.load_cache`. Returns ``cache``."""
-    from playbook.config import default_config
-    from playbook.load import Dataset, save_cache
+    """The generated tables as the report steps read them: a
+    :func:`playbook.workspace.load.save_cache`
+    folder (default config) for :func:`playbook.workspace.load.load_cache`. Returns ``cache``."""
+    from playbook.workspace.config import default_config
+    from playbook.workspace.load import Dataset, save_cache
 
     deals = pd.read_parquet(folder / "deals.parquet")
     events = pd.read_parquet(folder / "stage_events.parquet")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from playbook import __version__
 from playbook.exceptions import BatchLocked, DataError, PlaybookError, StepFailed, UsageError
-from playbook.output import check_output_folder
-from playbook.stopping import Stopped, raise_on_signals
+from playbook.report.output import check_output_folder
+from playbook.report.stopping import Stopped, raise_on_signals
 
 logger = logging.getLogger("playbook")
 
@@ -192,7 +192,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from playbook.workspace import init_workspace
+    from playbook.workspace.template import init_workspace
 
     written = init_workspace(args.directory, force=args.force)
     print(
@@ -204,7 +204,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from playbook.load import load_workspace
+    from playbook.workspace.load import load_workspace
 
     try:
         dataset = load_workspace(args.workspace, allowed=args.allow_paths)
@@ -251,7 +251,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from playbook.runner import run_pilot
+    from playbook.report.runner import run_pilot
 
     progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     result = run_pilot(
@@ -276,7 +276,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_monthly(args: argparse.Namespace) -> int:
-    from playbook.batch import failure_report, run_monthly
+    from playbook.report.batch import failure_report, run_monthly
 
     progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     result = run_monthly(
@@ -308,9 +308,9 @@ def _check_out_file(path: Path) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from playbook.load import apply_period, load_workspace
     from playbook.report import safe_name
-    from playbook.scoring import score_workspace
+    from playbook.steps.scoring import score_workspace
+    from playbook.workspace.load import apply_period, load_workspace
 
     if not args.model.is_file():
         raise UsageError(f"model file not found: {args.model}")
@@ -329,7 +329,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_pseudonyms(args: argparse.Namespace) -> int:
-    from playbook.runner import SECRET_FILE, pseudonym_lookup
+    from playbook.report.runner import pseudonym_lookup
+    from playbook.workspace.secret import SECRET_FILE
 
     if args.out is not None:
         _check_out_file(args.out)
@@ -345,7 +346,7 @@ def _cmd_pseudonyms(args: argparse.Namespace) -> int:
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
-    from playbook.dashboard import explore
+    from playbook.explore.dashboard import explore
 
     check_output_folder(args.out)
     return explore(
@@ -359,7 +360,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from playbook.dashboard import serve_dashboard
+    from playbook.explore.dashboard import serve_dashboard
 
     return serve_dashboard(
         args.workspace,

@@ -258,7 +258,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Stage conversion by {dimension} (outlined: credible bottleneck)",
         "zh": "按{dimension}的阶段转化率（加框：可信瓶颈）",
     },
-    # bottlenecks re-tested with the other slices held fixed (playbook.bottlenecks)
+    # bottlenecks re-tested with the other slices held fixed (playbook.steps.stages.bottlenecks)
     "bottleneck_explains": {
         "en": "; it is also why {dimension} {value} looks weak here: {value} sells more "
         "{carrier} ({share} of its deals at this stage against {rest_share} elsewhere), and "
@@ -416,7 +416,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Record completeness by rep (share of key fields filled)",
         "zh": "销售个人记录完整度（关键字段填写比例）",
     },
-    # like-with-like comparisons of people and teams (playbook.adjust)
+    # like-with-like comparisons of people and teams (playbook.steps.adjust)
     "adj_missing_columns": {
         "en": "The deal-mix adjustment cannot use {columns}: deals has no such column (check "
         "dimensions and adjustment.features in pilot.yml).",

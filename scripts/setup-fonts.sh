@@ -4,7 +4,7 @@
 # (SIL OFL 1.1) from the distribution when no CJK font is present.
 set -euo pipefail
 PY=${1:-python3}
-if "$PY" -m playbook.fonts --check >/dev/null 2>&1; then
+if "$PY" -m playbook.plots.fonts --check >/dev/null 2>&1; then
     exit 0
 fi
 echo "No CJK font found for figures; installing Noto Sans CJK (SIL Open Font License)." >&2
@@ -19,8 +19,8 @@ elif command -v brew >/dev/null 2>&1; then
     brew install --cask font-noto-sans-cjk
 fi
 # matplotlib caches the font list; rebuild it so the new font is seen.
-"$PY" -m playbook.fonts --rebuild-cache
-"$PY" -m playbook.fonts --check || {
+"$PY" -m playbook.plots.fonts --rebuild-cache
+"$PY" -m playbook.plots.fonts --check || {
     echo "Still no CJK font: install Noto Sans CJK SC (https://github.com/notofonts/noto-cjk) and re-run 'make setup'." >&2
     exit 1
 }

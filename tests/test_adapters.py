@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from playbook.adapters import detect_source, read_source, source_files
-from playbook.adapters_config import parse_source
-from playbook.config import load_config
 from playbook.exceptions import DataError
-from playbook.load import load_workspace
-from playbook.trust import Boundary
+from playbook.workspace.adapters import detect_source, read_source, source_files
+from playbook.workspace.adapters.settings import parse_source
+from playbook.workspace.config import load_config
+from playbook.workspace.load import load_workspace
+from playbook.workspace.trust import Boundary
 
 T = pd.Timestamp
 

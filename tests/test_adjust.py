@@ -1,4 +1,5 @@
-"""Comparing people on like deals (playbook.adjust): the model, observed vs expected, and small
+"""Comparing people on like deals (playbook.steps.adjust): the model, observed vs expected, and
+small
 constructed companies where the naive (raw) answer is wrong."""
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from playbook import adjust, capability, consistency, journey, plan
-from playbook.config import default_config, dump_config, parse_config
 from playbook.stats import wilson_interval
+from playbook.steps import adjust, capability, journey, plan
+from playbook.steps.capability import consistency
+from playbook.workspace.config import default_config, dump_config, parse_config
 
 STAGES = default_config().funnel.ids  # lead, intent, proposal, negotiation, signed
 BASE = np.array([0.6, 0.55, 0.6, 0.55])

@@ -23,7 +23,7 @@ import yaml
 from PIL import Image
 
 from playbook.cli import main
-from playbook.runner import pseudonym_lookup, run_pilot
+from playbook.report.runner import pseudonym_lookup, run_pilot
 
 pytestmark = pytest.mark.notebooks
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from playbook.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly, unit_folders
 from playbook.cli import main
 from playbook.exceptions import BatchLocked, UsageError
+from playbook.report.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly, unit_folders
 from playbook.sample import generate
 
 pytestmark = pytest.mark.notebooks

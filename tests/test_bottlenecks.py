@@ -12,9 +12,9 @@ import pytest
 from scipy import stats
 from statsmodels.stats.contingency_tables import StratifiedTable
 
-from playbook.bottlenecks import bottleneck_tests, mantel_haenszel, retest_table
-from playbook.config import default_config
-from playbook.stages import find_bottlenecks
+from playbook.steps.stages import find_bottlenecks
+from playbook.steps.stages.bottlenecks import bottleneck_tests, mantel_haenszel, retest_table
+from playbook.workspace.config import default_config
 
 DAY0 = pd.Timestamp("2026-02-02 09:00")
 

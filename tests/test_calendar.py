@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook.calendar import BusinessClock
-from playbook.config import WorkingCalendar
+from playbook.workspace.calendar import BusinessClock
+from playbook.workspace.config import WorkingCalendar
 
 # March 2026: Mon 2, Tue 3, Wed 4 (holiday), Thu 5, Fri 6, Sat 7 (make-up working day), Sun 8.
 CAL = WorkingCalendar(holidays=["2026-03-04"], extra_workdays=["2026-03-07"])

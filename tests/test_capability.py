@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from playbook import capability, load, plots, privacy, sample
-from playbook.config import default_config
+from playbook import plots, sample
+from playbook.steps import capability
+from playbook.workspace import load, privacy
+from playbook.workspace.config import default_config
 
 # --- consistency rule on hand-made rankings ----------------------------------------------------
 
@@ -490,7 +492,7 @@ def test_missing_assessments_still_run(small_sample) -> None:
     assert isinstance(plots.capability_radar(study.gaps), matplotlib.figure.Figure)
 
 
-# --- pseudonyms (playbook/privacy.py) ------------------------------------------------------------
+# --- pseudonyms (playbook/workspace/privacy.py) ---------------------------------------------------
 
 
 def test_pseudonyms_are_stable_keyed_and_shaped() -> None:

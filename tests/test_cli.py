@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook.batch import run_monthly
 from playbook.cli import main
 from playbook.exceptions import UsageError
-from playbook.runner import run_pilot
+from playbook.report.batch import run_monthly
+from playbook.report.runner import run_pilot
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 
 from playbook.i18n import TEXT
-from playbook.runner import run_pilot
+from playbook.report.runner import run_pilot
 
 pytestmark = pytest.mark.notebooks
 
@@ -115,7 +115,7 @@ def reports(small_sample: Path, no_amount: Path, tmp_path_factory) -> dict[str, 
 def _input_values(workspace: Path) -> set[str]:
     """Every text value of the input tables and every activity type named in the config:
     the client's own words, which a page shows as they are."""
-    from playbook.config import load_config
+    from playbook.workspace.config import load_config
 
     values: set[str] = set()
     for path in workspace.glob("*.csv"):

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from playbook.cli import main
-from playbook.config import default_config, dump_config, load_config, parse_config
 from playbook.exceptions import DataError
-from playbook.workspace import PILOT_TEMPLATE
+from playbook.workspace.config import default_config, dump_config, load_config, parse_config
+from playbook.workspace.template import PILOT_TEMPLATE
 
 
 def test_defaults_describe_the_standard_funnel() -> None:

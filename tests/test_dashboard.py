@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from playbook import journey, load, stages, stats
-from playbook.dashboard import _children, _listening, free_port
+from playbook import stats
+from playbook.explore.dashboard import _children, _listening, free_port
 from playbook.sample import generate
+from playbook.steps import journey, stages
+from playbook.workspace import load
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -111,7 +113,7 @@ def test_dashboard_filter_in_a_real_browser(workspace, tmp_path) -> None:
     n, entered, rate = _expected(workspace, segment)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "playbook.dashboard", "dashboard", str(workspace)]
+        [sys.executable, "-m", "playbook.explore.dashboard", "dashboard", str(workspace)]
         + ["--port", str(port), "--no-browser"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -173,7 +175,7 @@ def test_dashboard_filter_in_a_real_browser(workspace, tmp_path) -> None:
 
 def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "playbook.dashboard", *args],
+        [sys.executable, "-m", "playbook.explore.dashboard", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -207,7 +209,7 @@ def test_explore_opens_jupyterlab_on_parameterised_copies(workspace, tmp_path) -
     port = free_port()
     out = tmp_path / "reports"
     server = subprocess.Popen(
-        [sys.executable, "-m", "playbook.dashboard", "explore", str(workspace)]
+        [sys.executable, "-m", "playbook.explore.dashboard", "explore", str(workspace)]
         + ["--port", str(port), "--no-browser", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import handoff
-from playbook.config import default_config
-from playbook.journey import prepare
-from playbook.load import load_workspace
 from playbook.sample import generate
+from playbook.steps import handoff
+from playbook.steps.journey import prepare
+from playbook.workspace.config import default_config
+from playbook.workspace.load import load_workspace
 
 # March 2026: Mon 2, Tue 3, Wed 4 (holiday), Thu 5, Fri 6, Sat 7 (make-up working day 调休),
 # Sun 8, Mon 9. Office hours 9-18. The analysis date is the last activity, Fri 20 at 12:00.

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import intake
+from playbook.steps import intake
 
 
 def _deals() -> pd.DataFrame:

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from playbook.config import default_config
-from playbook.journey import (
+from playbook.steps.journey import (
     build_tracks,
     deal_paths,
     deal_stages,
@@ -18,6 +17,7 @@ from playbook.journey import (
     stage_monitor,
     variants,
 )
+from playbook.workspace.config import default_config
 
 IDS = ["lead", "intent", "proposal", "negotiation", "signed"]
 DAY0 = pd.Timestamp("2024-01-01")
@@ -403,7 +403,7 @@ def test_properties_conservation_bounds_and_permutation(log):
 
 
 def test_phase_summary_places_stages_and_activities_on_one_timeline():
-    from playbook.journey import phase_summary
+    from playbook.steps.journey import phase_summary
 
     deals = pd.DataFrame(
         {

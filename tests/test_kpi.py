@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import kpi
-from playbook.config import default_config
 from playbook.stats import wilson_interval
+from playbook.steps.plan import kpi
+from playbook.workspace.config import default_config
 
 
 def _ts(values) -> pd.Series:

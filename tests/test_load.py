@@ -10,9 +10,9 @@ import pytest
 from conftest import DEALS_CSV, EVENTS_CSV, write_workspace
 
 from playbook.cli import main
-from playbook.config import default_config
 from playbook.exceptions import DataError
-from playbook.load import Dataset, load_cache, load_workspace, save_cache
+from playbook.workspace.config import default_config
+from playbook.workspace.load import Dataset, load_cache, load_workspace, save_cache
 
 GOOD = {"deals.csv": DEALS_CSV, "stage_events.csv": EVENTS_CSV}
 

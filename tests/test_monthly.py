@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import monthly
-from playbook.config import default_config
-from playbook.load import Dataset, as_of
+from playbook.steps import monthly
+from playbook.workspace.config import default_config
+from playbook.workspace.load import Dataset, as_of
 
 
 def _deals() -> pd.DataFrame:

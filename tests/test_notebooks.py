@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from playbook.batch import MONTHLY_NOTEBOOK, MONTHLY_PARAMETERS
-from playbook.runner import NOTEBOOK_PARAMETERS, available_steps
+from playbook.report.batch import MONTHLY_NOTEBOOK, MONTHLY_PARAMETERS
+from playbook.report.runner import NOTEBOOK_PARAMETERS, available_steps
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FORBIDDEN = ("def ", "class ", "open(", "os.chdir", "sys.path", "import os", "/work/", "C:\\")

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from playbook import pilot, plots
-from playbook.config import default_config
+from playbook import plots
+from playbook.steps import pilot
+from playbook.workspace.config import default_config
 
 DAY0 = pd.Timestamp("2026-01-01 10:00")
 
@@ -284,8 +285,8 @@ def test_difference_in_differences_on_paper() -> None:
 
 
 def _sample(tmp_path, seed: int, plant):
-    from playbook.load import open_dataset
     from playbook.sample import generate
+    from playbook.workspace.load import open_dataset
 
     folder = tmp_path / f"s{seed}"
     truth = generate(folder, seed=seed, deals=20000, plant=plant)

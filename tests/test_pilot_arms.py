@@ -14,8 +14,10 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from playbook import pilot, pilot_arms, pilot_regression
-from playbook.config import default_config
+from playbook.steps import pilot
+from playbook.steps.pilot import arms as pilot_arms
+from playbook.steps.pilot import regression as pilot_regression
+from playbook.workspace.config import default_config
 
 DAY0 = pd.Timestamp("2026-01-05 10:00")
 
@@ -237,8 +239,8 @@ def test_deal_size_bands_keep_missing_amounts_apart() -> None:
 
 
 def _variant(tmp_path, seed: int, variant: str, *, lift: bool = False):
-    from playbook.load import open_dataset
     from playbook.sample import generate
+    from playbook.workspace.load import open_dataset
 
     folder = tmp_path / f"{variant}-{seed}"
     plant = ("bottleneck", "top_performers", variant) + (("pilot",) if lift else ())

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import capability, load, plan, plots
-from playbook.config import default_config
+from playbook import plots
+from playbook.steps import capability, plan
+from playbook.workspace import load
+from playbook.workspace.config import default_config
 
 
 def _stage_performance() -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from playbook import plots
-from playbook.fonts import available_cjk_families
+from playbook.plots.fonts import available_cjk_families
 
 
 def _draw_without_missing_glyphs(draw):

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import capability, privacy
-from playbook.config import default_config
+from playbook.steps import capability
+from playbook.workspace import privacy
+from playbook.workspace.config import default_config
 
 KEY = "workspace-secret"
 

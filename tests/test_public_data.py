@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook.intake import headline_kpis
-from playbook.journey import stage_monitor
-from playbook.load import load_workspace
+from playbook.steps.intake import headline_kpis
+from playbook.steps.journey import stage_monitor
+from playbook.workspace.load import load_workspace
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CONFIGS = Path(__file__).resolve().parent / "configs"
@@ -215,7 +215,7 @@ def test_maven_whole_pilot_summary_matches_the_raw_csv(tmp_path) -> None:
     """`playbook run` end to end on a real CRM export: summary.json equals raw counts."""
     import json
 
-    from playbook.runner import run_pilot
+    from playbook.report.runner import run_pilot
 
     raw = pd.read_csv(shared("maven_crm_sales_opportunities/sales_pipeline.csv"))
     dated = raw[raw["engage_date"].notna()]

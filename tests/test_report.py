@@ -160,8 +160,8 @@ def test_a_finding_names_a_long_slice_shortened_and_keeps_it_whole(tmp_path: Pat
 def test_small_sample_warnings_become_notes_in_the_report_language(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from playbook.config import PilotConfig
     from playbook.stats import SmallSampleWarning
+    from playbook.workspace.config import PilotConfig
 
     shown: list[str] = []
     monkeypatch.setattr(StepReport, "_display_html", lambda self, markup: shown.append(markup))
@@ -190,7 +190,7 @@ def test_small_sample_warnings_become_notes_in_the_report_language(
 def test_pages_leave_out_what_cells_wrote_to_stderr(tmp_path: Path) -> None:
     import nbformat
 
-    from playbook.runner import export_html
+    from playbook.report.runner import export_html
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x = 1")

@@ -16,7 +16,7 @@ from conftest import ROOT
 
 from playbook.cli import main
 from playbook.exceptions import StepFailed
-from playbook.runner import run_pilot
+from playbook.report.runner import run_pilot
 
 pytestmark = pytest.mark.notebooks
 

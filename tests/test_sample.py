@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from playbook.config import load_config, normalise_stage_name
 from playbook.sample import PLANTINGS, SampleTruth, generate, load_truth
+from playbook.workspace.config import load_config, normalise_stage_name
 
 FILES = [
     "pilot.yml",

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from playbook import alerting, plots, scoring
-from playbook.config import default_config
-from playbook.signing import UntrustedFile, sign_file, signature_path
+from playbook import plots
+from playbook.steps import scoring
+from playbook.steps.scoring import alerting
+from playbook.workspace.config import default_config
+from playbook.workspace.signing import UntrustedFile, sign_file, signature_path
 
 DAY0 = pd.Timestamp("2026-01-01 09:00")
 
@@ -211,8 +213,8 @@ def test_settings_accessor_works_with_and_without_a_scoring_section() -> None:
 
 @pytest.fixture(scope="module")
 def sample_data(tmp_path_factory):
-    from playbook.load import open_dataset
     from playbook.sample import generate
+    from playbook.workspace.load import open_dataset
 
     folder = tmp_path_factory.mktemp("scoring") / "acme"
     generate(folder, seed=3, deals=12000)

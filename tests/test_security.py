@@ -17,9 +17,9 @@ import pytest
 import yaml
 from conftest import DEALS_CSV, EVENTS_CSV, write_workspace
 
-from playbook.adapters_sql import duckdb_statement_problem, server_statement_problem
 from playbook.cli import main
-from playbook.signing import sign_file, signature_path
+from playbook.workspace.adapters.sql import duckdb_statement_problem, server_statement_problem
+from playbook.workspace.signing import sign_file, signature_path
 
 SECRET_LINE = "TOP-SECRET-FIRST-LINE,do-not-print"
 

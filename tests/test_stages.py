@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from playbook.config import default_config
-from playbook.stages import (
+from playbook.stats import SmallSampleWarning, wilson_interval
+from playbook.steps.stages import (
     cohort_rates,
     find_bottlenecks,
     growth_decomposition,
@@ -21,7 +21,7 @@ from playbook.stages import (
     stage_sensitivity,
     time_to_advance,
 )
-from playbook.stats import SmallSampleWarning, wilson_interval
+from playbook.workspace.config import default_config
 
 IDS = ["lead", "intent", "proposal", "negotiation", "signed"]
 DAY0 = pd.Timestamp("2024-01-01")
@@ -328,7 +328,7 @@ def test_bottleneck_evidence_in_chinese_and_stage_ids_kept():
 
 
 def test_evidence_sentence_format():
-    from playbook.bottlenecks import _evidence
+    from playbook.steps.stages.bottlenecks import _evidence
 
     text = _evidence(
         "en", "Proposal", "Negotiation", "Manufacturing", 0.18, 0.15, 0.21, 640, 0.41, 23.0, 9.0
@@ -419,7 +419,7 @@ def test_slow_slice_dwell_is_combined_into_the_finding():
 
 
 def test_prepared_journey_is_reused_and_checked():
-    from playbook.journey import prepare
+    from playbook.steps.journey import prepare
 
     deals, events = synthetic(9, n=300)
     config = default_config()
@@ -439,8 +439,8 @@ def test_prepared_journey_is_reused_and_checked():
 
 
 def _sample(tmp_path, seed, plant):
-    from playbook.load import load_workspace
     from playbook.sample import generate
+    from playbook.workspace.load import load_workspace
 
     folder = tmp_path / f"s{seed}"
     truth = generate(folder, seed=seed, deals=6000, plant=plant)
@@ -470,7 +470,7 @@ def test_no_planted_bottleneck_means_no_material_finding(tmp_path, seed):
 
 
 def test_focus_rates_split_the_company(tmp_path):
-    from playbook.stages import focus_rates
+    from playbook.steps.stages import focus_rates
 
     data, truth = _sample(tmp_path, 5, ("bottleneck",))
     rates = focus_rates(data.deals, data.stage_events, data.config, labels=("F", "R"))
@@ -482,7 +482,7 @@ def test_focus_rates_split_the_company(tmp_path):
 
 
 def test_latest_change_adds_up_to_the_revenue_change():
-    from playbook.stages import latest_change
+    from playbook.steps.stages import latest_change
 
     rows = []
     for period, leads, rate, aov, immature in (
@@ -526,7 +526,7 @@ def test_latest_change_adds_up_to_the_revenue_change():
 
 
 def test_focus_sensitivity_values_stages_in_each_group(tmp_path):
-    from playbook.stages import focus_sensitivity, stage_sensitivity
+    from playbook.steps.stages import focus_sensitivity, stage_sensitivity
 
     data, _ = _sample(tmp_path, 5, ("bottleneck",))
     table = focus_sensitivity(data.deals, data.stage_events, data.config, labels=("F", "R"))

@@ -16,13 +16,13 @@ import nbformat
 import psutil
 import pytest
 
-from playbook.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly, run_unit
-from playbook.batch_lock import may_publish
 from playbook.exceptions import BatchLocked
-from playbook.load import read_workspace
-from playbook.monthly import month_bounds
-from playbook.runner import run_pilot
-from playbook.stopping import identity
+from playbook.report.batch import MONTHLY_NOTEBOOK, MonthLock, run_monthly, run_unit
+from playbook.report.batch_lock import may_publish
+from playbook.report.runner import run_pilot
+from playbook.report.stopping import identity
+from playbook.steps.monthly import month_bounds
+from playbook.workspace.load import read_workspace
 
 pytestmark = pytest.mark.notebooks
 

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook import capability, journey, load, privacy, stages, stats
-from playbook.widgets import ALL, Explorer, open_explorer, subset_journey
+from playbook import stats
+from playbook.explore.widgets import ALL, Explorer, open_explorer, subset_journey
+from playbook.steps import capability, journey, stages
+from playbook.workspace import load, privacy
 
 KEY = "test-session-key"
 
@@ -341,7 +343,7 @@ def test_capability_radar_reads_the_slice_reps(explorer, dataset) -> None:
 
 
 def test_handoff_tables_follow_the_filter(explorer, dataset) -> None:
-    from playbook import handoff
+    from playbook.steps import handoff
 
     ex = explorer
     segment = ex.data.options["segment"][2]
@@ -368,11 +370,11 @@ def test_missing_tables_and_modules_say_what_is_not_available(dataset, monkeypat
     assert "no assessments table" in ex._html["capability"].value
     assert "team" not in ex.filters and ex.tables["teams"].empty
 
-    monkeypatch.setitem(sys.modules, "playbook.handoff", None)
-    monkeypatch.setitem(sys.modules, "playbook.capability", None)
+    monkeypatch.setitem(sys.modules, "playbook.steps.handoff", None)
+    monkeypatch.setitem(sys.modules, "playbook.steps.capability", None)
     ex = Explorer(dataset, lazy=False)
-    assert "playbook.handoff module is not part" in ex._html["handoffs"].value
-    assert "playbook.capability module is not part" in ex._html["capability"].value
+    assert "playbook.steps.handoff module is not part" in ex._html["handoffs"].value
+    assert "playbook.steps.capability module is not part" in ex._html["capability"].value
     ex.filters["segment"].value = ex.data.options["segment"][0]
     assert ex.tables["stage_matrix"]["entered"].iloc[0] == ex.tables["summary"]["deals"].iloc[0]
 

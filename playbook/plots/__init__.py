@@ -1,6 +1,6 @@
 """Figure functions: take a metrics frame, draw, return the Figure. No arithmetic.
 
-One theme, one palette, CJK-capable fonts set once (see :mod:`playbook.fonts`).
+One theme, one palette, CJK-capable fonts set once (see :mod:`playbook.plots.fonts`).
 Every function creates a fresh figure unless given ``ax``, so headless runs never
 draw on a stale one. One module per step; all are re-exported here, so notebooks
 call ``plots.<function>``.

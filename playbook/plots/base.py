@@ -1,6 +1,6 @@
 """The house style and the intake figures; shared drawing helpers.
 
-One theme, one palette, CJK-capable fonts set once (see :mod:`playbook.fonts`).
+One theme, one palette, CJK-capable fonts set once (see :mod:`playbook.plots.fonts`).
 Every function creates a fresh figure unless given ``ax``, so headless runs never
 draw on a stale one.
 """
@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from playbook.display import LABEL_CHARS, short_label  # noqa: E402
-from playbook.fonts import configure_matplotlib  # noqa: E402
+from playbook.plots.fonts import configure_matplotlib  # noqa: E402
 
 PALETTE = ["#2459a8", "#e07b39", "#3a9d5d", "#b83b5e", "#7d5ba6", "#8c8c8c", "#d4a72c"]
 HIGHLIGHT, MUTED, BAD = "#2459a8", "#b8c2cc", "#c0392b"

@@ -1,6 +1,6 @@
 """Figures of the capability step: consistency grid, radars, gap forest, link heatmap.
 
-Every function takes a frame from :mod:`playbook.capability`, draws it, and returns
+Every function takes a frame from :mod:`playbook.steps.capability`, draws it, and returns
 the Figure; nothing is computed here beyond placing and formatting. Suppressed
 group values (NaN with ``suppressed`` True) are never drawn: the figure says
 "suppressed" instead.
@@ -52,9 +52,9 @@ def consistency_grid(
     Parameters
     ----------
     ranking : DataFrame
-        :func:`playbook.capability.rank_periods` (owner_id, period, rank, ranked, top).
+        :func:`playbook.steps.capability.rank_periods` (owner_id, period, rank, ranked, top).
     consistency : DataFrame
-        :func:`playbook.capability.consistent_converters` (owner_id, consistent), whose
+        :func:`playbook.steps.capability.consistent_converters` (owner_id, consistent), whose
         row order is kept; the first ``max_reps`` rows are drawn.
     """
     from matplotlib.patches import Rectangle
@@ -178,7 +178,7 @@ def capability_radar(
     Parameters
     ----------
     gaps : DataFrame
-        :func:`playbook.capability.capability_gaps` (dimension, benchmark_mean,
+        :func:`playbook.steps.capability.capability_gaps` (dimension, benchmark_mean,
         rest_mean, team_mean, suppressed); drawn in the order of ``dimension_labels``
         when given.
     scale : (min, max)
@@ -264,7 +264,7 @@ def rep_radars(
     Parameters
     ----------
     rep_gaps : DataFrame
-        :func:`playbook.capability.rep_gaps` (rep_id, dimension, score, benchmark).
+        :func:`playbook.steps.capability.rep_gaps` (rep_id, dimension, score, benchmark).
     reps : sequence of str
         Which reps to draw, in order.
     rep_label : str
@@ -336,7 +336,7 @@ def gap_forest(
     Parameters
     ----------
     gaps : DataFrame
-        :func:`playbook.capability.capability_gaps` (dimension, gap, ci_low, ci_high,
+        :func:`playbook.steps.capability.capability_gaps` (dimension, gap, ci_low, ci_high,
         p_adj, suppressed), in the order drawn top to bottom.
     """
     labels = dimension_labels or {}
@@ -394,7 +394,7 @@ def link_heatmap(
     Parameters
     ----------
     links : DataFrame
-        :func:`playbook.capability.stage_competency_links` (stage, dimension, r, p_adj).
+        :func:`playbook.steps.capability.stage_competency_links` (stage, dimension, r, p_adj).
     """
     from matplotlib.patches import Rectangle
 
@@ -458,7 +458,7 @@ def team_heatmap(
     Parameters
     ----------
     team_scores : DataFrame
-        :func:`playbook.capability.team_capability` (team, reps, dimension, mean,
+        :func:`playbook.steps.capability.team_capability` (team, reps, dimension, mean,
         suppressed).
     """
     labels = dimension_labels or {}

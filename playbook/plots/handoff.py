@@ -1,6 +1,6 @@
 """Figures of the handoff step: response times, what slowness costs, SLA compliance, sources.
 
-Each takes a frame from :mod:`playbook.handoff`, draws, and returns the Figure; an
+Each takes a frame from :mod:`playbook.steps.handoff`, draws, and returns the Figure; an
 empty frame (a table was missing) gives a figure that says so instead of failing.
 """
 
@@ -52,7 +52,7 @@ def response_time_curves(
 
     Parameters
     ----------
-    curves : :func:`playbook.handoff.contact_curves` frame (group, leads, hours, share).
+    curves : :func:`playbook.steps.handoff.contact_curves` frame (group, leads, hours, share).
     highlight : groups drawn bold in the alarm colour (e.g. a slow team); others muted
         when any is highlighted.
     sla_hours : draws the SLA as a dashed vertical line.
@@ -108,7 +108,7 @@ def response_conversion(
 
     Parameters
     ----------
-    conversion : :func:`playbook.handoff.conversion_by_response` frame (bucket, n, rate,
+    conversion : :func:`playbook.steps.handoff.conversion_by_response` frame (bucket, n, rate,
         ci_low, ci_high).
     bucket_labels : display label per bucket (e.g. for ``none``).
     reference : a rate drawn as a dashed line (e.g. leads contacted within the SLA).
@@ -158,7 +158,7 @@ def sla_by_team(
 
     Parameters
     ----------
-    compliance : :func:`playbook.handoff.sla_compliance` frame by team (sla, team, n,
+    compliance : :func:`playbook.steps.handoff.sla_compliance` frame by team (sla, team, n,
         compliance, ci_low, ci_high).
     sla_labels : SLA id -> display label.
     target : compliance below which a bar is drawn in the alarm colour.
@@ -235,7 +235,8 @@ def source_reach(
 
     Parameters
     ----------
-    sources : :func:`playbook.handoff.source_reach` frame (<by>, stage, share, ci_low, ci_high).
+    sources : :func:`playbook.steps.handoff.source_reach` frame (<by>, stage, share, ci_low,
+    ci_high).
     labels : stage id -> display label.
     """
     fig, ax = _axes(ax, figsize=(8, 4.5))

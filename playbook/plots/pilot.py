@@ -197,7 +197,7 @@ def pilot_balance(
 
     Parameters
     ----------
-    balance : :func:`playbook.pilot_arms.arm_balance` frame (dimension, value, std_diff, and
+    balance : :func:`playbook.steps.pilot.arms.arm_balance` frame (dimension, value, std_diff, and
         std_diff_pre with a pre-period), one row per category; the largest ``max_rows``
         differences are drawn.
     limit : the usual "alike" band (dotted lines at +-limit).

@@ -1,6 +1,7 @@
 """Figures of the development-plan step: module demand, incentive distributions, SLA curves.
 
-Every function takes a frame from :mod:`playbook.plan` or :mod:`playbook.kpi`, draws
+Every function takes a frame from :mod:`playbook.steps.plan` or :mod:`playbook.steps.plan.kpi`,
+draws
 it, and returns the Figure; nothing is computed here beyond placing and formatting.
 """
 
@@ -40,7 +41,7 @@ def module_demand(
     Parameters
     ----------
     demand : DataFrame
-        :func:`playbook.plan.module_demand` (module, reps, priority); priority 1 bars
+        :func:`playbook.steps.plan.module_demand` (module, reps, priority); priority 1 bars
         are drawn in the highlight colour.
     """
     data = demand.reset_index(drop=True)
@@ -81,9 +82,9 @@ def metric_distributions(
     Parameters
     ----------
     values : DataFrame
-        :func:`playbook.kpi.incentive_values` (metric, label, unit, value).
+        :func:`playbook.steps.plan.kpi.incentive_values` (metric, label, unit, value).
     candidates : DataFrame
-        :func:`playbook.kpi.incentive_candidates` (metric, p25, median, p75,
+        :func:`playbook.steps.plan.kpi.incentive_candidates` (metric, p25, median, p75,
         suppressed); suppressed metrics are not drawn.
     """
     theme()
@@ -138,7 +139,7 @@ def sla_curves(
     Parameters
     ----------
     sla : DataFrame
-        :func:`playbook.kpi.sla_proposal` (sla, threshold, unit, current, compliance,
+        :func:`playbook.steps.plan.kpi.sla_proposal` (sla, threshold, unit, current, compliance,
         ci_low, ci_high).
     labels : dict
         SLA name -> panel title.

@@ -1,0 +1,1 @@
+"""Interactive exploration: the ipywidgets explorer and the Voila dashboard."""

@@ -1,0 +1,2 @@
+"""Reading a pilot workspace: config, table schema, loading and validation, calendar, privacy,
+trust boundary."""

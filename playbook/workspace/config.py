@@ -1,0 +1,597 @@
+"""The pilot configuration (``pilot.yml``): loaded safely, validated, with readable errors.
+
+Everything a user may want to change about an analysis lives here: the funnel
+and its raw CRM aliases, journey phases, SLAs, thresholds, the strategic focus,
+capability dimensions, privacy and language. Unknown keys are errors (a typo
+silently ignored is a setting silently not applied).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from playbook.exceptions import DataError, Problem
+
+CONFIG_FILE = "pilot.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Stage(_Strict):
+    """One funnel stage: a stable id, labels in both languages, raw CRM aliases."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_en: str
+    label_zh: str
+    aliases: list[str] = Field(default_factory=list)
+    #: Days a deal may take to leave this stage before its cohort counts as mature.
+    window_days: int = Field(default=30, gt=0)
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language == "zh" else self.label_en
+
+    def all_names(self) -> list[str]:
+        """Every raw name that maps to this stage (id, both labels, aliases)."""
+        return [self.id, self.label_en, self.label_zh, *self.aliases]
+
+
+DEFAULT_STAGES = [
+    Stage(
+        id="lead",
+        label_en="Lead",
+        label_zh="线索",
+        aliases=["Prospecting", "New", "潜在客户"],
+        window_days=14,
+    ),
+    Stage(
+        id="intent",
+        label_en="Intent",
+        label_zh="意向",
+        aliases=["Qualification", "Qualified", "Engaging", "需求确认"],
+        window_days=30,
+    ),
+    Stage(
+        id="proposal",
+        label_en="Proposal",
+        label_zh="方案",
+        aliases=["Proposal/Price Quote", "Quote", "报价"],
+        window_days=30,
+    ),
+    Stage(
+        id="negotiation",
+        label_en="Negotiation",
+        label_zh="谈判",
+        aliases=["Negotiation/Review", "商务谈判"],
+        window_days=60,
+    ),
+    Stage(
+        id="signed",
+        label_en="Signed",
+        label_zh="签约",
+        aliases=["Closed Won", "Won", "赢单", "成交"],
+        window_days=30,
+    ),
+]
+
+
+class Funnel(_Strict):
+    stages: list[Stage] = Field(default_factory=lambda: [s.model_copy() for s in DEFAULT_STAGES])
+    #: When a deal jumps from lead straight to proposal, does it count as having
+    #: passed (entered and advanced) intent? Most CRMs skip stages for fast deals.
+    skip_counts_as_passed: bool = True
+
+    @model_validator(mode="after")
+    def _unique(self) -> Funnel:
+        if len(self.stages) < 2:
+            raise ValueError("the funnel needs at least two stages")
+        ids = [s.id for s in self.stages]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"stage ids must be unique; repeated: {', '.join(dupes)}")
+        seen: dict[str, str] = {}
+        for stage in self.stages:
+            for name in stage.all_names():
+                key = normalise_stage_name(name)
+                if key in seen and seen[key] != stage.id:
+                    raise ValueError(
+                        f"alias {name!r} is given for both '{seen[key]}' and '{stage.id}'"
+                    )
+                seen[key] = stage.id
+        return self
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.stages]
+
+    def alias_map(self) -> dict[str, str]:
+        """Normalised raw name -> stage id."""
+        return {normalise_stage_name(n): s.id for s in self.stages for n in s.all_names()}
+
+
+def normalise_stage_name(name: str) -> str:
+    """Case- and space-insensitive key for matching raw CRM stage names."""
+    return " ".join(str(name).split()).casefold()
+
+
+PHASES = ["awareness", "interest", "evaluation", "decision", "execution"]
+
+
+class Phase(_Strict):
+    stages: list[str] = Field(default_factory=list)
+    activity_types: list[str] = Field(default_factory=list)
+
+
+def _default_phases() -> dict[str, Phase]:
+    return {
+        "awareness": Phase(activity_types=["campaign", "webinar", "ad", "event"]),
+        "interest": Phase(stages=["lead"], activity_types=["form", "download", "call"]),
+        "evaluation": Phase(stages=["intent", "proposal"], activity_types=["meeting", "demo"]),
+        "decision": Phase(stages=["negotiation"], activity_types=["review", "email"]),
+        "execution": Phase(stages=["signed"], activity_types=["kickoff", "onboarding", "renewal"]),
+    }
+
+
+class CustomSla(_Strict):
+    """A further SLA: from event A to event B within T hours."""
+
+    name: str
+    from_event: str
+    to_event: str
+    within_hours: float = Field(gt=0)
+
+
+class Sla(_Strict):
+    first_contact_hours: float = Field(default=24, gt=0)
+    proposal_review_business_days: float = Field(default=3, gt=0)
+    custom: list[CustomSla] = Field(default_factory=list)
+
+
+class WorkingCalendar(_Strict):
+    """Business-hours clock for SLAs: working week, hours, holidays and make-up days."""
+
+    workdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Monday = 0
+    start_hour: int = Field(default=9, ge=0, le=23)
+    end_hour: int = Field(default=18, ge=1, le=24)
+    holidays: list[str] = Field(default_factory=list)  # ISO dates off work
+    extra_workdays: list[str] = Field(default_factory=list)  # make-up days (调休)
+
+
+class Focus(_Strict):
+    """The strategic focus the steering committee cares about (e.g. one segment)."""
+
+    dimension: str = "segment"
+    value: str | None = None
+
+
+class CapabilityDimension(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_en: str
+    label_zh: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+DEFAULT_CAPABILITIES = [
+    CapabilityDimension(
+        id="product_knowledge", label_en="Industry & product knowledge", label_zh="行业与产品知识"
+    ),
+    CapabilityDimension(id="needs_discovery", label_en="Needs discovery", label_zh="需求挖掘"),
+    CapabilityDimension(
+        id="value_proposition",
+        label_en="Value proposition & presentation",
+        label_zh="价值呈现与方案演示",
+    ),
+    CapabilityDimension(
+        id="internal_coordination", label_en="Internal coordination", label_zh="内部协同"
+    ),
+    CapabilityDimension(
+        id="digital_tools", label_en="Digital tool fluency", label_zh="数字化工具应用"
+    ),
+    CapabilityDimension(
+        id="reflection", label_en="Reflection & self-development", label_zh="复盘与自我提升"
+    ),
+]
+
+
+class Consistency(_Strict):
+    """Who counts as a consistently strong converter (step 4)."""
+
+    #: Period length as a pandas alias (Q quarter, M month).
+    freq: str = "Q"
+    #: Look at the last N complete periods …
+    periods: int = Field(default=4, ge=1)
+    #: … and require the top group in at least K of them …
+    top_k_of_n: int = Field(default=3, ge=1)
+    #: … where the top group is this share of reps with enough volume …
+    top_share: float = Field(default=0.25, gt=0, lt=1)
+    #: … and enough volume is this many deals in the period.
+    min_deals: int = Field(default=15, ge=0)
+    #: Leaving out the best period, conversion must still beat the team with this probability.
+    min_probability: float = Field(default=0.95, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _k(self) -> Consistency:
+        if self.top_k_of_n > self.periods:
+            raise ValueError("top_k_of_n must be between 1 and periods")
+        return self
+
+
+class CapabilityConfig(_Strict):
+    consistency: Consistency = Field(default_factory=Consistency)
+    #: Whose scores to use: "manager", "mean" (of all assessors) or an assessor's name.
+    assessor: str = "manager"
+    dimensions: list[CapabilityDimension] = Field(
+        default_factory=lambda: [d.model_copy() for d in DEFAULT_CAPABILITIES]
+    )
+    scale_min: float = 1
+    scale_max: float = 5
+
+    @model_validator(mode="after")
+    def _scale(self) -> CapabilityConfig:
+        if self.scale_max <= self.scale_min:
+            raise ValueError("scale_max must be greater than scale_min")
+        return self
+
+
+class Adjustment(_Strict):
+    """Compare people and teams on like deals (:mod:`playbook.steps.adjust`)."""
+
+    #: Compare reps and teams against what their deal mix would be expected to do.
+    enabled: bool = True
+    #: Further deal columns to adjust for besides ``dimensions`` (e.g. company_size).
+    features: list[str] = Field(default_factory=list)
+    #: Deal-size bands cut from amount at its quantiles (0: leave deal size out).
+    amount_bands: int = Field(default=4, ge=0, le=10)
+
+
+class PilotEvaluation(_Strict):
+    """Who is in the pilot, from when, and what it should achieve (step 7)."""
+
+    #: Deal column holding each deal's group; values pilot_value / control_value.
+    group_column: str = "pilot_group"
+    pilot_value: str = "pilot"
+    control_value: str = "control"
+    #: ISO date the pilot started (default: the first labelled deal's creation day).
+    start: str | None = None
+    end: str | None = None
+    #: Alternatively, the reps or teams in the pilot (and optionally in the control).
+    reps: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    control_reps: list[str] = Field(default_factory=list)
+    control_teams: list[str] = Field(default_factory=list)
+    #: The unit assignment happened at (inference is clustered by it).
+    unit: Literal["auto", "rep", "team"] = "auto"
+    #: The stage (from-stage id) the intervention targets, named in advance.
+    target_stage: str | None = None
+    expected_lift: float = Field(default=0.10, gt=0, lt=1)
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    power: float = Field(default=0.8, ge=0.5, lt=1)
+    pre_days: int | None = None
+    min_weeks: float = 4
+    #: Units were assigned to pilot and control at random (names the design "randomised").
+    randomised: bool = False
+    #: Arms sharing less of their deals on a dimension cannot be told apart from it.
+    min_overlap: float = Field(default=0.2, ge=0, lt=1)
+
+
+class Scoring(_Strict):
+    """Lead scoring and alerts (step 6)."""
+
+    #: Activities within this many days of creation are known at scoring time.
+    early_days: float = Field(default=3, ge=0)
+    #: Days a deal may take to resolve (default: p90 of won cycles, 30–365).
+    horizon_days: float | None = None
+    model: Literal["logistic", "boosting"] = "logistic"
+    min_resolved: int = 300
+    min_won: int = 30
+    test_share: float = Field(default=0.25, gt=0, lt=1)
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    high_share: float = 0.2
+    stall_factor: float = 2.0
+    dormant_days: float | None = None
+    recent_days: float = 7
+    renewal_days: float = 90
+
+
+class LearningModule(_Strict):
+    id: str
+    label_en: str
+    label_zh: str = ""
+
+
+class LearningRule(_Strict):
+    """A diagnosed weakness × role -> learning modules (step 5)."""
+
+    id: str | None = None
+    #: stage:<id>, competency:<id>, slow_first_contact or low_completeness; * wildcards ok.
+    weakness: str
+    #: new / experienced / key_account / unknown; empty = any role.
+    roles: list[str] = Field(default_factory=list)
+    modules: list[LearningModule]
+    priority: int = Field(default=2, ge=1)
+
+
+class PlanConfig(_Strict):
+    """Development plans: learning-path rules and diagnosis thresholds (step 5)."""
+
+    #: Empty: the default rule set shipped in :mod:`playbook.steps.plan`.
+    rules: list[LearningRule] = Field(default_factory=list)
+    stage_gap: float = 0.05
+    min_stage_n: int = 10
+    score_gap: float = 0.10
+    team_score_gap: float = 0.15
+    completeness_gap: float = 0.05
+    max_mentees: int = 3
+    max_coaches: int = 2
+
+
+class MonthlyConfig(_Strict):
+    """Unattended monthly runs (``playbook monthly``)."""
+
+    #: Deal column that splits the workspace into business units.
+    unit_column: str = "region"
+    #: Pilot step notebooks to include in every unit's monthly report, e.g. [02_stage_rates].
+    steps: list[str] = Field(default_factory=list)
+
+
+class PilotConfig(_Strict):
+    """The whole ``pilot.yml``. Every field has a default except the name."""
+
+    name: str = "pilot"
+    language: Literal["en", "zh"] = "en"
+    timezone: str = "UTC"
+    currency: str = ""
+    #: Where the tables are (file names relative to the workspace); default: <table>.<ext>.
+    tables: dict[str, str] = Field(default_factory=dict)
+    #: A CRM export to adapt instead of canonical tables (Salesforce, HubSpot, generic
+    #: long/wide tables, XES, SQL): validated by :mod:`playbook.workspace.adapters`.
+    source: dict[str, Any] | None = None
+    funnel: Funnel = Field(default_factory=Funnel)
+    phases: dict[str, Phase] = Field(default_factory=_default_phases)
+    sla: Sla = Field(default_factory=Sla)
+    calendar: WorkingCalendar = Field(default_factory=WorkingCalendar)
+    sleeping_lead_days: float = Field(default=14, gt=0)
+    focus: Focus = Field(default_factory=Focus)
+    #: Deal columns to slice stage rates by.
+    dimensions: list[str] = Field(
+        default_factory=lambda: ["segment", "region", "product", "source"]
+    )
+    capability: CapabilityConfig = Field(default_factory=CapabilityConfig)
+    adjustment: Adjustment = Field(default_factory=Adjustment)
+    min_group_size: int = Field(default=5, ge=1)
+    monthly: MonthlyConfig = Field(default_factory=MonthlyConfig)
+    pilot: PilotEvaluation = Field(default_factory=PilotEvaluation)
+    plan: PlanConfig = Field(default_factory=PlanConfig)
+    scoring: Scoring = Field(default_factory=Scoring)
+    #: Analysed period; deals created outside it are left out (ISO dates, inclusive).
+    period_start: str | None = None
+    period_end: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai' or 'UTC'"
+            ) from exc
+        return value
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, value: dict[str, str]) -> dict[str, str]:
+        from playbook.workspace.schema import TABLES
+
+        unknown = sorted(set(value) - set(TABLES))
+        if unknown:
+            raise ValueError(
+                f"unknown table name(s) {', '.join(unknown)}; known: {', '.join(TABLES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _phases_known(self) -> PilotConfig:
+        unknown = sorted(set(self.phases) - set(PHASES))
+        if unknown:
+            raise ValueError(
+                f"unknown journey phase(s) {', '.join(unknown)}; phases are {', '.join(PHASES)}"
+            )
+        ids = set(self.funnel.ids)
+        target = self.pilot.target_stage
+        if target is not None and target not in self.funnel.ids[:-1]:
+            raise ValueError(
+                f"pilot.target_stage {target!r} must be a funnel stage id other than the last "
+                f"({', '.join(self.funnel.ids[:-1])})"
+            )
+        for phase, spec in self.phases.items():
+            bad = [s for s in spec.stages if s not in ids]
+            if bad:
+                raise ValueError(
+                    f"phase '{phase}' names stage(s) {', '.join(bad)} that are not funnel stage "
+                    f"ids ({', '.join(self.funnel.ids)})"
+                )
+        return self
+
+    def stage_label(self, stage_id: str, language: str | None = None) -> str:
+        lang = language or self.language
+        for stage in self.funnel.stages:
+            if stage.id == stage_id:
+                return stage.label(lang)
+        return stage_id
+
+
+def section_values(
+    config: Any, name: str, known: set[str], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """One section of the config (e.g. ``pilot``) as a plain dict, ``overrides`` applied.
+
+    Accepts a :class:`PilotConfig`, a bare mapping for the section, or None (defaults).
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown settings and the known ones.
+    """
+    raw = getattr(config, name, None) if config is not None else None
+    if raw is None:
+        values: dict[str, Any] = {}
+    elif isinstance(raw, dict):
+        values = dict(raw)
+    elif hasattr(raw, "model_dump"):
+        values = raw.model_dump()
+    else:
+        values = dict(vars(raw))
+    values.update(overrides)
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown {name} setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return values
+
+
+def default_config(**overrides: Any) -> PilotConfig:
+    """A configuration with every default, optionally overridden."""
+    return PilotConfig(**overrides)
+
+
+def _location(loc: tuple) -> str:
+    return ".".join(
+        str(part) if not isinstance(part, int) else f"[{part}]" for part in loc
+    ).replace(".[", "[")
+
+
+def _problems_from_validation(exc: ValidationError, file: str) -> list[Problem]:
+    known = set(PilotConfig.model_fields)
+    problems = []
+    for err in exc.errors():
+        loc = _location(err["loc"])
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            key = str(err["loc"][-1])
+            hint = ""
+            if len(err["loc"]) == 1:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(
+                Problem(
+                    file=file,
+                    column=loc,
+                    message="unknown setting",
+                    fix=f"{hint}remove it or fix its spelling",
+                )
+            )
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        shown = None if isinstance(value, (dict, list)) else (None if value is None else str(value))
+        problems.append(
+            Problem(
+                file=file,
+                column=loc or None,
+                message=message,
+                value=shown,
+                fix="see the config reference in README.md",
+            )
+        )
+    return problems
+
+
+def parse_config(data: Any, file: str = CONFIG_FILE) -> PilotConfig:
+    """Validate an already-parsed YAML document.
+
+    Raises
+    ------
+    DataError
+        Listing every invalid or unknown setting at once.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise DataError(
+            [
+                Problem(
+                    file=file,
+                    message="the config must be a mapping of settings",
+                    value=type(data).__name__,
+                    fix="start from the template written by 'playbook init'",
+                )
+            ]
+        )
+    try:
+        return PilotConfig(**data)
+    except ValidationError as exc:
+        raise DataError(_problems_from_validation(exc, file)) from None
+
+
+def load_config(workspace: str | Path) -> PilotConfig:
+    """Read and validate ``<workspace>/pilot.yml`` (missing file -> all defaults).
+
+    Raises
+    ------
+    DataError
+        When the file is not valid YAML, holds invalid settings, or is a link to a
+        file outside the workspace (never read).
+    """
+    path = Path(workspace) / CONFIG_FILE
+    if not path.exists():
+        return PilotConfig(name=Path(workspace).resolve().name)
+    real = path.resolve()
+    if not real.is_relative_to(Path(workspace).resolve()):
+        raise DataError(
+            [
+                Problem(
+                    file=CONFIG_FILE,
+                    message=f"is a link to {real}, outside the workspace; it was not read",
+                    fix="copy the configuration into the workspace folder",
+                )
+            ]
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(
+            [Problem(file=CONFIG_FILE, message="not UTF-8 text", fix="save pilot.yml as UTF-8")]
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise DataError(
+            [
+                Problem(
+                    file=CONFIG_FILE,
+                    row=row,
+                    message=f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                    fix="check indentation and quoting near that line",
+                )
+            ]
+        ) from None
+    config = parse_config(data)
+    if config.name == "pilot" and isinstance(data, dict) and "name" not in data:
+        config.name = Path(workspace).resolve().name
+    return config
+
+
+def dump_config(config: PilotConfig) -> str:
+    """The configuration as YAML (UTF-8, Chinese kept readable)."""
+    data = config.model_dump(mode="json")
+    # Sections added after a workspace format was fixed are written only when set, so the
+    # pilot.yml of an existing workspace (and of the seeded sample) keeps its bytes.
+    for key, default in _LATER_SECTIONS.items():
+        if data.get(key) == default().model_dump(mode="json"):
+            data.pop(key, None)
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+#: Sections :func:`dump_config` leaves out while they hold their defaults.
+_LATER_SECTIONS = {"adjustment": Adjustment}

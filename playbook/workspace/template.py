@@ -1,0 +1,183 @@
+"""``playbook init``: a commented template workspace to fill from a CRM export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playbook.exceptions import UsageError
+from playbook.workspace.schema import TABLES
+
+PILOT_TEMPLATE = """\
+# pilot.yml — describes one pilot. Every setting is optional; defaults are shown.
+# Reference: README.md, "Config reference".
+
+name: my-pilot            # shown in the report title
+language: en              # report language: en or zh (playbook run --lang overrides)
+timezone: Asia/Shanghai   # IANA name; times without a UTC offset are read as this zone
+currency: CNY
+
+# Table files, if not named <table>.csv / .xlsx / .parquet (inside this folder; a folder
+# elsewhere must be allowed on the command line: playbook run WS --allow-path DIR):
+# tables:
+#   deals: opportunities_export.xlsx
+
+funnel:
+  # When a deal jumps a stage (lead -> proposal), count it as having passed intent?
+  skip_counts_as_passed: true
+  stages:                 # in order; id is stable, labels are for display,
+    - id: lead            # aliases are raw stage names as your CRM exports them
+      label_en: Lead
+      label_zh: 线索
+      aliases: [Prospecting, New, 潜在客户]
+      window_days: 14     # days to leave this stage before a cohort counts as mature
+    - id: intent
+      label_en: Intent
+      label_zh: 意向
+      aliases: [Qualification, Qualified, Engaging, 需求确认]
+      window_days: 30
+    - id: proposal
+      label_en: Proposal
+      label_zh: 方案
+      aliases: [Proposal/Price Quote, Quote, 报价]
+      window_days: 30
+    - id: negotiation
+      label_en: Negotiation
+      label_zh: 谈判
+      aliases: [Negotiation/Review, 商务谈判]
+      window_days: 60
+    - id: signed
+      label_en: Signed
+      label_zh: 签约
+      aliases: [Closed Won, Won, 赢单, 成交]
+      window_days: 30
+
+# Journey phases: which stages and activity types belong to each.
+phases:
+  awareness:  {stages: [], activity_types: [campaign, webinar, ad, event]}
+  interest:   {stages: [lead], activity_types: [form, download, call]}
+  evaluation: {stages: [intent, proposal], activity_types: [meeting, demo]}
+  decision:   {stages: [negotiation], activity_types: [review, email]}
+  execution:  {stages: [signed], activity_types: [kickoff, onboarding, renewal]}
+
+sla:
+  first_contact_hours: 24            # lead created -> first real sales contact
+  proposal_review_business_days: 3   # proposal -> next step
+  custom: []                         # - {name: ..., from_event: ..., to_event: ..., within_hours: 48}
+
+calendar:                 # business-hours clock for SLAs
+  workdays: [0, 1, 2, 3, 4]   # Monday = 0
+  start_hour: 9
+  end_hour: 18
+  holidays: []                # e.g. [2026-10-01, 2026-10-02]
+  extra_workdays: []          # make-up working days (调休), e.g. [2026-09-28]
+
+sleeping_lead_days: 14    # an open lead with no activity for this long is "sleeping"
+
+focus:                    # the strategic focus compared against the rest
+  dimension: segment
+  value: null             # e.g. Manufacturing
+
+dimensions: [segment, region, product, source]   # deal columns to slice rates by
+
+adjustment:               # reps and teams are compared on like deals (steps 3, 4, 5)
+  enabled: true               # observed vs expected from the deal mix (dimensions, deal size, quarter)
+  features: []                # further deal columns to adjust for, e.g. [company_size]
+  amount_bands: 4             # deal-size bands cut from amount (0: leave deal size out)
+
+capability:
+  scale_min: 1
+  scale_max: 5
+  dimensions:
+    - {id: product_knowledge, label_en: "Industry & product knowledge", label_zh: 行业与产品知识}
+    - {id: needs_discovery, label_en: Needs discovery, label_zh: 需求挖掘}
+    - {id: value_proposition, label_en: "Value proposition & presentation", label_zh: 价值呈现与方案演示}
+    - {id: internal_coordination, label_en: Internal coordination, label_zh: 内部协同}
+    - {id: digital_tools, label_en: Digital tool fluency, label_zh: 数字化工具应用}
+    - {id: reflection, label_en: "Reflection & self-development", label_zh: 复盘与自我提升}
+
+min_group_size: 5         # no group average over fewer people than this
+
+# Analysed period (deals created within it), inclusive ISO dates:
+period_start: null
+period_end: null
+
+# Reading a CRM export directly instead of the table files (see README, "Reading a CRM
+# export directly"), e.g.:
+# source: {type: salesforce, file: Opportunities.csv, history: "Opportunity History.csv",
+#          date_format: "%m/%d/%Y"}
+
+pilot:                    # the intervention being tested (step 7)
+  group_column: pilot_group   # deals column with values pilot / control
+  start: null                 # ISO date the pilot started
+  target_stage: null          # the from-stage it targets, named in advance (e.g. intent)
+  expected_lift: 0.1          # absolute lift it should bring (0.1 = 10 points)
+  randomised: false           # true when reps/teams were assigned at random (e.g. the
+                              # report's recommended split): the design is then "randomised"
+  min_overlap: 0.2            # groups sharing less of their deals on a dimension (e.g. pilot
+                              # reps only in regions no control rep works) cannot be told
+                              # apart from it without a pre-period: no effect is claimed
+
+scoring:                  # lead scoring and alerts (step 6)
+  early_days: 3               # activities within this many days of creation are used
+  model: logistic             # or boosting
+
+monthly:                  # playbook monthly
+  unit_column: region         # deals column that splits business units
+  steps: []                   # shipped step notebooks to add to each unit's report, e.g. [02_stage_rates]
+"""
+
+EXPORT_GUIDE = """\
+# Exporting from your CRM
+
+Fill one file per table (CSV in UTF-8 or GB18030, Excel, or Parquet), keeping the
+header row of the templates here. Only `deals` and `stage_events` are required.
+
+1. **deals** — one row per opportunity: id, created date, owner, status
+   (open / won / lost, or Closed Won / 赢单 …), close date for closed deals, amount,
+   segment, region, product, source, account, lost reason. Extra columns are kept
+   and can be used for slicing and scoring.
+2. **stage_events** — one row each time a deal entered a stage: the stage history
+   (Salesforce: *Opportunity History* report; HubSpot: the "Date entered <stage>"
+   columns; 纷享销客/销售易: 阶段变更记录). Stage names as the CRM writes them;
+   map them to the funnel in `pilot.yml` under `aliases`.
+3. **activities** — calls (a missed call as `call_attempt`), emails, meetings,
+   demos, with who did them and their team (marketing / sales / customer_success
+   / product / other).
+4. **reps** — one row per person: id, name, team, region, role
+   (new / experienced / key_account), hire date.
+5. **assessments** — capability scores: rep, dimension id (see `pilot.yml`), score.
+6. **outcomes** — for won deals: go-live date, delayed, complaints, renewed,
+   renewal and upsell dates, NPS.
+
+Dates like `2026-03-01`, `2026/3/1 14:30` or `2026年3月1日` are understood.
+Then run `playbook validate .` in this folder: it lists every problem with file,
+row, column and what to do.
+"""
+
+
+def init_workspace(directory: str | Path, *, force: bool = False) -> list[Path]:
+    """Write ``pilot.yml``, header-only table templates and ``EXPORT_GUIDE.md``.
+
+    Raises
+    ------
+    UsageError
+        When ``directory`` already holds a ``pilot.yml`` and ``force`` is False.
+    """
+    folder = Path(directory)
+    if (folder / "pilot.yml").exists() and not force:
+        raise UsageError(f"{folder / 'pilot.yml'} already exists; use --force to overwrite it")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = folder / "pilot.yml"
+    path.write_text(PILOT_TEMPLATE, encoding="utf-8")
+    written.append(path)
+    for table, columns in TABLES.items():
+        path = folder / f"{table}.csv"
+        if path.exists() and not force:
+            continue
+        path.write_text(",".join(columns) + "\n", encoding="utf-8")
+        written.append(path)
+    path = folder / "EXPORT_GUIDE.md"
+    path.write_text(EXPORT_GUIDE, encoding="utf-8")
+    written.append(path)
+    return written
