@@ -35,14 +35,12 @@ LAYERS = {
     "findings": 1,
     "display": 1,
     "i18n": 0,
-    "i18n_pilot": 0,
     "exceptions": 1,
 }
 
 #: Still too long: path -> lines today. Lower these as the modules are split.
 LONG_MODULES = {
     "explore/widgets.py": 1269,
-    "i18n.py": 1435,
     "report/runner.py": 777,
     "sample/__init__.py": 1437,
     "steps/capability/__init__.py": 1351,
