@@ -74,6 +74,7 @@ __all__ = [
     "delong",
     "fit_scoring",
     "score_deals",
+    "score_notes",
     "verdict",
     "lead_quality",
     "save_model",
@@ -527,6 +528,13 @@ def score_deals(
         out["stage"] = stage.to_numpy()
     order = np.lexsort((out["deal_id"].astype(str).to_numpy(), -out["potential"].to_numpy()))
     return out.iloc[order].reset_index(drop=True)
+
+
+def score_notes(scores: pd.DataFrame, language: str = "en") -> list[str]:
+    """Notes for the open-leads section: a historical export has nothing to score."""
+    if len(scores):
+        return []
+    return [t("score_nothing_open", language, path=MODEL_PATH)]
 
 
 def verdict(model: ScoringModel, language: str | None = None) -> dict[str, str]:

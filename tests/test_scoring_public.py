@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from playbook import alerting, scoring
 from playbook.config import default_config
 from playbook.load import load_workspace
+from playbook.runner import run_pilot
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The shared public data: ``../shared/data`` of the repository (or of its parent folder,
@@ -314,3 +315,13 @@ def test_leads_model_holds_its_own_against_plain_scikit_learn(leads_raw, leads) 
         best = max(plain_aucs(plain, y, train, test).values())
     assert model.auc_["model"] >= best - 0.01
     assert model.chosen_ == "model"
+
+
+def test_historical_export_runs_step_6_and_the_page_says_why(bank_history, tmp_path) -> None:
+    result = run_pilot(bank_history.workspace, out=tmp_path, only=["06"], jobs=1)
+    assert result.ok and set(result.summary["steps"].values()) == {"ok"}
+    page = (result.report_dir / "06_lead_scoring.html").read_text(encoding="utf-8")
+    assert "Too little history to fit a model" in page and "scoring.early_days: 0" in page
+    assert "Nothing to score" in page
+    alerts = pd.read_csv(result.report_dir / "alerts.csv")
+    assert alerts.empty
