@@ -551,7 +551,8 @@ def verdict(model: ScoringModel, language: str | None = None) -> dict[str, str]:
     if model.reason_ == "too_little":
         key, counts = model.thin_ or ("young", {})
         if key == "no_features":
-            text = t("score_thin_no_features", lang) + " " + t("score_thin_baseline", lang)
+            space = "" if lang == "zh" else " "
+            text = t("score_thin_no_features", lang) + space + t("score_thin_baseline", lang)
         else:
             text = thin_message(
                 key,
@@ -593,7 +594,7 @@ def _candidates_sentence(model: ScoringModel, lang: str) -> str:
         boosting=f"{aucs.get(boosting, float('nan')):.2f}",
         p=_fmt_p(float(rows["p_delong"].iloc[-1])),
     )
-    return " " + text
+    return ("" if lang == "zh" else " ") + text
 
 
 def _fmt_p(p: float) -> str:

@@ -73,6 +73,8 @@ FILL_GAP = 0.25
 #: value) and a near-perfect separator (AUC >= 0.95), which is the outcome in disguise.
 OVERRIDABLE = {"identifier", "owner", "pilot", "amount", "outcome", "post_word"}
 OVERRIDABLE |= {"identifies_rows", "many_levels", "stands_out", "filled_after"}
+#: Exclusions whose column's AUC alone is still shown (it backs or questions the reason).
+MEASURED = ("post_word", "filled_after")
 AUDIT_COLUMNS = ["feature", "kind", "type", "used", "reason", "auc_alone", "overridden"]
 
 
@@ -200,8 +202,9 @@ def _behaviour_check(
         return
     y = won[train]
     for row in rows:
-        overridable = row["key"] is None or row["key"] in OVERRIDABLE
-        measurable = overridable and row["type"] in ("numeric", "category")
+        # identifiers and outcome columns separate perfectly by construction: not evidence
+        worth = row["key"] in (None, *MEASURED) or row["feature"] in include
+        measurable = worth and row["type"] in ("numeric", "category")
         row["auc"] = (
             single_auc(deals[row["feature"]][train], y, row["type"] == "numeric")
             if measurable

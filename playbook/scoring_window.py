@@ -157,6 +157,7 @@ def thin_message(
         end=end,
         start=start,
     )
+    space = "" if language == "zh" else " "
     if key != "decided_early" and values.get("decided_early") and early_days > 0:
-        text += " " + t("score_thin_also_early", language, **values, days=f"{early_days:g}")
-    return text + " " + t("score_thin_baseline", language)
+        text += space + t("score_thin_also_early", language, **values, days=f"{early_days:g}")
+    return text + space + t("score_thin_baseline", language)
