@@ -1136,10 +1136,6 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "a single value: nothing to learn from",
         "zh": "只有一个取值：无可学习的信息",
     },
-    "score_reason_identifier_like": {
-        "en": "identifier-like ({n} distinct values)",
-        "zh": "类似标识符（{n} 个不同取值）",
-    },
     "score_reason_filled_after": {
         "en": "filled on {closed} of closed deals but only {open} of open ones: written when "
         "the deal closes",
