@@ -548,8 +548,12 @@ def verdict(model: ScoringModel, language: str | None = None) -> dict[str, str]:
     """
     lang = language or model.language
     cfg = model.settings
+    if model.reason_ == "too_little" and model.thin_ is None:  # a model saved before reasons
+        counts = {"n": model.n_population_, "won": model.n_won_}
+        text = t("score_fallback", lang, **counts, min_n=cfg.min_resolved, min_won=cfg.min_won)
+        return {"text": text, "kind": "warn"}
     if model.reason_ == "too_little":
-        key, counts = model.thin_ or ("young", {})
+        key, counts = model.thin_
         if key == "no_features":
             space = "" if lang == "zh" else " "
             text = t("score_thin_no_features", lang) + space + t("score_thin_baseline", lang)

@@ -188,3 +188,11 @@ def test_scoring_model_setting() -> None:
     assert default_config().scoring.model == "auto"
     with pytest.raises(ValueError, match="auto, logistic or boosting"):
         scoring.settings(SimpleNamespace(scoring={"model": "forest"}))
+
+
+def test_nothing_usable_to_learn_from_is_said() -> None:
+    deals = deals_over_a_year(1500, 9, lambda f, r: np.zeros(len(f)))
+    core = deals[["deal_id", "created_at", "owner_id", "status", "closed_at"]]
+    model = fit(core)
+    assert model.thin_ == ("no_features", {}) and model.pipeline_ is None
+    assert scoring.verdict(model)["text"].startswith("No model was fitted: no deal column")
