@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from playbook import scoring
 from playbook.config import default_config
+from playbook.report import StepReport
 from playbook.scoring_features import column_type
 from playbook.scoring_models import CandidateFit, pick
 
@@ -196,3 +197,14 @@ def test_nothing_usable_to_learn_from_is_said() -> None:
     model = fit(core)
     assert model.thin_ == ("no_features", {}) and model.pipeline_ is None
     assert scoring.verdict(model)["text"].startswith("No model was fitted: no deal column")
+
+
+def test_feature_table_reads_in_chinese(tmp_path) -> None:
+    deals = deals_over_a_year(300, 10, lambda f, r: np.zeros(len(f)))
+    deals["age"] = np.random.default_rng(1).integers(18, 90, len(deals)).astype(str)
+    audit = scoring.feature_audit(deals, language="zh")
+    shown = StepReport(tmp_path, "06_lead_scoring", "zh").localise(audit)
+    row = shown.set_index("特征").loc["age"]
+    assert row["取值类型"] == "数值" and row["类型"] == "额外字段"
+    assert set(shown["类型"]) == {"属性", "额外字段", "活动"}
+    assert "连续特征" in row["原因"]
