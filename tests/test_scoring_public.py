@@ -315,6 +315,9 @@ def test_leads_model_holds_its_own_against_plain_scikit_learn(leads_raw, leads) 
         best = max(plain_aucs(plain, y, train, test).values())
     assert model.auc_["model"] >= best - 0.01
     assert model.chosen_ == "model"
+    assert model.kind_ == "boosting"  # here the flexible candidate earns its place
+    boosting = model.metrics_.set_index("scorer").loc["gradient boosting"]
+    assert boosting["chosen"] and boosting["p_delong"] < 0.05
 
 
 def test_historical_export_runs_step_6_and_the_page_says_why(bank_history, tmp_path) -> None:
@@ -325,3 +328,15 @@ def test_historical_export_runs_step_6_and_the_page_says_why(bank_history, tmp_p
     assert "Nothing to score" in page
     alerts = pd.read_csv(result.report_dir / "alerts.csv")
     assert alerts.empty
+
+
+def test_leads_boosting_model_saved_signed_and_scored_again(leads, tmp_path) -> None:
+    data, model = leads
+    scores = scoring.score_deals(model, data.deals, None)
+    path = scoring.save_model(model, tmp_path, data.workspace)
+    loaded = scoring.load_model(path, data.workspace)
+    assert loaded.kind_ == model.kind_ and loaded.numeric_ == model.numeric_
+    again = scoring.score_workspace(data, path)
+    same = ["deal_id", "score_now", "potential", "high", "scorer"]
+    pd.testing.assert_frame_equal(again[same], scores[same])
+    assert len(scores) == OPEN_NEWEST and (scores["scorer"] == "model").all()
