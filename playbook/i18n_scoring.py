@@ -38,11 +38,10 @@ SCORING_TEXT: dict[str, dict[str, str]] = {
         "zh": "因列于 scoring.include 而使用，但检查结果为：{why}",
     },
     "score_include_warning": {
-        "en": "'{column}' is used only because scoring.include lists it: {reason}. If it is "
-        "recorded after the lead is worked, the held-out AUC overstates what the model can do "
-        "on new leads.",
-        "zh": "'{column}' 仅因列于 scoring.include 而被使用：{reason}。"
-        "若它是在跟进线索之后才记录的，留出期的 AUC 会高估模型在新线索上的表现。",
+        "en": "'{column}': {reason}. If it is recorded after the lead is worked, the held-out "
+        "AUC overstates what the model can do on new leads.",
+        "zh": "'{column}'：{reason}。若它是在跟进线索之后才记录的，留出期的 AUC 会高估模型在新线索上的"
+        "表现。",
     },
     "score_thin_decided_early": {
         "en": "Too little history to fit a model: "
