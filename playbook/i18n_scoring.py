@@ -40,8 +40,8 @@ SCORING_TEXT: dict[str, dict[str, str]] = {
     "score_include_warning": {
         "en": "'{column}': {reason}. If it is recorded after the lead is worked, the held-out "
         "AUC overstates what the model can do on new leads.",
-        "zh": "'{column}'：{reason}。若它是在跟进线索之后才记录的，留出期的 AUC 会高估模型在新线索上的"
-        "表现。",
+        "zh": "'{column}'：{reason}。若它是在跟进线索之后才记录的，"
+        "留出期的 AUC 会高估模型在新线索上的表现。",
     },
     "score_thin_decided_early": {
         "en": "Too little history to fit a model: "
