@@ -49,7 +49,7 @@ LONG_MODULES = {
     "steps/journey/__init__.py": 1027,
     "steps/plan/__init__.py": 971,
     "steps/plan/kpi.py": 1078,
-    "steps/scoring/__init__.py": 1039,
+    "steps/scoring/__init__.py": 775,
     "steps/stages/__init__.py": 641,
     "workspace/load.py": 1276,
 }
@@ -76,7 +76,6 @@ LONG_FUNCTIONS = {
     "steps/plan/__init__.py:diagnose": 123,
     "steps/plan/__init__.py:coaching_pairs": 158,
     "steps/plan/kpi.py:deal_facts": 187,
-    "steps/scoring/__init__.py:fit_scoring": 167,
     "steps/scoring/alerting.py:find_alerts": 194,
     "workspace/adapters/log.py:tables_from_log": 101,
     "workspace/load.py:read_raw": 170,

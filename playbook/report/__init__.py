@@ -183,7 +183,12 @@ class StepReport:
                         else v
                     )
                 )
-        for column, prefix in (("metric", "metric_"), ("level", "level_")):
+        for column, prefix in (
+            ("metric", "metric_"),
+            ("level", "level_"),
+            ("type", "value_type_"),  # the scoring feature table's value types
+            ("kind", "feature_kind_"),  # ... and its feature kinds
+        ):
             if column in frame.columns:
                 frame[column] = frame[column].map(
                     lambda v, p=prefix: TEXT[f"{p}{v}"][self.language] if f"{p}{v}" in TEXT else v

@@ -288,10 +288,12 @@ class Scoring(_Strict):
     early_days: float = Field(default=3, ge=0)
     #: Days a deal may take to resolve (default: p90 of won cycles, 30–365).
     horizon_days: float | None = None
-    model: Literal["logistic", "boosting"] = "logistic"
+    #: auto: logistic regression unless gradient boosting is significantly better held out.
+    model: Literal["auto", "logistic", "boosting"] = "auto"
     min_resolved: int = 300
     min_won: int = 30
     test_share: float = Field(default=0.25, gt=0, lt=1)
+    #: Deal columns to use even when the audit leaves them out (the page warns).
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     high_share: float = 0.2

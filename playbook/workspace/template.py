@@ -119,7 +119,8 @@ pilot:                    # the intervention being tested (step 7)
 
 scoring:                  # lead scoring and alerts (step 6)
   early_days: 3               # activities within this many days of creation are used
-  model: logistic             # or boosting
+  model: auto                 # logistic unless boosting is clearly better; or logistic, boosting
+  include: []                 # deal columns to use although the feature audit leaves them out
 
 monthly:                  # playbook monthly
   unit_column: region         # deals column that splits business units

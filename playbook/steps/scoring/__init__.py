@@ -3,24 +3,25 @@
 The model answers one question: *will this deal be won?*, asked ``early_days`` after
 the deal was created, from what was known by then and nothing later:
 
-* deal attributes fixed at creation (:data:`ATTRIBUTES` and extra deal columns that
-  pass the leakage checks of :func:`feature_audit`);
+* deal attributes fixed at creation (:data:`ATTRIBUTES` and extra deal columns, numbers
+  read as numbers, that pass the leakage checks of :func:`feature_audit`);
 * activity counts up to the snapshot (:data:`ACTIVITY_FEATURES`): marketing touches
   before creation, sales touches, meetings, whether and how fast a real contact
   happened in the first ``early_days``.
 
 Never used: status, closed_at, lost_reason, stages, activities after the snapshot,
 outcomes, and any column that behaves like them (filled mostly once a deal closes,
-or separating won from lost almost perfectly). :func:`feature_audit` lists every
-column with the reason it is used or not.
+named as measured after contact, or separating won from lost far better than anything
+else). :func:`feature_audit` (:mod:`playbook.steps.scoring.audit`) lists every column with the
+reason it is used or not.
 
-Training deals are those of *mature* cohorts (created at least ``horizon_days``
-before the data end, so nearly all are decided) still open at their snapshot;
-the label is "won". The split is by time (older deals train, newer deals test).
-The model (one-hot + regularised logistic regression, or gradient boosting) is
-compared with a baseline, the source's historical win rate, by AUC with DeLong
-intervals; when it is not significantly better, or when the history is too thin
-to fit it, scores come from the baseline and the report says so.
+Training deals are those of *mature* cohorts still open at their snapshot
+(:mod:`playbook.steps.scoring.window`); the label is "won". The split is by time (older deals
+train, newer deals test). Logistic regression and gradient boosting are compared on the
+held-out deals (:mod:`playbook.steps.scoring.models`); the chosen one is compared with a
+baseline, the source's historical win rate, by AUC with DeLong intervals; when it is not
+significantly better, or when the history is too thin to fit it, scores come from the
+baseline and the report says why.
 
 :func:`save_model` / :func:`load_model` are the only I/O here; :func:`score_workspace`
 is what ``playbook score WS --model PATH`` calls.
@@ -37,10 +38,28 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from playbook.i18n import t
 from playbook.stats import fit_beta_prior, shrink_rates, wilson_interval
+from playbook.steps.scoring.audit import ATTRIBUTES, NEVER, feature_audit, include_warnings
+from playbook.steps.scoring.features import (
+    ACTIVITY_FEATURES,
+    CONTACT_TYPES,
+    MISSING,
+    build_features,
+)
+from playbook.steps.scoring.models import (
+    CandidateFit,
+    calibration,
+    candidate_kinds,
+    delong,
+    fit_candidates,
+    importance,
+    lift,
+    paired_test,
+    pick,
+)
+from playbook.steps.scoring.window import data_end, history_window, thin_history, thin_message
 from playbook.workspace.config import section_values
 
 logger = logging.getLogger(__name__)
@@ -49,14 +68,18 @@ __all__ = [
     "ATTRIBUTES",
     "ACTIVITY_FEATURES",
     "AFTER_CREATION",
+    "CONTACT_TYPES",
+    "NEVER",
     "ScoringSettings",
     "ScoringModel",
     "settings",
     "feature_audit",
+    "include_warnings",
     "build_features",
     "delong",
     "fit_scoring",
     "score_deals",
+    "score_notes",
     "verdict",
     "lead_quality",
     "save_model",
@@ -64,60 +87,12 @@ __all__ = [
     "score_workspace",
 ]
 
-#: Deal attributes normally fixed when the deal is created.
-ATTRIBUTES = ("segment", "source", "region", "product", "company_size", "campaign")
-#: Activity features, counted up to the snapshot (``early_days`` after creation).
-ACTIVITY_FEATURES = (
-    "touches_before",
-    "sales_touches",
-    "meetings",
-    "contacted",
-    "hours_to_contact",
-)
 #: Activity features that depend on how the lead is worked after creation (``potential``
 #: replaces them with a typically worked lead's values).
 AFTER_CREATION = ("sales_touches", "meetings", "contacted", "hours_to_contact")
-#: Activity types that count as a real contact (not attempts or emails).
-CONTACT_TYPES = ("call", "meeting", "demo")
-MEETING_TYPES = ("meeting", "demo")
-#: Deal columns never used, each with the reason (i18n key suffix).
-NEVER = {
-    "deal_id": "identifier",
-    "account_id": "identifier",
-    "owner_id": "owner",
-    "pilot_group": "pilot",
-    "created_at": "created",
-    "amount": "amount",
-    "status": "outcome",
-    "closed_at": "outcome",
-    "lost_reason": "outcome",
-}
-#: Name tokens of columns typically written after the outcome.
-POST_OUTCOME_TOKENS = {
-    "closed",
-    "close",
-    "lost",
-    "won",
-    "win",
-    "outcome",
-    "reason",
-    "renewal",
-    "renewed",
-    "churn",
-    "stage",
-    "updated",
-    "modified",
-    "last",
-    "probability",
-    "forecast",
-}
 MODEL_FILE = "lead_scoring.joblib"
 #: Where :func:`save_model` puts the model, relative to the report folder.
 MODEL_PATH = f"models/{MODEL_FILE}"
-MISSING = "(missing)"
-_MAX_LEVELS = 50
-_LEAK_AUC = 0.95
-_FILL_GAP = 0.25
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -132,10 +107,12 @@ class ScoringSettings:
     early_days : days after creation at which a lead is scored (activity window).
     horizon_days : a cohort is mature (outcome known) this long after creation;
         None: the 90th percentile of won deals' cycle (30 to 365 days).
-    model : "logistic" (one-hot + L2 logistic regression) or "boosting".
+    model : "auto" (logistic regression unless gradient boosting is significantly better
+        on the held-out deals), "logistic" (one-hot + L2 logistic regression) or "boosting".
     min_resolved, min_won : least mature deals and wins to fit a model at all.
     test_share : share of the newest mature deals held out for evaluation.
-    include : extra deal columns to try (they are still checked for leakage).
+    include : deal columns to use even when the audit would leave them out (the page
+        then warns and repeats the audit's evidence).
     exclude : deal columns never to use.
     high_share : share of leads (by training score) that counts as "high score".
     stall_factor : an open deal is stalled after ``stall_factor`` x the stage's p90 dwell.
@@ -147,7 +124,7 @@ class ScoringSettings:
 
     early_days: float = 3.0
     horizon_days: float | None = None
-    model: Literal["logistic", "boosting"] = "logistic"
+    model: Literal["auto", "logistic", "boosting"] = "auto"
     min_resolved: int = 300
     min_won: int = 30
     test_share: float = 0.25
@@ -171,8 +148,7 @@ def settings(config: Any = None, **overrides: Any) -> ScoringSettings:
         if key in values:
             values[key] = tuple(values[key] or ())
     out = ScoringSettings(**values)
-    if out.model not in ("logistic", "boosting"):
-        raise ValueError(f"scoring.model must be 'logistic' or 'boosting'; got {out.model!r}")
+    candidate_kinds(out.model)  # raises on an unknown model
     if not 0 < out.test_share < 1:
         raise ValueError(f"scoring.test_share must be between 0 and 1; got {out.test_share!r}")
     if out.early_days < 0:
@@ -180,288 +156,7 @@ def settings(config: Any = None, **overrides: Any) -> ScoringSettings:
     return out
 
 
-# --- features ------------------------------------------------------------------------------
-
-
-def _data_end(deals: pd.DataFrame, stage_events: pd.DataFrame | None = None) -> pd.Timestamp:
-    """The latest timestamp of deals and stage events (the journey's default ``as_of``)."""
-    stamps = [pd.to_datetime(deals["created_at"]).max()]
-    if "closed_at" in deals:
-        stamps.append(pd.to_datetime(deals["closed_at"]).max())
-    if stage_events is not None and "entered_at" in stage_events:
-        stamps.append(pd.to_datetime(stage_events["entered_at"]).max())
-    stamps = [s for s in stamps if pd.notna(s)]
-    if not stamps:
-        raise ValueError("deals hold no timestamp; pass as_of")
-    return max(stamps)
-
-
-def _single_auc(values: pd.Series, y: np.ndarray) -> float:
-    """How well one column alone separates y (in-sample, direction-free; 0.5 = not at all)."""
-    if y.all() or not y.any():
-        return 0.5
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        x = np.where(np.isnan(x), np.nanmin(x) - 1 if np.isfinite(x).any() else 0.0, x)
-    else:
-        codes = pd.Series(pd.factorize(values.astype(object).fillna(MISSING))[0])
-        x = codes.map(pd.Series(y).groupby(codes.to_numpy()).mean()).to_numpy(dtype=float)
-    ranks = _st.rankdata(x)
-    m = int(y.sum())
-    n = len(y) - m
-    auc = (ranks[y].sum() - m * (m + 1) / 2) / (m * n)
-    return float(max(auc, 1 - auc))
-
-
-def feature_audit(
-    deals: pd.DataFrame,
-    *,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    activities: bool = True,
-    early_days: float = 3.0,
-    language: str = "en",
-) -> pd.DataFrame:
-    """Every deal column and activity feature, whether the model may use it, and why.
-
-    Checks, in order: a fixed list of identifiers and outcome columns (:data:`NEVER`);
-    ``exclude``; names that suggest a value written after the outcome
-    (:data:`POST_OUTCOME_TOKENS`); dates; a column filled much more often on closed deals
-    than on open ones (25 points or more); a single value; identifier-like text (more than
-    50 values); a column that on its own separates won from lost deals almost perfectly
-    (AUC >= 0.95). ``include`` overrides the first and third checks only.
-    Standard attributes (:data:`ATTRIBUTES`) and ``include`` columns that pass are used;
-    other extra columns that pass are used too.
-
-    Returns
-    -------
-    DataFrame
-        ``feature | kind | used | reason``; ``kind`` is attribute, extra or activity;
-        ``reason`` is a sentence in ``language``.
-    """
-    rows = []
-    status = deals["status"].astype(object).to_numpy() if "status" in deals else None
-    closed = np.isin(status, ["won", "lost"]) if status is not None else None
-    won = status == "won" if status is not None else None
-    for column in deals.columns:
-        name = str(column)
-        kind = "attribute" if name in ATTRIBUTES else "extra"
-        values = deals[column]
-        reason, values_used = _check_column(
-            name, values, closed, won, set(include), set(exclude), language
-        )
-        rows.append({"feature": name, "kind": kind, "used": values_used, "reason": reason})
-    if activities:
-        for name in ACTIVITY_FEATURES:
-            key = "score_reason_before" if name == "touches_before" else "score_reason_activity"
-            rows.append(
-                {
-                    "feature": name,
-                    "kind": "activity",
-                    "used": True,
-                    "reason": t(key, language, days=f"{early_days:g}"),
-                }
-            )
-    return pd.DataFrame(rows, columns=["feature", "kind", "used", "reason"])
-
-
-def _check_column(
-    name: str,
-    values: pd.Series,
-    closed: np.ndarray | None,
-    won: np.ndarray | None,
-    include: set[str],
-    exclude: set[str],
-    language: str,
-) -> tuple[str, bool]:
-    def no(key: str, **kw: Any) -> tuple[str, bool]:
-        return t(f"score_reason_{key}", language, **kw), False
-
-    if name in NEVER and name not in include:
-        return no(NEVER[name])
-    if name in exclude:
-        return no("excluded")
-    tokens = set(name.lower().replace("-", "_").replace(" ", "_").split("_"))
-    if tokens & POST_OUTCOME_TOKENS and name not in include:
-        return no("post_name")
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return no("date")
-    filled = values.notna() & (values.astype(object).astype(str).str.strip() != "")
-    if closed is not None and (~closed).sum() >= 20 and closed.sum() >= 20:
-        on_closed, on_open = float(filled[closed].mean()), float(filled[~closed].mean())
-        if on_closed - on_open > _FILL_GAP:
-            return no("filled_after", closed=f"{on_closed:.0%}", open=f"{on_open:.0%}")
-    distinct = values[filled].nunique()
-    if distinct <= 1:
-        return no("constant")
-    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-    if not numeric and distinct > _MAX_LEVELS:
-        return no("identifier_like", n=int(distinct))
-    if closed is not None and won is not None and closed.sum() >= 20:
-        auc = _single_auc(values[closed], won[closed])
-        if auc >= _LEAK_AUC:
-            return no("too_good", auc=f"{auc:.2f}")
-    key = "attribute" if name in ATTRIBUTES else "included" if name in include else "extra"
-    return t(f"score_reason_{key}", language), True
-
-
-def build_features(
-    deals: pd.DataFrame,
-    activities: pd.DataFrame | None,
-    columns: Sequence[str],
-    *,
-    early_days: float,
-    as_of: pd.Timestamp,
-) -> pd.DataFrame:
-    """The feature matrix: deal columns as of creation plus activity counts up to the snapshot.
-
-    The snapshot of a deal is ``min(created_at + early_days, as_of)``; only activities
-    at or before it count. Text columns become strings (missing: ``"(missing)"``).
-
-    Parameters
-    ----------
-    columns : deal columns to take (as approved by :func:`feature_audit`).
-    activities : canonical activities, or None (no activity features).
-
-    Returns
-    -------
-    DataFrame
-        ``columns`` then :data:`ACTIVITY_FEATURES` (when activities are given), one row per
-        deal in the order of ``deals`` (index reset). ``hours_to_contact`` is the hours to
-        the first real sales contact (:data:`CONTACT_TYPES`), ``early_days * 24`` when none.
-    """
-    out = pd.DataFrame(index=range(len(deals)))
-    for column in columns:
-        values = deals[column].reset_index(drop=True)
-        if pd.api.types.is_bool_dtype(values):
-            values = values.astype(object)
-        if pd.api.types.is_numeric_dtype(values):
-            out[column] = pd.to_numeric(values, errors="coerce").astype(float)
-        else:
-            text = values.astype(object)
-            out[column] = text.where(text.notna() & (text.astype(str).str.strip() != ""), MISSING)
-            out[column] = out[column].astype(str)
-    if activities is None:
-        return out
-    created = pd.to_datetime(deals["created_at"]).to_numpy(dtype="datetime64[ns]")
-    window = np.timedelta64(int(round(early_days * 86400)), "s")
-    snap = np.minimum(created + window, np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns"))
-    n = len(deals)
-    row = pd.Index(deals["deal_id"].astype(object)).get_indexer(
-        activities["deal_id"].astype(object)
-    )
-    ok = row >= 0
-    at = pd.to_datetime(activities["at"]).to_numpy(dtype="datetime64[ns]")[ok]
-    row = row[ok]
-    kind = activities["type"].astype(object).to_numpy()[ok]
-    if "team" in activities:
-        team = activities["team"].astype(object).to_numpy()[ok]
-        sales, marketing = team == "sales", team == "marketing"
-    elif "actor_id" in activities and "owner_id" in deals:
-        owner = deals["owner_id"].astype(object).to_numpy()[row]
-        sales = activities["actor_id"].astype(object).to_numpy()[ok] == owner
-        marketing = ~sales
-    else:
-        sales = np.ones(len(row), bool)
-        marketing = np.zeros(len(row), bool)
-    c, s = created[row], snap[row]
-    before = at < c
-    inside = (at >= c) & (at <= s)
-    contact = inside & sales & np.isin(kind, CONTACT_TYPES)
-    out["touches_before"] = np.bincount(row[before & marketing], minlength=n).astype(float)
-    out["sales_touches"] = np.bincount(row[inside & sales], minlength=n).astype(float)
-    out["meetings"] = np.bincount(row[inside & np.isin(kind, MEETING_TYPES)], minlength=n)
-    out["meetings"] = out["meetings"].astype(float)
-    hours = np.full(n, early_days * 24.0)
-    if contact.any():
-        h = (at[contact] - c[contact]) / np.timedelta64(1, "h")
-        first = np.full(n, np.inf)
-        np.minimum.at(first, row[contact], h)
-        hours = np.minimum(hours, first)
-    out["contacted"] = (hours < early_days * 24.0).astype(float)
-    out["hours_to_contact"] = hours
-    return out
-
-
-# --- evaluation helpers --------------------------------------------------------------------
-
-
-def delong(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """AUCs of several scorers on the same cases and their DeLong covariance.
-
-    Fast midrank algorithm (Sun & Xu, 2014).
-
-    Parameters
-    ----------
-    y : array of bool, shape (n,)
-    scores : array, shape (k, n) (or (n,) for one scorer)
-
-    Returns
-    -------
-    (auc, cov)
-        ``auc`` shape (k,), ``cov`` shape (k, k).
-
-    Raises
-    ------
-    ValueError
-        When ``y`` holds only one class.
-    """
-    y = np.asarray(y, dtype=bool)
-    s = np.atleast_2d(np.asarray(scores, dtype=float))
-    m, n = int(y.sum()), int((~y).sum())
-    if m == 0 or n == 0:
-        raise ValueError("AUC needs both classes in y; got only one")
-    pos, neg = s[:, y], s[:, ~y]
-    tx = _st.rankdata(pos, axis=1)
-    ty = _st.rankdata(neg, axis=1)
-    tz = _st.rankdata(np.concatenate([pos, neg], axis=1), axis=1)
-    auc = (tz[:, :m].sum(axis=1) - m * (m + 1) / 2) / (m * n)
-    v01 = (tz[:, :m] - tx) / n
-    v10 = 1.0 - (tz[:, m:] - ty) / m
-    sx = np.atleast_2d(np.cov(v01)) if m > 1 else np.zeros((len(s), len(s)))
-    sy = np.atleast_2d(np.cov(v10)) if n > 1 else np.zeros((len(s), len(s)))
-    return auc, sx / m + sy / n
-
-
-def _calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
-    q = pd.qcut(pd.Series(p).rank(method="first"), q=min(bins, max(1, len(p) // 20)), labels=False)
-    g = pd.DataFrame({"bin": q.to_numpy() + 1, "p": p, "y": y.astype(float)}).groupby("bin")
-    out = g.agg(n=("y", "size"), predicted=("p", "mean"), won=("y", "sum")).reset_index()
-    out["observed"] = out["won"] / out["n"]
-    out["ci_low"], out["ci_high"] = wilson_interval(out["won"].to_numpy(), out["n"].to_numpy())
-    out["won"] = out["won"].astype(np.int64)
-    return out[["bin", "n", "won", "predicted", "observed", "ci_low", "ci_high"]]
-
-
-def _lift(y: np.ndarray, scores: dict[str, np.ndarray], seed: int = 0) -> pd.DataFrame:
-    """Lift and cumulative gains by decile (ties broken at random, seeded)."""
-    rng = np.random.default_rng(seed)
-    tiebreak = rng.random(len(y))
-    total, base = y.sum(), y.mean()
-    frames = []
-    for name, s in scores.items():
-        order = np.lexsort((tiebreak, -s))
-        decile = np.empty(len(y), np.int64)
-        decile[order] = np.arange(len(y)) * 10 // len(y) + 1
-        n = np.bincount(decile, minlength=11)[1:]
-        won = np.bincount(decile, weights=y.astype(float), minlength=11)[1:]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = won / n
-        frames.append(
-            pd.DataFrame(
-                {
-                    "scorer": name,
-                    "decile": np.arange(1, 11),
-                    "n": n,
-                    "won": won.astype(np.int64),
-                    "rate": rate,
-                    "lift_vs_random": rate / base if base > 0 else np.nan,
-                    "cum_share_won": np.cumsum(won) / total if total else np.nan,
-                    "cum_share_random": np.cumsum(n) / len(y),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+# --- the source baseline ---------------------------------------------------------------
 
 
 def _baseline_table(source: pd.Series, y: np.ndarray) -> pd.DataFrame:
@@ -515,44 +210,17 @@ class ScoringModel:
     importance_: pd.DataFrame = field(default_factory=pd.DataFrame)
     auc_: dict[str, float] = field(default_factory=dict)
     versions_: dict[str, str] = field(default_factory=dict)
+    #: Deal columns read as numbers (so a fresh export is typed as the training data was).
+    numeric_: tuple[str, ...] = ()
+    #: "logistic" or "boosting": the candidate picked on the held-out deals ("" before).
+    kind_: str = ""
+    #: Why no model was fitted (:func:`playbook.steps.scoring.window.thin_history`), or None.
+    thin_: tuple[str, dict[str, Any]] | None = None
 
     @property
     def features_(self) -> list[str]:
         """Every input the model reads, in order."""
         return [*self.columns_, *(ACTIVITY_FEATURES if self.activity_ else ())]
-
-
-def _pipeline(columns: list[str], numeric: list[str], kind: str, seed: int):
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-
-    categorical = [c for c in columns if c not in numeric]
-    counts = [c for c in numeric if c in ACTIVITY_FEATURES]
-    plain = [c for c in numeric if c not in ACTIVITY_FEATURES]
-    parts = []
-    if categorical:
-        onehot = OneHotEncoder(
-            handle_unknown="infrequent_if_exist", min_frequency=10, sparse_output=False
-        )
-        parts.append(("categorical", onehot, categorical))
-    if counts:
-        log = FunctionTransformer(np.log1p, feature_names_out="one-to-one")
-        parts.append(("counts", Pipeline([("log", log), ("scale", StandardScaler())]), counts))
-    if plain:
-        num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-        parts.append(("numeric", num, plain))
-    pre = ColumnTransformer(parts, remainder="drop")
-    if kind == "boosting":
-        clf = HistGradientBoostingClassifier(
-            max_depth=3, learning_rate=0.05, max_iter=200, l2_regularization=1.0, random_state=seed
-        )
-    else:
-        clf = LogisticRegression(C=0.5, max_iter=2000)
-    return Pipeline([("prepare", pre), ("classify", clf)])
 
 
 def _versions() -> dict[str, str]:
@@ -574,7 +242,7 @@ def fit_scoring(
     scoring: ScoringSettings | None = None,
     seed: int = 0,
 ) -> ScoringModel:
-    """Fit, evaluate against the source baseline, and refit the lead-scoring model.
+    """Fit the candidates, pick one, evaluate it against the source baseline, and refit it.
 
     Parameters
     ----------
@@ -587,86 +255,89 @@ def fit_scoring(
     Returns
     -------
     ScoringModel
-        ``metrics_``: ``scorer | n | won | auc | auc_low | auc_high | p_delong`` (rows model,
-        baseline, difference; held-out period); ``calibration_``: ``bin | n | won |
-        predicted | observed | ci_low | ci_high``; ``lift_``: ``scorer | decile | n | won |
-        rate | lift_vs_random | cum_share_won | cum_share_random``; ``importance_``: ``feature |
-        importance | std`` (drop in held-out AUC when the feature is shuffled);
-        ``audit_``: see :func:`feature_audit`. ``chosen_`` is "model" only when the model's
-        held-out AUC is significantly higher than the baseline's (one-sided DeLong p < 0.05).
+        ``metrics_``: ``scorer | n | won | auc | auc_low | auc_high | p_delong | chosen``,
+        one row per candidate (logistic regression, gradient boosting; the boosting row's
+        ``p_delong`` tests it against logistic regression), then the source baseline and
+        the difference chosen model − baseline, on the held-out period; ``calibration_``:
+        ``bin | n | won | predicted | observed | ci_low | ci_high``; ``lift_``: ``scorer |
+        decile | n | won | rate | lift_vs_random | cum_share_won | cum_share_random``;
+        ``importance_``: ``feature | importance | std`` (drop in held-out AUC when the
+        feature is shuffled); ``audit_``: see :func:`feature_audit`. ``chosen_`` is "model"
+        only when the picked candidate's held-out AUC is significantly higher than the
+        baseline's (one-sided DeLong p < 0.05); ``thin_`` says why no model was fitted.
     """
     cfg = scoring or settings(config)
     language = language or getattr(config, "language", "en")
-    as_of = pd.Timestamp(as_of) if as_of is not None else _data_end(deals, stage_events)
+    as_of = pd.Timestamp(as_of) if as_of is not None else data_end(deals, stage_events)
     model = ScoringModel(settings=cfg, language=language, as_of_=as_of, versions_=_versions())
     has_activity = activities is not None and len(activities) > 0
-    audit = feature_audit(
+    window = history_window(
+        deals,
+        early_days=cfg.early_days,
+        horizon_days=cfg.horizon_days,
+        test_share=cfg.test_share,
+        as_of=as_of,
+    )
+    model.horizon_days_ = window.horizon_days
+    model.n_population_, model.n_won_ = window.counts["population"], window.counts["won"]
+    train_rows = window.train_mask()
+    model.audit_ = audit = feature_audit(
         deals,
         include=cfg.include,
         exclude=cfg.exclude,
         activities=has_activity,
         early_days=cfg.early_days,
         language=language,
+        train=train_rows if train_rows.sum() >= 20 else None,
     )
-    model.audit_ = audit
-    model.columns_ = tuple(audit.loc[audit["used"] & (audit["kind"] != "activity"), "feature"])
+    used = audit[audit["used"] & (audit["kind"] != "activity")]
+    model.columns_ = tuple(used["feature"])
+    model.numeric_ = tuple(used.loc[used["type"] == "numeric", "feature"])
     model.activity_ = has_activity
-
-    created = pd.to_datetime(deals["created_at"]).reset_index(drop=True)
-    closed = (
-        pd.to_datetime(deals["closed_at"]).reset_index(drop=True)
-        if "closed_at" in deals
-        else pd.Series(pd.NaT, index=created.index)
-    )
-    status = deals["status"].astype(object).reset_index(drop=True)
-    won_all = (status == "won").to_numpy()
-    horizon = cfg.horizon_days
-    if horizon is None:
-        cycle = ((closed - created).dt.total_seconds() / 86400)[won_all].dropna()
-        horizon = float(np.clip(cycle.quantile(0.9), 30, 365)) if len(cycle) >= 20 else 180.0
-    model.horizon_days_ = float(horizon)
-    snapshot = created + pd.Timedelta(days=cfg.early_days)
-    mature = created <= as_of - pd.Timedelta(days=horizon)
-    decided_early = closed.notna() & (closed <= snapshot)
-    population = (mature & ~decided_early).to_numpy()
-    y = won_all[population]
-    model.n_population_, model.n_won_ = int(population.sum()), int(y.sum())
-
     X_all = build_features(
         deals,
         activities if has_activity else None,
         model.columns_,
         early_days=cfg.early_days,
         as_of=as_of,
+        numeric=model.numeric_,
     )
-    X = X_all[population].reset_index(drop=True)
+    X = X_all[window.population].reset_index(drop=True)
+    y = window.y
     source = X["source"] if "source" in X else None
     model.overall_rate_ = float(y.mean()) if len(y) else float("nan")
     if source is not None:
         model.baseline_ = _baseline_table(source, y)
-
-    too_thin = model.n_population_ < cfg.min_resolved or model.n_won_ < cfg.min_won
-    c_pop = created[population].reset_index(drop=True)
-    cut = c_pop.quantile(1 - cfg.test_share) if len(c_pop) else pd.NaT
-    train = (c_pop < cut).to_numpy() if len(c_pop) else np.zeros(0, bool)
-    test = ~train
-    if not too_thin and (y[test].sum() < 10 or (~y[test]).sum() < 10 or y[train].sum() < 10):
-        too_thin = True
-    if too_thin or not model.columns_ and not has_activity:
+    model.thin_ = thin_history(window, min_resolved=cfg.min_resolved, min_won=cfg.min_won)
+    if model.thin_ is None and not model.columns_ and not has_activity:
+        model.thin_ = ("no_features", {})
+    if pd.notna(window.cut):
+        model.test_start_ = pd.Timestamp(window.cut)
+    if model.thin_ is not None:
         model.chosen_, model.reason_ = "baseline", "too_little"
         _set_threshold(model, X, source)
-        logger.info(
-            "scoring: %d mature deals, %d won: too little history; baseline only",
-            model.n_population_,
-            model.n_won_,
-        )
+        logger.info("scoring: no model (%s); source baseline only", model.thin_[0])
         return model
+    _evaluate(model, X, y, window.train, source, seed)
+    _set_threshold(model, X, source)
+    return model
 
-    model.test_start_ = pd.Timestamp(cut)
+
+def _evaluate(
+    model: ScoringModel,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    train: np.ndarray,
+    source: pd.Series | None,
+    seed: int,
+) -> None:
+    """Fit the candidates on the training window, pick one, test it against the baseline."""
+    cfg, language = model.settings, model.language
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c])]
-    pipe = _pipeline(list(X.columns), numeric, cfg.model, seed)
-    pipe.fit(X[train], y[train])
-    p_model = pipe.predict_proba(X[test])[:, 1]
+    test = ~train
+    fits = fit_candidates(X, y, train, candidate_kinds(cfg.model), numeric, seed)
+    best = pick(fits)
+    model.kind_ = best.kind
     base_train = _baseline_table(source[train], y[train]) if source is not None else None
     p_base = (
         _baseline_scores(base_train, float(y[train].mean()), source[test])
@@ -674,74 +345,97 @@ def fit_scoring(
         else np.full(test.sum(), float(y[train].mean()))
     )
     y_test = y[test]
-    auc, cov = delong(y_test, np.vstack([p_model, p_base]))
-    z = _st.norm.ppf(0.975)
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
-    diff = float(auc[0] - auc[1])
-    se_diff = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
-    p_diff = float(_st.norm.sf(diff / se_diff)) if se_diff > 0 else (0.0 if diff > 0 else 1.0)
-    n_test, w_test = int(test.sum()), int(y_test.sum())
-    model.metrics_ = pd.DataFrame(
-        {
-            "scorer": [t(f"scorer_{k}", language) for k in ("model", "baseline", "difference")],
-            "n": [n_test] * 3,
-            "won": [w_test] * 3,
-            "auc": [auc[0], auc[1], diff],
-            "auc_low": [*(np.clip(auc - z * se, 0, 1)), diff - z * se_diff],
-            "auc_high": [*(np.clip(auc + z * se, 0, 1)), diff + z * se_diff],
-            "p_delong": [np.nan, np.nan, p_diff],
-        }
-    )
+    diff, p_diff = paired_test(y_test, best.held_out, p_base)
+    model.metrics_ = _metrics_table(fits, best, y_test, p_base, p_diff, language)
+    auc_base = float(model.metrics_["auc"].iloc[-2])
     model.auc_ = {
-        "model": float(auc[0]),
-        "model_low": float(max(auc[0] - z * se[0], 0)),
-        "model_high": float(min(auc[0] + z * se[0], 1)),
-        "baseline": float(auc[1]),
+        "model": best.auc,
+        "model_low": best.auc_low,
+        "model_high": best.auc_high,
+        "baseline": auc_base,
         "difference": diff,
         "p_value": p_diff,
-        "n_test": n_test,
-        "won_test": w_test,
+        "n_test": int(test.sum()),
+        "won_test": int(y_test.sum()),
     }
-    model.calibration_ = _calibration(y_test, p_model)
-    model.lift_ = _lift(
+    model.calibration_ = calibration(y_test, best.held_out)
+    model.lift_ = lift(
         y_test,
-        {
-            t("scorer_model", language): p_model,
-            t("scorer_baseline", language): p_base,
-        },
+        {t("scorer_model", language): best.held_out, t("scorer_baseline", language): p_base},
         seed,
     )
-    model.importance_ = _importance(pipe, X[test], y_test, seed)
+    model.importance_ = importance(best.pipeline, X[test], y_test, seed)
     better = diff > 0 and p_diff < 0.05
     model.chosen_, model.reason_ = ("model", "better") if better else ("baseline", "not_better")
     if better:
-        pipe = _pipeline(list(X.columns), numeric, cfg.model, seed)
-        pipe.fit(X, y)  # refit on every mature deal for scoring
-        model.pipeline_ = pipe
+        from sklearn.base import clone
+
+        model.pipeline_ = clone(best.pipeline).fit(X, y)  # refit on every mature deal
         worked = X[X["contacted"] > 0] if "contacted" in X and (X["contacted"] > 0).any() else X
         model.typical_ = {c: float(worked[c].median()) for c in AFTER_CREATION if c in X}
-    _set_threshold(model, X, source)
     logger.info(
-        "scoring: AUC %.3f vs baseline %.3f on %d held-out deals (p=%.3g); using %s",
-        auc[0],
-        auc[1],
-        n_test,
+        "scoring: %s AUC %.3f vs baseline %.3f on %d held-out deals (p=%.3g); using %s",
+        best.kind,
+        best.auc,
+        auc_base,
+        int(test.sum()),
         p_diff,
         model.chosen_,
     )
-    return model
 
 
-def _importance(pipe, X: pd.DataFrame, y: np.ndarray, seed: int) -> pd.DataFrame:
-    from sklearn.inspection import permutation_importance
+def _metrics_table(
+    fits: list[CandidateFit],
+    best: CandidateFit,
+    y_test: np.ndarray,
+    p_base: np.ndarray,
+    p_diff: float,
+    language: str,
+) -> pd.DataFrame:
+    """One row per candidate, then the baseline and the chosen candidate − baseline."""
+    from scipy import stats as _st
 
-    res = permutation_importance(
-        pipe, X, y, scoring="roc_auc", n_repeats=5, random_state=seed, n_jobs=1
+    z = _st.norm.ppf(0.975)
+    auc, cov = delong(y_test, np.vstack([best.held_out, p_base]))
+    se_base = float(np.sqrt(max(cov[1, 1], 0.0)))
+    diff = float(auc[0] - auc[1])
+    se_diff = float(np.sqrt(max(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1], 0.0)))
+    rows = [
+        {
+            "scorer": t(f"scorer_{fit.kind}", language),
+            "auc": fit.auc,
+            "auc_low": fit.auc_low,
+            "auc_high": fit.auc_high,
+            "p_delong": fit.p_vs_simpler,
+            "chosen": fit is best,
+        }
+        for fit in fits
+    ]
+    a = float(auc[1])
+    rows.append(
+        {
+            "scorer": t("scorer_baseline", language),
+            "auc": a,
+            "auc_low": max(a - z * se_base, 0.0),
+            "auc_high": min(a + z * se_base, 1.0),
+            "p_delong": np.nan,
+            "chosen": False,
+        }
     )
-    out = pd.DataFrame(
-        {"feature": list(X.columns), "importance": res.importances_mean, "std": res.importances_std}
+    rows.append(
+        {
+            "scorer": t("scorer_difference", language),
+            "auc": diff,
+            "auc_low": diff - z * se_diff,
+            "auc_high": diff + z * se_diff,
+            "p_delong": p_diff,
+            "chosen": False,
+        }
     )
-    return out.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(rows)
+    out.insert(1, "n", len(y_test))
+    out.insert(2, "won", int(np.sum(y_test)))
+    return out[["scorer", "n", "won", "auc", "auc_low", "auc_high", "p_delong", "chosen"]]
 
 
 def _set_threshold(model: ScoringModel, X: pd.DataFrame, source: pd.Series | None) -> None:
@@ -751,6 +445,8 @@ def _set_threshold(model: ScoringModel, X: pd.DataFrame, source: pd.Series | Non
 
 
 def _predict(model: ScoringModel, X: pd.DataFrame, *, potential: bool) -> np.ndarray:
+    if len(X) == 0:  # a historical export: nothing open to score
+        return np.zeros(0)
     if model.chosen_ == "model" and model.pipeline_ is not None:
         if potential and model.typical_:
             X = X.assign(**model.typical_)
@@ -790,7 +486,7 @@ def score_deals(
         potential | high | scorer``, open deals only, highest potential first; ``high``
         marks potential at or above the training population's top ``high_share``.
     """
-    as_of = pd.Timestamp(as_of) if as_of is not None else _data_end(deals, stage_events)
+    as_of = pd.Timestamp(as_of) if as_of is not None else data_end(deals, stage_events)
     use_acts = activities if model.activity_ else None
     if model.activity_ and activities is None:
         use_acts = activities = pd.DataFrame(
@@ -805,7 +501,12 @@ def score_deals(
     is_open = (frame["status"].astype(object) == "open").to_numpy()
     open_deals = frame[is_open].reset_index(drop=True)
     X = build_features(
-        open_deals, use_acts, model.columns_, early_days=model.settings.early_days, as_of=as_of
+        open_deals,
+        use_acts,
+        model.columns_,
+        early_days=model.settings.early_days,
+        as_of=as_of,
+        numeric=model.numeric_ if model.kind_ else None,  # models saved before typing: infer
     )
     score = _predict(model, X, potential=False)
     potential = _predict(model, X, potential=True)
@@ -834,6 +535,13 @@ def score_deals(
     return out.iloc[order].reset_index(drop=True)
 
 
+def score_notes(scores: pd.DataFrame, language: str = "en") -> list[str]:
+    """Notes for the open-leads section: a historical export has nothing to score."""
+    if len(scores):
+        return []
+    return [t("score_nothing_open", language, path=MODEL_PATH)]
+
+
 def verdict(model: ScoringModel, language: str | None = None) -> dict[str, str]:
     """The sentence saying which scorer is used and why, and how to show it.
 
@@ -845,15 +553,25 @@ def verdict(model: ScoringModel, language: str | None = None) -> dict[str, str]:
     """
     lang = language or model.language
     cfg = model.settings
+    if model.reason_ == "too_little" and model.thin_ is None:  # a model saved before reasons
+        counts = {"n": model.n_population_, "won": model.n_won_}
+        text = t("score_fallback", lang, **counts, min_n=cfg.min_resolved, min_won=cfg.min_won)
+        return {"text": text, "kind": "warn"}
     if model.reason_ == "too_little":
-        text = t(
-            "score_fallback",
-            lang,
-            n=model.n_population_,
-            won=model.n_won_,
-            min_n=cfg.min_resolved,
-            min_won=cfg.min_won,
-        )
+        key, counts = model.thin_
+        if key == "no_features":
+            space = "" if lang == "zh" else " "
+            text = t("score_thin_no_features", lang) + space + t("score_thin_baseline", lang)
+        else:
+            text = thin_message(
+                key,
+                counts,
+                early_days=cfg.early_days,
+                horizon_days=model.horizon_days_,
+                as_of=model.as_of_,
+                test_start=model.test_start_,
+                language=lang,
+            )
         return {"text": text, "kind": "warn"}
     a = model.auc_
     values = {
@@ -865,9 +583,27 @@ def verdict(model: ScoringModel, language: str | None = None) -> dict[str, str]:
         "start": f"{model.test_start_:%Y-%m-%d}",
         "n": a["n_test"],
     }
+    picked = _candidates_sentence(model, lang)
     if model.chosen_ == "model":
-        return {"text": t("score_better", lang, **values), "kind": "p"}
-    return {"text": t("score_not_better", lang, **values), "kind": "warn"}
+        return {"text": t("score_better", lang, **values) + picked, "kind": "p"}
+    return {"text": t("score_not_better", lang, **values) + picked, "kind": "warn"}
+
+
+def _candidates_sentence(model: ScoringModel, lang: str) -> str:
+    """Which candidate was picked on the held-out deals and why ("" with a single one)."""
+    rows = model.metrics_.iloc[:-2] if len(model.metrics_) > 3 else None
+    if rows is None or not model.kind_:
+        return ""
+    aucs = {r.scorer: r.auc for r in rows.itertuples()}
+    logistic, boosting = t("scorer_logistic", lang), t("scorer_boosting", lang)
+    text = t(
+        f"score_picked_{model.kind_}",
+        lang,
+        logistic=f"{aucs.get(logistic, float('nan')):.2f}",
+        boosting=f"{aucs.get(boosting, float('nan')):.2f}",
+        p=_fmt_p(float(rows["p_delong"].iloc[-1])),
+    )
+    return ("" if lang == "zh" else " ") + text
 
 
 def _fmt_p(p: float) -> str:
@@ -900,7 +636,7 @@ def lead_quality(
     """
     by = [c for c in (by or ("source", "campaign")) if c in deals.columns]
     created = pd.to_datetime(deals["created_at"])
-    as_of = model.as_of_ if model.as_of_ is not None else _data_end(deals)
+    as_of = model.as_of_ if model.as_of_ is not None else data_end(deals)
     mature = created <= as_of - pd.Timedelta(days=model.horizon_days_)
     won = deals["status"].astype(object) == "won"
     pot = deals[["deal_id"]].merge(scores[["deal_id", "potential"]], on="deal_id", how="left")
