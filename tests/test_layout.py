@@ -44,7 +44,6 @@ LONG_MODULES = {
     "report/runner.py": 777,
     "sample/__init__.py": 1437,
     "steps/capability/consistency.py": 605,
-    "steps/handoff/__init__.py": 1127,
     "steps/journey/__init__.py": 1027,
     "steps/plan/__init__.py": 971,
     "steps/plan/kpi.py": 1078,
