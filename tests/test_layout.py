@@ -60,7 +60,7 @@ LONG_FUNCTIONS = {
     "steps/capability/__init__.py:analyse": 165,
     "steps/capability/findings.py:capability_findings": 179,
     "steps/capability/performance.py:rep_profile": 122,
-    "steps/handoff/__init__.py:analyse": 275,
+    "steps/handoff/__init__.py:analyse": 137,
     "steps/handoff/customer_success.py:cs_handoff": 153,
     "steps/handoff/findings.py:slow_handoff_tests": 112,
     "steps/handoff/findings.py:find_slow_handoffs": 144,

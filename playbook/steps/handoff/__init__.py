@@ -196,6 +196,217 @@ def _share_kpi(successes: float, n: float) -> dict:
     }
 
 
+def _missing_table_notes(
+    j,
+    config: PilotConfig,
+    activities,
+    reps,
+    outcomes,
+    has_acts: bool,
+    has_reps: bool,
+    language: str,
+) -> list[tuple[str, str]]:
+    """What the step cannot measure with the tables it was given, one sentence each."""
+    notes: list[tuple[str, str]] = []
+    if not has_acts:
+        notes.append(("warn", _t("handoff_no_activities", language)))
+    if not has_reps:
+        notes.append(("warn", _t("handoff_no_reps", language)))
+    if outcomes is None or not len(outcomes):
+        notes.append(("warn", _t("handoff_no_outcomes", language)))
+    if "proposal" not in j.stage_ids:
+        notes.append(("note", _t("handoff_no_proposal_stage", language)))
+    for name, event, known in sla_events_known(config, activities):
+        notes.append(
+            ("warn", _t("handoff_sla_unknown_event", language, name=name, event=event, known=known))
+        )
+    return notes
+
+
+def _contact_notes(
+    contacts: pd.DataFrame,
+    activities: pd.DataFrame,
+    d: pd.DataFrame,
+    contacted_any: bool,
+    language: str,
+) -> list[tuple[str, str]]:
+    """What first contact rests on here: missing contact types, inferred or early contacts."""
+    notes: list[tuple[str, str]] = []
+    if not contacted_any:
+        types = ", ".join(sorted({str(x) for x in pd.unique(activities["type"].dropna())}))
+        notes.append(
+            (
+                "warn",
+                _t(
+                    "handoff_no_contacts",
+                    language,
+                    types=", ".join(CONTACT_TYPES),
+                    found=types or "–",
+                ),
+            )
+        )
+    if "team" not in activities.columns:
+        notes.append(("note", _t("handoff_no_team_column", language)))
+    inferred = int(contacts["contact_inferred"].sum())
+    if inferred:
+        notes.append(
+            (
+                "note",
+                _t(
+                    "handoff_contact_inferred",
+                    language,
+                    n=f"{inferred:,}",
+                    share=_pct(inferred / max(len(d), 1)),
+                ),
+            )
+        )
+    before = int(contacts["contact_before_created"].sum())
+    if before:
+        notes.append(("note", _t("handoff_contact_before_created", language, n=f"{before:,}")))
+    silent = int(
+        (~pd.Index(d["deal_id"]).isin(pd.Index(activities["deal_id"].astype(object)))).sum()
+    )
+    if silent:
+        notes.append(
+            (
+                "note",
+                _t(
+                    "handoff_deals_without_activity",
+                    language,
+                    n=f"{silent:,}",
+                    share=_pct(silent / max(len(d), 1)),
+                ),
+            )
+        )
+    return notes
+
+
+def _speed_views(
+    contacts, j, config: PilotConfig, contacted_any: bool, has_reps: bool, alpha, language
+):
+    """Response times, contact curves, the value of speed and the slow-handoff findings."""
+    if contacted_any:
+        response = response_times(contacts, RESPONSE_DIMENSIONS)
+        by_owner = response_times(contacts, ["owner_id"])
+        curves = contact_curves(contacts, "team" if has_reps else "source")
+        conversion = conversion_by_response(contacts, j, config)
+        cost = late_contact_cost(contacts, j, config)
+        model = fit_mix_model(j, config, stages=j.stage_ids[:1])
+        model = model if model.adjusted_for else None
+        slices = slow_handoff_tests(contacts, j, config, alpha=alpha, model=model)
+        slow = find_slow_handoffs(
+            contacts, j, config, alpha=alpha, language=language, tests=slices, model=model
+        )
+    else:
+        empty = contacts.iloc[:0].assign(contacted=False, business_hours=0.0, hours=0.0, attempts=0)
+        response = by_owner = response_times(empty, [])
+        curves = contact_curves(empty)
+        conversion = pd.DataFrame(columns=["bucket", "n", "rate", "ci_low", "ci_high"])
+        cost, slices, slow = {}, pd.DataFrame(columns=SLICE_COLUMNS), []
+    return response, by_owner, curves, conversion, cost, slices, slow
+
+
+def _sleeping_views(
+    d,
+    stage_events,
+    activities,
+    config: PilotConfig,
+    reps,
+    j,
+    has_acts: bool,
+    other_label,
+    alpha,
+    language,
+):
+    """Sleeping leads (team views pooled below the minimum group size) and their findings."""
+    if has_acts:
+        sleeping = safe_teams(
+            sleeping_leads(
+                d, stage_events, activities, config, reps, journey=j, other_label=other_label
+            ),
+            config.min_group_size,
+            other_label,
+        )
+        sleep_findings = find_sleeping_leads(sleeping, config, alpha=alpha, language=language)
+    else:
+        sleeping = pd.DataFrame(
+            columns=[
+                "deal_id",
+                "owner_id",
+                "team",
+                "stage",
+                "amount",
+                "created_at",
+                "last_touch_at",
+                "idle_days",
+                "sleeping",
+            ]
+        )
+        sleep_findings = []
+    return sleeping, sleep_findings
+
+
+def _cost_text(cost: dict, config: PilotConfig, contacted_any: bool, language: str) -> str:
+    """The sentence on what late first contact costs, in leads and money where amounts exist."""
+    currency = f" {config.currency}" if config.currency else ""
+    if cost and np.isfinite(cost.get("lost_leads", np.nan)):
+        cost_text = _t(
+            "handoff_cost",
+            language,
+            sla=_num(config.sla.first_contact_hours),
+            within=_pct(cost["within_rate"]),
+            within_n=f"{cost['within_n']:,}",
+            late=_pct(cost["late_rate"]),
+            late_n=f"{cost['late_n']:,}",
+            lost=f"{cost['lost_leads']:,.0f}",
+            amount=f"{cost['lost_amount']:,.0f}{currency}",
+        )
+        if not np.isfinite(cost["lost_amount"]):
+            cost_text = _t(
+                "handoff_cost_no_amounts",
+                language,
+                sla=_num(config.sla.first_contact_hours),
+                within=_pct(cost["within_rate"]),
+                within_n=f"{cost['within_n']:,}",
+                late=_pct(cost["late_rate"]),
+                late_n=f"{cost['late_n']:,}",
+                lost=f"{cost['lost_leads']:,.0f}",
+                won=f"{cost['lost_won']:,.1f}",
+            )
+    elif contacted_any:
+        cost_text = _t("handoff_cost_unknown", language)
+    else:
+        cost_text = _t("handoff_no_data", language)
+    return cost_text
+
+
+def _handoff_kpis(
+    compliance, contacts, cost: dict, sleeping, contacted_any: bool, has_acts: bool
+) -> dict[str, dict]:
+    """Step 3's KPIs for summary.json: SLA compliance, median first contact, sleeping share."""
+    kpis: dict[str, dict] = {}
+    for name, key in (("first_contact", "first_contact_sla"), ("proposal_review", "proposal_sla")):
+        row = compliance[compliance["sla"].astype(str) == name]
+        if len(row) and row["n"].iloc[0] > 0:
+            kpis[key] = _share_kpi(float(row["met"].iloc[0]), float(row["n"].iloc[0]))
+    if contacted_any:
+        med = km_quantiles(contacts["business_hours"], contacts["contacted"], q=(0.5,))[0, 0]
+        kpis["first_contact_median_business_hours"] = {
+            "value": None if np.isnan(med) else float(med),
+            "n": int(len(contacts)),
+            "unit": "hours",
+        }
+        if np.isfinite(cost.get("lost_leads", np.nan)):
+            kpis["late_contact_lost_leads"] = {
+                "value": cost["lost_leads"],
+                "n": int(cost["late_n"]),
+                "unit": "deals",
+            }
+    if has_acts and len(sleeping):
+        kpis["sleeping_share"] = _share_kpi(float(sleeping["sleeping"].sum()), float(len(sleeping)))
+    return kpis
+
+
 def analyse(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -236,21 +447,11 @@ def analyse(
         as_of = analysis_date(deals, stage_events, activities)
     j = prepare(deals, stage_events, config, as_of=as_of)
     d = j.deals
-    notes: list[tuple[str, str]] = []
     has_acts = activities is not None
     has_reps = reps is not None and "team" in reps.columns and reps["team"].notna().any()
-    if not has_acts:
-        notes.append(("warn", _t("handoff_no_activities", language)))
-    if not has_reps:
-        notes.append(("warn", _t("handoff_no_reps", language)))
-    if outcomes is None or not len(outcomes):
-        notes.append(("warn", _t("handoff_no_outcomes", language)))
-    if "proposal" not in j.stage_ids:
-        notes.append(("note", _t("handoff_no_proposal_stage", language)))
-    for name, event, known in sla_events_known(config, activities):
-        notes.append(
-            ("warn", _t("handoff_sla_unknown_event", language, name=name, event=event, known=known))
-        )
+    notes = _missing_table_notes(
+        j, config, activities, reps, outcomes, has_acts, has_reps, language
+    )
 
     contacted_any = False
     if has_acts:
@@ -258,52 +459,7 @@ def analyse(
             d, activities, config, reps, as_of=as_of, other_label=other_label, journey=j
         )
         contacted_any = bool((contacts["contacted"] & ~contacts["contact_inferred"]).any())
-        if not contacted_any:
-            types = ", ".join(sorted({str(x) for x in pd.unique(activities["type"].dropna())}))
-            notes.append(
-                (
-                    "warn",
-                    _t(
-                        "handoff_no_contacts",
-                        language,
-                        types=", ".join(CONTACT_TYPES),
-                        found=types or "–",
-                    ),
-                )
-            )
-        if "team" not in activities.columns:
-            notes.append(("note", _t("handoff_no_team_column", language)))
-        inferred = int(contacts["contact_inferred"].sum())
-        if inferred:
-            notes.append(
-                (
-                    "note",
-                    _t(
-                        "handoff_contact_inferred",
-                        language,
-                        n=f"{inferred:,}",
-                        share=_pct(inferred / max(len(d), 1)),
-                    ),
-                )
-            )
-        before = int(contacts["contact_before_created"].sum())
-        if before:
-            notes.append(("note", _t("handoff_contact_before_created", language, n=f"{before:,}")))
-        silent = int(
-            (~pd.Index(d["deal_id"]).isin(pd.Index(activities["deal_id"].astype(object)))).sum()
-        )
-        if silent:
-            notes.append(
-                (
-                    "note",
-                    _t(
-                        "handoff_deals_without_activity",
-                        language,
-                        n=f"{silent:,}",
-                        share=_pct(silent / max(len(d), 1)),
-                    ),
-                )
-            )
+        notes.extend(_contact_notes(contacts, activities, d, contacted_any, language))
     else:
         contacts = deal_frame(d, config, reps, other_label=other_label)
 
@@ -323,101 +479,18 @@ def analyse(
     )
     compliance = sla_compliance(sla)
     by_team = sla_compliance(sla, "team")
-    if contacted_any:
-        response = response_times(contacts, RESPONSE_DIMENSIONS)
-        by_owner = response_times(contacts, ["owner_id"])
-        curves = contact_curves(contacts, "team" if has_reps else "source")
-        conversion = conversion_by_response(contacts, j, config)
-        cost = late_contact_cost(contacts, j, config)
-        model = fit_mix_model(j, config, stages=j.stage_ids[:1])
-        model = model if model.adjusted_for else None
-        slices = slow_handoff_tests(contacts, j, config, alpha=alpha, model=model)
-        slow = find_slow_handoffs(
-            contacts, j, config, alpha=alpha, language=language, tests=slices, model=model
-        )
-    else:
-        empty = contacts.iloc[:0].assign(contacted=False, business_hours=0.0, hours=0.0, attempts=0)
-        response = by_owner = response_times(empty, [])
-        curves = contact_curves(empty)
-        conversion = pd.DataFrame(columns=["bucket", "n", "rate", "ci_low", "ci_high"])
-        cost, slices, slow = {}, pd.DataFrame(columns=SLICE_COLUMNS), []
-    if has_acts:
-        sleeping = safe_teams(
-            sleeping_leads(
-                d, stage_events, activities, config, reps, journey=j, other_label=other_label
-            ),
-            config.min_group_size,
-            other_label,
-        )
-        sleep_findings = find_sleeping_leads(sleeping, config, alpha=alpha, language=language)
-    else:
-        sleeping = pd.DataFrame(
-            columns=[
-                "deal_id",
-                "owner_id",
-                "team",
-                "stage",
-                "amount",
-                "created_at",
-                "last_touch_at",
-                "idle_days",
-                "sleeping",
-            ]
-        )
-        sleep_findings = []
+    response, by_owner, curves, conversion, cost, slices, slow = _speed_views(
+        contacts, j, config, contacted_any, has_reps, alpha, language
+    )
+    sleeping, sleep_findings = _sleeping_views(
+        d, stage_events, activities, config, reps, j, has_acts, other_label, alpha, language
+    )
     findings = rank([*slow, *sleep_findings])
     cs = cs_handoff(d, config, activities, outcomes, as_of=as_of)
 
-    currency = f" {config.currency}" if config.currency else ""
-    if cost and np.isfinite(cost.get("lost_leads", np.nan)):
-        cost_text = _t(
-            "handoff_cost",
-            language,
-            sla=_num(config.sla.first_contact_hours),
-            within=_pct(cost["within_rate"]),
-            within_n=f"{cost['within_n']:,}",
-            late=_pct(cost["late_rate"]),
-            late_n=f"{cost['late_n']:,}",
-            lost=f"{cost['lost_leads']:,.0f}",
-            amount=f"{cost['lost_amount']:,.0f}{currency}",
-        )
-        if not np.isfinite(cost["lost_amount"]):
-            cost_text = _t(
-                "handoff_cost_no_amounts",
-                language,
-                sla=_num(config.sla.first_contact_hours),
-                within=_pct(cost["within_rate"]),
-                within_n=f"{cost['within_n']:,}",
-                late=_pct(cost["late_rate"]),
-                late_n=f"{cost['late_n']:,}",
-                lost=f"{cost['lost_leads']:,.0f}",
-                won=f"{cost['lost_won']:,.1f}",
-            )
-    elif contacted_any:
-        cost_text = _t("handoff_cost_unknown", language)
-    else:
-        cost_text = _t("handoff_no_data", language)
+    cost_text = _cost_text(cost, config, contacted_any, language)
 
-    kpis: dict[str, dict] = {}
-    for name, key in (("first_contact", "first_contact_sla"), ("proposal_review", "proposal_sla")):
-        row = compliance[compliance["sla"].astype(str) == name]
-        if len(row) and row["n"].iloc[0] > 0:
-            kpis[key] = _share_kpi(float(row["met"].iloc[0]), float(row["n"].iloc[0]))
-    if contacted_any:
-        med = km_quantiles(contacts["business_hours"], contacts["contacted"], q=(0.5,))[0, 0]
-        kpis["first_contact_median_business_hours"] = {
-            "value": None if np.isnan(med) else float(med),
-            "n": int(len(contacts)),
-            "unit": "hours",
-        }
-        if np.isfinite(cost.get("lost_leads", np.nan)):
-            kpis["late_contact_lost_leads"] = {
-                "value": cost["lost_leads"],
-                "n": int(cost["late_n"]),
-                "unit": "deals",
-            }
-    if has_acts and len(sleeping):
-        kpis["sleeping_share"] = _share_kpi(float(sleeping["sleeping"].sum()), float(len(sleeping)))
+    kpis = _handoff_kpis(compliance, contacts, cost, sleeping, contacted_any, has_acts)
 
     labels = {
         str(s): _t(f"handoff_sla_{s}", language)
