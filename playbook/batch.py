@@ -203,7 +203,16 @@ def _execute_with_retries(step: str, parameters: dict, tmp: Path, task: dict, lo
 
 def _run_unit_steps(task: dict, start: float) -> dict:
     from playbook.config import parse_config
-    from playbook.runner import StepFailed, assemble_report, prepare_folder, publish
+    from playbook.overview import rep_teams_of
+    from playbook.runner import (
+        StepFailed,
+        assemble_report,
+        cached_table,
+        prepare_folder,
+        publish,
+        read_summary,
+    )
+    from playbook.scorecard import company_targets
 
     unit, month, lock = task["unit"], task["month"], task.get("lock")
     if not set(task["steps"]) <= set(available_steps(Path(task["notebooks"]))):
@@ -261,6 +270,11 @@ def _run_unit_steps(task: dict, start: float) -> dict:
                 timings={},
                 extra={"month": month, "unit": unit},
                 allowed=task.get("allowed", ()),
+                rep_teams=rep_teams_of(cached_table(task["cache_dir"], "reps")),
+                previous=read_summary(task.get("previous_summary")),
+                targets=company_targets(
+                    cached_table(task["cache_dir"], "targets"), str(m_end.date())
+                ),
             )
             handler.close()
             log.removeHandler(handler)

@@ -33,7 +33,9 @@ from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
 from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
 from playbook.output import check_output_folder, make_folder
-from playbook.report import PARTS, format_kpi, safe_name
+from playbook.overview import rep_teams_of
+from playbook.report import PARTS, safe_name
+from playbook.scorecard import company_targets
 from playbook.trust import available_steps, notebooks_dir
 
 logger = logging.getLogger(__name__)
@@ -292,24 +294,14 @@ def render_index(
     steps: list[StepResult],
     run_id: str,
     n_alerts: int,
+    view=None,
 ) -> None:
-    kpi_rows = []
-    # The headline figures first, in the order a sales director reads them; then the rest.
-    rank = {name: i for i, name in enumerate(HEADLINE_ORDER)}
-    names = sorted(summary["kpis"], key=lambda n: (rank.get(n, len(rank)), n))
-    for name in names:
-        entry = summary["kpis"][name]
-        label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
-        kpi_rows.append({"label": label, **entry, "text": format_kpi(entry, name)})
-    findings = [
-        {
-            **f,
-            "kind_label": t(f"kind_{f['kind']}", language)
-            if f"kind_{f['kind']}" in _kind_keys()
-            else f["kind"],
-        }
-        for f in summary["findings"][:10]
-    ]
+    """``index.html``: the executive summary first, then the scorecard, the grouped
+    findings and the links to every step (see :mod:`playbook.overview`)."""
+    from playbook.overview import build_overview, page_context
+
+    if view is None:
+        view = build_overview(summary["findings"], summary, config, language)
     links = [
         {
             "title": t(s.step, language) if s.step in _step_keys() else s.step,
@@ -333,20 +325,16 @@ def render_index(
                 start=summary["period"].get("start", "?"),
                 end=summary["period"].get("end", "?"),
             ),
-            kpis=kpi_rows,
-            findings=findings,
             links=links,
             language=language,
             text={
                 k: t(k, language)
                 for k in (
                     "headline_kpis",
-                    "top_findings",
                     "no_findings",
                     "steps",
                     "kpi",
                     "value",
-                    "interval",
                     "severity",
                     "finding",
                 )
@@ -355,40 +343,10 @@ def render_index(
             no_amounts=t("no_amounts", language)
             if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
             else "",
+            **page_context(view),
         )
     )
     (folder / "index.html").write_text(page, encoding="utf-8")
-
-
-#: KPIs shown first on the overview page, in this order.
-HEADLINE_ORDER = (
-    "deals",
-    "win_rate",
-    "won_revenue",
-    "median_cycle_days",
-    "open_deals",
-    "new_deals",
-    "won_deals",
-    "first_contact_sla",
-    "first_contact_median_business_hours",
-    "sleeping_share",
-    "record_completeness",
-    "pilot_lift",
-    "pilot_probability",
-    "strong_converters",
-)
-
-
-def _kind_keys() -> set[str]:
-    from playbook.i18n import TEXT
-
-    return {k for k in TEXT if k.startswith("kind_")}
-
-
-def _kpi_keys() -> set[str]:
-    from playbook.i18n import TEXT
-
-    return {k for k in TEXT if k.startswith("kpi_")}
 
 
 def _step_keys() -> set[str]:
@@ -614,8 +572,18 @@ def assemble_report(
     timings: dict,
     extra: dict | None = None,
     allowed: Sequence[str | Path] = (),
+    rep_teams: dict[str, str] | None = None,
+    previous: dict | None = None,
+    targets: dict[str, float] | None = None,
 ) -> dict:
-    """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``."""
+    """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``.
+
+    ``rep_teams`` (rep id -> team) lets reps' findings be shown under their team's;
+    ``previous`` is the summary to compare with (last month's for a monthly unit) and
+    ``targets`` the company targets by KPI name.
+    """
+    from playbook.overview import build_overview, summary_fields
+
     for result in results:
         executed = tmp / "executed" / f"{result.step}.ipynb"
         if executed.exists():
@@ -625,11 +593,22 @@ def assemble_report(
     summary = build_summary(parts, config, language, results, period)
     if extra:
         summary.update(extra)
+    view = build_overview(
+        [r for part in parts for r in part.get("findings", [])],
+        summary,
+        config,
+        language,
+        rep_teams=rep_teams,
+        previous=previous,
+        targets=targets,
+        monthly=bool(extra and "month" in extra),
+    )
+    summary.update(summary_fields(view))
     (tmp / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8"
     )
     n_alerts = write_alerts(parts, tmp / "alerts.csv")
-    render_index(tmp, summary, config, language, results, run_id, n_alerts)
+    render_index(tmp, summary, config, language, results, run_id, n_alerts, view)
     write_manifest(tmp, workspace, config, results, run_id, language, timings, allowed)
     return summary
 
@@ -674,6 +653,36 @@ def publish(
         if move_latest:
             _point_latest(base, run_id)
     return final
+
+
+def previous_summary(base: Path, period: dict) -> dict | None:
+    """The summary of the workspace's ``latest`` report when it covers an earlier period
+    (a re-run of the same data is no "last period"); None otherwise."""
+    try:
+        folder = base / (base / "LATEST").read_text(encoding="utf-8").strip()
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before, now = (summary.get("period") or {}).get("end"), period.get("end")
+    return summary if before and now and str(before) < str(now) else None
+
+
+def cached_table(cache_dir: str | Path, table: str) -> pd.DataFrame | None:
+    """One table of a run's Parquet cache (ids as text), or None when it was not given."""
+    path = Path(cache_dir) / f"{table}.parquet"
+    if not path.is_file():
+        return None
+    return pd.read_parquet(path)
+
+
+def read_summary(path: str | Path | None) -> dict | None:
+    """A report's ``summary.json``, or None when there is none to read."""
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def data_period(deals: pd.DataFrame) -> dict:
@@ -760,6 +769,9 @@ def run_pilot(
             period=data_period(period_data.deals),
             timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
             allowed=allowed,
+            rep_teams=rep_teams_of(period_data.reps),
+            previous=previous_summary(base, data_period(period_data.deals)),
+            targets=company_targets(period_data.targets, data_period(period_data.deals)["end"]),
         )
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
         final = publish(tmp, base, run_id, results, move_latest=not only)
