@@ -144,6 +144,14 @@ EXECUTIVE_TEXT: dict[str, dict[str, str]] = {
     "export_next_owner": {"en": "{owner}: {action}", "zh": "{owner}：{action}"},
     "export_clean": {"en": "What is fine", "zh": "健康的环节"},
     "export_design": {"en": "Design: {design}", "zh": "设计：{design}"},
+    "export_design_randomised": {"en": "randomised", "zh": "随机分组"},
+    "export_design_difference_in_differences": {
+        "en": "difference-in-differences",
+        "zh": "双重差分",
+    },
+    "export_design_post_only": {"en": "post-only comparison", "zh": "仅试点后比较"},
+    "export_period": {"en": "{start} to {end}", "zh": "{start} 至 {end}"},
+    "export_col_problem": {"en": "Problem", "zh": "问题"},
     "export_figure_missing": {
         "en": "(no figure for this finding)",
         "zh": "（该发现没有配图）",

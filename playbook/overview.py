@@ -215,8 +215,10 @@ EXECUTIVE_PAGE_KEYS = (
 
 
 def summary_fields(view: Overview) -> dict[str, Any]:
-    """The ``summary.json`` fields of schema 1.2: ``executive`` and ``checked_clean``."""
+    """The ``summary.json`` fields of schema 1.2: ``executive``, ``checked_clean`` and
+    ``currency`` (the workspace's label for amounts)."""
     return {
+        "currency": view.currency,
         "executive": [{k: v for k, v in item.items() if k != "details"} for item in view.executive],
         "checked_clean": [{k: c[k] for k in ("area", "id", "text")} for c in view.clean],
     }
