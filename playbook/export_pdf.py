@@ -32,6 +32,12 @@ class ExportUnavailable(UsageError):
     """The PDF cannot be printed here (no browser, or Playwright missing)."""
 
 
+def check_paper(paper: str) -> None:
+    """Raises UsageError unless ``paper`` is ``a4`` or ``letter``."""
+    if paper not in PAPERS:
+        raise UsageError(f"--paper must be a4 or letter; got {paper!r}")
+
+
 def check_browser(executable: str | None = None) -> str:
     """The Chromium executable to print with.
 
@@ -84,8 +90,7 @@ def write_pdf(folder: Path, target: Path, *, paper: str = "a4", executable: str 
     UsageError
         When ``paper`` is neither ``a4`` nor ``letter``.
     """
-    if paper not in PAPERS:
-        raise UsageError(f"--paper must be a4 or letter; got {paper!r}")
+    check_paper(paper)
     browser_path = check_browser(executable)
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright

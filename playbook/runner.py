@@ -29,6 +29,8 @@ import pandas as pd
 from playbook import __version__, stopping
 from playbook.config import PilotConfig, load_config
 from playbook.exceptions import StepFailed, UsageError
+from playbook.export_pdf import ExportUnavailable, check_paper
+from playbook.exports import FILE_NAMES, export_report
 from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
 from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
@@ -64,6 +66,8 @@ class RunResult:
     summary: dict = field(default_factory=dict)
     #: Only some steps ran (``only``): the report is kept but ``latest`` was not moved.
     partial: bool = False
+    #: The exported files (report.pdf, report.pptx) written into the report folder.
+    exports: list[Path] = field(default_factory=list)
 
     @property
     def index(self) -> Path:
@@ -704,6 +708,8 @@ def run_pilot(
     notebooks: Path | None = None,
     anonymize: bool = False,
     allowed: Sequence[str | Path] = (),
+    exports: Sequence[str] = (),
+    paper: str = "a4",
 ) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
 
@@ -727,6 +733,7 @@ def run_pilot(
     """
     say = progress or (lambda message: logger.info(message))
     check_run_options(jobs=jobs, timeout=timeout)
+    check_paper(paper)
     out_folder = check_output_folder(out)
     ws = Path(workspace).resolve()
     t0 = time.perf_counter()
@@ -773,6 +780,12 @@ def run_pilot(
             previous=previous_summary(base, data_period(period_data.deals)),
             targets=company_targets(period_data.targets, data_period(period_data.deals)["end"]),
         )
+        unavailable = None
+        if exports and all(r.ok for r in results):
+            try:
+                export_report(tmp, exports, paper=paper)
+            except ExportUnavailable as err:  # the HTML report is still worth publishing
+                unavailable = err
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
         final = publish(tmp, base, run_id, results, move_latest=not only)
     finally:
@@ -780,13 +793,17 @@ def run_pilot(
         # a published or failed report has already been moved out of ``tmp``.
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    return RunResult(
+    result = RunResult(
         report_dir=final,
         ok=True,
         steps=sorted(results, key=lambda r: r.step),
         summary=summary,
         partial=bool(only),
+        exports=[final / FILE_NAMES[k] for k in exports if (final / FILE_NAMES[k]).exists()],
     )
+    if unavailable is not None:
+        raise ExportUnavailable(f"{unavailable}. The HTML report was published: {result.index}")
+    return result
 
 
 def check_run_options(*, jobs: int, timeout: int) -> None:
