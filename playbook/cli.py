@@ -217,7 +217,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
     print(
         f"Template workspace written to {args.directory} ({len(written)} files). Fill the "
         f"tables from your CRM export (see EXPORT_GUIDE.md there), then run "
-        f"'playbook validate {args.directory}'."
+        f"'playbook validate {args.directory}'. FIVE_DAYS.md walks through the week; "
+        f"managers fill assessment_form.xlsx on day 4."
     )
     return EXIT_OK
 
