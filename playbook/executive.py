@@ -359,9 +359,16 @@ def build_executive(
     min_group_size: int,
     language: str,
     stage_label,
+    findings_period: Mapping[str, Any] | None = None,
 ) -> tuple[list[FindingGroup], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Groups for the overview, the executive items and the checked-and-clean list."""
-    months = period_months(summary.get("period", {}))
+    """Groups for the overview, the executive items and the checked-and-clean list.
+
+    ``findings_period`` is the span of data the findings were measured on (default: the
+    summary's period; a monthly report's findings look at the whole history up to the
+    month's end, not at the month alone).
+    """
+    period = findings_period or summary.get("period", {})
+    months = period_months(period)
     win_rate = (summary.get("kpis", {}).get("win_rate") or {}).get("value")
     groups = group_findings(
         records,
@@ -370,7 +377,7 @@ def build_executive(
     )
     items = executive_items(
         groups,
-        period=summary.get("period", {}),
+        period=period,
         kpis=summary.get("kpis", {}),
         rules=rules,
         language=language,

@@ -41,11 +41,14 @@ class Overview:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def rep_teams_of(reps: pd.DataFrame | None) -> dict[str, str]:
-    """rep id -> team, from a reps table (empty without one or without a team column)."""
+def rep_teams_of(reps: pd.DataFrame | None, deals: pd.DataFrame | None = None) -> dict[str, str]:
+    """rep id -> team, from a reps table (empty without one or without a team column);
+    with ``deals``, only the reps who own a deal there (the people the steps looked at)."""
     if reps is None or "team" not in reps or "rep_id" not in reps:
         return {}
     known = reps.dropna(subset=["rep_id", "team"])
+    if deals is not None and "owner_id" in deals:
+        known = known[known["rep_id"].astype(str).isin(set(deals["owner_id"].astype(str)))]
     return {str(r): str(tm) for r, tm in zip(known["rep_id"], known["team"], strict=True)}
 
 
@@ -59,6 +62,7 @@ def build_overview(
     previous: Mapping[str, Any] | None = None,
     targets: Mapping[str, float] | None = None,
     monthly: bool = False,
+    findings_period: Mapping[str, Any] | None = None,
 ) -> Overview:
     """The overview's content (see the module docstring)."""
     from playbook.plan import plan_rules
@@ -74,13 +78,14 @@ def build_overview(
         min_group_size=config.min_group_size,
         language=language,
         stage_label=stage_label,
+        findings_period=findings_period,
     )
     return Overview(
         executive=items,
         clean=clean,
         scorecard=scorecard(summary.get("kpis", {}), (previous or {}).get("kpis"), targets or {}),
         groups=groups,
-        changed=what_changed(summary, previous) if monthly else None,
+        changed=what_changed(summary, previous, rep_teams) if monthly else None,
         monthly=monthly,
         language=language,
         currency=config.currency,

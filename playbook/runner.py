@@ -579,6 +579,7 @@ def assemble_report(
     rep_teams: dict[str, str] | None = None,
     previous: dict | None = None,
     targets: dict[str, float] | None = None,
+    findings_period: dict | None = None,
 ) -> dict:
     """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``.
 
@@ -606,6 +607,7 @@ def assemble_report(
         previous=previous,
         targets=targets,
         monthly=bool(extra and "month" in extra),
+        findings_period=findings_period,
     )
     summary.update(summary_fields(view))
     (tmp / "summary.json").write_text(
@@ -671,12 +673,15 @@ def previous_summary(base: Path, period: dict) -> dict | None:
     return summary if before and now and str(before) < str(now) else None
 
 
-def cached_table(cache_dir: str | Path, table: str) -> pd.DataFrame | None:
-    """One table of a run's Parquet cache (ids as text), or None when it was not given."""
+def cached_table(
+    cache_dir: str | Path, table: str, columns: list[str] | None = None
+) -> pd.DataFrame | None:
+    """One table (or some ``columns`` of it) of a run's Parquet cache, or None when the
+    table was not given. Deal ids are stored as positions: read them with ``load_cache``."""
     path = Path(cache_dir) / f"{table}.parquet"
     if not path.is_file():
         return None
-    return pd.read_parquet(path)
+    return pd.read_parquet(path, columns=columns)
 
 
 def read_summary(path: str | Path | None) -> dict | None:
@@ -776,7 +781,7 @@ def run_pilot(
             period=data_period(period_data.deals),
             timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
             allowed=allowed,
-            rep_teams=rep_teams_of(period_data.reps),
+            rep_teams=rep_teams_of(period_data.reps, period_data.deals),
             previous=previous_summary(base, data_period(period_data.deals)),
             targets=company_targets(period_data.targets, data_period(period_data.deals)["end"]),
         )

@@ -97,9 +97,14 @@ def finding_key(finding: Mapping[str, Any]) -> tuple:
 
 
 def what_changed(
-    current: Mapping[str, Any], previous: Mapping[str, Any] | None
+    current: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    rep_teams: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """New and resolved findings and KPI moves against the previous summary.
+
+    A rep's finding whose team has a finding of the same kind (this month or last) is
+    part of that team's and is not listed on its own.
 
     Returns
     -------
@@ -109,8 +114,19 @@ def what_changed(
     """
     if not previous:
         return None
-    before = {finding_key(f): f for f in previous.get("findings", [])}
-    now = {finding_key(f): f for f in current.get("findings", [])}
+    rep_teams = rep_teams or {}
+    team_kinds = {
+        (f.get("kind"), f.get("value"))
+        for f in [*previous.get("findings", []), *current.get("findings", [])]
+        if f.get("dimension") == "team"
+    }
+
+    def own(f: Mapping[str, Any]) -> bool:
+        team = rep_teams.get(str(f.get("value")))
+        return not (f.get("dimension") == "owner_id" and (f.get("kind"), team) in team_kinds)
+
+    before = {finding_key(f): f for f in previous.get("findings", []) if own(f)}
+    now = {finding_key(f): f for f in current.get("findings", []) if own(f)}
     moves = [
         row
         for row in scorecard(current.get("kpis", {}), previous.get("kpis", {}))
