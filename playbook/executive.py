@@ -222,7 +222,7 @@ def executive_items(
     """
     months = period_months(period)
     win_rate = (kpis.get("win_rate") or {}).get("value")
-    amounts = (kpis.get("won_revenue") or {}).get("value") is not None
+    amounts = _amounts_known(kpis, [g.lead for g in groups])
     candidates = []
     for group in groups:
         lead = group.lead
@@ -258,6 +258,17 @@ def executive_items(
             }
         )
     return items
+
+
+def _amounts_known(
+    kpis: Mapping[str, Mapping[str, Any]], records: Sequence[Mapping[str, Any]]
+) -> bool:
+    """Whether money is in amounts (else in won deals): the intake's won revenue says so;
+    a partial run without it has the bottleneck step's own ``impact_unit``."""
+    if "won_revenue" in kpis:
+        return (kpis.get("won_revenue") or {}).get("value") is not None
+    units = {(r.get("extra") or {}).get("impact_unit") for r in records} - {None}
+    return "won deals" not in units
 
 
 def checked_clean(
