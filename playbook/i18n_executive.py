@@ -52,22 +52,22 @@ EXECUTIVE_TEXT: dict[str, dict[str, str]] = {
     "exec_no_module": {"en": "a targeted coaching module", "zh": "针对性辅导模块"},
     "exec_action_bottleneck": {
         "en": "Review every open {stage} deal of {where} weekly and train its reps in "
-        "\u201c{module}\u201d (plan step).",
+        "'{module}' (plan step).",
         "zh": "每周复盘 {where} 所有处于{stage}阶段的在途商机，并安排相关销售学习“{module}”"
         "（见发展计划）。",
     },
     "exec_action_slow_handoff": {
         "en": "Set a first-contact rota for {where} against the SLA and roll out "
-        "\u201c{module}\u201d (plan step).",
+        "'{module}' (plan step).",
         "zh": "为 {where} 按 SLA 排定首次联系值班，并推行“{module}”（见发展计划）。",
     },
     "exec_action_sleeping_leads": {
         "en": "Re-contact the sleeping leads of {where} this week, then keep them moving with "
-        "\u201c{module}\u201d (plan step).",
+        "'{module}' (plan step).",
         "zh": "本周内重新联系 {where} 的沉睡线索，再以“{module}”（见发展计划）保持跟进。",
     },
     "exec_action_capability_gap": {
-        "en": "Train {where} with \u201c{module}\u201d and pair reps with the consistent strong "
+        "en": "Train {where} with '{module}' and pair reps with the consistent strong "
         "converters (plan step).",
         "zh": "针对{where}开展“{module}”培训，并与稳定高转化者结对（见发展计划）。",
     },
