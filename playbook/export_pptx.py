@@ -71,6 +71,19 @@ def _text_box(slide, lines, left, top, width, height, language, size=BODY_SIZE):
     return box
 
 
+def _picture(slide, path: Path, *, left, top, width, height) -> None:
+    """The figure, as large as fits the box (inches), its aspect ratio kept."""
+    from PIL import Image
+    from pptx.util import Inches
+
+    with Image.open(path) as image:
+        aspect = image.height / image.width
+    if width * aspect > height:
+        slide.shapes.add_picture(str(path), Inches(left), Inches(top), height=Inches(height))
+    else:
+        slide.shapes.add_picture(str(path), Inches(left), Inches(top), width=Inches(width))
+
+
 def _title(slide, text: str, language: str) -> None:
     _text_box(slide, [(text,)], 0.5, 0.3, 12.3, 0.9, language, size=TITLE_SIZE)
 
@@ -164,7 +177,7 @@ def build_deck(folder: Path):
         figure = figure_for(item, folder / "figures")
         text_left, text_width = (7.2, 5.6) if figure else (0.5, 12.3)
         if figure is not None:
-            slide.shapes.add_picture(str(figure), Inches(0.5), Inches(1.3), width=Inches(6.4))
+            _picture(slide, figure, left=0.5, top=1.3, width=6.4, height=5.9)
         at_stake = money_text(item["revenue_at_stake"], item["at_stake_unit"], currency, lang)
         gain = money_text(item["expected_gain"], item["at_stake_unit"], currency, lang)
         _text_box(

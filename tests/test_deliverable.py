@@ -215,3 +215,32 @@ def test_export_of_a_report_is_atomic_and_checks_its_input(deliverable, tmp_path
     assert main(["export", str(copy), "--export", "docx"]) == 2
     assert main(["export", str(copy), "--export", "pptx", "--paper", "letter"]) == 0
     assert "PPTX: " in capsys.readouterr().out
+
+
+def test_monthly_report_opens_with_the_summary_and_what_changed(deliverable, tmp_path) -> None:
+    from markupsafe import escape
+
+    ws, out = deliverable["ws"], tmp_path / "reports"
+    for month in ("2026-09", "2026-10"):
+        args = ["-q", "monthly", str(ws), "--month", month, "--unit", "East", "--out", str(out)]
+        assert main(args) == 0
+    unit = out / ws.name / "monthly" / "East"
+    now, before = _summary(unit / "2026-10"), _summary(unit / "2026-09")
+    assert now["schema_version"] == "1.2" and all(i["owner"] for i in now["executive"])
+    index = (unit / "2026-10" / "index.html").read_text(encoding="utf-8")
+    order = [index.index(h) for h in ("Executive summary", "What changed", "Headline KPIs")]
+    assert order == sorted(order)
+    changed = index[order[1] : order[2]]
+
+    def key(f: dict) -> tuple:
+        return (f["kind"], f["dimension"], str(f["value"]), f["stage"], f["metric"])
+
+    old = {key(f) for f in before["findings"]}
+    new_slices = [f for f in now["findings"] if key(f) not in old and f["dimension"] != "owner_id"]
+    for finding in new_slices:
+        assert str(escape(finding["evidence"])) in changed
+    win_now, win_before = now["kpis"]["win_rate"]["value"], before["kpis"]["win_rate"]["value"]
+    if f"{win_now:.1%}" != f"{win_before:.1%}":
+        assert f"{win_before:.1%} → {win_now:.1%}" in changed
+    first = (unit / "2026-09" / "index.html").read_text(encoding="utf-8")
+    assert "No report of last month to compare with" in first
