@@ -118,6 +118,25 @@ def _slice(item: Mapping[str, Any], language: str) -> str:
     return f"{kind} · {value}" if value is not None else kind
 
 
+def _problem_slide(slide, i: int, item: Mapping[str, Any], folder: Path, currency, lang) -> None:
+    """One top problem: the step's figure, the finding, money, owner, action and gain."""
+    _title(slide, f"{t('export_problem', lang, i=i)}: {_slice(item, lang)}", lang)
+    figure = figure_for(item, folder / "figures")
+    text_left, text_width = (7.2, 5.6) if figure else (0.5, 12.3)
+    if figure is not None:
+        _picture(slide, figure, left=0.5, top=1.3, width=6.4, height=5.9)
+    at_stake = money_text(item["revenue_at_stake"], item["at_stake_unit"], currency, lang)
+    gain = money_text(item["expected_gain"], item["at_stake_unit"], currency, lang)
+    lines = [
+        item.get("evidence") or "",
+        (f"{t('exec_at_stake', lang)}: {at_stake}",),
+        f"{t('exec_owner', lang)}: {item['owner']}",
+        f"{t('exec_action', lang)}: {item['action']}",
+        f"{t('exec_gain', lang)}: {gain}",
+    ]
+    _text_box(slide, lines, text_left, 1.3, text_width, 5.5, lang, size=SMALL_SIZE + 2)
+
+
 def build_deck(folder: Path):
     """The deck of the report in ``folder`` (a python-pptx Presentation, not saved)."""
     from pptx import Presentation
@@ -172,30 +191,7 @@ def build_deck(folder: Path):
         _text_box(slide, [t("exec_none", lang)], 0.5, 1.3, 12.3, 1.0, lang)
 
     for i, item in enumerate(items, start=1):
-        slide = deck.slides.add_slide(blank)
-        _title(slide, f"{t('export_problem', lang, i=i)}: {_slice(item, lang)}", lang)
-        figure = figure_for(item, folder / "figures")
-        text_left, text_width = (7.2, 5.6) if figure else (0.5, 12.3)
-        if figure is not None:
-            _picture(slide, figure, left=0.5, top=1.3, width=6.4, height=5.9)
-        at_stake = money_text(item["revenue_at_stake"], item["at_stake_unit"], currency, lang)
-        gain = money_text(item["expected_gain"], item["at_stake_unit"], currency, lang)
-        _text_box(
-            slide,
-            [
-                item.get("evidence") or "",
-                (f"{t('exec_at_stake', lang)}: {at_stake}",),
-                f"{t('exec_owner', lang)}: {item['owner']}",
-                f"{t('exec_action', lang)}: {item['action']}",
-                f"{t('exec_gain', lang)}: {gain}",
-            ],
-            text_left,
-            1.3,
-            text_width,
-            5.5,
-            lang,
-            size=SMALL_SIZE + 2,
-        )
+        _problem_slide(deck.slides.add_slide(blank), i, item, folder, currency, lang)
 
     slide = deck.slides.add_slide(blank)
     _title(slide, t("export_pilot", lang), lang)

@@ -9,14 +9,14 @@ and for ``summary.json``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from playbook.config import PilotConfig
 from playbook.display import short_label
-from playbook.executive import build_executive, money_at_stake, period_months
+from playbook.executive import build_executive
 from playbook.finding_groups import FindingGroup
 from playbook.i18n import TEXT, t
 from playbook.report import format_kpi
@@ -38,7 +38,6 @@ class Overview:
     monthly: bool = False
     language: str = "en"
     currency: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def rep_teams_of(reps: pd.DataFrame | None, deals: pd.DataFrame | None = None) -> dict[str, str]:
@@ -227,14 +226,3 @@ def summary_fields(view: Overview) -> dict[str, Any]:
         "executive": [{k: v for k, v in item.items() if k != "details"} for item in view.executive],
         "checked_clean": [{k: c[k] for k in ("area", "id", "text")} for c in view.clean],
     }
-
-
-__all__ = [
-    "Overview",
-    "build_overview",
-    "money_at_stake",
-    "page_context",
-    "period_months",
-    "rep_teams_of",
-    "summary_fields",
-]
