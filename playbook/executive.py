@@ -33,6 +33,8 @@ from playbook.i18n import t
 MIN_ITEMS, MAX_ITEMS = 3, 5
 #: Kinds whose ``impact`` is money over the analysed period (or won deals without amounts).
 MONEY_KINDS = ("bottleneck", "slow_handoff")
+#: Kinds the executive summary can put a money figure on.
+PRICED_KINDS = (*MONEY_KINDS, "sleeping_leads")
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -218,7 +220,8 @@ def executive_items(
         ``kind, severity, stage, dimension, value, revenue_at_stake, at_stake_unit,
         owner, action, expected_gain, evidence, n, ci_low, ci_high, details`` —
         money per month in the workspace currency (``at_stake_unit`` ``amount``), or in
-        won deals per month when the deals carry no amounts (``won_deals``).
+        won deals per month when the deals carry no amounts (``won_deals``); None for a
+        problem the data cannot price (a competency gap).
     """
     months = period_months(period)
     win_rate = (kpis.get("win_rate") or {}).get("value")
@@ -229,12 +232,18 @@ def executive_items(
         if not is_problem(lead) or lead.get("dimension") == PERSON_DIMENSION:
             continue
         parts = [lead, *group.related]
-        at_stake = sum(money_at_stake(r, months=months, win_rate=win_rate) for r in parts)
-        gain = sum(
-            money_at_stake(r, months=months, win_rate=win_rate) * assured_share(r) for r in parts
-        )
+        at_stake = gain = None
+        if any(r.get("kind") in PRICED_KINDS for r in parts):
+            at_stake = sum(money_at_stake(r, months=months, win_rate=win_rate) for r in parts)
+            gain = sum(
+                money_at_stake(r, months=months, win_rate=win_rate) * assured_share(r)
+                for r in parts
+            )
         candidates.append((group, at_stake, gain))
-    candidates.sort(key=lambda c: (-c[1], -int(c[0].lead.get("severity") or 0)))
+    # a problem without a money figure (a competency gap) comes after every priced one
+    candidates.sort(
+        key=lambda c: (c[1] is None, -(c[1] or 0.0), -int(c[0].lead.get("severity") or 0))
+    )
     items = []
     for group, at_stake, gain in candidates[:MAX_ITEMS]:
         lead = group.lead
@@ -245,11 +254,11 @@ def executive_items(
                 "stage": lead.get("stage"),
                 "dimension": lead.get("dimension"),
                 "value": lead.get("value"),
-                "revenue_at_stake": round(at_stake, 2),
+                "revenue_at_stake": None if at_stake is None else round(at_stake, 2),
                 "at_stake_unit": "amount" if amounts else "won_deals",
                 "owner": owner_of(lead, language, stage_label),
                 "action": action_of(lead, rules, language, stage_label),
-                "expected_gain": round(gain, 2),
+                "expected_gain": None if gain is None else round(gain, 2),
                 "evidence": lead.get("evidence"),
                 "n": lead.get("n"),
                 "ci_low": lead.get("ci_low"),

@@ -116,17 +116,22 @@ def test_first_screen_names_the_top_problems_with_money_owner_and_action(deliver
     index = (deliverable["en"] / "index.html").read_text(encoding="utf-8")
     if len(items) < 3:  # said, not padded with weaker findings
         assert f"Only {len(items)} problem(s) passed the evidence standard" in index
-    money = [i["revenue_at_stake"] for i in items]
+    money = [i["revenue_at_stake"] for i in items if i["revenue_at_stake"] is not None]
     assert money == sorted(money, reverse=True) and money[0] > 0
     for item in items:
         assert (
-            item["owner"] and item["action"] and item["expected_gain"] <= item["revenue_at_stake"]
+            item["owner"]
+            and item["action"]
+            and (item["expected_gain"] or 0) <= (item["revenue_at_stake"] or 0)
         )
         assert {"kind", "stage", "dimension", "value", "n", "ci_low", "ci_high"} <= set(item)
     first_screen = index[: index.index("pb-scorecard")]
     for item in items:
         assert item["owner"] in first_screen
-        assert f"{item['revenue_at_stake']:,.0f}" in first_screen
+        if item["revenue_at_stake"] is not None:
+            assert f"{item['revenue_at_stake']:,.0f}" in first_screen
+    unpriced = [i["revenue_at_stake"] is None for i in items]
+    assert unpriced == sorted(unpriced)  # problems with a money figure first
     assert summary["checked_clean"], "a diagnosis also says what is fine"
     # every finding is still in the summary, grouping is presentation
     parts = deliverable["en"] / "parts"

@@ -175,6 +175,20 @@ def test_executive_holds_at_most_five_and_no_context_findings() -> None:
     assert [i["value"] for i in items] == ["R6", "R5", "R4", "R3", "R2"]
 
 
+def test_a_problem_without_a_money_figure_comes_after_the_priced_ones() -> None:
+    gap = _f("capability_gap", 3, "dimension", "needs_discovery", impact=5.0, stage=None)
+    small = _f("bottleneck", 1, "segment", "Retail", impact=12.0)
+    _, items, _ = _executive([gap, small], {})
+    assert [i["kind"] for i in items] == ["bottleneck", "capability_gap"]
+    assert items[1]["revenue_at_stake"] is None and items[1]["expected_gain"] is None
+    assert items[1]["owner"] == "sales enablement lead"
+    # the plan's rule for experienced reps (the default track), not the one for new reps
+    rules = [r for r in plan_rules(CONFIG) if r["weakness"] == "competency:needs_discovery"]
+    senior = next(r for r in rules if "experienced" in r["roles"])["modules"][0]["label_en"]
+    junior = next(r for r in rules if r["roles"] == ["new"])["modules"][0]["label_en"]
+    assert f"'{senior}'" in items[1]["action"] and junior not in items[1]["action"]
+
+
 def test_checked_clean_lists_only_what_was_tested_and_found_healthy() -> None:
     records = [_f("bottleneck", 2, "segment", "Retail", impact=100.0, stage="lead")]
     teams = {"R1": "East-2", "R2": "East-2", "R3": "West", "R4": "West", "R5": "Solo"}
