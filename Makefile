@@ -26,11 +26,12 @@ $(SAMPLE)/pilot.yml: | $(VENV)/.installed
 
 sample: $(SAMPLE)/pilot.yml
 
-demo: $(VENV)/.installed $(SAMPLE)/pilot.yml
-	$(BIN)/playbook run $(SAMPLE) --out $(OUT) --lang $(LANG_REPORT)
+# The demo also prints the report's PDF (headless Chromium) and slide deck.
+demo: $(VENV)/.installed browser $(SAMPLE)/pilot.yml
+	$(BIN)/playbook run $(SAMPLE) --out $(OUT) --lang $(LANG_REPORT) --export pdf,pptx
 
-# Debian's Chromium for the dashboard's real-browser test (Playwright drives it;
-# no browser is downloaded by a test tool).
+# Debian's Chromium for the PDF export and the dashboard's real-browser test
+# (Playwright drives it; no browser is downloaded by a test tool).
 browser: $(VENV)/.installed
 	bash scripts/install-browser.sh $(BIN)/python
 

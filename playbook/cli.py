@@ -96,7 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=SECONDS, default=600, help="seconds allowed per notebook cell (>= 1)"
     )
     p.add_argument("--anonymize", action="store_true", help=ANONYMIZE_HELP)
+    _export_options(p)
     _allow_path(p)
+
+    p = sub.add_parser(
+        "export", help="write the PDF and/or slide deck of an existing report folder"
+    )
+    p.add_argument("report", type=Path, help="a report folder (with summary.json)")
+    _export_options(p, required=True)
 
     p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
     p.add_argument("workspace", type=Path)
@@ -168,6 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _export_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    parser.add_argument(
+        "--export",
+        metavar="FORMATS",
+        required=required,
+        help="also write report.pdf and/or report.pptx: pdf, pptx or pdf,pptx",
+    )
+    parser.add_argument(
+        "--paper", choices=["a4", "letter"], default="a4", help="PDF paper size (default a4)"
+    )
+
+
 def _allow_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-path",
@@ -198,7 +217,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
     print(
         f"Template workspace written to {args.directory} ({len(written)} files). Fill the "
         f"tables from your CRM export (see EXPORT_GUIDE.md there), then run "
-        f"'playbook validate {args.directory}'."
+        f"'playbook validate {args.directory}'. FIVE_DAYS.md walks through the week; "
+        f"managers fill assessment_form.xlsx on day 4."
     )
     return EXIT_OK
 
@@ -251,6 +271,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from playbook.report.exports import parse_formats
     from playbook.report.runner import run_pilot
 
     progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
@@ -264,14 +285,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=progress,
         anonymize=args.anonymize,
         allowed=args.allow_paths,
+        exports=parse_formats(args.export),
+        paper=args.paper,
     )
     print(f"Report: {result.index}")
+    for path in result.exports:
+        print(f"{path.suffix[1:].upper()}: {path}")
     if result.partial:
         print(
             "This report holds only the steps asked for with --only, so 'latest' was not "
             "moved to it.",
             file=sys.stderr,
         )
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from playbook.report.exports import export_report, parse_formats
+
+    formats = parse_formats(args.export)
+    folder = args.report
+    if not (folder / "summary.json").is_file() or not (folder / "index.html").is_file():
+        raise UsageError(
+            f"{folder} is not a report folder (no summary.json and index.html): give a folder "
+            "written by 'playbook run', e.g. reports/<workspace>/latest"
+        )
+    for path in export_report(folder, formats, paper=args.paper):
+        print(f"{path.suffix[1:].upper()}: {path}")
     return EXIT_OK
 
 
@@ -386,6 +426,7 @@ COMMANDS = {
     "validate": _cmd_validate,
     "run": _cmd_run,
     "monthly": _cmd_monthly,
+    "export": _cmd_export,
     "score": _cmd_score,
     "pseudonyms": _cmd_pseudonyms,
     "explore": _cmd_explore,

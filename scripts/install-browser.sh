@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the browser the dashboard test drives (tests/test_dashboard.py): Debian's
+# Install the browser that prints the PDF export and that the dashboard test drives: Debian's
 # Chromium at /usr/bin/chromium. Playwright for Python drives it through
 # executable_path; `playwright install` is never used (it downloads a browser build of
 # its own, which this project does not rely on). The Python packages (playwright,

@@ -201,7 +201,16 @@ def _execute_with_retries(step: str, parameters: dict, tmp: Path, task: dict, lo
 
 
 def _run_unit_steps(task: dict, start: float) -> dict:
-    from playbook.report.runner import StepFailed, assemble_report, prepare_folder, publish
+    from playbook.report.overview import rep_teams_of
+    from playbook.report.runner import (
+        StepFailed,
+        assemble_report,
+        cached_table,
+        prepare_folder,
+        publish,
+        read_summary,
+    )
+    from playbook.report.scorecard import company_targets
     from playbook.workspace.config import parse_config
 
     unit, month, lock = task["unit"], task["month"], task.get("lock")
@@ -260,6 +269,15 @@ def _run_unit_steps(task: dict, start: float) -> dict:
                 timings={},
                 extra={"month": month, "unit": unit},
                 allowed=task.get("allowed", ()),
+                rep_teams=rep_teams_of(
+                    cached_table(task["cache_dir"], "reps"),
+                    cached_table(task["cache_dir"], "deals", columns=["owner_id"]),
+                ),
+                previous=read_summary(task.get("previous_summary")),
+                targets=company_targets(
+                    cached_table(task["cache_dir"], "targets"), str(m_end.date())
+                ),
+                findings_period=history_period(task["cache_dir"], m_end),
             )
             handler.close()
             log.removeHandler(handler)
@@ -296,6 +314,17 @@ def _run_unit_steps(task: dict, start: float) -> dict:
 
 
 # --- the batch --------------------------------------------------------------------------------
+
+
+def history_period(cache_dir: str, month_end) -> dict:
+    """The span the month's findings look at: the first deal's creation to the month's end."""
+    from playbook.report.runner import cached_table
+
+    deals = cached_table(cache_dir, "deals", columns=["created_at"])
+    if deals is None or deals["created_at"].dropna().empty:
+        return {"start": None, "end": None}
+    start = pd.Timestamp(deals["created_at"].min())
+    return {"start": str(start.date()), "end": str(pd.Timestamp(month_end).date())}
 
 
 def _previous_summary(base: Path, month: str) -> str:

@@ -30,8 +30,12 @@ from playbook import __version__
 from playbook.exceptions import StepFailed, UsageError
 from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
-from playbook.report import PARTS, format_kpi, safe_name, stopping
+from playbook.report import PARTS, safe_name, stopping
+from playbook.report.export_pdf import ExportUnavailable, check_paper
+from playbook.report.exports import FILE_NAMES, export_report
 from playbook.report.output import check_output_folder, make_folder
+from playbook.report.overview import rep_teams_of
+from playbook.report.scorecard import company_targets
 from playbook.workspace.config import PilotConfig, load_config
 from playbook.workspace.load import (
     apply_period,
@@ -69,6 +73,8 @@ class RunResult:
     summary: dict = field(default_factory=dict)
     #: Only some steps ran (``only``): the report is kept but ``latest`` was not moved.
     partial: bool = False
+    #: The exported files (report.pdf, report.pptx) written into the report folder.
+    exports: list[Path] = field(default_factory=list)
 
     @property
     def index(self) -> Path:
@@ -299,24 +305,14 @@ def render_index(
     steps: list[StepResult],
     run_id: str,
     n_alerts: int,
+    view=None,
 ) -> None:
-    kpi_rows = []
-    # The headline figures first, in the order a sales director reads them; then the rest.
-    rank = {name: i for i, name in enumerate(HEADLINE_ORDER)}
-    names = sorted(summary["kpis"], key=lambda n: (rank.get(n, len(rank)), n))
-    for name in names:
-        entry = summary["kpis"][name]
-        label = t(f"kpi_{name}", language) if f"kpi_{name}" in _kpi_keys() else name
-        kpi_rows.append({"label": label, **entry, "text": format_kpi(entry, name)})
-    findings = [
-        {
-            **f,
-            "kind_label": t(f"kind_{f['kind']}", language)
-            if f"kind_{f['kind']}" in _kind_keys()
-            else f["kind"],
-        }
-        for f in summary["findings"][:10]
-    ]
+    """``index.html``: the executive summary first, then the scorecard, the grouped
+    findings and the links to every step (see :mod:`playbook.report.overview`)."""
+    from playbook.report.overview import build_overview, page_context
+
+    if view is None:
+        view = build_overview(summary["findings"], summary, config, language)
     links = [
         {
             "title": t(s.step, language) if s.step in _step_keys() else s.step,
@@ -340,20 +336,16 @@ def render_index(
                 start=summary["period"].get("start", "?"),
                 end=summary["period"].get("end", "?"),
             ),
-            kpis=kpi_rows,
-            findings=findings,
             links=links,
             language=language,
             text={
                 k: t(k, language)
                 for k in (
                     "headline_kpis",
-                    "top_findings",
                     "no_findings",
                     "steps",
                     "kpi",
                     "value",
-                    "interval",
                     "severity",
                     "finding",
                 )
@@ -362,40 +354,10 @@ def render_index(
             no_amounts=t("no_amounts", language)
             if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
             else "",
+            **page_context(view),
         )
     )
     (folder / "index.html").write_text(page, encoding="utf-8")
-
-
-#: KPIs shown first on the overview page, in this order.
-HEADLINE_ORDER = (
-    "deals",
-    "win_rate",
-    "won_revenue",
-    "median_cycle_days",
-    "open_deals",
-    "new_deals",
-    "won_deals",
-    "first_contact_sla",
-    "first_contact_median_business_hours",
-    "sleeping_share",
-    "record_completeness",
-    "pilot_lift",
-    "pilot_probability",
-    "strong_converters",
-)
-
-
-def _kind_keys() -> set[str]:
-    from playbook.i18n import TEXT
-
-    return {k for k in TEXT if k.startswith("kind_")}
-
-
-def _kpi_keys() -> set[str]:
-    from playbook.i18n import TEXT
-
-    return {k for k in TEXT if k.startswith("kpi_")}
 
 
 def _step_keys() -> set[str]:
@@ -598,8 +560,19 @@ def assemble_report(
     timings: dict,
     extra: dict | None = None,
     allowed: Sequence[str | Path] = (),
+    rep_teams: dict[str, str] | None = None,
+    previous: dict | None = None,
+    targets: dict[str, float] | None = None,
+    findings_period: dict | None = None,
 ) -> dict:
-    """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``."""
+    """Step HTML pages, summary.json, alerts.csv, index.html and manifest.json in ``tmp``.
+
+    ``rep_teams`` (rep id -> team) lets reps' findings be shown under their team's;
+    ``previous`` is the summary to compare with (last month's for a monthly unit) and
+    ``targets`` the company targets by KPI name.
+    """
+    from playbook.report.overview import build_overview, summary_fields
+
     for result in results:
         executed = tmp / "executed" / f"{result.step}.ipynb"
         if executed.exists():
@@ -609,11 +582,23 @@ def assemble_report(
     summary = build_summary(parts, config, language, results, period)
     if extra:
         summary.update(extra)
+    view = build_overview(
+        [r for part in parts for r in part.get("findings", [])],
+        summary,
+        config,
+        language,
+        rep_teams=rep_teams,
+        previous=previous,
+        targets=targets,
+        monthly=bool(extra and "month" in extra),
+        findings_period=findings_period,
+    )
+    summary.update(summary_fields(view))
     (tmp / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=False), encoding="utf-8"
     )
     n_alerts = write_alerts(parts, tmp / "alerts.csv")
-    render_index(tmp, summary, config, language, results, run_id, n_alerts)
+    render_index(tmp, summary, config, language, results, run_id, n_alerts, view)
     write_manifest(tmp, workspace, config, results, run_id, language, timings, allowed)
     return summary
 
@@ -660,6 +645,39 @@ def publish(
     return final
 
 
+def previous_summary(base: Path, period: dict) -> dict | None:
+    """The summary of the workspace's ``latest`` report when it covers an earlier period
+    (a re-run of the same data is no "last period"); None otherwise."""
+    try:
+        folder = base / (base / "LATEST").read_text(encoding="utf-8").strip()
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    before, now = (summary.get("period") or {}).get("end"), period.get("end")
+    return summary if before and now and str(before) < str(now) else None
+
+
+def cached_table(
+    cache_dir: str | Path, table: str, columns: list[str] | None = None
+) -> pd.DataFrame | None:
+    """One table (or some ``columns`` of it) of a run's Parquet cache, or None when the
+    table was not given. Deal ids are stored as positions: read them with ``load_cache``."""
+    path = Path(cache_dir) / f"{table}.parquet"
+    if not path.is_file():
+        return None
+    return pd.read_parquet(path, columns=columns)
+
+
+def read_summary(path: str | Path | None) -> dict | None:
+    """A report's ``summary.json``, or None when there is none to read."""
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def data_period(deals: pd.DataFrame) -> dict:
     created = deals["created_at"]
     if created.empty:
@@ -679,6 +697,8 @@ def run_pilot(
     notebooks: Path | None = None,
     anonymize: bool = False,
     allowed: Sequence[str | Path] = (),
+    exports: Sequence[str] = (),
+    paper: str = "a4",
 ) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
 
@@ -702,6 +722,7 @@ def run_pilot(
     """
     say = progress or (lambda message: logger.info(message))
     check_run_options(jobs=jobs, timeout=timeout)
+    check_paper(paper)
     out_folder = check_output_folder(out)
     ws = Path(workspace).resolve()
     t0 = time.perf_counter()
@@ -744,7 +765,16 @@ def run_pilot(
             period=data_period(period_data.deals),
             timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
             allowed=allowed,
+            rep_teams=rep_teams_of(period_data.reps, period_data.deals),
+            previous=previous_summary(base, data_period(period_data.deals)),
+            targets=company_targets(period_data.targets, data_period(period_data.deals)["end"]),
         )
+        unavailable = None
+        if exports and all(r.ok for r in results):
+            try:
+                export_report(tmp, exports, paper=paper)
+            except ExportUnavailable as err:  # the HTML report is still worth publishing
+                unavailable = err
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
         final = publish(tmp, base, run_id, results, move_latest=not only)
     finally:
@@ -752,13 +782,17 @@ def run_pilot(
         # a published or failed report has already been moved out of ``tmp``.
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    return RunResult(
+    result = RunResult(
         report_dir=final,
         ok=True,
         steps=sorted(results, key=lambda r: r.step),
         summary=summary,
         partial=bool(only),
+        exports=[final / FILE_NAMES[k] for k in exports if (final / FILE_NAMES[k]).exists()],
     )
+    if unavailable is not None:
+        raise ExportUnavailable(f"{unavailable}. The HTML report was published: {result.index}")
+    return result
 
 
 def check_run_options(*, jobs: int, timeout: int) -> None:

@@ -30,6 +30,7 @@ from playbook.exceptions import (
     more_problems,
     note_from_record,
 )
+from playbook.workspace.assessment_form import FORM_NAME, is_form, read_form
 from playbook.workspace.config import PilotConfig, load_config, normalise_stage_name, parse_config
 from playbook.workspace.schema import (
     REQUIRED_TABLES,
@@ -145,6 +146,22 @@ def find_table_file(workspace: Path, table: str, config: PilotConfig) -> Path | 
         if path.exists():
             return path
     return None
+
+
+def assessments_file(workspace: Path, config: PilotConfig, found: Path | None) -> Path | None:
+    """Where the assessments are: a file named in pilot.yml, an ``assessments`` table
+    with rows, else the assessment form at its fixed name (``assessment_form.xlsx``).
+
+    The header-only ``assessments.csv`` that ``playbook init`` writes yields to a form.
+    """
+    form = workspace / FORM_NAME
+    if "assessments" in config.tables or not form.is_file():
+        return found
+    if found is None or found.suffix.lower() != ".csv":
+        return found or form
+    with found.open("rb") as handle:
+        lines = [line for line in handle.read(65536).splitlines() if line.strip()]
+    return found if len(lines) > 1 else form
 
 
 def decode_csv_bytes(data: bytes) -> tuple[str, str]:
@@ -817,6 +834,8 @@ def read_workspace(
             tables[table] = (raw, row_numbers, label)
             continue
         path = find_table_file(ws, table, config)
+        if table == "assessments":
+            path = assessments_file(ws, config, path)
         if path is None:
             if table in REQUIRED_TABLES:
                 problems.append(
@@ -834,7 +853,11 @@ def read_workspace(
         if outside is not None:
             problems.append(outside)
             continue
-        raw, row_numbers, encoding, read_problems, read_notes = read_raw(path, table)
+        if table == "assessments" and is_form(path):
+            raw, row_numbers, read_problems = read_form(path, config)
+            encoding, read_notes = "", []
+        else:
+            raw, row_numbers, encoding, read_problems, read_notes = read_raw(path, table)
         notes.extend(read_notes)
         if read_problems:
             problems.extend(read_problems)
@@ -1169,6 +1192,8 @@ def input_files(
             return paths + [p for p in found if p not in paths]
     for table in TABLES:
         path = find_table_file(ws, table, config)
+        if table == "assessments":
+            path = assessments_file(ws, config, path)
         if path is not None and path.exists() and boundary.contains(path):
             paths.append(path)
     return paths

@@ -157,7 +157,8 @@ row, column and what to do.
 
 
 def init_workspace(directory: str | Path, *, force: bool = False) -> list[Path]:
-    """Write ``pilot.yml``, header-only table templates and ``EXPORT_GUIDE.md``.
+    """Write ``pilot.yml``, header-only table templates, ``EXPORT_GUIDE.md``, the week's
+    walkthrough ``FIVE_DAYS.md`` and the capability ``assessment_form.xlsx``.
 
     Raises
     ------
@@ -181,4 +182,29 @@ def init_workspace(directory: str | Path, *, force: bool = False) -> list[Path]:
     path = folder / "EXPORT_GUIDE.md"
     path.write_text(EXPORT_GUIDE, encoding="utf-8")
     written.append(path)
+    written.extend(write_week_guide(folder, force=force))
+    return written
+
+
+def write_week_guide(folder: Path, *, force: bool = False) -> list[Path]:
+    """``FIVE_DAYS.md`` and the capability ``assessment_form.xlsx`` (one sheet per team of
+    the folder's reps table when there is one; a filled form is kept unless ``force``)."""
+    from playbook.workspace.assessment_form import FORM_NAME, write_form
+    from playbook.workspace.config import load_config
+    from playbook.workspace.five_days import FIVE_DAYS
+    from playbook.workspace.load import find_table_file, read_raw
+
+    guide = folder / "FIVE_DAYS.md"
+    guide.write_text(FIVE_DAYS, encoding="utf-8")
+    written = [guide]
+    form = folder / FORM_NAME
+    if form.exists() and not force:
+        return written
+    config = load_config(folder)
+    reps_file = find_table_file(folder, "reps", config)
+    reps = None
+    if reps_file is not None:
+        raw, _, _, problems, _ = read_raw(reps_file, "reps")
+        reps = None if problems or raw.empty else raw
+    written.append(write_form(form, config, reps))
     return written

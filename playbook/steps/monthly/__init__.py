@@ -557,7 +557,7 @@ def month_findings(
         analysed and the result says so (``analysed`` false, no findings, no alerts).
     """
     from playbook.steps import handoff, stages
-    from playbook.steps.handoff import ALERT_COLUMNS
+    from playbook.steps.handoff.alerts import ALERT_COLUMNS
 
     if not coverage.enough:
         return MonthFindings([], pd.DataFrame(columns=ALERT_COLUMNS), False)
