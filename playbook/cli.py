@@ -369,7 +369,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_pseudonyms(args: argparse.Namespace) -> int:
-    from playbook.report.runner import pseudonym_lookup
+    from playbook.report.anonymise import pseudonym_lookup
     from playbook.workspace.secret import SECRET_FILE
 
     if args.out is not None:

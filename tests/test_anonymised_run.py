@@ -23,7 +23,8 @@ import yaml
 from PIL import Image
 
 from playbook.cli import main
-from playbook.report.runner import pseudonym_lookup, run_pilot
+from playbook.report.anonymise import pseudonym_lookup
+from playbook.report.runner import run_pilot
 
 pytestmark = pytest.mark.notebooks
 

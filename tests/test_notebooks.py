@@ -9,7 +9,8 @@ import pytest
 from conftest import ROOT
 
 from playbook.report.batch import MONTHLY_NOTEBOOK, MONTHLY_PARAMETERS
-from playbook.report.runner import NOTEBOOK_PARAMETERS, available_steps
+from playbook.report.kernel import NOTEBOOK_PARAMETERS
+from playbook.workspace.trust import available_steps
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FORBIDDEN = ("def ", "class ", "open(", "os.chdir", "sys.path", "import os", "/work/", "C:\\")

@@ -190,7 +190,7 @@ def test_small_sample_warnings_become_notes_in_the_report_language(
 def test_pages_leave_out_what_cells_wrote_to_stderr(tmp_path: Path) -> None:
     import nbformat
 
-    from playbook.report.runner import export_html
+    from playbook.report.pages import export_html
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x = 1")

@@ -62,7 +62,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def _notebooks() -> Path:
     """The notebooks folder the runner uses (``PLAYBOOK_NOTEBOOKS`` overrides)."""
-    from playbook.report.runner import notebooks_dir  # imported late: the runner pulls in papermill
+    from playbook.workspace.trust import (
+        notebooks_dir,  # imported late: the runner pulls in papermill
+    )
 
     return notebooks_dir()
 
@@ -461,7 +463,7 @@ def _parameter_names(path: Path) -> set[str]:
     """Names assigned in the notebook's ``parameters`` cell (the runner's, by default)."""
     import nbformat
 
-    from playbook.report.runner import NOTEBOOK_PARAMETERS
+    from playbook.report.kernel import NOTEBOOK_PARAMETERS
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:

@@ -165,7 +165,7 @@ def _prepare_unit_data(task: dict, start: float) -> dict | None:
     try:
         dataset = as_of(validate(task["raw"]), pd.Timestamp(task["month_end"]))
         if task.get("anonymize_key"):
-            from playbook.report.runner import pseudonymised
+            from playbook.report.anonymise import pseudonymised
 
             dataset = pseudonymised(dataset, task["anonymize_key"])
             task["config"] = dataset.config.model_dump(mode="json")
@@ -179,7 +179,8 @@ def _prepare_unit_data(task: dict, start: float) -> dict | None:
 
 
 def _execute_with_retries(step: str, parameters: dict, tmp: Path, task: dict, log):
-    from playbook.report.runner import PARTS, execute_step
+    from playbook.report import PARTS
+    from playbook.report.kernel import execute_step
 
     notebooks = Path(task["notebooks"])
     for attempt in range(START_RETRIES + 1):
@@ -200,18 +201,39 @@ def _execute_with_retries(step: str, parameters: dict, tmp: Path, task: dict, lo
     return result
 
 
-def _run_unit_steps(task: dict, start: float) -> dict:
+def _assemble_unit(tmp: Path, task: dict, results: list) -> dict:
+    """The unit's index and summary.json: the month's period, teams, targets and history."""
     from playbook.report.overview import rep_teams_of
-    from playbook.report.runner import (
-        StepFailed,
-        assemble_report,
-        cached_table,
-        prepare_folder,
-        publish,
-        read_summary,
-    )
+    from playbook.report.publish import cached_table, read_summary
+    from playbook.report.runner import assemble_report
     from playbook.report.scorecard import company_targets
     from playbook.workspace.config import parse_config
+
+    month, cache = task["month"], task["cache_dir"]
+    m_start, m_end = month_bounds(month)
+    return assemble_report(
+        tmp,
+        workspace=Path(task["workspace"]),
+        config=parse_config(task["config"]),
+        language=task["language"],
+        results=results,
+        run_id=month,
+        period={"start": str(m_start.date()), "end": str(m_end.date())},
+        timings={},
+        extra={"month": month, "unit": task["unit"]},
+        allowed=task.get("allowed", ()),
+        rep_teams=rep_teams_of(
+            cached_table(cache, "reps"), cached_table(cache, "deals", columns=["owner_id"])
+        ),
+        previous=read_summary(task.get("previous_summary")),
+        targets=company_targets(cached_table(cache, "targets"), str(m_end.date())),
+        findings_period=history_period(cache, m_end),
+    )
+
+
+def _run_unit_steps(task: dict, start: float) -> dict:
+    from playbook.exceptions import StepFailed
+    from playbook.report.publish import prepare_folder, publish
 
     unit, month, lock = task["unit"], task["month"], task.get("lock")
     if not set(task["steps"]) <= set(available_steps(Path(task["notebooks"]))):
@@ -257,28 +279,7 @@ def _run_unit_steps(task: dict, start: float) -> dict:
                         "previous_summary": task.get("previous_summary") or "",
                     }
                 results.append(_execute_with_retries(step, parameters, tmp, task, log))
-            m_start, m_end = month_bounds(month)
-            summary = assemble_report(
-                tmp,
-                workspace=Path(task["workspace"]),
-                config=parse_config(task["config"]),
-                language=task["language"],
-                results=results,
-                run_id=month,
-                period={"start": str(m_start.date()), "end": str(m_end.date())},
-                timings={},
-                extra={"month": month, "unit": unit},
-                allowed=task.get("allowed", ()),
-                rep_teams=rep_teams_of(
-                    cached_table(task["cache_dir"], "reps"),
-                    cached_table(task["cache_dir"], "deals", columns=["owner_id"]),
-                ),
-                previous=read_summary(task.get("previous_summary")),
-                targets=company_targets(
-                    cached_table(task["cache_dir"], "targets"), str(m_end.date())
-                ),
-                findings_period=history_period(task["cache_dir"], m_end),
-            )
+            summary = _assemble_unit(tmp, task, results)
             handler.close()
             log.removeHandler(handler)
             with stopping.critical():
@@ -318,7 +319,7 @@ def _run_unit_steps(task: dict, start: float) -> dict:
 
 def history_period(cache_dir: str, month_end) -> dict:
     """The span the month's findings look at: the first deal's creation to the month's end."""
-    from playbook.report.runner import cached_table
+    from playbook.report.publish import cached_table
 
     deals = cached_table(cache_dir, "deals", columns=["created_at"])
     if deals is None or deals["created_at"].dropna().empty:
@@ -413,8 +414,9 @@ def run_monthly(
     DataError
         When the whole workspace cannot be read (a problem no unit can be blamed for).
     """
-    from playbook.report.runner import check_run_options, notebooks_dir
+    from playbook.report.runner import check_run_options
     from playbook.workspace.secret import workspace_secret
+    from playbook.workspace.trust import notebooks_dir
 
     say = progress or logger.info
     check_run_options(jobs=jobs, timeout=timeout)

@@ -38,7 +38,7 @@ def failure_report(batch: BatchResult) -> str:
 
 
 def write_batch(batch: BatchResult, config, language: str) -> None:
-    from playbook.report.runner import _jinja
+    from playbook.report.pages import _jinja
 
     data = {
         "month": batch.month,

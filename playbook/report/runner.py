@@ -10,37 +10,48 @@ place only when every step succeeded; a failed run is kept beside it as
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import shutil
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from playbook import __version__
-from playbook.exceptions import StepFailed, UsageError
-from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
+from playbook.exceptions import UsageError
 from playbook.i18n import t
 from playbook.report import PARTS, safe_name, stopping
+from playbook.report.anonymise import pseudonymised
 from playbook.report.export_pdf import ExportUnavailable, check_paper
 from playbook.report.exports import FILE_NAMES, export_report
+from playbook.report.kernel import (
+    DEFAULT_TIMEOUT,
+    StepResult,
+    execute_step,
+)
 from playbook.report.output import check_output_folder, make_folder
 from playbook.report.overview import rep_teams_of
+from playbook.report.pages import (
+    _read_parts,
+    build_summary,
+    export_html,
+    render_index,
+)
+from playbook.report.publish import (
+    _step_keys,
+    new_run_id,
+    prepare_folder,
+    previous_summary,
+    publish,
+    write_manifest,
+)
 from playbook.report.scorecard import company_targets
 from playbook.workspace.config import PilotConfig, load_config
 from playbook.workspace.load import (
     apply_period,
-    file_sha256,
-    input_files,
     load_workspace,
     save_cache,
 )
@@ -48,19 +59,6 @@ from playbook.workspace.secret import workspace_secret
 from playbook.workspace.trust import available_steps, notebooks_dir
 
 logger = logging.getLogger(__name__)
-
-#: The parameters every step notebook declares, and nothing else.
-NOTEBOOK_PARAMETERS = ("workspace", "cache_dir", "output_dir", "language")
-DEFAULT_TIMEOUT = 600
-TEMPLATES = Path(__file__).parent / "templates"
-
-
-@dataclass
-class StepResult:
-    step: str
-    ok: bool
-    seconds: float
-    error: str = ""
 
 
 @dataclass
@@ -84,202 +82,10 @@ class RunResult:
 # --- one step, in a worker process ---------------------------------------------------------
 
 
-def check_parameters(notebook: Path, passed: Sequence[str]) -> None:
-    """Declared parameters must be exactly the ones passed (a typo is an error)."""
-    import papermill
-
-    declared = set(papermill.inspect_notebook(str(notebook)))
-    if declared != set(passed):
-        missing = sorted(set(passed) - declared)
-        unknown = sorted(declared - set(passed))
-        raise StepFailed(
-            f"{notebook.name}: parameters cell does not match the runner "
-            f"(not declared: {', '.join(missing) or '-'}; unknown: {', '.join(unknown) or '-'}); "
-            f"declare exactly {', '.join(passed)}"
-        )
-
-
-def _describe_failure(exc: BaseException, executed: Path) -> str:
-    """One readable sentence: which cell failed and with what error."""
-    import nbformat
-
-    ename = getattr(exc, "ename", type(exc).__name__)
-    evalue = str(getattr(exc, "evalue", exc)).strip()
-    evalue = evalue.splitlines()[0] if evalue else ""
-    if executed.exists():
-        try:
-            nb = nbformat.read(executed, as_version=4)
-        except (OSError, ValueError):
-            nb = None
-        # The cell holding an error output is the failing one (the injected
-        # parameters cell shifts papermill's own index).
-        # Numbered as in the source notebook: papermill's injected cell is not counted.
-        code_cells = [
-            c
-            for c in (nb.cells if nb else [])
-            if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
-        ]
-        for number, cell in enumerate(code_cells, start=1):
-            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                source = cell.source.strip().splitlines()[0][:100] if cell.source.strip() else ""
-                return f"code cell {number} ({source}): {ename}: {evalue}"
-    return f"{ename}: {evalue}"
-
-
-def _kernel_config(socket_dir: str | None):
-    """Kernels talk over local IPC sockets where the OS has them: no TCP ports to
-    collide when many kernels start at once, and nothing listening on the network.
-    Each kernel gets its own short socket folder (Unix socket paths are limited
-    to ~100 characters, and two kernels sharing a path would cross messages)."""
-    from traitlets.config import Config
-
-    config = Config()
-    if socket_dir is not None:
-        config.KernelManager.transport = "ipc"
-        config.KernelManager.ip = os.path.join(socket_dir, "k")
-        # The connection file too, so that a stopped step leaves nothing in the temp folder.
-        config.KernelManager.connection_file = os.path.join(socket_dir, "kernel.json")
-    return config
-
-
-def execute_step(
-    notebook: str, executed: str, parameters: dict, timeout: int, marker: str
-) -> StepResult:
-    """Execute one notebook; success needs papermill's result AND the step's marker."""
-    import papermill
-
-    start = time.perf_counter()
-    nb_path, out_path, marker_path = Path(notebook), Path(executed), Path(marker)
-    step = nb_path.stem
-    socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" else None
-    try:
-        # Registered so that a worker stopped mid-step removes it too.
-        with stopping.temporary(socket_dir) if socket_dir else contextlib.nullcontext():
-            check_parameters(nb_path, list(parameters))
-            papermill.execute_notebook(
-                str(nb_path),
-                str(out_path),
-                parameters=parameters,
-                kernel_name="python3",
-                cwd=str(out_path.parent),
-                progress_bar=False,
-                execution_timeout=timeout,
-                request_save_on_cell_execute=True,
-                shutdown_kernel="immediate",
-                config=_kernel_config(socket_dir),
-            )
-    except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
-        return StepResult(
-            step, False, time.perf_counter() - start, _describe_failure(exc, out_path)
-        )
-    finally:
-        if socket_dir is not None:
-            shutil.rmtree(socket_dir, ignore_errors=True)
-    if not marker_path.exists():
-        return StepResult(
-            step,
-            False,
-            time.perf_counter() - start,
-            "the notebook stopped before its last cell (no completion marker): "
-            "the kernel may have died or been interrupted",
-        )
-    return StepResult(step, True, time.perf_counter() - start)
-
-
 # --- HTML -------------------------------------------------------------------------------------
 
 
-def _jinja():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"])
-    )
-
-
-def without_stderr(nb):
-    """The notebook without what cells wrote to stderr (warnings with file paths, library
-    notices): the executed notebook keeps it for audit, a client's page never shows it."""
-    for cell in nb.cells:
-        if cell.get("outputs"):
-            cell.outputs = [
-                o
-                for o in cell.outputs
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
-    return nb
-
-
-def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
-    """Code-free, self-contained HTML of an executed notebook.
-
-    nbconvert's ``basic`` template gives the cells' HTML only (no CDN scripts);
-    it is wrapped in our own page with inline CSS, so the page opens offline.
-    Markdown cells tagged for the other language are dropped.
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-    from traitlets.config import Config
-
-    other = "lang-zh" if language == "en" else "lang-en"
-    cfg = Config()
-    cfg.TagRemovePreprocessor.remove_cell_tags = {other, "remove-cell"}
-    cfg.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(
-        config=cfg,
-        template_name="basic",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        exclude_anchor_links=True,
-    )
-    exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
-    nb = nbformat.read(executed, as_version=4)
-    body, _ = exporter.from_notebook_node(without_stderr(nb))
-    page = (
-        _jinja()
-        .get_template("page.html.j2")
-        .render(title=title, body=body, language=language, back=t("back_to_index", language))
-    )
-    target.write_text(page, encoding="utf-8")
-
-
 # --- assembling the report ---------------------------------------------------------------------
-
-
-def _read_parts(folder: Path) -> list[dict]:
-    parts = []
-    for path in sorted((folder / PARTS).glob("*.json")):
-        parts.append(json.loads(path.read_text(encoding="utf-8")))
-    return parts
-
-
-def build_summary(
-    parts: list[dict], config: PilotConfig, language: str, steps: list[StepResult], period: dict
-) -> dict:
-    """``summary.json``: versioned, stably ordered, free of wall-clock values."""
-    kpis: dict = {}
-    stages: list = []
-    records: list = []
-    for part in parts:
-        kpis.update(part.get("kpis", {}))
-        if part.get("stages"):
-            stages = part["stages"]
-        records.extend(part.get("findings", []))
-    findings = rank(findings_from_records(records))
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "workspace": config.name,
-        "language": language,
-        "period": period,
-        "kpis": dict(sorted(kpis.items())),
-        "stages": stages,
-        "findings": [f.to_summary() for f in findings],
-        "steps": {
-            s.step: ("ok" if s.ok else "failed") for s in sorted(steps, key=lambda s: s.step)
-        },
-    }
 
 
 def write_alerts(parts: list[dict], target: Path) -> int:
@@ -295,193 +101,6 @@ def write_alerts(parts: list[dict], target: Path) -> int:
         frame = frame.sort_values(["step", "kind", "deal_id"], kind="stable")
     frame.to_csv(target, index=False, encoding="utf-8-sig")
     return len(frame)
-
-
-def render_index(
-    folder: Path,
-    summary: dict,
-    config: PilotConfig,
-    language: str,
-    steps: list[StepResult],
-    run_id: str,
-    n_alerts: int,
-    view=None,
-) -> None:
-    """``index.html``: the executive summary first, then the scorecard, the grouped
-    findings and the links to every step (see :mod:`playbook.report.overview`)."""
-    from playbook.report.overview import build_overview, page_context
-
-    if view is None:
-        view = build_overview(summary["findings"], summary, config, language)
-    links = [
-        {
-            "title": t(s.step, language) if s.step in _step_keys() else s.step,
-            "href": f"{s.step}.html",
-            "ok": s.ok,
-            "status": t("step_ok" if s.ok else "step_failed", language),
-            "seconds": round(s.seconds, 1),
-        }
-        for s in sorted(steps, key=lambda s: s.step)
-    ]
-    page = (
-        _jinja()
-        .get_template("index.html.j2")
-        .render(
-            title=t("report_title", language, name=config.name),
-            subtitle=t(
-                "generated",
-                language,
-                run_id=run_id,
-                deals=summary["kpis"].get("deals", {}).get("value", "?"),
-                start=summary["period"].get("start", "?"),
-                end=summary["period"].get("end", "?"),
-            ),
-            links=links,
-            language=language,
-            text={
-                k: t(k, language)
-                for k in (
-                    "headline_kpis",
-                    "no_findings",
-                    "steps",
-                    "kpi",
-                    "value",
-                    "severity",
-                    "finding",
-                )
-            },
-            alerts=t("alerts_count", language, n=n_alerts),
-            no_amounts=t("no_amounts", language)
-            if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
-            else "",
-            **page_context(view),
-        )
-    )
-    (folder / "index.html").write_text(page, encoding="utf-8")
-
-
-def _step_keys() -> set[str]:
-    from playbook.i18n import TEXT
-
-    return {k for k in TEXT if k[:2].isdigit()} | {"monthly_report"}
-
-
-def write_manifest(
-    folder: Path,
-    workspace: Path,
-    config: PilotConfig,
-    steps: list[StepResult],
-    run_id: str,
-    language: str,
-    timings: dict,
-    allowed: Sequence[str | Path] = (),
-) -> None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {"python": sys.version.split()[0], "playbook": __version__}
-    for package in (
-        "pandas",
-        "numpy",
-        "papermill",
-        "nbconvert",
-        "matplotlib",
-        "seaborn",
-        "scipy",
-        "statsmodels",
-        "pandera",
-        "pyarrow",
-    ):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    read = input_files(workspace, config, allowed)
-    inputs = {_input_key(p, workspace): file_sha256(p) for p in read}
-    manifest = {
-        "run_id": run_id,
-        "workspace": config.name,
-        "language": language,
-        "inputs": inputs,
-        "config": config.model_dump(mode="json"),
-        "versions": versions,
-        "timings": timings,
-        "steps": [
-            {"step": s.step, "ok": s.ok, "seconds": round(s.seconds, 2), "error": s.error}
-            for s in sorted(steps, key=lambda s: s.step)
-        ],
-    }
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-
-
-def _input_key(path: Path, workspace: Path) -> str:
-    """An input's name in the manifest: relative to the workspace when inside it."""
-    try:
-        return path.resolve().relative_to(workspace.resolve()).as_posix()
-    except ValueError:
-        return str(path.resolve())
-
-
-def _point_latest(base: Path, run_id: str) -> None:
-    """Move the ``latest`` pointer (a symlink and a LATEST file) atomically."""
-    tmp_file = base / ".LATEST.tmp"
-    tmp_file.write_text(run_id + "\n", encoding="utf-8")
-    tmp_file.replace(base / "LATEST")
-    link = base / "latest"
-    tmp_link = base / ".latest.tmp"
-    try:
-        if tmp_link.is_symlink() or tmp_link.exists():
-            tmp_link.unlink()
-        tmp_link.symlink_to(run_id, target_is_directory=True)
-        os.replace(tmp_link, link)
-    except OSError:  # e.g. Windows without symlink rights: LATEST alone points the way
-        logger.info("could not create the 'latest' symlink; see LATEST")
-
-
-def new_run_id(base: Path) -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_id, n = stamp, 1
-    while (base / run_id).exists() or (base / f".tmp-{run_id}").exists():
-        n += 1
-        run_id = f"{stamp}-{n}"
-    return run_id
-
-
-def pseudonymised(dataset, key: str):
-    """The dataset with every identifier replaced: people, deals, accounts, the assessor.
-
-    The tables as :func:`playbook.workspace.privacy.anonymise_tables` gives them; the config's pilot
-    reps and ``capability.assessor`` mapped the same way, so the steps still find them.
-    """
-    from dataclasses import replace
-
-    from playbook.workspace.privacy import anonymise_config, anonymise_tables, people_map
-    from playbook.workspace.schema import TABLES
-
-    raw = {t: dataset.table(t) for t in TABLES}
-    tables = anonymise_tables(raw, key)
-    config = anonymise_config(dataset.config, people_map(raw, key), key)
-    return replace(dataset, config=config, **tables)
-
-
-def pseudonym_lookup(workspace: str | Path, allowed: Sequence[Path] = ()):
-    """Every pseudonym an anonymised run of ``workspace`` uses, beside the real id.
-
-    Read from the workspace and its secret (created when missing); for the secret's
-    holder only. Returns :func:`playbook.workspace.privacy.lookup_table`'s frame.
-
-    Raises
-    ------
-    DataError
-        When the workspace fails validation.
-    """
-    from playbook.workspace.privacy import lookup_table
-    from playbook.workspace.schema import TABLES
-
-    ws = Path(workspace).resolve()
-    dataset = load_workspace(ws, load_config(ws), allowed=allowed)
-    return lookup_table({t: dataset.table(t) for t in TABLES}, workspace_secret(ws))
 
 
 def select_steps(steps: list[str], only: Sequence[str] | None) -> list[str]:
@@ -501,11 +120,6 @@ def select_steps(steps: list[str], only: Sequence[str] | None) -> list[str]:
             raise UsageError(f"unknown step {name!r}; steps are: {', '.join(steps)}")
         wanted.extend(match)
     return sorted(set(wanted))
-
-
-def prepare_folder(tmp: Path) -> None:
-    for sub in ("executed", "figures", "tables", PARTS):
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
 
 
 def run_steps(
@@ -603,86 +217,39 @@ def assemble_report(
     return summary
 
 
-def publish(
-    tmp: Path, base: Path, run_id: str, results: list[StepResult], *, move_latest: bool = True
-) -> Path:
-    """Move a finished report into place, or keep a failed one aside.
-
-    A complete report replaces nothing else: it becomes ``base/run_id`` (an older
-    report of the same id is swapped out only once the new one is in place) and
-    ``latest`` points to it, unless ``move_latest`` is false (a partial run). A failed
-    one becomes ``base/failed-<run_id>``. A stop signal arriving meanwhile waits until
-    the report and ``latest`` are both moved.
-
-    Raises
-    ------
-    StepFailed
-        When a step failed, naming each failing step, cell and error.
-    """
-    failed = [r for r in results if not r.ok]
-    if failed:
-        final = base / f"failed-{run_id}"
-        with stopping.critical():
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-        lines = [f"{r.step}: {r.error}" for r in failed]
-        raise StepFailed(
-            f"{len(failed)} step(s) failed; the last good report is untouched. Executed notebooks "
-            f"for debugging: {final / 'executed'}\n  " + "\n  ".join(lines)
-        )
-    final = base / run_id
-    with stopping.critical():
-        if final.exists():
-            old = base / f".old-{run_id}-{os.getpid()}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
-        if move_latest:
-            _point_latest(base, run_id)
-    return final
-
-
-def previous_summary(base: Path, period: dict) -> dict | None:
-    """The summary of the workspace's ``latest`` report when it covers an earlier period
-    (a re-run of the same data is no "last period"); None otherwise."""
-    try:
-        folder = base / (base / "LATEST").read_text(encoding="utf-8").strip()
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    before, now = (summary.get("period") or {}).get("end"), period.get("end")
-    return summary if before and now and str(before) < str(now) else None
-
-
-def cached_table(
-    cache_dir: str | Path, table: str, columns: list[str] | None = None
-) -> pd.DataFrame | None:
-    """One table (or some ``columns`` of it) of a run's Parquet cache, or None when the
-    table was not given. Deal ids are stored as positions: read them with ``load_cache``."""
-    path = Path(cache_dir) / f"{table}.parquet"
-    if not path.is_file():
-        return None
-    return pd.read_parquet(path, columns=columns)
-
-
-def read_summary(path: str | Path | None) -> dict | None:
-    """A report's ``summary.json``, or None when there is none to read."""
-    if not path:
-        return None
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def data_period(deals: pd.DataFrame) -> dict:
     created = deals["created_at"]
     if created.empty:
         return {"start": None, "end": None}
     return {"start": str(created.min().date()), "end": str(created.max().date())}
+
+
+def _summarise(ws, config, lang, results, run_id, period_data, base, timings) -> dict:
+    """What :func:`assemble_report` needs beyond the run's options: period, teams, history."""
+    period = data_period(period_data.deals)
+    return {
+        "workspace": ws,
+        "config": config,
+        "language": lang,
+        "results": results,
+        "run_id": run_id,
+        "period": period,
+        "timings": timings,
+        "rep_teams": rep_teams_of(period_data.reps, period_data.deals),
+        "previous": previous_summary(base, period),
+        "targets": company_targets(period_data.targets, period["end"]),
+    }
+
+
+def _export(tmp: Path, exports: Sequence[str], results, paper: str) -> ExportUnavailable | None:
+    """Write the PDF / PPTX of a complete run; a missing browser is returned, not raised."""
+    if not exports or not all(r.ok for r in results):
+        return None
+    try:
+        export_report(tmp, exports, paper=paper)
+    except ExportUnavailable as err:  # the HTML report is still worth publishing
+        return err
+    return None
 
 
 def run_pilot(
@@ -754,27 +321,13 @@ def run_pilot(
             "language": lang,
         }
         results = run_steps(steps, folder_nb, tmp, parameters, jobs=jobs, timeout=timeout, say=say)
-        timings = {"load_validate_s": round(t_load, 2)}
-        summary = assemble_report(
-            tmp,
-            workspace=ws,
-            config=config,
-            language=lang,
-            results=results,
-            run_id=run_id,
-            period=data_period(period_data.deals),
-            timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
-            allowed=allowed,
-            rep_teams=rep_teams_of(period_data.reps, period_data.deals),
-            previous=previous_summary(base, data_period(period_data.deals)),
-            targets=company_targets(period_data.targets, data_period(period_data.deals)["end"]),
-        )
-        unavailable = None
-        if exports and all(r.ok for r in results):
-            try:
-                export_report(tmp, exports, paper=paper)
-            except ExportUnavailable as err:  # the HTML report is still worth publishing
-                unavailable = err
+        timings = {
+            "load_validate_s": round(t_load, 2),
+            "total_s": round(time.perf_counter() - t0, 2),
+        }
+        context = _summarise(ws, config, lang, results, run_id, period_data, base, timings)
+        summary = assemble_report(tmp, **context, allowed=allowed)
+        unavailable = _export(tmp, exports, results, paper)
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
         final = publish(tmp, base, run_id, results, move_latest=not only)
     finally:
