@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from playbook import __version__
+from playbook.csv_safety import write_csv
 from playbook.exceptions import BatchLocked, DataError, PlaybookError, StepFailed, UsageError
 from playbook.output import check_output_folder
 from playbook.stopping import Stopped, raise_on_signals
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspace", type=Path)
     _allow_path(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _on_bad_rows(p)
 
     p = sub.add_parser("run", help="run the pilot headless and write the HTML report")
     p.add_argument("workspace", type=Path)
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--anonymize", action="store_true", help=ANONYMIZE_HELP)
     _allow_path(p)
+    _on_bad_rows(p)
 
     p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
     p.add_argument("workspace", type=Path)
@@ -181,6 +184,17 @@ def _allow_path(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _on_bad_rows(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--on-bad-rows",
+        choices=["fail", "quarantine"],
+        default=None,
+        help="rows with problems: refuse the workspace (fail), or set them aside with their "
+        "deal's rows into quarantine.csv while they stay under intake.max_quarantined "
+        "(quarantine); default: intake.on_bad_rows of pilot.yml, else fail",
+    )
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from playbook.sample import generate
 
@@ -204,10 +218,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from playbook.load import load_workspace
+    from playbook.quarantine import load_quarantining
 
     try:
-        dataset = load_workspace(args.workspace, allowed=args.allow_paths)
+        dataset, aside = load_quarantining(
+            args.workspace, allowed=args.allow_paths, policy=args.on_bad_rows
+        )
     except DataError as err:
         if args.json:
             print(
@@ -228,7 +244,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         rows = json.loads(inventory.to_json(orient="records", date_format="iso"))
         print(
             json.dumps(
-                {"valid": True, "tables": rows, "notes": dataset.notes},
+                {
+                    "valid": True,
+                    "tables": rows,
+                    "notes": dataset.notes,
+                    "quarantined": aside.record(),
+                },
                 ensure_ascii=False,
                 indent=1,
             )
@@ -264,6 +285,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=progress,
         anonymize=args.anonymize,
         allowed=args.allow_paths,
+        on_bad_rows=args.on_bad_rows,
     )
     print(f"Report: {result.index}")
     if result.partial:
@@ -323,7 +345,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     out = args.out or Path("reports") / safe_name(args.workspace.resolve().name) / "scores.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    scores.to_csv(out, index=False, encoding="utf-8-sig")
+    write_csv(scores, out)
     print(f"Scored {len(scores):,} open deals: {out}")
     return EXIT_OK
 
@@ -336,7 +358,7 @@ def _cmd_pseudonyms(args: argparse.Namespace) -> int:
     table = pseudonym_lookup(args.workspace, allowed=args.allow_paths)
     out = args.out or args.workspace / SECRET_FILE.parent / "pseudonyms.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, encoding="utf-8-sig")
+    write_csv(table, out)
     print(
         f"{len(table):,} pseudonyms with their real ids: {out}\n"
         "It holds real ids: keep it with the workspace, never send it with a report."

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from playbook.exceptions import DataError, Problem
+from playbook.intake_settings import IntakeSettings
 
 CONFIG_FILE = "pilot.yml"
 
@@ -371,6 +372,8 @@ class PilotConfig(_Strict):
     pilot: PilotEvaluation = Field(default_factory=PilotEvaluation)
     plan: PlanConfig = Field(default_factory=PlanConfig)
     scoring: Scoring = Field(default_factory=Scoring)
+    #: Rows that cannot be used: refuse the workspace, or set them aside (``--on-bad-rows``).
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
     #: Analysed period; deals created outside it are left out (ISO dates, inclusive).
     period_start: str | None = None
     period_end: str | None = None
@@ -406,6 +409,8 @@ class PilotConfig(_Strict):
                 f"unknown journey phase(s) {', '.join(unknown)}; phases are {', '.join(PHASES)}"
             )
         ids = set(self.funnel.ids)
+        if "phases" not in self.model_fields_set:
+            self._derive_phases()
         target = self.pilot.target_stage
         if target is not None and target not in self.funnel.ids[:-1]:
             raise ValueError(
@@ -420,6 +425,18 @@ class PilotConfig(_Strict):
                     f"ids ({', '.join(self.funnel.ids)})"
                 )
         return self
+
+    def _derive_phases(self) -> None:
+        """Default phases name the default stages: with custom stages and no ``phases``
+        given, spread the custom stages over the phases instead (see config_phases)."""
+        from playbook.config_phases import phase_stages, stages_fit
+
+        current = {name: spec.stages for name, spec in self.phases.items()}
+        if stages_fit(current, self.funnel.ids):
+            return
+        derived = phase_stages(self.funnel.ids)
+        for name, spec in self.phases.items():
+            spec.stages = derived.get(name, [])
 
     def stage_label(self, stage_id: str, language: str | None = None) -> str:
         lang = language or self.language

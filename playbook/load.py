@@ -394,8 +394,11 @@ def _limit(
             )
         )
     if count > shown:
+        hidden = tuple(int(r) for r in rows.iloc[shown:].tolist())
         problems.append(
-            more_problems(file, column, message, count - shown, count, fix=fix, detail=summary)
+            more_problems(
+                file, column, message, count - shown, count, fix=fix, detail=summary, rows=hidden
+            )
         )
 
 
@@ -523,6 +526,7 @@ def map_stages(
                     message=message,
                     fix=fix,
                     kind=kind,
+                    rows=_rows_of(by_name, value) if counts[value] > 1 else (),
                 )
             )
         rest = len(first_rows) - MAX_PROBLEMS_PER_KIND
@@ -537,12 +541,22 @@ def map_stages(
                     unit="stage names",
                     fix="map the stage names in funnel.stages[].aliases in pilot.yml",
                     detail=f"; {int(unknown.sum()):,} rows",
+                    rows=tuple(
+                        r
+                        for value in first_rows.index[MAX_PROBLEMS_PER_KIND:]
+                        for r in _rows_of(by_name, value)
+                    ),
                 )
             )
     events = events.copy()
     events["stage_raw"] = raw
     events["stage"] = pd.Categorical(ids, categories=config.funnel.ids, ordered=True)
     return events, problems
+
+
+def _rows_of(by_name, value: str) -> tuple[int, ...]:
+    """Every file row of one group of a row-number groupby."""
+    return tuple(int(r) for r in by_name.get_group(value).tolist())
 
 
 def cross_checks(
@@ -864,6 +878,15 @@ def validate(raw_ws: RawWorkspace) -> Dataset:
     DataError
         Listing every problem found in every table at once (reading problems included).
     """
+    tables, problems = check_workspace(raw_ws)
+    if problems:
+        raise DataError(sort_problems(problems, raw_ws.files))
+    return dataset_of(raw_ws, tables)
+
+
+def check_workspace(raw_ws: RawWorkspace) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Parse every text table and run every check: the parsed tables and every problem
+    found, none left out (:class:`DataError` caps the list it shows, not this one)."""
     config = raw_ws.config
     problems = list(raw_ws.problems)
     tables: dict[str, pd.DataFrame] = {}
@@ -879,12 +902,16 @@ def validate(raw_ws: RawWorkspace) -> Dataset:
         tables[table], rows[table] = parsed, row_numbers
     if "deals" in tables and not problems_block_cross_checks(problems, files):
         problems.extend(cross_checks(tables, rows, files, config))
-    if problems:
-        raise DataError(sort_problems(problems, files))
+    return tables, problems
+
+
+def dataset_of(raw_ws: RawWorkspace, tables: dict[str, pd.DataFrame]) -> Dataset:
+    """The Dataset of parsed tables that passed every check."""
+    files = raw_ws.files
     for table, frame in tables.items():
         tables[table] = _finalise(frame)
     return Dataset(
-        config=config,
+        config=raw_ws.config,
         workspace=str(raw_ws.workspace),
         files=dict(files),
         encodings=dict(raw_ws.encodings),

@@ -28,11 +28,14 @@ import pandas as pd
 
 from playbook import __version__, stopping
 from playbook.config import PilotConfig, load_config
+from playbook.csv_safety import write_csv
 from playbook.exceptions import StepFailed, UsageError
 from playbook.findings import SCHEMA_VERSION, findings_from_records, rank
 from playbook.i18n import t
+from playbook.kpi_headline import index_notes
 from playbook.load import apply_period, file_sha256, input_files, load_workspace, save_cache
 from playbook.output import check_output_folder, make_folder
+from playbook.quarantine import QUARANTINE_FILE, anonymised_rows, load_quarantining
 from playbook.report import PARTS, format_kpi, safe_name
 from playbook.trust import available_steps, notebooks_dir
 
@@ -280,7 +283,7 @@ def write_alerts(parts: list[dict], target: Path) -> int:
     frame = frame[columns + extra]
     if len(frame):
         frame = frame.sort_values(["step", "kind", "deal_id"], kind="stable")
-    frame.to_csv(target, index=False, encoding="utf-8-sig")
+    write_csv(frame, target)
     return len(frame)
 
 
@@ -355,6 +358,7 @@ def render_index(
             no_amounts=t("no_amounts", language)
             if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
             else "",
+            headline_notes=index_notes(summary, language),
         )
     )
     (folder / "index.html").write_text(page, encoding="utf-8")
@@ -363,6 +367,7 @@ def render_index(
 #: KPIs shown first on the overview page, in this order.
 HEADLINE_ORDER = (
     "deals",
+    "mature_conversion",
     "win_rate",
     "won_revenue",
     "median_cycle_days",
@@ -695,6 +700,7 @@ def run_pilot(
     notebooks: Path | None = None,
     anonymize: bool = False,
     allowed: Sequence[str | Path] = (),
+    on_bad_rows: str | None = None,
 ) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
 
@@ -704,7 +710,9 @@ def run_pilot(
     notebooks, summary, manifest — holds a real name or id.
 
     The workspace reads only its own folder and the ``allowed`` ones (``--allow-path``,
-    see :mod:`playbook.trust`).
+    see :mod:`playbook.trust`). ``on_bad_rows`` (``fail`` or ``quarantine``; default
+    ``intake.on_bad_rows`` of pilot.yml) says whether rows with problems refuse the
+    workspace or are set aside into ``quarantine.csv`` (see :mod:`playbook.quarantine`).
 
     Raises
     ------
@@ -723,7 +731,7 @@ def run_pilot(
     t0 = time.perf_counter()
     config = load_config(ws)
     lang = language or config.language
-    dataset = load_workspace(ws, config, allowed=allowed)
+    dataset, aside = load_quarantining(ws, config, allowed=allowed, policy=on_bad_rows)
     t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
     steps = select_steps(available_steps(folder_nb), only)
@@ -736,6 +744,9 @@ def run_pilot(
         if anonymize:  # over the whole workspace, as `playbook pseudonyms` maps them back
             dataset = pseudonymised(dataset, workspace_secret(ws))
             config = dataset.config
+        if aside.policy == "quarantine":
+            rows = anonymised_rows(aside.rows, workspace_secret(ws)) if anonymize else aside.rows
+            write_csv(rows, tmp / QUARANTINE_FILE)
         period_data = apply_period(dataset)
         save_cache(period_data, cache)
         say(
@@ -759,6 +770,7 @@ def run_pilot(
             run_id=run_id,
             period=data_period(period_data.deals),
             timings=timings | {"total_s": round(time.perf_counter() - t0, 2)},
+            extra={"quarantine": aside.record()},
             allowed=allowed,
         )
         # A partial run (--only) is kept under its run id but never becomes ``latest``.

@@ -377,8 +377,13 @@ def _failure_problems(
                 fix=_FIXES.get(check, ""),
             )
         )
+    hidden = cases[rank >= MAX_PROBLEMS_PER_KIND]
     for (column, check), size in sizes.items():
         if size > MAX_PROBLEMS_PER_KIND:
+            same = (hidden["column"].astype(str) == str(column)) & (hidden["check"] == check)
+            rest = hidden[same]
+            index = pd.Index(rest["index"].dropna())
+            rows = row_numbers.reindex(index).dropna().astype("int64").tolist()
             problems.append(
                 more_problems(
                     file,
@@ -387,6 +392,7 @@ def _failure_problems(
                     size - MAX_PROBLEMS_PER_KIND,
                     size,
                     fix=_FIXES.get(check, ""),
+                    rows=tuple(rows),
                 )
             )
     return problems
