@@ -109,9 +109,9 @@ INTAKE_TEXT: dict[str, dict[str, str]] = {
     },
     "note_two_table": {
         "en": "{leads} leads from {lead_file} joined with {closed} closed deals from "
-        "{closed_file} on '{key}'; {open} leads without a match are open.",
+        "{closed_file} on '{column}'; {open} leads without a match are open.",
         "zh": "{lead_file} 中的 {leads} 条线索与 {closed_file} 中的 {closed} 个已结案商机按 "
-        "'{key}' 关联；{open} 条未匹配的线索视为进行中。",
+        "'{column}' 关联；{open} 条未匹配的线索视为进行中。",
     },
     "note_two_table_unmatched": {
         "en": "{n} closed deal(s) in {closed_file} match no lead in {lead_file} and were left out.",

@@ -170,7 +170,7 @@ def quarantine_rows(
     if problems:
         raise DataError(sort_problems(first_problems, raw_ws.files))
     aside = _in_table_order(pd.concat(removed, ignore_index=True))
-    deals = int((aside["table"] == "deals").sum())
+    deals = _deal_count(raw_ws) - _deal_count(current)
     found = Quarantine(aside, deals=deals, total_deals=total, limit=limit, policy=policy)
     over = _over_limit(found, raw_ws, limit)
     if over is not None:
@@ -187,10 +187,9 @@ def _whole_file(problem: Problem) -> bool:
 
 
 def _deal_count(raw_ws: RawWorkspace) -> int:
+    """Rows of the deals table (one per deal once the checks pass)."""
     deals = raw_ws.tables.get("deals")
-    if deals is None or "deal_id" not in deals[0].columns:
-        return 0
-    return int(_ids(deals[0]["deal_id"]).nunique())
+    return 0 if deals is None else len(deals[0])
 
 
 def _ids(values: pd.Series) -> pd.Series:
@@ -199,28 +198,51 @@ def _ids(values: pd.Series) -> pd.Series:
 
 
 def _problem_rows(problems: list[Problem]) -> pd.DataFrame:
-    """One record per (file, row) a problem names: file, row, column, reason."""
+    """One record per (file, row) a problem names: file, row, column, reason, and the value
+    shown (for the row a problem lists; None for the rows a counting line stands for)."""
     records = []
     for p in problems:
         reason = p.kind or p.message
-        rows = ([p.row] if p.row is not None else []) + list(p.rows)
-        records.extend((p.file, int(r), p.column, reason) for r in rows)
-    frame = pd.DataFrame(records, columns=["file", "row", "column", "reason"])
+        if p.row is not None:
+            records.append((p.file, int(p.row), p.column, reason, p.value))
+        records.extend((p.file, int(r), p.column, reason, None) for r in p.rows)
+    frame = pd.DataFrame(records, columns=["file", "row", "column", "reason", "value"])
     return frame.drop_duplicates(["file", "row", "column", "reason"])
+
+
+def _hits(raw: pd.DataFrame, rows: pd.Series, named: pd.DataFrame, shared: bool) -> pd.DataFrame:
+    """The positions in one table of the rows the problems name (row, position, column, reason).
+
+    When several tables come from one file (a wide export, a two-table source), a problem
+    belongs to the table holding its column, and among rows sharing a row number to the
+    ones holding the value it shows.
+    """
+    where = pd.DataFrame({"row": rows.to_numpy(), "position": np.arange(len(raw))})
+    detail = where.merge(named, on="row")
+    if detail.empty or not shared:
+        return detail
+    column = detail["column"]
+    detail = detail[column.isna() | column.isin(list(raw.columns))]
+    keep = []
+    for _, group in detail.groupby(["row", "column", "reason"], sort=False, dropna=False):
+        shown, name = group["value"].iloc[0], group["column"].iloc[0]
+        if len(group) > 1 and isinstance(shown, str) and name in raw.columns:
+            typed = raw[name].to_numpy()[group["position"].to_numpy()]
+            same = group[[str(v) == shown for v in typed]]
+            group = same if len(same) else group
+        keep.append(group)
+    return pd.concat(keep) if keep else detail
 
 
 def _set_aside(raw_ws: RawWorkspace, problems: list[Problem]) -> tuple[RawWorkspace, pd.DataFrame]:
     """``raw_ws`` without the rows the problems name and their dependents; the rows removed."""
     named = _problem_rows(problems)
+    labels = pd.Series([label for _, _, label in raw_ws.tables.values()])
     flagged: dict[str, np.ndarray] = {}
     bad_deals: set[str] = set()
     records = []
     for table, (raw, rows, label) in raw_ws.tables.items():
-        hits = named[named["file"] == label]
-        if hits.empty:
-            continue
-        where = pd.DataFrame({"row": rows.to_numpy(), "position": np.arange(len(raw))})
-        detail = where.merge(hits, on="row")
+        detail = _hits(raw, rows, named[named["file"] == label], (labels == label).sum() > 1)
         if detail.empty:
             continue
         mask = np.zeros(len(raw), dtype=bool)
