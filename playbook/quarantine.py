@@ -181,8 +181,14 @@ def quarantine_rows(
     return dataset, found
 
 
+#: Problems named at the header line that concern the file as a whole.
+HEADER_PROBLEMS = ("required column is missing", "the column appears more than once in the header")
+
+
 def _whole_file(problem: Problem) -> bool:
     """A problem that concerns a file or setting as a whole (no row to set aside)."""
+    if problem.message.startswith(HEADER_PROBLEMS):
+        return True
     return problem.row is None and not problem.rows
 
 

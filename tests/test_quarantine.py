@@ -141,8 +141,11 @@ def test_a_problem_with_a_whole_file_still_stops(tmp_path) -> None:
     tables["activities"] = tables["activities"].drop(columns="at")
     pilot = "name: q\nintake: {on_bad_rows: quarantine, max_quarantined: 0.5}\n"
     ws = write(tmp_path / "ws", tables, pilot)
-    with pytest.raises(DataError, match="column 'at': required column is missing"):
+    with pytest.raises(DataError, match="column 'at': required column is missing") as caught:
         load_quarantining(ws)
+    with pytest.raises(DataError) as plain:
+        load_workspace(ws)
+    assert str(caught.value) == str(plain.value)  # the usual list, nothing set aside
 
 
 def test_rows_beyond_the_listed_twenty_are_set_aside_too(tmp_path) -> None:
