@@ -31,6 +31,7 @@ from playbook.exceptions import (
     more_problems,
     note_from_record,
 )
+from playbook.intake_fast import csv_grid
 from playbook.schema import (
     REQUIRED_TABLES,
     TABLES,
@@ -253,16 +254,18 @@ def read_raw(
                     ],
                     [],
                 )
-            grid = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                header=None,
-                keep_default_na=False,
-                na_values=[""],
-                skip_blank_lines=True,
-                sep=None,
-                engine="python",
-            )
+            grid = csv_grid(text)  # columnar; None when the file needs the Python engine
+            if grid is None:
+                grid = pd.read_csv(
+                    io.StringIO(text),
+                    dtype=str,
+                    header=None,
+                    keep_default_na=False,
+                    na_values=[""],
+                    skip_blank_lines=True,
+                    sep=None,
+                    engine="python",
+                )
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             grid = pd.read_excel(path, dtype=str, header=None)
         elif suffix == ".parquet":
@@ -333,7 +336,8 @@ def read_raw(
     # Rows as the user sees them: 1-based, counting the header line (CSV blank
     # lines are skipped by the reader, so the CSV count is the data line order).
     row_numbers = pd.Series(raw.index.to_numpy() + 1, index=raw.index)
-    raw = raw.map(lambda v: v if pd.isna(v) else str(v))
+    if suffix != ".csv":  # CSV cells are text already; Excel and Parquet cells become text
+        raw = raw.map(lambda v: v if pd.isna(v) else str(v))
     duplicated = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
     problems = [
         Problem(
@@ -489,7 +493,9 @@ def map_stages(
     """Map raw stage names to stage ids; unknown names get a did-you-mean."""
     alias = config.funnel.alias_map()
     raw = events["stage"]
-    keys = raw.astype("string").map(lambda v: normalise_stage_name(v) if pd.notna(v) else v)
+    # normalised once per distinct name, not once per event
+    names = pd.unique(raw.dropna().to_numpy(dtype=object))
+    keys = raw.map({name: normalise_stage_name(name) for name in names})
     ids = keys.map(alias)
     unknown = raw.notna() & ids.isna()
     problems: list[Problem] = []
