@@ -134,10 +134,26 @@ def load_quarantining(
         Under ``fail``, any problem; under ``quarantine``, a problem with a file as a
         whole, or more rows set aside than ``intake.max_quarantined`` allows.
     """
+    from playbook import intake_cache
+    from playbook.config import load_config
+
+    ws = Path(workspace)
+    if config is None and ws.is_dir():
+        config = load_config(ws)
+    key = None
+    if config is not None and ws.is_dir() and intake_cache.cache_root() is not None:
+        chosen = policy or config.intake.on_bad_rows
+        key = intake_cache.cache_key(ws, config, allowed, chosen)
+        cached = intake_cache.lookup(key)
+        if cached is not None:
+            logger.info("validated tables of %s taken from the intake cache", ws.name)
+            return cached
     raw_ws = read_workspace(workspace, config, allowed=allowed)
     settings = raw_ws.config.intake
     chosen = policy or settings.on_bad_rows
-    return quarantine_rows(raw_ws, settings.max_quarantined, policy=chosen)
+    dataset, aside = quarantine_rows(raw_ws, settings.max_quarantined, policy=chosen)
+    intake_cache.store(key, dataset, aside)
+    return dataset, aside
 
 
 def quarantine_rows(
