@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -29,23 +30,53 @@ logger = logging.getLogger(__name__)
 PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$"
 
 
+#: The last column converted to Arrow (its values array, and the Arrow array): the same
+#: column is checked for missing values, dates and whitespace one after the other.
+_LAST: list = [None, None]
+
+
 def _arrow_text(values: pd.Series):
     """A column as an Arrow string array (missing values null); None when not all text."""
     import pyarrow as pa
 
+    array = values.to_numpy(dtype=object)
+    if _LAST[0] is not None and _LAST[0]() is array:
+        return _LAST[1]
     try:
-        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        arrow = pa.array(array, type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
+        arrow = None
+    try:
+        _LAST[:] = [weakref.ref(array), arrow]
+    except TypeError:  # an array that cannot be referenced weakly is not remembered
+        _LAST[:] = [None, None]
+    return arrow
 
 
-def csv_grid(text: str) -> pd.DataFrame | None:
+def _first_line(text: str) -> str | None:
+    """The first line holding more than whitespace (without reading the whole text)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
+        if line.strip():
+            return line
+        start = end + 1
+    return None
+
+
+def csv_grid(text: str, utf8: bytes | None = None) -> pd.DataFrame | None:
     """CSV text as a grid of strings (columns 0..n-1, NaN for empty cells), or None when
-    the file needs the Python engine (no sniffable delimiter, ragged rows, odd quoting)."""
+    the file needs the Python engine (no sniffable delimiter, ragged rows, odd quoting).
+
+    ``utf8``: the same text as UTF-8 bytes (no BOM) when the file was UTF-8 already, so it
+    is not encoded again.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    first = next((line for line in text.splitlines() if line.strip()), None)
+    first = _first_line(text)
     if first is None:
         return None
     try:
@@ -56,7 +87,7 @@ def csv_grid(text: str) -> pd.DataFrame | None:
         return None
     try:
         table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
+            pa.py_buffer(utf8 if utf8 is not None else text.encode("utf-8")),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -133,11 +164,17 @@ _PYTHON_ONLY_SPACE = "[\x1c-\x1f]"
 def stripped_text(raw: pd.Series, missing: pd.Series) -> pd.Series | None:
     """``raw`` with surrounding whitespace removed and missing values as ``pd.NA`` (object
     dtype), as ``str.strip`` gives it; None when Arrow would strip differently."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     arrow = _arrow_text(raw)
     if arrow is None or pc.any(pc.match_substring_regex(arrow, _PYTHON_ONLY_SPACE)).as_py():
         return None
-    values = pc.utf8_trim_whitespace(arrow).to_numpy(zero_copy_only=False).astype(object)
+    trimmed = pc.utf8_trim_whitespace(arrow)
+    changed = pc.fill_null(pc.not_equal(trimmed, arrow), False).to_numpy(zero_copy_only=False)
+    values = raw.to_numpy(dtype=object).copy()  # most values need no trimming: kept as they are
+    if changed.any():
+        kept = pc.filter(trimmed, pa.array(changed))
+        values[changed] = kept.to_numpy(zero_copy_only=False)
     values[missing.to_numpy(dtype=bool)] = pd.NA
     return pd.Series(values, index=raw.index, dtype=object)

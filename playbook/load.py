@@ -254,7 +254,10 @@ def read_raw(
                     ],
                     [],
                 )
-            grid = csv_grid(text)  # columnar; None when the file needs the Python engine
+            utf8 = None
+            if encoding in ("utf-8", "utf-8-sig"):
+                utf8 = memoryview(data)[3:] if encoding == "utf-8-sig" else data
+            grid = csv_grid(text, utf8)  # columnar; None when the file needs the Python engine
             if grid is None:
                 grid = pd.read_csv(
                     io.StringIO(text),
