@@ -731,6 +731,7 @@ def run_pilot(
     t0 = time.perf_counter()
     config = load_config(ws)
     lang = language or config.language
+    say(f"Reading and checking {ws.name} …")  # a large workspace takes a while
     dataset, aside = load_quarantining(ws, config, allowed=allowed, policy=on_bad_rows)
     t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
