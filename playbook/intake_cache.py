@@ -106,6 +106,7 @@ def store(key: str | None, dataset, aside) -> None:
         return
     try:
         root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o700)  # client data: readable by this user only (entries are 0o700 too)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
         save_cache(dataset, tmp)
         rows = aside.rows.astype({"row": "int64"})
