@@ -14,6 +14,7 @@ from pathlib import Path
 
 from playbook import __version__
 from playbook.exceptions import BatchLocked, DataError, PlaybookError, StepFailed, UsageError
+from playbook.report.csv_safety import write_csv
 from playbook.report.output import check_output_folder
 from playbook.report.stopping import Stopped, raise_on_signals
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workspace", type=Path)
     _allow_path(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _on_bad_rows(p)
 
     p = sub.add_parser("run", help="run the pilot headless and write the HTML report")
     p.add_argument("workspace", type=Path)
@@ -98,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--anonymize", action="store_true", help=ANONYMIZE_HELP)
     _export_options(p)
     _allow_path(p)
+    _on_bad_rows(p)
 
     p = sub.add_parser(
         "export", help="write the PDF and/or slide deck of an existing report folder"
@@ -105,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("report", type=Path, help="a report folder (with summary.json)")
     _export_options(p, required=True)
 
+    _add_unattended_commands(sub)
+    _add_explore_commands(sub)
+    return parser
+
+
+def _add_unattended_commands(sub) -> None:
+    """monthly, pseudonyms and score: the commands of scheduled and follow-up work."""
     p = sub.add_parser("monthly", help="the monthly report, per business unit, unattended")
     p.add_argument("workspace", type=Path)
     p.add_argument("--month", required=True, help="the month to report, as YYYY-MM")
@@ -119,21 +129,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=SECONDS, default=600, help="seconds allowed per notebook cell (>= 1)"
     )
     p.add_argument("--anonymize", action="store_true", help=ANONYMIZE_HELP)
-    _allow_path(p)
-
-    p = sub.add_parser("explore", help="open JupyterLab on the workspace's notebooks")
-    p.add_argument("workspace", type=Path)
-    p.add_argument("--port", type=int, default=None)
-    p.add_argument("--no-browser", action="store_true")
-    p.add_argument("--out", type=Path, default=Path("reports"))
-    p.add_argument("--lang", choices=["en", "zh"], default=None)
-    _allow_path(p)
-
-    p = sub.add_parser("dashboard", help="serve the explorer as a code-free app on 127.0.0.1")
-    p.add_argument("workspace", type=Path)
-    p.add_argument("--port", type=int, default=None)
-    p.add_argument("--no-browser", action="store_true")
-    p.add_argument("--lang", choices=["en", "zh"], default=None)
     _allow_path(p)
 
     p = sub.add_parser(
@@ -172,7 +167,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV to write (default: reports/<workspace>/scores.csv)",
     )
     _allow_path(p)
-    return parser
+
+
+def _add_explore_commands(sub) -> None:
+    """explore and dashboard: the interactive ways into a workspace."""
+    p = sub.add_parser("explore", help="open JupyterLab on the workspace's notebooks")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--lang", choices=["en", "zh"], default=None)
+    _allow_path(p)
+
+    p = sub.add_parser("dashboard", help="serve the explorer as a code-free app on 127.0.0.1")
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--lang", choices=["en", "zh"], default=None)
+    _allow_path(p)
 
 
 def _export_options(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
@@ -200,6 +212,17 @@ def _allow_path(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _on_bad_rows(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--on-bad-rows",
+        choices=["fail", "quarantine"],
+        default=None,
+        help="rows with problems: refuse the workspace (fail), or set them aside with their "
+        "deal's rows into quarantine.csv while they stay under intake.max_quarantined "
+        "(quarantine); default: intake.on_bad_rows of pilot.yml, else fail",
+    )
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from playbook.sample import generate
 
@@ -224,10 +247,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from playbook.workspace.load import load_workspace
+    from playbook.workspace.quarantine import load_quarantining
 
     try:
-        dataset = load_workspace(args.workspace, allowed=args.allow_paths)
+        dataset, aside = load_quarantining(
+            args.workspace, allowed=args.allow_paths, policy=args.on_bad_rows
+        )
     except DataError as err:
         if args.json:
             print(
@@ -248,7 +273,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         rows = json.loads(inventory.to_json(orient="records", date_format="iso"))
         print(
             json.dumps(
-                {"valid": True, "tables": rows, "notes": dataset.notes},
+                {
+                    "valid": True,
+                    "tables": rows,
+                    "notes": dataset.notes,
+                    "quarantined": aside.record(),
+                },
                 ensure_ascii=False,
                 indent=1,
             )
@@ -287,6 +317,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         allowed=args.allow_paths,
         exports=parse_formats(args.export),
         paper=args.paper,
+        on_bad_rows=args.on_bad_rows,
     )
     print(f"Report: {result.index}")
     for path in result.exports:
@@ -363,7 +394,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     out = args.out or Path("reports") / safe_name(args.workspace.resolve().name) / "scores.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    scores.to_csv(out, index=False, encoding="utf-8-sig")
+    write_csv(scores, out)
     print(f"Scored {len(scores):,} open deals: {out}")
     return EXIT_OK
 
@@ -377,7 +408,7 @@ def _cmd_pseudonyms(args: argparse.Namespace) -> int:
     table = pseudonym_lookup(args.workspace, allowed=args.allow_paths)
     out = args.out or args.workspace / SECRET_FILE.parent / "pseudonyms.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out, index=False, encoding="utf-8-sig")
+    write_csv(table, out)
     print(
         f"{len(table):,} pseudonyms with their real ids: {out}\n"
         "It holds real ids: keep it with the workspace, never send it with a report."

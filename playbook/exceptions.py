@@ -35,6 +35,9 @@ class Problem:
     fix: str = ""
     kind: str = ""
     more: int = 0
+    #: Every further file row this problem stands for (a line counting problems not
+    #: listed, an unknown stage name on many rows), so bad rows can be set aside.
+    rows: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def shown_value(self) -> str:
@@ -130,8 +133,10 @@ def more_problems(
     fix: str = "",
     unit: str = "rows",
     detail: str = "",
+    rows: tuple[int, ...] = (),
 ) -> Problem:
-    """The line that stands for ``rest`` problems of one kind not listed one by one."""
+    """The line that stands for ``rest`` problems of one kind not listed one by one
+    (``rows``: the file rows of those problems, when known)."""
     return Problem(
         file=file,
         column=column,
@@ -140,6 +145,7 @@ def more_problems(
         fix=fix,
         kind=kind,
         more=rest,
+        rows=tuple(rows),
     )
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from playbook.display import escape, short_label, table_html
 from playbook.findings import Finding, finding_record
+from playbook.report.csv_safety import write_csv
 from playbook.stats import format_probability
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ class StepReport:
     ) -> None:
         """Save ``frame`` as ``tables/<name>.csv`` (UTF-8 with BOM for Excel) and show it."""
         path = inside(self.output_dir / "tables", f"{self.step[:2]}_{name}.csv")
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(frame, path)
         self.tables.append(path.name)
         if show:
             head = f"<p class='pb-caption'>{escape(caption)}</p>" if caption else ""

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from playbook.workspace.config import load_config
-from playbook.workspace.load import (
-    load_workspace,
-)
+from playbook.workspace.load import load_workspace
 from playbook.workspace.secret import workspace_secret
 
 

@@ -10,6 +10,7 @@ from playbook.i18n import t
 from playbook.report import PARTS
 from playbook.report.kernel import StepResult, without_stderr
 from playbook.report.publish import _step_keys
+from playbook.steps.intake.headline import index_notes
 from playbook.workspace.config import PilotConfig
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -149,6 +150,7 @@ def render_index(
             no_amounts=t("no_amounts", language)
             if summary["kpis"].get("won_revenue", {"value": 0})["value"] is None
             else "",
+            headline_notes=index_notes(summary, language),
             **page_context(view),
         )
     )

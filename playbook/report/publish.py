@@ -18,10 +18,7 @@ from playbook.exceptions import StepFailed
 from playbook.report import PARTS, stopping
 from playbook.report.kernel import StepResult
 from playbook.workspace.config import PilotConfig
-from playbook.workspace.load import (
-    file_sha256,
-    input_files,
-)
+from playbook.workspace.load import file_sha256, input_files
 
 logger = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from playbook.exceptions import UsageError
 from playbook.i18n import t
 from playbook.report import PARTS, safe_name, stopping
 from playbook.report.anonymise import pseudonymised
+from playbook.report.csv_safety import write_csv
 from playbook.report.export_pdf import ExportUnavailable, check_paper
 from playbook.report.exports import FILE_NAMES, export_report
 from playbook.report.kernel import (
@@ -50,11 +51,8 @@ from playbook.report.publish import (
 )
 from playbook.report.scorecard import company_targets
 from playbook.workspace.config import PilotConfig, load_config
-from playbook.workspace.load import (
-    apply_period,
-    load_workspace,
-    save_cache,
-)
+from playbook.workspace.load import apply_period, save_cache
+from playbook.workspace.quarantine import QUARANTINE_FILE, anonymised_rows, load_quarantining
 from playbook.workspace.secret import workspace_secret
 from playbook.workspace.trust import available_steps, notebooks_dir
 
@@ -99,7 +97,7 @@ def write_alerts(parts: list[dict], target: Path) -> int:
     frame = frame[columns + extra]
     if len(frame):
         frame = frame.sort_values(["step", "kind", "deal_id"], kind="stable")
-    frame.to_csv(target, index=False, encoding="utf-8-sig")
+    write_csv(frame, target)
     return len(frame)
 
 
@@ -241,6 +239,16 @@ def _summarise(ws, config, lang, results, run_id, period_data, base, timings) ->
     }
 
 
+def _prepare_data(ws: Path, dataset, aside, tmp: Path, anonymize: bool):
+    """The data the steps see, anonymised when asked, with the rows set aside written out."""
+    if anonymize:  # over the whole workspace, as `playbook pseudonyms` maps them back
+        dataset = pseudonymised(dataset, workspace_secret(ws))
+    if aside.policy == "quarantine":
+        rows = anonymised_rows(aside.rows, workspace_secret(ws)) if anonymize else aside.rows
+        write_csv(rows, tmp / QUARANTINE_FILE)
+    return dataset
+
+
 def _export(tmp: Path, exports: Sequence[str], results, paper: str) -> ExportUnavailable | None:
     """Write the PDF / PPTX of a complete run; a missing browser is returned, not raised."""
     if not exports or not all(r.ok for r in results):
@@ -266,6 +274,7 @@ def run_pilot(
     allowed: Sequence[str | Path] = (),
     exports: Sequence[str] = (),
     paper: str = "a4",
+    on_bad_rows: str | None = None,
 ) -> RunResult:
     """Run the whole pilot (or ``only`` some steps) on a workspace.
 
@@ -275,7 +284,9 @@ def run_pilot(
     notebooks, summary, manifest — holds a real name or id.
 
     The workspace reads only its own folder and the ``allowed`` ones (``--allow-path``,
-    see :mod:`playbook.workspace.trust`).
+    see :mod:`playbook.workspace.trust`). ``on_bad_rows`` (``fail`` or ``quarantine``; default
+    ``intake.on_bad_rows`` of pilot.yml) says whether rows with problems refuse the
+    workspace or are set aside into ``quarantine.csv`` (see :mod:`playbook.workspace.quarantine`).
 
     Raises
     ------
@@ -295,7 +306,8 @@ def run_pilot(
     t0 = time.perf_counter()
     config = load_config(ws)
     lang = language or config.language
-    dataset = load_workspace(ws, config, allowed=allowed)
+    say(f"Reading and checking {ws.name} …")  # a large workspace takes a while
+    dataset, aside = load_quarantining(ws, config, allowed=allowed, policy=on_bad_rows)
     t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
     steps = select_steps(available_steps(folder_nb), only)
@@ -305,9 +317,8 @@ def run_pilot(
     cache = base / f".cache-{run_id}"
     try:
         prepare_folder(tmp)
-        if anonymize:  # over the whole workspace, as `playbook pseudonyms` maps them back
-            dataset = pseudonymised(dataset, workspace_secret(ws))
-            config = dataset.config
+        dataset = _prepare_data(ws, dataset, aside, tmp, anonymize)
+        config = dataset.config
         period_data = apply_period(dataset)
         save_cache(period_data, cache)
         say(
@@ -326,7 +337,9 @@ def run_pilot(
             "total_s": round(time.perf_counter() - t0, 2),
         }
         context = _summarise(ws, config, lang, results, run_id, period_data, base, timings)
-        summary = assemble_report(tmp, **context, allowed=allowed)
+        summary = assemble_report(
+            tmp, **context, extra={"quarantine": aside.record()}, allowed=allowed
+        )
         unavailable = _export(tmp, exports, results, paper)
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
         final = publish(tmp, base, run_id, results, move_latest=not only)

@@ -12,6 +12,7 @@ from typing import Any
 #: The KPIs a sales director reads first, in this order; the rest stay on step pages.
 SCORECARD_KPIS = (
     "deals",
+    "mature_conversion",
     "win_rate",
     "won_revenue",
     "median_cycle_days",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
 import json
 import logging
 from collections.abc import Sequence
@@ -30,8 +29,13 @@ from playbook.exceptions import (
     more_problems,
     note_from_record,
 )
-from playbook.workspace.assessment_form import FORM_NAME, is_form, read_form
+from playbook.workspace.assessment_form import is_form, read_form
 from playbook.workspace.config import PilotConfig, load_config, normalise_stage_name, parse_config
+from playbook.workspace.files import (
+    assessments_file,
+    find_table_file,
+    read_raw,
+)
 from playbook.workspace.schema import (
     REQUIRED_TABLES,
     TABLES,
@@ -46,7 +50,6 @@ from playbook.workspace.trust import Boundary, available_steps, step_problems
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
 #: Columns to keep as pandas categoricals (memory and speed on large exports).
 CATEGORICAL = {
     "owner_id",
@@ -137,252 +140,6 @@ class Dataset:
 # --- reading raw files ------------------------------------------------------------------
 
 
-def find_table_file(workspace: Path, table: str, config: PilotConfig) -> Path | None:
-    """The file holding ``table``: as named in ``pilot.yml`` or ``<table>.<ext>``."""
-    if table in config.tables:
-        return workspace / config.tables[table]
-    for ext in EXTENSIONS:
-        path = workspace / f"{table}{ext}"
-        if path.exists():
-            return path
-    return None
-
-
-def assessments_file(workspace: Path, config: PilotConfig, found: Path | None) -> Path | None:
-    """Where the assessments are: a file named in pilot.yml, an ``assessments`` table
-    with rows, else the assessment form at its fixed name (``assessment_form.xlsx``).
-
-    The header-only ``assessments.csv`` that ``playbook init`` writes yields to a form.
-    """
-    form = workspace / FORM_NAME
-    if "assessments" in config.tables or not form.is_file():
-        return found
-    if found is None or found.suffix.lower() != ".csv":
-        return found or form
-    with found.open("rb") as handle:
-        lines = [line for line in handle.read(65536).splitlines() if line.strip()]
-    return found if len(lines) > 1 else form
-
-
-def decode_csv_bytes(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 (with or without BOM) or GB18030.
-
-    Returns the text and the encoding name. Raises ``UnicodeDecodeError`` when
-    neither fits (e.g. a Latin-1 or UTF-16 file).
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnicodeDecodeError("utf-16", data[:2], 0, 2, "UTF-16 is not supported")
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("gb18030")  # raises when not GB18030 either
-    # GB18030 maps almost any byte sequence; a Latin-1 file ("Müller") decodes to
-    # rare characters. Real Chinese text is almost all within GB2312's common set.
-    non_ascii = [c for c in text if ord(c) > 127]
-    if non_ascii:
-        common = sum(1 for c in non_ascii if _in_gb2312(c))
-        if common / len(non_ascii) < 0.8:
-            raise UnicodeDecodeError("gb18030", data[:1], 0, 1, "does not look like Chinese text")
-    return text, "gb18030"
-
-
-def _in_gb2312(char: str) -> bool:
-    try:
-        char.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _normalise_header(name: object) -> str:
-    text = str(name).replace("\ufeff", "").strip()
-    return "_".join(text.lower().split())
-
-
-def _locate_header(frame: pd.DataFrame, required: list[str]) -> int | None:
-    """Index of the first of the top rows that holds every required column name."""
-    for i in range(min(10, len(frame))):
-        names = {_normalise_header(v) for v in frame.iloc[i].tolist() if pd.notna(v)}
-        if set(required) <= names:
-            return i
-    return None
-
-
-def read_raw(
-    path: Path, table: str
-) -> tuple[pd.DataFrame, pd.Series, str, list[Problem], list[str]]:
-    """Read a table file as text.
-
-    Returns
-    -------
-    raw : all values as strings (NaN for empty cells), columns normalised
-    row_numbers : index -> row number as the user sees it in the file
-    encoding : detected encoding ("" for non-CSV)
-    problems : anything that stops this file being read
-    notes : non-blocking remarks
-    """
-    name = path.name
-    required = [c.name for c in TABLES[table].values() if c.required]
-    empty = pd.DataFrame(), pd.Series(dtype="int64"), ""
-    if not path.exists():
-        return (
-            *empty,
-            [
-                Problem(
-                    file=name, message="file not found", fix=f"check 'tables.{table}' in pilot.yml"
-                )
-            ],
-            [],
-        )
-    if path.stat().st_size == 0:
-        return (
-            *empty,
-            [
-                Problem(
-                    file=name,
-                    message="the file is empty (0 bytes)",
-                    fix="export the table again with its header row",
-                )
-            ],
-            [],
-        )
-    suffix = path.suffix.lower()
-    encoding = ""
-    notes: list[str] = []
-    try:
-        if suffix == ".csv":
-            data = path.read_bytes()
-            try:
-                text, encoding = decode_csv_bytes(data)
-            except UnicodeDecodeError:
-                return (
-                    *empty,
-                    [
-                        Problem(
-                            file=name,
-                            message="the file is neither UTF-8 nor GB18030 text",
-                            fix="re-save it as 'CSV UTF-8' (Excel: Save As > CSV UTF-8; "
-                            "WPS: 另存为 > CSV, 编码 UTF-8)",
-                        )
-                    ],
-                    [],
-                )
-            grid = pd.read_csv(
-                io.StringIO(text),
-                dtype=str,
-                header=None,
-                keep_default_na=False,
-                na_values=[""],
-                skip_blank_lines=True,
-                sep=None,
-                engine="python",
-            )
-        elif suffix in (".xlsx", ".xlsm", ".xls"):
-            grid = pd.read_excel(path, dtype=str, header=None)
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
-            grid = pd.concat(
-                [frame.columns.to_frame().T, frame.astype("string").astype(object)],
-                ignore_index=True,
-            )
-            grid.columns = range(grid.shape[1])
-        else:
-            return (
-                *empty,
-                [
-                    Problem(
-                        file=name,
-                        message=f"unsupported file type '{suffix}'",
-                        fix="save the table as .csv, .xlsx or .parquet",
-                    )
-                ],
-                [],
-            )
-    except (pd.errors.ParserError, ValueError, OSError, ImportError) as exc:
-        return (
-            *empty,
-            [
-                Problem(
-                    file=name,
-                    message=f"cannot be read: {exc}",
-                    fix="open it in a spreadsheet program and re-save it",
-                )
-            ],
-            [],
-        )
-    except pd.errors.EmptyDataError:
-        return (
-            *empty,
-            [
-                Problem(
-                    file=name,
-                    message="the file has no header row",
-                    fix="export the table again with its header row",
-                )
-            ],
-            [],
-        )
-    if grid.empty:
-        return (
-            *empty,
-            [
-                Problem(
-                    file=name,
-                    message="the file has no header row",
-                    fix="export the table again with its header row",
-                )
-            ],
-            [],
-        )
-    header_at = _locate_header(grid, required)
-    if header_at is None:
-        header_at = 0
-    elif header_at > 0:
-        notes.append(Note("note_title_rows", file=name, row=header_at + 1, n=header_at))
-    header = [_normalise_header(v) for v in grid.iloc[header_at].tolist()]
-    raw = grid.iloc[header_at + 1 :].copy()
-    raw.columns = header
-    raw = raw.loc[:, [c for c in raw.columns if c and not c.startswith("unnamed")]]
-    raw = raw.dropna(how="all")
-    # Rows as the user sees them: 1-based, counting the header line (CSV blank
-    # lines are skipped by the reader, so the CSV count is the data line order).
-    row_numbers = pd.Series(raw.index.to_numpy() + 1, index=raw.index)
-    raw = raw.map(lambda v: v if pd.isna(v) else str(v))
-    duplicated = sorted({c for c in raw.columns if list(raw.columns).count(c) > 1})
-    problems = [
-        Problem(
-            file=name,
-            row=header_at + 1,
-            column=c,
-            message="the column appears more than once in the header",
-            fix="rename or delete one of them",
-        )
-        for c in duplicated
-    ]
-    missing = [c for c in required if c not in raw.columns]
-    for column in missing:
-        close = difflib.get_close_matches(column, [str(c) for c in raw.columns], n=1, cutoff=0.6)
-        hint = (
-            f"did you mean '{close[0]}'? rename it to '{column}'"
-            if close
-            else (f"add a '{column}' column ({TABLES[table][column].hint or 'see README'})")
-        )
-        problems.append(
-            Problem(
-                file=name,
-                row=header_at + 1,
-                column=column,
-                message="required column is missing",
-                value=", ".join(map(str, raw.columns))[:200],
-                fix=hint,
-            )
-        )
-    return raw, row_numbers, encoding, problems, notes
-
-
 # --- parsing and per-table checks ----------------------------------------------------------
 
 
@@ -411,8 +168,11 @@ def _limit(
             )
         )
     if count > shown:
+        hidden = tuple(int(r) for r in rows.iloc[shown:].tolist())
         problems.append(
-            more_problems(file, column, message, count - shown, count, fix=fix, detail=summary)
+            more_problems(
+                file, column, message, count - shown, count, fix=fix, detail=summary, rows=hidden
+            )
         )
 
 
@@ -503,7 +263,9 @@ def map_stages(
     """Map raw stage names to stage ids; unknown names get a did-you-mean."""
     alias = config.funnel.alias_map()
     raw = events["stage"]
-    keys = raw.astype("string").map(lambda v: normalise_stage_name(v) if pd.notna(v) else v)
+    # normalised once per distinct name, not once per event
+    names = pd.unique(raw.dropna().to_numpy(dtype=object))
+    keys = raw.map({name: normalise_stage_name(name) for name in names})
     ids = keys.map(alias)
     unknown = raw.notna() & ids.isna()
     problems: list[Problem] = []
@@ -540,6 +302,7 @@ def map_stages(
                     message=message,
                     fix=fix,
                     kind=kind,
+                    rows=_rows_of(by_name, value) if counts[value] > 1 else (),
                 )
             )
         rest = len(first_rows) - MAX_PROBLEMS_PER_KIND
@@ -554,12 +317,22 @@ def map_stages(
                     unit="stage names",
                     fix="map the stage names in funnel.stages[].aliases in pilot.yml",
                     detail=f"; {int(unknown.sum()):,} rows",
+                    rows=tuple(
+                        r
+                        for value in first_rows.index[MAX_PROBLEMS_PER_KIND:]
+                        for r in _rows_of(by_name, value)
+                    ),
                 )
             )
     events = events.copy()
     events["stage_raw"] = raw
     events["stage"] = pd.Categorical(ids, categories=config.funnel.ids, ordered=True)
     return events, problems
+
+
+def _rows_of(by_name, value: str) -> tuple[int, ...]:
+    """Every file row of one group of a row-number groupby."""
+    return tuple(int(r) for r in by_name.get_group(value).tolist())
 
 
 def cross_checks(
@@ -887,6 +660,15 @@ def validate(raw_ws: RawWorkspace) -> Dataset:
     DataError
         Listing every problem found in every table at once (reading problems included).
     """
+    tables, problems = check_workspace(raw_ws)
+    if problems:
+        raise DataError(sort_problems(problems, raw_ws.files))
+    return dataset_of(raw_ws, tables)
+
+
+def check_workspace(raw_ws: RawWorkspace) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Parse every text table and run every check: the parsed tables and every problem
+    found, none left out (:class:`DataError` caps the list it shows, not this one)."""
     config = raw_ws.config
     problems = list(raw_ws.problems)
     tables: dict[str, pd.DataFrame] = {}
@@ -902,12 +684,16 @@ def validate(raw_ws: RawWorkspace) -> Dataset:
         tables[table], rows[table] = parsed, row_numbers
     if "deals" in tables and not problems_block_cross_checks(problems, files):
         problems.extend(cross_checks(tables, rows, files, config))
-    if problems:
-        raise DataError(sort_problems(problems, files))
+    return tables, problems
+
+
+def dataset_of(raw_ws: RawWorkspace, tables: dict[str, pd.DataFrame]) -> Dataset:
+    """The Dataset of parsed tables that passed every check."""
+    files = raw_ws.files
     for table, frame in tables.items():
         tables[table] = _finalise(frame)
     return Dataset(
-        config=config,
+        config=raw_ws.config,
         workspace=str(raw_ws.workspace),
         files=dict(files),
         encodings=dict(raw_ws.encodings),

@@ -161,11 +161,20 @@ _DATE_RE = re.compile(
 
 def is_missing(raw: pd.Series) -> pd.Series:
     """True where a raw text value stands for 'no value'."""
+    from playbook.workspace.intake_fast import missing_mask
+
+    fast = missing_mask(raw, MISSING_TOKENS)
+    if fast is not None:
+        return fast
     return raw.isna() | raw.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)
 
 
 def parse_datetimes(raw: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse text timestamps into naive local time of ``timezone``.
+
+    Plain ISO values are parsed in bulk (:func:`playbook.workspace.intake_fast.iso_datetimes`);
+    the others, and every value that fails there, go through the full parser below,
+    value by value, so an unreadable value is named exactly as before.
 
     Accepts ``2026-03-01``, ``2026/3/1``, ``2026.3.1``, ``2026年3月1日``, each with
     an optional time (``14:30``, ``14:30:05``, ``T14:30:05.123``) and optional UTC
@@ -178,6 +187,25 @@ def parse_datetimes(raw: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series
     bad : bool Series, True where a non-empty value could not be parsed
     has_offset : bool Series, True where the value carried a UTC offset
     """
+    from playbook.workspace.intake_fast import iso_datetimes
+
+    fast = iso_datetimes(raw)
+    if fast is None:
+        return _parse_datetimes_each(raw, timezone)
+    parsed, done = fast
+    rest = ~done & ~is_missing(raw).to_numpy()
+    bad = pd.Series(False, index=raw.index)
+    has_offset = pd.Series(False, index=raw.index)
+    if rest.any():
+        slow, slow_bad, slow_offset = _parse_datetimes_each(raw[rest], timezone)
+        parsed[rest] = slow
+        bad[rest] = slow_bad.to_numpy(dtype=bool)
+        has_offset[rest] = slow_offset.to_numpy(dtype=bool)
+    return parsed, bad, has_offset
+
+
+def _parse_datetimes_each(raw: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_datetimes` value by value (every form the playbook reads)."""
     text = raw.astype("string")
     missing = is_missing(raw)
     parts = text.str.extract(_DATE_RE)
@@ -250,6 +278,11 @@ def parse_status(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def clean_text(raw: pd.Series) -> pd.Series:
     """Strip whitespace; missing tokens become NA. Keeps the text the user typed."""
+    from playbook.workspace.intake_fast import stripped_text
+
+    fast = stripped_text(raw, is_missing(raw))
+    if fast is not None:
+        return fast
     text = raw.astype("string").str.strip()
     return text.mask(is_missing(raw)).astype("object")
 
@@ -377,8 +410,13 @@ def _failure_problems(
                 fix=_FIXES.get(check, ""),
             )
         )
+    hidden = cases[rank >= MAX_PROBLEMS_PER_KIND]
     for (column, check), size in sizes.items():
         if size > MAX_PROBLEMS_PER_KIND:
+            same = (hidden["column"].astype(str) == str(column)) & (hidden["check"] == check)
+            rest = hidden[same]
+            index = pd.Index(rest["index"].dropna())
+            rows = row_numbers.reindex(index).dropna().astype("int64").tolist()
             problems.append(
                 more_problems(
                     file,
@@ -387,6 +425,7 @@ def _failure_problems(
                     size - MAX_PROBLEMS_PER_KIND,
                     size,
                     fix=_FIXES.get(check, ""),
+                    rows=tuple(rows),
                 )
             )
     return problems

@@ -97,6 +97,11 @@ capability:
 
 min_group_size: 5         # no group average over fewer people than this
 
+intake:                   # rows the checks name (an impossible date, an unknown status, ...)
+  on_bad_rows: fail           # fail: refuse the workspace; quarantine: set them aside with their
+                              # deal's rows into quarantine.csv (playbook run --on-bad-rows)
+  max_quarantined: 0.01       # the largest share of deals that may be set aside
+
 # Analysed period (deals created within it), inclusive ISO dates:
 period_start: null
 period_end: null
@@ -153,6 +158,41 @@ header row of the templates here. Only `deals` and `stage_events` are required.
 Dates like `2026-03-01`, `2026/3/1 14:30` or `2026年3月1日` are understood.
 Then run `playbook validate .` in this folder: it lists every problem with file,
 row, column and what to do.
+
+## Exports as they come
+
+- **Leads and closed deals in two tables** (a marketing funnel: every lead with its
+  first contact date, and the deals won, joined by the lead id): no need to reshape
+  them. Describe them in `pilot.yml`:
+  `source: {type: two_table, file: leads.csv, columns: {deal_id: lead_id, created_at:
+  first_contact_date}, closed: {file: closed_deals.csv, columns: {deal_id: lead_id,
+  closed_at: won_date, owner_id: rep}}}`. Leads without a closed deal are open.
+- **Your own stages** (e.g. `mql` → `won`): list them under `funnel.stages`; leave
+  `phases` out and the phases follow your stages.
+- **A few impossible rows** (a deal won before its first contact): run
+  `playbook run . --on-bad-rows quarantine` (or set `intake.on_bad_rows: quarantine`).
+  Those rows and their deal's rows are set aside, listed in `quarantine.csv` with
+  their reasons, as long as they stay under `intake.max_quarantined` (1% of deals).
+- **No losses recorded**: the headline shows the conversion of mature deals instead
+  of a win rate among resolved deals (which would read 100%).
+- Tables the report writes (CSV) are safe to open in Excel: a cell starting with
+  `=`, `+`, `-` or `@` is written as text.
+
+## 按原样导出
+
+- **线索表与成交表两张表**（营销漏斗：每条线索及首次接触日期，以及按线索编号关联的成交
+  商机）：无需自行整理，在 `pilot.yml` 中描述即可：
+  `source: {type: two_table, file: leads.csv, columns: {deal_id: lead_id, created_at:
+  first_contact_date}, closed: {file: closed_deals.csv, columns: {deal_id: lead_id,
+  closed_at: won_date, owner_id: rep}}}`。没有成交记录的线索视为进行中。
+- **自定义阶段**（如 `mql` → `won`）：在 `funnel.stages` 中列出；不写 `phases` 时，
+  旅程阶段会按您的阶段自动划分。
+- **少量不合理的行**（如赢单日期早于首次接触）：运行
+  `playbook run . --on-bad-rows quarantine`（或设置 `intake.on_bad_rows: quarantine`）。
+  这些行及其所属商机的全部记录会被隔离，并连同原因列在 `quarantine.csv` 中，前提是不超过
+  `intake.max_quarantined`（商机的 1%）。
+- **没有记录输单**：核心指标改为成熟商机转化率，而不是已结案商机的赢单率（后者会显示为 100%）。
+- 报告写出的表格（CSV）可放心用 Excel 打开：以 `=`、`+`、`-` 或 `@` 开头的单元格会按文本写出。
 """
 
 
@@ -191,8 +231,8 @@ def write_week_guide(folder: Path, *, force: bool = False) -> list[Path]:
     the folder's reps table when there is one; a filled form is kept unless ``force``)."""
     from playbook.workspace.assessment_form import FORM_NAME, write_form
     from playbook.workspace.config import load_config
+    from playbook.workspace.files import find_table_file, read_raw
     from playbook.workspace.five_days import FIVE_DAYS
-    from playbook.workspace.load import find_table_file, read_raw
 
     guide = folder / "FIVE_DAYS.md"
     guide.write_text(FIVE_DAYS, encoding="utf-8")

@@ -58,6 +58,10 @@ Types
     ``org:resource``; only ``lifecycle`` transitions kept (default ``complete``).
     Then as ``long`` (``other_events`` defaults to ``drop``); ``deals: {columns}``
     maps deal columns to trace attributes (e.g. ``amount: AMOUNT_REQ``).
+``two_table``
+    ``file``: a lead table (``columns``: deal_id, created_at, …) and ``closed``: a
+    table of closed deals (``{file, columns}``: deal_id, closed_at, status, …) joined
+    on the key; leads without a match are open. See :mod:`playbook.workspace.adapters.two_table`.
 ``sql``
     ``url``: a SQLAlchemy URL (``duckdb:///crm.duckdb``, ``sqlite:///crm.db``, a
     server URL with an installed driver); ``queries``: one SELECT per table
@@ -103,14 +107,16 @@ from playbook.workspace.adapters.settings import (
     Source,
     SqlSource,
     TablesSource,
+    TwoTableSource,
     WideSource,
     XesSource,
     parse_source,
     problem,
 )
 from playbook.workspace.adapters.sql import database_file, read_sql
+from playbook.workspace.adapters.two_table import read_two_table
 from playbook.workspace.config import PilotConfig
-from playbook.workspace.load import decode_csv_bytes, find_table_file, read_raw
+from playbook.workspace.files import decode_csv_bytes, find_table_file, read_raw
 from playbook.workspace.schema import TABLES
 from playbook.workspace.trust import Boundary
 
@@ -200,9 +206,10 @@ def source_files(
         value = getattr(source, attr, None)
         if value and value.lower() != "none":
             names.append((value, attr))
-    deals = getattr(source, "deals", None)
-    if deals is not None and deals.file:
-        names.append((deals.file, "deals.file"))
+    for attr in ("deals", "closed"):  # a log's deals file, a two-table source's closed deals
+        mapped = getattr(source, attr, None)
+        if mapped is not None and mapped.file:
+            names.append((mapped.file, f"{attr}.file"))
     for table, spec in source.tables.items():
         value = spec if isinstance(spec, str) else spec.file
         if value:
@@ -239,6 +246,11 @@ def _mapping_fix(source: Source, table: str, column: str) -> str:
                 "per deal (source.deals.columns.owner_id)"
             )
         return f"map it in pilot.yml: source.deals.columns.{column}"
+    if table == "deals" and isinstance(source, TwoTableSource):
+        return (
+            f"map it in pilot.yml: source.columns.{column} (leads) or "
+            f"source.closed.columns.{column} (closed deals)"
+        )
     if table in ("deals", "stage_events"):
         return f"map it in pilot.yml: source.columns.{column}"
     return f"map it in pilot.yml: source.tables.{table}.columns.{column}"
@@ -512,6 +524,7 @@ _READERS = {
     HubSpotSource: read_hubspot,
     LongSource: read_long,
     WideSource: read_wide,
+    TwoTableSource: read_two_table,
     XesSource: _read_xes,
     SqlSource: read_sql,
 }

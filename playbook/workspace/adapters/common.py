@@ -356,7 +356,7 @@ def read_export(
     problems : why it cannot be read
     notes : non-blocking remarks
     """
-    from playbook.workspace.load import decode_csv_bytes
+    from playbook.workspace.files import decode_csv_bytes
 
     name = path.name
 

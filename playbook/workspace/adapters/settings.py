@@ -19,7 +19,7 @@ from playbook.workspace.schema import TABLES
 CONFIG_FILE = "pilot.yml"
 
 #: Source types, as written in ``source.type``.
-TYPES = ("auto", "tables", "salesforce", "hubspot", "long", "wide", "xes", "sql")
+TYPES = ("auto", "tables", "salesforce", "hubspot", "long", "wide", "two_table", "xes", "sql")
 #: Canonical columns of a stage event a long log or an XES log can be mapped to.
 EVENT_COLUMNS = ("deal_id", "stage", "entered_at", "owner_id")
 DEAL_COLUMNS = tuple(TABLES["deals"])
@@ -127,6 +127,24 @@ class WideSource(_Source):
     drop_undated: bool = False
 
 
+class TwoTableSource(_Source):
+    """A lead table and a table of closed deals, joined on a key (see adapters_two_table)."""
+
+    type: Literal["two_table"] = "two_table"
+    #: The lead table; ``columns`` maps deal_id (the key) and created_at (its date).
+    file: str
+    columns: dict[str, str] = Field(default_factory=dict)
+    #: The closed deals: ``file`` and ``columns`` mapping deal_id (the same key) and
+    #: closed_at (its date); status (default: every closed deal is won), owner_id, ...
+    closed: MappedFile
+    #: Stage names of a lead's first event and of a won deal's last (default: the
+    #: first and last funnel stage ids).
+    lead_stage: str | None = None
+    won_stage: str | None = None
+    #: Owner of leads with none in either table (owner_id is required).
+    default_owner: str = "unassigned"
+
+
 class SqlSource(_Source):
     type: Literal["sql"] = "sql"
     #: SQLAlchemy URL; ``${VAR}`` is expanded so passwords stay out of pilot.yml.
@@ -141,6 +159,7 @@ Source = (
     | HubSpotSource
     | LongSource
     | WideSource
+    | TwoTableSource
     | XesSource
     | SqlSource
 )
@@ -151,6 +170,7 @@ MODELS: dict[str, type[_Source]] = {
     "hubspot": HubSpotSource,
     "long": LongSource,
     "wide": WideSource,
+    "two_table": TwoTableSource,
     "xes": XesSource,
     "sql": SqlSource,
 }
@@ -351,6 +371,8 @@ def _check(source: Source) -> list[Problem]:
                     "status_column for a column of stage names with won/lost lists",
                 )
             )
+    if isinstance(source, TwoTableSource):
+        out += _two_table_checks(source)
     if isinstance(source, SqlSource):
         for table in source.queries:
             if table not in TABLES:
@@ -383,4 +405,40 @@ _EXAMPLE = {
     "deal_id": "deal_id: case_id",
     "stage": "stage: activity",
     "entered_at": "entered_at: ts",
+}
+
+
+def _two_table_checks(source: TwoTableSource) -> list[Problem]:
+    """Both tables name their key and their date; mapped names are canonical columns."""
+    out = _unknown_keys("columns", source.columns, DEAL_COLUMNS, False)
+    out += _unknown_keys("closed.columns", source.closed.columns, DEAL_COLUMNS, False)
+    if not source.closed.file:
+        out.append(problem("closed.file", "required setting is missing", _REQUIRED_FIX["file"]))
+    needed = (
+        ("columns", source.columns, ("deal_id", "created_at")),
+        ("closed.columns", source.closed.columns, ("deal_id", "closed_at")),
+    )
+    for key, given, names in needed:
+        for name in names:
+            if name not in given:
+                out.append(
+                    problem(
+                        f"{key}.{name}",
+                        "required for a two_table source",
+                        f"map it to the column holding the {_TWO_TABLE_WHAT[name]}, "
+                        f"e.g. {name}: {_TWO_TABLE_EXAMPLE[name]}",
+                    )
+                )
+    return out
+
+
+_TWO_TABLE_WHAT = {
+    "deal_id": "key both tables share (a lead id)",
+    "created_at": "lead's date (first contact)",
+    "closed_at": "date the deal was won or lost",
+}
+_TWO_TABLE_EXAMPLE = {
+    "deal_id": "mql_id",
+    "created_at": "first_contact_date",
+    "closed_at": "won_date",
 }

@@ -1,0 +1,103 @@
+"""The validated dataset is kept between runs and read again only when an input changed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from playbook.workspace import quarantine
+from playbook.workspace.intake_cache import cache_root
+from playbook.workspace.quarantine import load_quarantining
+from playbook.workspace.schema import TABLES
+
+DEALS = """deal_id,created_at,owner_id,status,closed_at,amount
+D1,2026-03-01,R1,won,2026-03-20,1200
+D2,2026-03-02 10:00,R1,lost,2026-03-10,800
+D3,2026-03-03,R2,open,,300
+D4,2026-03-04,R2,open,,not-a-number
+"""
+EVENTS = """deal_id,stage,entered_at
+D1,Lead,2026-03-01
+D1,Signed,2026-03-20
+D2,Lead,2026-03-02 10:00
+D3,Lead,2026-03-03
+D4,Lead,2026-03-04
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PLAYBOOK_CACHE", raising=False)
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "deals.csv").write_text(DEALS, encoding="utf-8")
+    (ws / "stage_events.csv").write_text(EVENTS, encoding="utf-8")
+    (ws / "pilot.yml").write_text(
+        "name: c\nintake: {on_bad_rows: quarantine, max_quarantined: 0.5}\n", encoding="utf-8"
+    )
+    return ws
+
+
+@pytest.fixture
+def checks(monkeypatch) -> list[int]:
+    """Counts the times the workspace is parsed and checked."""
+    calls: list[int] = []
+    real = quarantine.check_workspace
+
+    def counting(raw_ws):
+        calls.append(1)
+        return real(raw_ws)
+
+    monkeypatch.setattr(quarantine, "check_workspace", counting)
+    return calls
+
+
+def same(a, b) -> None:
+    for table in TABLES:
+        if a.table(table) is None:
+            assert b.table(table) is None
+        else:
+            pd.testing.assert_frame_equal(a.table(table), b.table(table))
+    assert [str(n) for n in a.notes] == [str(n) for n in b.notes]
+    assert a.config == b.config
+
+
+def test_a_second_validate_reuses_the_first(workspace, checks) -> None:
+    first, aside = load_quarantining(workspace)
+    parsed = len(checks)
+    assert parsed >= 1
+    assert len(list(cache_root().iterdir())) == 1
+    second, aside_again = load_quarantining(workspace)
+    assert len(checks) == parsed  # nothing parsed or checked again
+    same(first, second)
+    pd.testing.assert_frame_equal(aside.rows, aside_again.rows)
+    assert aside_again.record() == aside.record()
+    assert aside.record()["deals"] == 1  # D4's amount set aside, from the cache too
+
+
+def test_a_changed_file_is_read_again(workspace, checks) -> None:
+    load_quarantining(workspace)
+    parsed = len(checks)
+    (workspace / "deals.csv").write_text(DEALS.replace("not-a-number", "450"), encoding="utf-8")
+    data, aside = load_quarantining(workspace)
+    assert len(checks) > parsed
+    assert aside.rows.empty and len(data.deals) == 4
+    assert len(list(cache_root().iterdir())) == 2
+
+
+def test_another_policy_or_config_is_another_entry(workspace, checks) -> None:
+    load_quarantining(workspace)
+    parsed = len(checks)
+    with pytest.raises(Exception, match="not a number"):
+        load_quarantining(workspace, policy="fail")
+    assert len(checks) > parsed
+
+
+def test_the_cache_can_be_switched_off(workspace, checks, monkeypatch) -> None:
+    monkeypatch.setenv("PLAYBOOK_CACHE", "off")
+    assert cache_root() is None
+    load_quarantining(workspace)
+    once = len(checks)
+    load_quarantining(workspace)
+    assert once >= 1 and len(checks) == 2 * once
