@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from playbook import content_table
 from playbook.config import PilotConfig, load_config, normalise_stage_name, parse_config
 from playbook.display import shorten
 from playbook.exceptions import (
@@ -82,6 +83,7 @@ class Dataset:
     assessments: pd.DataFrame | None = None
     outcomes: pd.DataFrame | None = None
     targets: pd.DataFrame | None = None
+    content: pd.DataFrame | None = None
     workspace: str = ""
     files: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
@@ -696,6 +698,7 @@ def cross_checks(
         tables["assessments"] = assessments.assign(
             dimension=mapped.where(~bad, assessments["dimension"])
         )
+    problems.extend(content_table.cross_problems(tables, rows, files))
     return problems
 
 
@@ -853,6 +856,12 @@ def read_workspace(
             continue
         encodings[table] = encoding
         tables[table] = (raw, row_numbers, path.name)
+    if "content" in tables:  # the text of files the items name, read through the boundary
+        raw, row_numbers, label, file_problems = content_table.attach_file_text(
+            *tables["content"], boundary
+        )
+        tables["content"] = (raw, row_numbers, label)
+        problems.extend(file_problems)
     return RawWorkspace(config, ws, tables, problems, files, encodings, notes)
 
 
@@ -1197,6 +1206,7 @@ def apply_period(dataset: Dataset) -> Dataset:
         reps=dataset.reps,
         assessments=dataset.assessments,
         targets=dataset.targets,
+        content=dataset.content,
         workspace=dataset.workspace,
         files=dataset.files,
         encodings=dataset.encodings,
@@ -1268,6 +1278,7 @@ def as_of(dataset: Dataset, moment: pd.Timestamp) -> Dataset:
         assessments=dataset.assessments,
         outcomes=outcomes,
         targets=dataset.targets,
+        content=dataset.content,
         workspace=dataset.workspace,
         files=dataset.files,
         encodings=dataset.encodings,
