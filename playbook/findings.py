@@ -13,7 +13,7 @@ from typing import Any
 
 from playbook.display import LABEL_CHARS, short_label
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: Severity levels: 1 worth a look, 2 material, 3 critical.
 SEVERITIES = (1, 2, 3)
@@ -26,6 +26,7 @@ KINDS = (
     "top_performer_profile",
     "pilot_effect",
     "data_quality",
+    "content_effect",
 )
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from playbook.i18n_content import CONTENT_TEXT
 from playbook.i18n_pilot import PILOT_TEXT
 
 LANGUAGES = ("en", "zh")
@@ -1411,6 +1412,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 TEXT.update(PILOT_TEXT)
+TEXT.update(CONTENT_TEXT)
 
 #: What each optional table enables (for "not provided" notes).
 TABLE_PURPOSE = {

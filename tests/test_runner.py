@@ -70,7 +70,7 @@ def test_report_folder_contract(full_run, small_sample: Path) -> None:
 def test_summary_json_matches_the_data(full_run, small_sample: Path) -> None:
     result, _ = full_run
     summary = json.loads((result.report_dir / "summary.json").read_text(encoding="utf-8"))
-    assert summary["schema_version"] == "1.1"
+    assert summary["schema_version"] == "1.2"
     deals = pd.read_csv(small_sample / "deals.csv")
     assert summary["kpis"]["deals"]["value"] == len(deals)
     resolved = deals["status"].isin(["won", "lost"])
