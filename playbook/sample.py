@@ -1,7 +1,7 @@
 """A seeded synthetic company with planted findings, and the truth about them.
 
 ``generate(directory, seed=..., deals=...)`` writes a complete pilot workspace:
-``pilot.yml``, the six canonical tables as UTF-8 CSV and ``truth.json`` (what
+``pilot.yml``, the seven canonical tables as UTF-8 CSV and ``truth.json`` (what
 was planted; the reports never read it). The same arguments always give
 byte-identical files: every random draw comes from ``numpy.random.default_rng``
 streams derived from the seed, there is no wall-clock time, floats are written
@@ -42,6 +42,12 @@ Plantings (each can be switched off with ``plant=``):
 ``data_quality``
     two reps keep sloppy records: amount and source missing on ~40% of their
     deals, about half of their sales activities not logged.
+``content``
+    a content library (``content.csv``, ``activities.content_id``): at proposal the
+    ROI-led proposal template wins (odds of advancing x3 against the other templates),
+    at intent the discount-first pitch loses (x0.35). The library and its use are
+    always written; without this planting content makes no difference. Deals and events
+    are the same either way (see :mod:`playbook.sample_content`).
 
 Pilot variants (:data:`PILOT_VARIANTS`, off unless named in ``plant=``, at most one):
 pilot and control groups marked on every deal of the year, so there is no pre-period
@@ -69,6 +75,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook import sample_content as content_planting
 from playbook import sample_territory as territory
 from playbook.config import default_config, dump_config
 
@@ -81,7 +88,7 @@ __all__ = [
     "load_truth",
 ]
 
-PLANTINGS = ("bottleneck", "slow_team", "top_performers", "pilot", "data_quality")
+PLANTINGS = ("bottleneck", "slow_team", "top_performers", "pilot", "data_quality", "content")
 #: Pilot structures without a pre-period (see the module docstring); not planted by default.
 PILOT_VARIANTS = ("pilot_territory", "pilot_territory_mirror", "pilot_territory_shared")
 #: Other plantings that exist but are not in the default sample (its files keep their bytes).
@@ -98,6 +105,7 @@ _PERIOD_START = "2025-11-01"
 _PERIOD_END = "2026-10-31"
 _PILOT_START = "2026-08-01"
 _ASSESSED = "2026-09-07"
+_CONTENT_CREATED = "2025-10-15"
 
 
 def _day(iso: str) -> int:
@@ -346,6 +354,8 @@ class SampleTruth:
     counts: dict[str, int] = field(default_factory=dict)
     #: optional plantings (:data:`OPTIONAL_PLANTINGS`): written to truth.json only when planted
     weak_territory: dict[str, Any] | None = None
+    #: the content library (:mod:`playbook.sample_content`): planted items and what the data shows
+    content: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -827,6 +837,16 @@ def generate(
             "team": np.asarray(_ACT_TEAMS, dtype=object)[a_team[a_order]],
         }
     )
+    # The content library: which sales activities used which item (never changes a deal).
+    a_args = (a_deal[a_order], a_time[a_order])
+    activities["content_id"] = content_planting.assign(
+        content_planting.stream(seed),
+        *a_args,
+        activities["type"].to_numpy(),
+        a_team[a_order] == _TEAM["sales"],
+        entry,
+        on[content_planting.NAME],
+    )
 
     # ---- deals -----------------------------------------------------------------------------
     status_names = np.array(["open", "won", "lost"], dtype=object)
@@ -878,6 +898,10 @@ def generate(
     _csv(reps, out / "reps.csv")
     _csv(assessments, out / "assessments.csv", "%.1f")
     _csv(outcomes, out / "outcomes.csv")
+    _csv(content_planting.content_table(_CONTENT_CREATED), out / "content.csv")
+    markdown = out / content_planting.MARKDOWN_PATH
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    markdown.write_text(content_planting.MARKDOWN_TEXT, encoding="utf-8", newline="\n")
 
     # ---- truth -----------------------------------------------------------------------------
     left = np.isfinite(leave) & (leave < _END)
@@ -1058,6 +1082,9 @@ def generate(
                 "baseline": rate(territory.WEAK_STAGE, ~weak),
             },
         )
+    truth.content = content_planting.truth(
+        activities["content_id"].to_numpy(), *a_args, entry, lost_stage, on[content_planting.NAME]
+    )
     (out / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8", newline="\n")
     return truth
 
