@@ -34,6 +34,7 @@ __all__ = [
     "analyse",
     "learning_materials",
     "library_table",
+    "materials_for",
     "search_library",
 ]
 
@@ -88,12 +89,25 @@ class ContentStudy:
         )
 
     def effects_view(self) -> pd.DataFrame:
-        """The effects table for the page: verdicts in words, titles beside ids."""
-        view = self.effects.copy()
+        """The effects table for the page: verdicts in words, titles beside ids.
+
+        A stray use at a stage where the item had too few deals is left out when the item
+        was judged at another stage (the CSV keeps every row).
+        """
+        effects = self.effects
+        judged = set(effects.loc[effects["verdict"] != "too_few", "content_id"])
+        stray = (effects["verdict"] == "too_few") & effects["content_id"].isin(judged)
+        view = effects[~stray].copy()
         titles = dict(zip(self.library["content_id"], self.library["title"], strict=True))
         view.insert(1, "title", view["content_id"].map(titles))
         view["verdict"] = view["verdict"].map(lambda v: t(f"content_verdict_{v}", self.language))
+        view["difference"] = (view["difference"] * 100).round(1)
         return view.drop(columns=["or_low", "or_high", "p_value"])
+
+    @property
+    def summary_kind(self) -> str:
+        """How the summary sentence is shown: a warning when there is nothing to measure."""
+        return "p" if self.present and not self.uses.empty else "warn"
 
     def claimed_texts(self) -> pd.DataFrame:
         """``content_id | title | stage | verdict | body``: the full text of each claimed item."""
@@ -260,3 +274,14 @@ def learning_materials(weaknesses: pd.DataFrame, effects: pd.DataFrame, content)
     out = weak[["owner_id", "stage"]].drop_duplicates().merge(winners, on="stage")
     out = out.merge(about, on="content_id", how="left")
     return out[MATERIAL_COLUMNS].reset_index(drop=True)
+
+
+def materials_for(dataset, weaknesses: pd.DataFrame) -> pd.DataFrame:
+    """:func:`learning_materials` of a dataset: its content effects measured, then linked.
+
+    Empty (:data:`MATERIAL_COLUMNS`) when the workspace has no content table.
+    """
+    if dataset.content is None:
+        return pd.DataFrame(columns=MATERIAL_COLUMNS)
+    uses = content_uses(dataset.deals, dataset.stage_events, dataset.activities, dataset.config)
+    return learning_materials(weaknesses, item_effects(uses), dataset.content)
