@@ -35,6 +35,7 @@ __all__ = [
     "learning_materials",
     "library_table",
     "materials_for",
+    "results_text",
     "search_library",
 ]
 
@@ -285,3 +286,18 @@ def materials_for(dataset, weaknesses: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=MATERIAL_COLUMNS)
     uses = content_uses(dataset.deals, dataset.stage_events, dataset.activities, dataset.config)
     return learning_materials(weaknesses, item_effects(uses), dataset.content)
+
+
+def results_text(found: pd.DataFrame, query: str, language: str = "en") -> str:
+    """Search results as plain text for the command line, best first, with their effect."""
+    if found.empty:
+        return t("content_search_none", language, query=query)
+    lines = [t("content_search_results", language, n=len(found))]
+    for row in found.itertuples(index=False):
+        head = f"{row.content_id}  {row.type}  {row.title}"
+        lines.append(f"{head}  [{row.language}]  ({row.relevance:.2f})".replace("  []", ""))
+        if row.effects:
+            lines.append(f"    {row.effects}")
+        if row.excerpt:
+            lines.append(f"    {row.excerpt}")
+    return "\n".join(lines)

@@ -68,7 +68,7 @@ CONTENT_TEXT: dict[str, dict[str, str]] = {
         "zh": "检索标题、标签与正文（中英文均可）",
     },
     "content_search_placeholder": {"en": "e.g. security review", "zh": "例如：安全评审"},
-    "content_search_results": {"en": "{n} items found", "zh": "找到 {n} 项内容"},
+    "content_search_results": {"en": "Items found: {n}", "zh": "找到 {n} 项内容"},
     "content_tab_intro": {
         "en": "The whole company's content library: every item with its measured effect at the "
         "stage where it was used (compared with the other items for the same reps and segments). "
