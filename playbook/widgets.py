@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import adjust, intake, journey, plots, privacy, stages, stats
+from playbook.content_explorer import ContentTab
 from playbook.i18n import TEXT, t
 from playbook.journey import JourneyData
 from playbook.load import Dataset, open_dataset
@@ -580,8 +581,11 @@ class Explorer:
             "capability": [self.images["radar"], self._html["capability"]],
             "people": [self._html["teams"], self._html["reps"]],
         }
-        self.tabs = w.Tab(children=[w.VBox(panes[name]) for name in TABS])
-        self.tabs.titles = tuple(t(f"explore_tab_{name}", lang) for name in TABS)
+        # The content library tab comes last, outside TABS: it does not follow the slices.
+        self.content_tab = ContentTab(self.dataset, lang)
+        children = [w.VBox(panes[name]) for name in TABS] + [self.content_tab.widget]
+        self.tabs = w.Tab(children=children)
+        self.tabs.titles = tuple(t(f"explore_tab_{name}", lang) for name in (*TABS, "content"))
         self.tabs.add_class("pb-tabs")
         self.widget = w.VBox(
             [
@@ -1097,6 +1101,9 @@ class Explorer:
     def _render(self, *, only_visible: bool) -> None:
         """Render the visible tab (or every tab) when out of date; the others stay marked."""
         index = self.tabs.selected_index or 0
+        if index >= len(TABS):
+            self.content_tab.show()
+            return
         wanted = {TABS[index]} if only_visible else set(TABS)
         for name in TABS:
             if name in wanted and name in self._dirty:
