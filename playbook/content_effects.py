@@ -206,9 +206,7 @@ def item_effects(
     if resolved.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     keys = [c for c in strata if c in resolved.columns]
-    resolved["stratum"] = (
-        resolved[keys].astype(str).agg("\x1f".join, axis=1) if keys else "all"
-    )
+    resolved["stratum"] = resolved[keys].astype(str).agg("\x1f".join, axis=1) if keys else "all"
     pairs = resolved[["stage", "content_id"]].drop_duplicates().itertuples(index=False)
     pairs = sorted((str(s), str(c)) for s, c in pairs)
     claimed: set[tuple[str, str]] = set()
@@ -229,9 +227,7 @@ def item_effects(
     return table[EFFECT_COLUMNS].reset_index(drop=True)
 
 
-def _compare(
-    resolved: pd.DataFrame, stage: str, item: str, claimed: set, min_deals: int
-) -> dict:
+def _compare(resolved: pd.DataFrame, stage: str, item: str, claimed: set, min_deals: int) -> dict:
     """One item at one stage against the ordinary other items there (see :func:`item_effects`)."""
     at_stage = resolved[resolved["stage"] == stage]
     mine = at_stage[at_stage["content_id"] == item].drop_duplicates("deal_id")

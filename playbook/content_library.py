@@ -186,8 +186,10 @@ def library_table(
     items["top_users"] = items["top_users"].fillna("")
     verdict = lambda v: t(f"content_verdict_{v}", language)  # noqa: E731
     lines = effect_labels(effects, labels or {}, verdict)
-    items["effects"] = items["content_id"].map(lines).fillna(
-        items["uses"].map(lambda n: "" if n else verdict("unused"))
+    items["effects"] = (
+        items["content_id"]
+        .map(lines)
+        .fillna(items["uses"].map(lambda n: "" if n else verdict("unused")))
     )
     items["excerpt"] = items["body"].map(_excerpt)
     items["type"] = items["type"].astype(object).fillna("")

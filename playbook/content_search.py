@@ -21,7 +21,14 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ContentIndex", "RESULT_COLUMNS", "build_index", "effect_labels", "query_words", "search"]
+__all__ = [
+    "ContentIndex",
+    "RESULT_COLUMNS",
+    "build_index",
+    "effect_labels",
+    "query_words",
+    "search",
+]
 
 #: Weights of a match in the title, the tags and the text.
 WEIGHTS = (10.0, 5.0, 1.0)
@@ -44,7 +51,9 @@ def build_index(content: pd.DataFrame) -> ContentIndex:
     """Index a content table (``content_id`` and any of type, title, language, tags, body)."""
     items = pd.DataFrame({"content_id": content["content_id"].astype(str).to_numpy()})
     for column in ("type", "title", "language", "tags", "body"):
-        values = content[column] if column in content.columns else pd.Series("", index=content.index)
+        values = (
+            content[column] if column in content.columns else pd.Series("", index=content.index)
+        )
         items[column] = values.astype(object).where(values.notna(), "").astype(str).to_numpy()
     connection: sqlite3.Connection | None = sqlite3.connect(":memory:")
     try:

@@ -149,7 +149,11 @@ def _read_item(given: Path, boundary: Boundary) -> tuple[str | None, dict | None
     path = given if given.is_absolute() else boundary.workspace / given
     outside = boundary.problem(path, setting=None)
     if outside is not None:
-        return None, {"message": outside.message, "fix": ALLOW_FIX, "kind": "path outside the workspace"}
+        return None, {
+            "message": outside.message,
+            "fix": ALLOW_FIX,
+            "kind": "path outside the workspace",
+        }
     if not path.is_file():
         return None, {
             "message": "file not found",

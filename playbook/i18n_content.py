@@ -37,8 +37,9 @@ CONTENT_TEXT: dict[str, dict[str, str]] = {
         "body 或 path、tags），并在活动表中添加 content_id 列，注明每次活动使用的内容。",
     },
     "content_no_uses": {
-        "en": "The content table lists {n} items, but no activity names one (activities.content_id), "
-        "so their effect cannot be measured; the library below is still searchable.",
+        "en": "The content table lists {n} items, but no activity names one "
+        "(activities.content_id), so their effect cannot be measured; the library below is "
+        "still searchable.",
         "zh": "内容表中有 {n} 项内容，但没有活动注明使用了哪一项（activities.content_id），"
         "因此无法评估效果；下方内容库仍可检索。",
     },
@@ -62,7 +63,10 @@ CONTENT_TEXT: dict[str, dict[str, str]] = {
         "en": "No winning content item is known yet for the stages these reps are weak at.",
         "zh": "这些销售的短板阶段目前还没有效果突出的内容可推荐。",
     },
-    "content_search_none": {"en": "Nothing found for '{query}'.", "zh": "未找到与“{query}”相关的内容。"},
+    "content_search_none": {
+        "en": "Nothing found for '{query}'.",
+        "zh": "未找到与“{query}”相关的内容。",
+    },
     "content_search_prompt": {
         "en": "Search titles, tags and texts (English or Chinese)",
         "zh": "检索标题、标签与正文（中英文均可）",

@@ -286,7 +286,8 @@ def people_map(
     ``assessments.rep_id``, individual ``targets.unit``) map to ``Rep-…``; other actors,
     content owners (``content.owner``) and named assessors to ``Staff-…``. A named assessor
     is keyed by its name with spaces collapsed and in lower case (``"Ms  Chen"`` and
-    ``"ms chen"`` are one person), or by the rep id it names. Role words (:data:`ROLE_WORDS`) are not people and stay out.
+    ``"ms chen"`` are one person), or by the rep id it names. Role words
+    (:data:`ROLE_WORDS`) are not people and stay out.
     """
     reps: set[str] = set()
     others: set[str] = set()

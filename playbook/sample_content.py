@@ -36,39 +36,135 @@ STAGE_IDS = ("lead", "intent", "proposal", "negotiation")
 
 # id, type, stage, language, title, tags, body
 ITEMS: list[tuple[str, str, int, str, str, str, str]] = [
-    ("CT-01", "email_template", 0, "en", "First contact: a customer story opener",
-     "first contact, e-mail, story",
-     "Hello {name}, companies like yours cut their month-end close by a third with us. "
-     "Could we show you how in twenty minutes this week?"),
-    ("CT-02", "script", 0, "zh", "首次联系电话话术", "首次联系, 电话, 开场",
-     "您好，我是{公司}的顾问。我们帮助同行业客户把交付周期缩短了三分之一，想请教您目前的流程。"),
-    ("CT-03", "email_template", 0, "en", "Follow-up after a webinar", "webinar, follow-up",
-     "Thank you for joining our webinar. Here are the slides and three questions to start."),
-    ("CT-04", "script", 1, "en", "Discovery call: six questions", "discovery, needs, questions",
-     ""),
-    ("CT-05", "agenda", 1, "zh", "需求调研会议议程", "需求, 调研, 议程",
-     "一、业务现状与目标；二、关键痛点；三、决策流程与时间表；四、预算范围；五、下一步。"),
-    ("CT-06", "script", 1, "en", "Discount-first pitch", "price, discount, pitch",
-     "Open with our limited-time discount: 20% off if you sign this quarter. Mention the "
-     "price before the problem."),
-    ("CT-07", "email_template", 1, "zh", "需求确认邮件", "需求, 确认, 邮件",
-     "感谢您的时间。以下是我们理解的三项核心需求，请您确认或补充。"),
-    ("CT-08", "proposal_template", 2, "en", "Standard proposal", "proposal, standard",
-     "Scope, timeline, team and price, in our standard structure."),
-    ("CT-09", "proposal_template", 2, "en", "ROI-led proposal with the customer's numbers",
-     "proposal, ROI, value, business case",
-     "Start from the customer's own figures: the cost of today's process, the saving per "
-     "month, payback in months. Then scope and price, tied to the business case."),
-    ("CT-10", "proposal_template", 2, "zh", "方案模板：标准版", "方案, 标准",
-     "项目范围、实施计划、团队配置与报价。"),
-    ("CT-11", "case_study", 2, "zh", "案例：制造业上线回顾", "案例, 制造业, 上线",
-     "某制造企业在 40 个工厂上线，三个月完成切换，库存周转提升 18%。"),
-    ("CT-12", "agenda", 3, "zh", "安全评审会议议程", "安全评审, 合规, 议程",
-     "会前准备：数据安全评审清单、等保材料、合同条款。会议：信息安全团队答疑，明确整改项与时间。"),
-    ("CT-13", "agenda", 3, "en", "Negotiation meeting agenda", "negotiation, agenda",
-     "Recap of value, open points, commercial terms, decision and signature plan."),
-    ("CT-14", "email_template", 3, "en", "Security review follow-up", "security, review",
-     "Attached are the answers to your security questionnaire and our certifications."),
+    (
+        "CT-01",
+        "email_template",
+        0,
+        "en",
+        "First contact: a customer story opener",
+        "first contact, e-mail, story",
+        "Hello {name}, companies like yours cut their month-end close by a third with us. "
+        "Could we show you how in twenty minutes this week?",
+    ),
+    (
+        "CT-02",
+        "script",
+        0,
+        "zh",
+        "首次联系电话话术",
+        "首次联系, 电话, 开场",
+        "您好，我是{公司}的顾问。我们帮助同行业客户把交付周期缩短了三分之一，想请教您目前的流程。",
+    ),
+    (
+        "CT-03",
+        "email_template",
+        0,
+        "en",
+        "Follow-up after a webinar",
+        "webinar, follow-up",
+        "Thank you for joining our webinar. Here are the slides and three questions to start.",
+    ),
+    (
+        "CT-04",
+        "script",
+        1,
+        "en",
+        "Discovery call: six questions",
+        "discovery, needs, questions",
+        "",
+    ),
+    (
+        "CT-05",
+        "agenda",
+        1,
+        "zh",
+        "需求调研会议议程",
+        "需求, 调研, 议程",
+        "一、业务现状与目标；二、关键痛点；三、决策流程与时间表；四、预算范围；五、下一步。",
+    ),
+    (
+        "CT-06",
+        "script",
+        1,
+        "en",
+        "Discount-first pitch",
+        "price, discount, pitch",
+        "Open with our limited-time discount: 20% off if you sign this quarter. Mention the "
+        "price before the problem.",
+    ),
+    (
+        "CT-07",
+        "email_template",
+        1,
+        "zh",
+        "需求确认邮件",
+        "需求, 确认, 邮件",
+        "感谢您的时间。以下是我们理解的三项核心需求，请您确认或补充。",
+    ),
+    (
+        "CT-08",
+        "proposal_template",
+        2,
+        "en",
+        "Standard proposal",
+        "proposal, standard",
+        "Scope, timeline, team and price, in our standard structure.",
+    ),
+    (
+        "CT-09",
+        "proposal_template",
+        2,
+        "en",
+        "ROI-led proposal with the customer's numbers",
+        "proposal, ROI, value, business case",
+        "Start from the customer's own figures: the cost of today's process, the saving per "
+        "month, payback in months. Then scope and price, tied to the business case.",
+    ),
+    (
+        "CT-10",
+        "proposal_template",
+        2,
+        "zh",
+        "方案模板：标准版",
+        "方案, 标准",
+        "项目范围、实施计划、团队配置与报价。",
+    ),
+    (
+        "CT-11",
+        "case_study",
+        2,
+        "zh",
+        "案例：制造业上线回顾",
+        "案例, 制造业, 上线",
+        "某制造企业在 40 个工厂上线，三个月完成切换，库存周转提升 18%。",
+    ),
+    (
+        "CT-12",
+        "agenda",
+        3,
+        "zh",
+        "安全评审会议议程",
+        "安全评审, 合规, 议程",
+        "会前准备：数据安全评审清单、等保材料、合同条款。会议：信息安全团队答疑，明确整改项与时间。",
+    ),
+    (
+        "CT-13",
+        "agenda",
+        3,
+        "en",
+        "Negotiation meeting agenda",
+        "negotiation, agenda",
+        "Recap of value, open points, commercial terms, decision and signature plan.",
+    ),
+    (
+        "CT-14",
+        "email_template",
+        3,
+        "en",
+        "Security review follow-up",
+        "security, review",
+        "Attached are the answers to your security questionnaire and our certifications.",
+    ),
 ]
 MARKDOWN_ITEM = "CT-04"
 MARKDOWN_TEXT = (
@@ -161,28 +257,36 @@ def truth(
     on: bool,
 ) -> dict[str, Any]:
     """The planting's entry in ``truth.json``: the planted items and what the data shows."""
+    used = content_ids != ""
+    stage = (entry[deal] <= time[:, None]).sum(axis=1) - 1
     observed = {}
     for cid, s in ((WINNER, WINNER_STAGE), (PROBLEM, PROBLEM_STAGE)):
-        at = np.array([c != "" for c in content_ids])
-        stage = (entry[deal] <= time[:, None]).sum(axis=1) - 1
-        rows = at & (stage == s)
-        d = deal[rows]
-        mine = content_ids[rows] == cid
+        d = deal[used & (stage == s)]
+        mine = content_ids[used & (stage == s)] == cid
         advanced = np.isfinite(entry[d, s + 1])
         resolved = advanced | (lost_stage[d] == s)
-
-        def rate(mask, advanced=advanced, resolved=resolved):
-            n = int((mask & resolved).sum())
-            return round(float((mask & advanced).sum() / n), 4) if n else None
-
-        observed[cid] = {"rate": rate(mine), "other_items_rate": rate(~mine)}
+        observed[cid] = {
+            "rate": _rate(mine & advanced, mine & resolved),
+            "other_items_rate": _rate(~mine & advanced, ~mine & resolved),
+        }
     return {
-        "winner": {"content_id": WINNER, "stage": STAGE_IDS[WINNER_STAGE],
-                   "odds_ratio": WINNER_ODDS if on else 1.0},
-        "problem": {"content_id": PROBLEM, "stage": STAGE_IDS[PROBLEM_STAGE],
-                    "odds_ratio": PROBLEM_ODDS if on else 1.0},
+        "winner": {
+            "content_id": WINNER,
+            "stage": STAGE_IDS[WINNER_STAGE],
+            "odds_ratio": WINNER_ODDS if on else 1.0,
+        },
+        "problem": {
+            "content_id": PROBLEM,
+            "stage": STAGE_IDS[PROBLEM_STAGE],
+            "odds_ratio": PROBLEM_ODDS if on else 1.0,
+        },
         "use_share": USE_SHARE,
         "items": len(ITEMS),
         "markdown_item": {"content_id": MARKDOWN_ITEM, "path": MARKDOWN_PATH},
         "observed": observed,
     }
+
+
+def _rate(advanced: np.ndarray, resolved: np.ndarray) -> float | None:
+    n = int(resolved.sum())
+    return round(float(advanced.sum() / n), 4) if n else None

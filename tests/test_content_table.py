@@ -107,7 +107,11 @@ def test_unknown_and_duplicate_ids_and_unreadable_files_are_listed_together(tmp_
         "C5,script,Picture,,photo.png\n"
         "C6,script,Both,Some text,notes.txt\n",
         activities=ACTIVITIES_CSV + "D2,2026-03-04,email,R1,C9\n",
-        **{"broken.pdf": b"%PDF-1.4 this is not a real pdf", "photo.png": b"\x89PNG", "notes.txt": "x"},
+        **{
+            "broken.pdf": b"%PDF-1.4 this is not a real pdf",
+            "photo.png": b"\x89PNG",
+            "notes.txt": "x",
+        },
     )
     problems = _problems(folder)
     found = {(p.file, p.row, p.column, p.message.split(",")[0]) for p in problems}
