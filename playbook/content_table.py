@@ -23,7 +23,14 @@ from playbook.trust import ALLOW_FIX, Boundary
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FILE_TYPES", "MAX_FILE_BYTES", "attach_file_text", "cross_problems", "file_text"]
+__all__ = [
+    "FILE_TYPES",
+    "MAX_FILE_BYTES",
+    "attach_file_text",
+    "cross_problems",
+    "file_text",
+    "referenced_files",
+]
 
 #: File types whose text the playbook can read.
 FILE_TYPES = (".txt", ".md", ".docx", ".pdf")
@@ -214,3 +221,24 @@ def cross_problems(
         )
         for row, value in zip(rows["activities"][unknown][first], ids[first], strict=True)
     ]
+
+
+def referenced_files(table_file: Path | None, boundary: Boundary) -> list[Path]:
+    """The files the content table names in ``path`` that exist inside the boundary.
+
+    For the run's manifest (every input hashed); problems are the loader's business, so a
+    table or path that cannot be read is simply left out here.
+    """
+    from playbook.load import read_raw
+
+    if table_file is None or not table_file.is_file() or not boundary.contains(table_file):
+        return []
+    raw, _, _, problems, _ = read_raw(table_file, "content")
+    if problems or "path" not in raw.columns:
+        return []
+    found = []
+    for given in raw.loc[~is_missing(raw["path"]), "path"].astype(str).str.strip().unique():
+        path = Path(given) if Path(given).is_absolute() else boundary.workspace / given
+        if boundary.contains(path) and path.is_file():
+            found.append(path)
+    return sorted(found)

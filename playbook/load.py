@@ -64,6 +64,7 @@ CATEGORICAL = {
     "dimension",
     "company_size",
     "pilot_group",
+    "content_id",
 }
 
 
@@ -1180,7 +1181,8 @@ def input_files(
         path = find_table_file(ws, table, config)
         if path is not None and path.exists() and boundary.contains(path):
             paths.append(path)
-    return paths
+    content = find_table_file(ws, "content", config)
+    return paths + content_table.referenced_files(content, boundary)
 
 
 def apply_period(dataset: Dataset) -> Dataset:

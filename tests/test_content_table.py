@@ -8,7 +8,7 @@ from conftest import DEALS_CSV, EVENTS_CSV, write_workspace
 
 from playbook import privacy
 from playbook.exceptions import DataError
-from playbook.load import load_workspace
+from playbook.load import input_files, load_workspace
 
 ACTIVITIES_CSV = """deal_id,at,type,actor_id,content_id
 D1,2026-03-02,email,R1,C1
@@ -91,6 +91,9 @@ def test_bodies_and_files_become_text(tmp_path):
     assert "Payback in 9 months" in body["C3"]
     assert "Rollout in 40 plants" in body["C4"]
     assert data.activities["content_id"].tolist()[:2] == ["C1", "C2"]
+    # the files read are inputs of the run: the manifest hashes them
+    names = {p.name for p in input_files(folder, data.config)}
+    assert {"content.csv", "agenda.md", "proposal.docx", "case.pdf"} <= names
 
 
 def test_unknown_and_duplicate_ids_and_unreadable_files_are_listed_together(tmp_path):
