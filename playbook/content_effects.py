@@ -206,7 +206,10 @@ def item_effects(
     if resolved.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     keys = [c for c in strata if c in resolved.columns]
-    resolved["stratum"] = resolved[keys].astype(str).agg("\x1f".join, axis=1) if keys else "all"
+    # one integer per combination of the strata columns (vectorised: no per-row join)
+    resolved["stratum"] = (
+        resolved.groupby(keys, sort=False, dropna=False, observed=True).ngroup() if keys else 0
+    )
     pairs = resolved[["stage", "content_id"]].drop_duplicates().itertuples(index=False)
     pairs = sorted((str(s), str(c)) for s, c in pairs)
     claimed: set[tuple[str, str]] = set()
