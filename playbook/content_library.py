@@ -102,7 +102,7 @@ class ContentStudy:
         titles = dict(zip(self.library["content_id"], self.library["title"], strict=True))
         view.insert(1, "title", view["content_id"].map(titles))
         view["verdict"] = view["verdict"].map(lambda v: t(f"content_verdict_{v}", self.language))
-        view["difference"] = (view["difference"] * 100).round(1)
+        view["difference"] = (pd.to_numeric(view["difference"]) * 100).round(1)
         return view.drop(columns=["or_low", "or_high", "p_value"])
 
     @property
@@ -113,6 +113,8 @@ class ContentStudy:
     def claimed_texts(self) -> pd.DataFrame:
         """``content_id | title | stage | verdict | body``: the full text of each claimed item."""
         claimed = self.effects[self.effects["verdict"].isin(["winner", "problem"])]
+        if claimed.empty:
+            return pd.DataFrame(columns=["content_id", "title", "stage", "verdict", "body"])
         texts = self.content.assign(content_id=self.content["content_id"].astype(str))
         body = texts["body"] if "body" in texts.columns else pd.Series("", index=texts.index)
         texts = texts.assign(body=body)[["content_id", "body"]]
@@ -182,7 +184,8 @@ def library_table(
     items = items.merge(counted, on="content_id", how="left")
     people = _top_users(uses, min_group_size, language)
     items = items.merge(people, on="content_id", how="left")
-    items[["uses", "deals", "users"]] = items[["uses", "deals", "users"]].fillna(0).astype(int)
+    counts = ["uses", "deals", "users"]
+    items[counts] = items[counts].apply(pd.to_numeric).fillna(0).astype(int)
     items["top_users"] = items["top_users"].fillna("")
     verdict = lambda v: t(f"content_verdict_{v}", language)  # noqa: E731
     lines = effect_labels(effects, labels or {}, verdict)

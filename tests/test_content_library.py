@@ -126,3 +126,26 @@ def test_anonymised_page_shows_the_library_and_names_no_person(planted, tmp_path
     assert '"kind": "content_effect"' in summary
     assert (report / "tables" / "08_content_effects.csv").exists()
     assert (report / "tables" / "08_content_library.csv").exists()
+
+
+def test_a_workspace_without_content_or_without_uses_says_so(tiny_workspace, tmp_path):
+    from conftest import DEALS_CSV, EVENTS_CSV, write_workspace
+
+    bare = content_library.analyse(load_workspace(tiny_workspace), language="zh")
+    assert not bare.present and bare.summary_kind == "warn"
+    assert "没有内容表" in bare.summary()
+    assert bare.effects_view().empty and bare.claimed_texts().empty and bare.library.empty
+    unused = write_workspace(
+        tmp_path / "unused",
+        {
+            "deals.csv": DEALS_CSV,
+            "stage_events.csv": EVENTS_CSV,
+            "content.csv": "content_id,type,title,body\nC1,script,Opening,Hello\n",
+        },
+    )
+    study = content_library.analyse(load_workspace(unused))
+    assert study.present and study.summary_kind == "warn" and "no activity" in study.summary()
+    assert study.library[["content_id", "uses", "effects"]].values.tolist() == [
+        ["C1", 0, "not used"]
+    ]
+    assert study.search("open")["content_id"].tolist() == ["C1"]
