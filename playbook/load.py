@@ -106,6 +106,7 @@ class Dataset:
             "assessments": "assessed_at",
             "outcomes": "go_live_at",
             "reps": "hired_at",
+            "content": "created_at",
         }
         for name in TABLES:
             frame = self.table(name)
