@@ -30,6 +30,7 @@ __all__ = [
     "cross_problems",
     "file_text",
     "referenced_files",
+    "tidy",
 ]
 
 #: File types whose text the playbook can read.
@@ -242,3 +243,12 @@ def referenced_files(table_file: Path | None, boundary: Boundary) -> list[Path]:
         if boundary.contains(path) and path.is_file():
             found.append(path)
     return sorted(found)
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The parsed content table with missing text as ``None`` (as the Parquet cache gives it)."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out

@@ -894,6 +894,8 @@ def validate(raw_ws: RawWorkspace) -> Dataset:
         raise DataError(sort_problems(problems, files))
     for table, frame in tables.items():
         tables[table] = _finalise(frame)
+    if "content" in tables:
+        tables["content"] = content_table.tidy(tables["content"])
     return Dataset(
         config=config,
         workspace=str(raw_ws.workspace),
