@@ -122,6 +122,15 @@ def _input_values(workspace: Path) -> set[str]:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         for column in frame.columns:
             values.update(v for v in frame[column].unique() if v)
+    # the content library's texts, also those kept in the files it names, are client words;
+    # a title or sentence is shown whole, so its pieces between punctuation are too
+    content = workspace / "content.csv"
+    if content.exists():
+        for name in pd.read_csv(content, dtype=str, keep_default_na=False)["path"]:
+            if name:
+                values.add((workspace / name).read_text(encoding="utf-8"))
+    for value in list(values):
+        values.update(p.strip() for p in re.split(r"[\n:;,.?!#()]+", value) if " " in p.strip())
     for phase in load_config(workspace).phases.values():
         values.update(phase.activity_types)
     return values
