@@ -196,14 +196,15 @@ def _english_chunks(min_length: int = 24) -> set[str]:
 LATIN_RUN = r"[A-Za-z][\w]+(?:[ \-']+[A-Za-z][\w]+)+"
 
 
-def _latin_words(text: str, allowed: set[str], long_texts: str = "") -> list[str]:
+def _latin_words(text: str, allowed: set[str], client_texts: str = "") -> list[str]:
     """Runs of two or more English words, once client data values and acronyms are set
-    aside (a command quoted in a sentence is not prose). A run found in ``long_texts``
-    (the client's long texts, joined) is client text shown in part, e.g. an excerpt."""
+    aside (a command quoted in a sentence is not prose). A run found in ``client_texts``
+    (the client's values holding English words, joined) is client text shown in part: a
+    content title's words, a tag list, an excerpt cut with "…"."""
     text = re.sub(r"'playbook [^']*'", " ", text)
     left = []
     for run in re.findall(LATIN_RUN, text):
-        if run in long_texts:
+        if run in client_texts:
             continue
         for value in (v for v in allowed if " " in v and v in run):
             run = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", " ", run)
@@ -223,7 +224,7 @@ def test_chinese_pages_have_no_english_text(reports, small_sample: Path) -> None
     chunks = _english_chunks()
     assert len(chunks) > 200  # the check has teeth: most sentences are in the catalogue
     data = _input_values(small_sample) | {"playbook", "WS", "WORKSPACE"}
-    long_texts = "\n".join(v for v in data if len(v) > 80)
+    client_texts = "\n".join(v for v in data if re.search(LATIN_RUN, v))
     for variant in ("zh", "no_amount_zh"):
         for name, page in _pages(reports[variant]).items():
             text = page.words
@@ -232,8 +233,10 @@ def test_chinese_pages_have_no_english_text(reports, small_sample: Path) -> None
             headers = [h for h in page.headers if _english_header(h, data)]
             assert not headers, f"{variant}/{name}: English headers {headers}"
             for cell in page.cells:
-                assert not _latin_words(cell, data, long_texts), f"{variant}/{name}: cell {cell!r}"
-            english = _latin_words(text, data, long_texts)
+                assert not _latin_words(cell, data, client_texts), (
+                    f"{variant}/{name}: cell {cell!r}"
+                )
+            english = _latin_words(text, data, client_texts)
             assert not english, f"{variant}/{name} shows English words: {english[:8]}"
 
 
