@@ -308,8 +308,9 @@ def write_cache(folder: Path, cache: Path) -> Path:
     """The generated tables as the report steps read them: a
     :func:`playbook.workspace.load.save_cache`
     folder (default config) for :func:`playbook.workspace.load.load_cache`. Returns ``cache``."""
+    from playbook.workspace.cache import save_cache
     from playbook.workspace.config import default_config
-    from playbook.workspace.load import Dataset, save_cache
+    from playbook.workspace.dataset import Dataset
 
     deals = pd.read_parquet(folder / "deals.parquet")
     events = pd.read_parquet(folder / "stage_events.parquet")

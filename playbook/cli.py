@@ -145,6 +145,20 @@ def _add_unattended_commands(sub) -> None:
     _allow_path(p)
 
     p = sub.add_parser(
+        "content",
+        help="search the content library (titles, tags, texts; English or Chinese)",
+        description="Search the workspace's content library by words in any language (a word "
+        "of two characters such as 安全 finds 安全评审); results are ranked and shown with the "
+        "effect each item had at the stage where it was used.",
+    )
+    p.add_argument("workspace", type=Path)
+    p.add_argument("--search", required=True, metavar="WORDS", help="the words to look for")
+    p.add_argument("--limit", type=_at_least_one("results"), default=20)
+    p.add_argument("--lang", choices=["en", "zh"], default=None)
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    _allow_path(p)
+
+    p = sub.add_parser(
         "score",
         help="score a fresh export's open deals with a saved model",
         description="Score a fresh export's open deals with the model a 'playbook run' of this "
@@ -399,6 +413,25 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_content(args: argparse.Namespace) -> int:
+    from playbook.steps.content import analyse, results_text
+    from playbook.workspace.load import apply_period, load_workspace
+
+    dataset = apply_period(load_workspace(args.workspace, allowed=args.allow_paths))
+    if dataset.content is None:
+        raise UsageError(
+            f"{args.workspace} has no content table: add content.csv (content_id, type, title, "
+            "body or path, tags) to search it"
+        )
+    language = args.lang or dataset.config.language
+    found = analyse(dataset, language=language).search(args.search, limit=args.limit)
+    if args.json:
+        print(found.to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        print(results_text(found, args.search, language))
+    return EXIT_OK
+
+
 def _cmd_pseudonyms(args: argparse.Namespace) -> int:
     from playbook.report.anonymise import pseudonym_lookup
     from playbook.workspace.secret import SECRET_FILE
@@ -459,6 +492,7 @@ COMMANDS = {
     "monthly": _cmd_monthly,
     "export": _cmd_export,
     "score": _cmd_score,
+    "content": _cmd_content,
     "pseudonyms": _cmd_pseudonyms,
     "explore": _cmd_explore,
     "dashboard": _cmd_dashboard,

@@ -98,6 +98,10 @@ SENTENCE_COLUMNS = {
     "fix",
     "note",
     "rule",
+    "excerpt",
+    "body",
+    "effects",
+    "top_users",
 }
 
 

@@ -26,6 +26,7 @@ KINDS = (
     "top_performer_profile",
     "pilot_effect",
     "data_quality",
+    "content_effect",
 )
 
 

@@ -11,8 +11,10 @@ from conftest import DEALS_CSV, EVENTS_CSV, write_workspace
 
 from playbook.cli import main
 from playbook.exceptions import DataError
+from playbook.workspace.cache import load_cache, save_cache
 from playbook.workspace.config import default_config
-from playbook.workspace.load import Dataset, load_cache, load_workspace, save_cache
+from playbook.workspace.dataset import Dataset
+from playbook.workspace.load import load_workspace
 
 GOOD = {"deals.csv": DEALS_CSV, "stage_events.csv": EVENTS_CSV}
 

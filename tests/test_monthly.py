@@ -8,7 +8,8 @@ import pytest
 
 from playbook.steps import monthly
 from playbook.workspace.config import default_config
-from playbook.workspace.load import Dataset, as_of
+from playbook.workspace.dataset import Dataset
+from playbook.workspace.load import as_of
 
 
 def _deals() -> pd.DataFrame:

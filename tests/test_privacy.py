@@ -30,7 +30,7 @@ def _tables() -> dict[str, pd.DataFrame]:
         {"deal_id": ["D-1001", "D-1001", "D-1002", "D-1003"], "owner_id": ["R-7"] * 4}
     )
     activities = pd.DataFrame(
-        {"deal_id": ["D-1002", "D-1003"], "actor_id": ["R-8", "MKT-3"], "content_id": ["c1", "c2"]}
+        {"deal_id": ["D-1002", "D-1003"], "actor_id": ["R-8", "MKT-3"], "campaign_id": ["c1", "c2"]}
     )
     outcomes = pd.DataFrame({"deal_id": ["D-1001"], "nps": [9.0]})
     reps = pd.DataFrame(
@@ -98,7 +98,10 @@ def test_anonymise_tables_replaces_every_identifier_and_keeps_joins() -> None:
     assert deals["contact_name"].iloc[:2].str.startswith("Id-").all()
     assert pd.isna(deals["contact_name"].iloc[2])
     assert deals["pilot_group"].tolist() == ["pilot", "control", "pilot"]
-    assert out["activities"]["content_id"].str.startswith("Id-").all()
+    assert out["activities"]["campaign_id"].str.startswith("Id-").all()
+    assert privacy.anonymise_tables(
+        {"activities": tables["activities"].assign(content_id=["C1", "C2"])}, KEY
+    )["activities"]["content_id"].tolist() == ["C1", "C2"]  # a template id names no one
     assert deals["segment"].tolist() == ["Retail", "Energy", "Retail"]
     # stable for a key, unrelated under another; the input is untouched
     again = privacy.anonymise_tables(_tables(), KEY)

@@ -128,9 +128,9 @@ def test_manifest_hashes_every_input(full_run, small_sample: Path) -> None:
     result, _ = full_run
     manifest = json.loads((result.report_dir / "manifest.json").read_text(encoding="utf-8"))
     expected = {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in small_sample.iterdir()
-        if p.suffix in (".csv", ".yml")
+        p.relative_to(small_sample).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in small_sample.rglob("*")
+        if p.suffix in (".csv", ".yml", ".md")  # .md: the content library's files
     }
     assert manifest["inputs"] == expected
     assert manifest["versions"]["pandas"] == pd.__version__

@@ -26,6 +26,8 @@ FILES = [
     "reps.csv",
     "assessments.csv",
     "outcomes.csv",
+    "content.csv",
+    "content/discovery_questions.md",
     "truth.json",
 ]
 COLUMNS = {
@@ -46,7 +48,7 @@ COLUMNS = {
         "pilot_group",
     ],
     "stage_events": ["deal_id", "stage", "entered_at", "owner_id"],
-    "activities": ["deal_id", "at", "type", "actor_id", "team"],
+    "activities": ["deal_id", "at", "type", "actor_id", "team", "content_id"],
     "reps": ["rep_id", "name", "team", "region", "role", "hired_at"],
     "assessments": ["rep_id", "dimension", "score", "assessed_at", "assessor"],
     "outcomes": [

@@ -48,12 +48,14 @@ import numpy as np
 import pandas as pd
 
 from playbook import plots, stats
+from playbook.explore.content import ContentTab
 from playbook.i18n import TEXT, t
 from playbook.report import escape, small_sample_text, table_html
 from playbook.steps import adjust, intake, journey, stages
 from playbook.steps.journey import JourneyData
 from playbook.workspace import privacy
-from playbook.workspace.load import Dataset, open_dataset
+from playbook.workspace.dataset import Dataset
+from playbook.workspace.load import open_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +263,8 @@ def _png(fig) -> bytes:
 
 
 class Explorer:
-    """Filters, comparison mode and linked views over one :class:`~playbook.workspace.load.Dataset`.
+    """Filters, comparison mode and linked views over one
+    :class:`~playbook.workspace.dataset.Dataset`.
 
     Parameters
     ----------
@@ -584,8 +587,11 @@ class Explorer:
             "capability": [self.images["radar"], self._html["capability"]],
             "people": [self._html["teams"], self._html["reps"]],
         }
-        self.tabs = w.Tab(children=[w.VBox(panes[name]) for name in TABS])
-        self.tabs.titles = tuple(t(f"explore_tab_{name}", lang) for name in TABS)
+        # The content library tab comes last, outside TABS: it does not follow the slices.
+        self.content_tab = ContentTab(self.dataset, lang)
+        children = [w.VBox(panes[name]) for name in TABS] + [self.content_tab.widget]
+        self.tabs = w.Tab(children=children)
+        self.tabs.titles = tuple(t(f"explore_tab_{name}", lang) for name in (*TABS, "content"))
         self.tabs.add_class("pb-tabs")
         self.widget = w.VBox(
             [
@@ -1101,6 +1107,9 @@ class Explorer:
     def _render(self, *, only_visible: bool) -> None:
         """Render the visible tab (or every tab) when out of date; the others stay marked."""
         index = self.tabs.selected_index or 0
+        if index >= len(TABS):
+            self.content_tab.show()
+            return
         wanted = {TABS[index]} if only_visible else set(TABS)
         for name in TABS:
             if name in wanted and name in self._dirty:

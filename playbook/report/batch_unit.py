@@ -16,7 +16,8 @@ from playbook.exceptions import DataError, UsageError
 from playbook.report import stopping
 from playbook.report.batch_lock import may_publish, registered
 from playbook.steps.monthly import month_bounds
-from playbook.workspace.load import as_of, save_cache, validate
+from playbook.workspace.cache import save_cache
+from playbook.workspace.load import as_of, validate
 from playbook.workspace.trust import available_steps
 
 logger = logging.getLogger(__name__)

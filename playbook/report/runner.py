@@ -50,8 +50,9 @@ from playbook.report.publish import (
     write_manifest,
 )
 from playbook.report.scorecard import company_targets
+from playbook.workspace.cache import save_cache
 from playbook.workspace.config import PilotConfig, load_config
-from playbook.workspace.load import apply_period, save_cache
+from playbook.workspace.load import apply_period
 from playbook.workspace.quarantine import QUARANTINE_FILE, anonymised_rows, load_quarantining
 from playbook.workspace.secret import workspace_secret
 from playbook.workspace.trust import available_steps, notebooks_dir

@@ -1,7 +1,7 @@
 """A seeded synthetic company with planted findings, and the truth about them.
 
 ``generate(directory, seed=..., deals=...)`` writes a complete pilot workspace:
-``pilot.yml``, the six canonical tables as UTF-8 CSV and ``truth.json`` (what
+``pilot.yml``, the seven canonical tables as UTF-8 CSV and ``truth.json`` (what
 was planted; the reports never read it). The same arguments always give
 byte-identical files: every random draw comes from ``numpy.random.default_rng``
 streams derived from the seed, there is no wall-clock time, floats are written
@@ -42,6 +42,12 @@ Plantings (each can be switched off with ``plant=``):
 ``data_quality``
     two reps keep sloppy records: amount and source missing on ~40% of their
     deals, about half of their sales activities not logged.
+``content``
+    a content library (``content.csv``, ``activities.content_id``): at proposal the
+    ROI-led proposal template wins (odds of advancing x3 against the other templates),
+    at intent the discount-first pitch loses (x0.35). The library and its use are
+    always written; without this planting content makes no difference. Deals and events
+    are the same either way (see :mod:`playbook.sample.content`).
 
 Pilot variants (:data:`PILOT_VARIANTS`, off unless named in ``plant=``, at most one):
 pilot and control groups marked on every deal of the year, so there is no pre-period
@@ -69,6 +75,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook.sample import content as content_planting
 from playbook.sample import territory
 from playbook.workspace.config import default_config, dump_config
 
@@ -81,7 +88,7 @@ __all__ = [
     "load_truth",
 ]
 
-PLANTINGS = ("bottleneck", "slow_team", "top_performers", "pilot", "data_quality")
+PLANTINGS = ("bottleneck", "slow_team", "top_performers", "pilot", "data_quality", "content")
 #: Pilot structures without a pre-period (see the module docstring); not planted by default.
 PILOT_VARIANTS = ("pilot_territory", "pilot_territory_mirror", "pilot_territory_shared")
 #: Other plantings that exist but are not in the default sample (its files keep their bytes).
@@ -98,6 +105,7 @@ _PERIOD_START = "2025-11-01"
 _PERIOD_END = "2026-10-31"
 _PILOT_START = "2026-08-01"
 _ASSESSED = "2026-09-07"
+_CONTENT_CREATED = "2025-10-15"
 
 
 def _day(iso: str) -> int:
@@ -346,6 +354,8 @@ class SampleTruth:
     counts: dict[str, int] = field(default_factory=dict)
     #: optional plantings (:data:`OPTIONAL_PLANTINGS`): written to truth.json only when planted
     weak_territory: dict[str, Any] | None = None
+    #: the content library (:mod:`playbook.sample.content`): planted items and what the data shows
+    content: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -513,6 +523,44 @@ def _spread(rng, deal, start, end, counts, cal=None):
 # ---------------------------------------------------------------------------
 # The generator
 # ---------------------------------------------------------------------------
+
+
+#: What else moves conversion in the sample (not findings: the mix explains them).
+_DRIVERS = {
+    "company_size": {
+        "stage": "lead",
+        "to": "intent",
+        "logit": dict(zip(SIZES, SIZE_LOGIT, strict=True)),
+    },
+    "first_contact_delay": {
+        "stage": "lead",
+        "to": "intent",
+        "logit_per_log1p_day": CONTACT_LOGIT,
+    },
+    "key_accounts": {
+        "team": "Key Accounts",
+        "large_account_share": 0.5,
+        "note": "owns about half of the large accounts, so its lead -> "
+        "intent rate is higher by account mix, not skill",
+    },
+}
+
+
+def _sample_config(language: str, variant: str | None):
+    """The sample's pilot.yml: its calendar, SLAs, focus and the pilot as the consultant set it."""
+    return default_config(
+        name="sample",
+        language=language,
+        timezone="Asia/Shanghai",
+        currency="CNY",
+        focus={"dimension": "segment", "value": BOTTLENECK_SEGMENT},
+        calendar={"holidays": HOLIDAYS, "extra_workdays": EXTRA_WORKDAYS},
+        # The sample's proposals take ~2–3 weeks; a 10-business-day review SLA is
+        # mostly kept, so its breaches stand out instead of flooding the alerts.
+        sla={"first_contact_hours": 24, "proposal_review_business_days": 10},
+        # The consultant names the pilot's start and target stage before looking at results.
+        pilot=_pilot_config(variant),
+    )
 
 
 def generate(
@@ -827,6 +875,16 @@ def generate(
             "team": np.asarray(_ACT_TEAMS, dtype=object)[a_team[a_order]],
         }
     )
+    # The content library: which sales activities used which item (never changes a deal).
+    a_args = (a_deal[a_order], a_time[a_order])
+    activities["content_id"] = content_planting.assign(
+        content_planting.stream(seed),
+        *a_args,
+        activities["type"].to_numpy(),
+        a_team[a_order] == _TEAM["sales"],
+        entry,
+        on[content_planting.NAME],
+    )
 
     # ---- deals -----------------------------------------------------------------------------
     status_names = np.array(["open", "won", "lost"], dtype=object)
@@ -858,19 +916,7 @@ def generate(
     # ---- write -----------------------------------------------------------------------------
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    config = default_config(
-        name="sample",
-        language=language,
-        timezone="Asia/Shanghai",
-        currency="CNY",
-        focus={"dimension": "segment", "value": BOTTLENECK_SEGMENT},
-        calendar={"holidays": HOLIDAYS, "extra_workdays": EXTRA_WORKDAYS},
-        # The sample's proposals take ~2–3 weeks; a 10-business-day review SLA is
-        # mostly kept, so its breaches stand out instead of flooding the alerts.
-        sla={"first_contact_hours": 24, "proposal_review_business_days": 10},
-        # The consultant names the pilot's start and target stage before looking at results.
-        pilot=_pilot_config(variant),
-    )
+    config = _sample_config(language, variant)
     (out / "pilot.yml").write_text(dump_config(config), encoding="utf-8", newline="\n")
     _csv(deals_df, out / "deals.csv", "%.2f")
     _csv(stage_events, out / "stage_events.csv")
@@ -878,6 +924,10 @@ def generate(
     _csv(reps, out / "reps.csv")
     _csv(assessments, out / "assessments.csv", "%.1f")
     _csv(outcomes, out / "outcomes.csv")
+    _csv(content_planting.content_table(_CONTENT_CREATED), out / "content.csv")
+    markdown = out / content_planting.MARKDOWN_PATH
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    markdown.write_text(content_planting.MARKDOWN_TEXT, encoding="utf-8", newline="\n")
 
     # ---- truth -----------------------------------------------------------------------------
     left = np.isfinite(leave) & (leave < _END)
@@ -1015,24 +1065,7 @@ def generate(
         one_off_winners=one_off,
         pilot=pilot,
         data_quality=data_quality,
-        drivers={
-            "company_size": {
-                "stage": "lead",
-                "to": "intent",
-                "logit": dict(zip(SIZES, SIZE_LOGIT, strict=True)),
-            },
-            "first_contact_delay": {
-                "stage": "lead",
-                "to": "intent",
-                "logit_per_log1p_day": CONTACT_LOGIT,
-            },
-            "key_accounts": {
-                "team": "Key Accounts",
-                "large_account_share": 0.5,
-                "note": "owns about half of the large accounts, so its lead -> "
-                "intent rate is higher by account mix, not skill",
-            },
-        },
+        drivers=_DRIVERS,
         counts={
             "deals": n,
             "won": int((status == 1).sum()),
@@ -1058,6 +1091,9 @@ def generate(
                 "baseline": rate(territory.WEAK_STAGE, ~weak),
             },
         )
+    truth.content = content_planting.truth(
+        activities["content_id"].to_numpy(), *a_args, entry, lost_stage, on[content_planting.NAME]
+    )
     (out / TRUTH_FILE).write_text(truth.to_json(), encoding="utf-8", newline="\n")
     return truth
 

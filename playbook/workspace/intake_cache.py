@@ -75,7 +75,7 @@ def cache_key(
 def lookup(key: str | None):
     """The cached ``(dataset, rows set aside, their counts)`` for ``key``, or None (missing or
     unreadable); :func:`playbook.workspace.quarantine.load_quarantining` rebuilds its record."""
-    from playbook.workspace.load import load_cache
+    from playbook.workspace.cache import load_cache
 
     root = cache_root()
     if root is None or key is None:
@@ -98,7 +98,7 @@ def lookup(key: str | None):
 
 def store(key: str | None, dataset, aside) -> None:
     """Keep a validated dataset and what was set aside under ``key`` (atomically)."""
-    from playbook.workspace.load import save_cache
+    from playbook.workspace.cache import save_cache
 
     root = cache_root()
     if root is None or key is None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +26,16 @@ from playbook.exceptions import (
     Note,
     Problem,
     more_problems,
-    note_from_record,
 )
+from playbook.workspace import content_table
 from playbook.workspace.assessment_form import is_form, read_form
-from playbook.workspace.config import PilotConfig, load_config, normalise_stage_name, parse_config
+
+# Re-exported (``as``): notebooks and tools reach the cache through the loader.
+from playbook.workspace.cache import CACHE_CONFIG as CACHE_CONFIG
+from playbook.workspace.cache import load_cache as load_cache
+from playbook.workspace.cache import save_cache as save_cache
+from playbook.workspace.config import PilotConfig, load_config, normalise_stage_name
+from playbook.workspace.dataset import Dataset
 from playbook.workspace.files import (
     assessments_file,
     find_table_file,
@@ -67,74 +72,8 @@ CATEGORICAL = {
     "dimension",
     "company_size",
     "pilot_group",
+    "content_id",
 }
-
-
-@dataclass
-class Dataset:
-    """The validated canonical tables of one workspace, plus its config.
-
-    Missing optional tables are ``None``. ``files`` maps each table to the file
-    it came from; ``notes`` holds non-blocking remarks (e.g. a detected title row).
-    """
-
-    config: PilotConfig
-    deals: pd.DataFrame
-    stage_events: pd.DataFrame
-    activities: pd.DataFrame | None = None
-    reps: pd.DataFrame | None = None
-    assessments: pd.DataFrame | None = None
-    outcomes: pd.DataFrame | None = None
-    targets: pd.DataFrame | None = None
-    workspace: str = ""
-    files: dict[str, str] = field(default_factory=dict)
-    encodings: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def table(self, name: str) -> pd.DataFrame | None:
-        return getattr(self, name)
-
-    def present(self) -> list[str]:
-        return [t for t in TABLES if self.table(t) is not None]
-
-    def inventory(self) -> pd.DataFrame:
-        """One row per table: file, rows, columns, first and last timestamp."""
-        rows = []
-        time_col = {
-            "deals": "created_at",
-            "stage_events": "entered_at",
-            "activities": "at",
-            "assessments": "assessed_at",
-            "outcomes": "go_live_at",
-            "reps": "hired_at",
-        }
-        for name in TABLES:
-            frame = self.table(name)
-            if frame is None:
-                rows.append(
-                    {
-                        "table": name,
-                        "file": None,
-                        "rows": 0,
-                        "columns": 0,
-                        "first": pd.NaT,
-                        "last": pd.NaT,
-                    }
-                )
-                continue
-            col = time_col.get(name)
-            series = frame[col] if col in frame else pd.Series(dtype="datetime64[ns]")
-            rows.append(
-                {
-                    "table": name,
-                    "file": self.files.get(name),
-                    "rows": len(frame),
-                    "columns": frame.shape[1],
-                    "first": series.min(),
-                    "last": series.max(),
-                }
-            )
-        return pd.DataFrame(rows)
 
 
 # --- reading raw files ------------------------------------------------------------------
@@ -486,6 +425,7 @@ def cross_checks(
         tables["assessments"] = assessments.assign(
             dimension=mapped.where(~bad, assessments["dimension"])
         )
+    problems.extend(content_table.cross_problems(tables, rows, files))
     return problems
 
 
@@ -649,6 +589,12 @@ def read_workspace(
             continue
         encodings[table] = encoding
         tables[table] = (raw, row_numbers, path.name)
+    if "content" in tables:  # the text of files the items name, read through the boundary
+        raw, row_numbers, label, file_problems = content_table.attach_file_text(
+            *tables["content"], boundary
+        )
+        tables["content"] = (raw, row_numbers, label)
+        problems.extend(file_problems)
     return RawWorkspace(config, ws, tables, problems, files, encodings, notes)
 
 
@@ -692,6 +638,8 @@ def dataset_of(raw_ws: RawWorkspace, tables: dict[str, pd.DataFrame]) -> Dataset
     files = raw_ws.files
     for table, frame in tables.items():
         tables[table] = _finalise(frame)
+    if "content" in tables:
+        tables["content"] = content_table.tidy(tables["content"])
     return Dataset(
         config=raw_ws.config,
         workspace=str(raw_ws.workspace),
@@ -777,180 +725,6 @@ def _finalise(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- cache shared by the step notebooks ------------------------------------------------------
 
-CACHE_CONFIG = "config.json"
-#: Holds the distinct ``deal_id`` values once; the tables store int32 positions into it.
-CACHE_DEAL_IDS = "deal_ids.parquet"
-#: Tables whose ``deal_id`` column the cache stores as positions into ``CACHE_DEAL_IDS``.
-DEAL_ID_TABLES = ("deals", "stage_events", "activities", "outcomes")
-
-
-def _is_text(values: pd.Index | pd.Series) -> bool:
-    return pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
-
-
-def _deal_id_plan(dataset: Dataset) -> tuple[pd.Index | None, dict[str, str]]:
-    """The shared ``deal_id`` values and, per table, how its column is stored.
-
-    ``"category"``: every such table holds a categorical over the very same categories
-    (rebuilt as one shared dtype on read); ``"object"``: text ids (rebuilt by taking
-    from the shared values). Tables left out of the plan are written as they are.
-    """
-    columns = {
-        t: dataset.table(t)["deal_id"]
-        for t in DEAL_ID_TABLES
-        if dataset.table(t) is not None and "deal_id" in dataset.table(t)
-    }
-    if "deals" not in columns:
-        return None, {}
-    kinds = {t: _deal_id_kind(c) for t, c in columns.items()}
-    dtypes = [c.dtype for t, c in columns.items() if kinds[t] == "category"]
-    if dtypes:
-        first = dtypes[0]
-        same = all(d == first and d.categories.equals(first.categories) for d in dtypes)
-        if not same or not _is_text(first.categories):
-            kinds = {t: k for t, k in kinds.items() if k != "category"}
-            dtypes = []
-    if dtypes:
-        values = dtypes[0].categories
-        extra: list[pd.Series] = []
-    else:
-        values = pd.Index([], dtype=object)
-        extra = [columns["deals"]] if kinds.get("deals") == "object" else []
-    extra += [c for t, c in columns.items() if kinds[t] == "object" and t != "deals"]
-    if extra:
-        more = pd.Index(pd.unique(pd.concat([s.dropna() for s in extra], ignore_index=True)))
-        if not _is_text(more):
-            kinds = {t: k for t, k in kinds.items() if k != "object"}
-        else:
-            values = values.append(more.difference(values, sort=False)) if len(values) else more
-    return (values if kinds else None), kinds
-
-
-def _deal_id_kind(column: pd.Series) -> str | None:
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return "category"
-    if column.dtype == object and _is_text(column):
-        return "object"
-    return None
-
-
-def _as_ns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Naive datetime columns at another unit (e.g. from Parquet ``timestamp[us]``) as ns."""
-    coarse = {
-        c: frame[c].astype("datetime64[ns]")
-        for c in frame.columns
-        if pd.api.types.is_datetime64_dtype(frame[c].dtype) and frame[c].dtype != "datetime64[ns]"
-    }
-    return frame.assign(**coarse) if coarse else frame
-
-
-def save_cache(dataset: Dataset, directory: str | Path) -> Path:
-    """Write the validated tables as Parquet so every step loads them in milliseconds.
-
-    ``deal_id`` is written once (``deal_ids.parquet``) and as int32 positions in each
-    table, so that reading does not rebuild millions of id strings per table;
-    :func:`load_cache` restores the same columns and dtypes. Timestamps are stored
-    in nanoseconds (``datetime64[ns]``, as :func:`load_workspace` gives them).
-    """
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    values, kinds = _deal_id_plan(dataset)
-    deal_ids = {}
-    if values is not None:
-        ordered = False
-        for table, kind in kinds.items():
-            if kind == "category":
-                ordered = bool(dataset.table(table)["deal_id"].cat.ordered)
-        pd.DataFrame({"deal_id": values.to_numpy(dtype=object)}).to_parquet(
-            out / CACHE_DEAL_IDS, index=False
-        )
-        deal_ids = {"tables": kinds, "ordered": ordered}
-    elif (out / CACHE_DEAL_IDS).exists():
-        (out / CACHE_DEAL_IDS).unlink()
-    for table in dataset.present():
-        frame = dataset.table(table)
-        kind = kinds.get(table)
-        if kind is not None:
-            column = frame["deal_id"]
-            if kind == "category":
-                codes = column.cat.codes.to_numpy()
-            else:
-                codes = values.get_indexer(column)
-            frame = frame.assign(deal_id=codes.astype(np.int32))
-        frame = _as_ns(frame)
-        frame.to_parquet(out / f"{table}.parquet", index=False)
-    meta = {
-        "config": dataset.config.model_dump(mode="json"),
-        "workspace": dataset.workspace,
-        "files": dataset.files,
-        "encodings": dataset.encodings,
-        "notes": [n.record() if isinstance(n, Note) else n for n in dataset.notes],
-        "deal_ids": deal_ids,
-    }
-    (out / CACHE_CONFIG).write_text(
-        json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    return out
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file as pandas, handing Arrow's buffers back as they are converted."""
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
-    del table
-    return frame
-
-
-def load_cache(directory: str | Path) -> Dataset:
-    """Read a cache written by :func:`save_cache`.
-
-    The tables equal those saved, column by column and dtype by dtype; categorical
-    ``deal_id`` columns of several tables share one dtype (no string is hashed to
-    match events to deals).
-    """
-    import pyarrow as pa
-
-    src = Path(directory)
-    meta = json.loads((src / CACHE_CONFIG).read_text(encoding="utf-8"))
-    plan = meta.get("deal_ids") or {}
-    kinds = plan.get("tables", {})
-    shared_dtype = values = None
-    if kinds:
-        values = pd.Index(_read_parquet(src / CACHE_DEAL_IDS)["deal_id"].to_numpy(), dtype=object)
-        if "category" in kinds.values():
-            shared_dtype = pd.CategoricalDtype(values, ordered=plan.get("ordered", False))
-            values = shared_dtype.categories
-        texts = values.to_numpy()
-    tables = {}
-    for table in TABLES:
-        path = src / f"{table}.parquet"
-        if not path.exists():
-            tables[table] = None
-            continue
-        frame = _read_parquet(path)
-        kind = kinds.get(table)
-        if kind is not None:
-            codes = frame["deal_id"].to_numpy()
-            if kind == "category":
-                frame["deal_id"] = pd.Categorical.from_codes(codes, dtype=shared_dtype)
-            else:
-                ids = texts.take(np.maximum(codes, 0)) if len(texts) else np.full(len(codes), None)
-                if (codes < 0).any():
-                    ids[codes < 0] = None
-                frame["deal_id"] = pd.Series(ids, dtype=object, index=frame.index)
-        tables[table] = frame
-    pa.default_memory_pool().release_unused()
-    return Dataset(
-        config=parse_config(meta["config"]),
-        workspace=meta["workspace"],
-        files=meta["files"],
-        encodings=meta.get("encodings", {}),
-        notes=[note_from_record(n) for n in meta.get("notes", [])],
-        **tables,
-    )
-
 
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
@@ -982,7 +756,8 @@ def input_files(
             path = assessments_file(ws, config, path)
         if path is not None and path.exists() and boundary.contains(path):
             paths.append(path)
-    return paths
+    content = find_table_file(ws, "content", config)
+    return paths + content_table.referenced_files(content, boundary)
 
 
 def apply_period(dataset: Dataset) -> Dataset:
@@ -1008,6 +783,7 @@ def apply_period(dataset: Dataset) -> Dataset:
         reps=dataset.reps,
         assessments=dataset.assessments,
         targets=dataset.targets,
+        content=dataset.content,
         workspace=dataset.workspace,
         files=dataset.files,
         encodings=dataset.encodings,
@@ -1079,6 +855,7 @@ def as_of(dataset: Dataset, moment: pd.Timestamp) -> Dataset:
         assessments=dataset.assessments,
         outcomes=outcomes,
         targets=dataset.targets,
+        content=dataset.content,
         workspace=dataset.workspace,
         files=dataset.files,
         encodings=dataset.encodings,

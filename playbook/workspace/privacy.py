@@ -54,7 +54,10 @@ PEOPLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "activities": ("actor_id",),
     "reps": ("rep_id", "name"),
     "assessments": ("rep_id",),
+    "content": ("owner",),
 }
+#: People columns that may name staff other than reps (``Staff-…`` unless a rep id).
+STAFF_COLUMNS = ("actor_id", "owner")
 #: Assessor values that name a role, not a person: kept as they are.
 ROLE_WORDS = frozenset(
     w.casefold()
@@ -280,17 +283,18 @@ def people_map(
     """Every person's id (and named assessor) -> pseudonym, one map for all tables.
 
     Rep ids (``reps.rep_id``, ``deals.owner_id``, ``stage_events.owner_id``,
-    ``assessments.rep_id``, individual ``targets.unit``) map to ``Rep-…``; other actors
-    and named assessors to ``Staff-…``. A named assessor is keyed by its name with spaces
-    collapsed and in lower case (``"Ms  Chen"`` and ``"ms chen"`` are one person), or by
-    the rep id it names. Role words (:data:`ROLE_WORDS`) are not people and stay out.
+    ``assessments.rep_id``, individual ``targets.unit``) map to ``Rep-…``; other actors,
+    content owners (``content.owner``) and named assessors to ``Staff-…``. A named assessor
+    is keyed by its name with spaces collapsed and in lower case (``"Ms  Chen"`` and
+    ``"ms chen"`` are one person), or by the rep id it names. Role words
+    (:data:`ROLE_WORDS`) are not people and stay out.
     """
     reps: set[str] = set()
     others: set[str] = set()
     for table, cols in PEOPLE_COLUMNS.items():
         for col in cols:
             if col != "name":
-                (others if col == "actor_id" else reps).update(_distinct(tables.get(table), col))
+                (others if col in STAFF_COLUMNS else reps).update(_distinct(tables.get(table), col))
     reps |= _individual_targets(tables.get("targets"))
     assessors = {
         v.strip() if v.strip() in reps else _assessor_key(v)
@@ -363,7 +367,7 @@ def anonymise_tables(
     ----------
     tables : mapping
         Table name -> frame (None for a missing table), as in
-        :class:`playbook.workspace.load.Dataset`.
+        :class:`playbook.workspace.dataset.Dataset`.
     key : str or bytes
         The workspace secret (never written to a report).
 

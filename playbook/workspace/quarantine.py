@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from playbook.exceptions import DataError, Note, Problem
+from playbook.workspace.dataset import Dataset
 from playbook.workspace.load import (
-    Dataset,
     RawWorkspace,
     check_workspace,
     dataset_of,

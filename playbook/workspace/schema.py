@@ -65,6 +65,7 @@ TABLES: dict[str, dict[str, Column]] = {
         Column("type", "text", True, "call, call_attempt, email, meeting, demo, …"),
         Column("actor_id", "id"),
         Column("team", "text"),
+        Column("content_id", "id", False, "the content item used (see the content table)"),
     ),
     "reps": _cols(
         Column("rep_id", "id", True),
@@ -97,6 +98,18 @@ TABLES: dict[str, dict[str, Column]] = {
         Column("unit", "text", True, "'all' for the company, else a team or rep id"),
         Column("metric", "text", True, "a KPI name such as won_revenue or win_rate"),
         Column("target", "number", True),
+    ),
+    # The content library (optional): see playbook.workspace.content_table for ``path``, checks.
+    "content": _cols(
+        Column("content_id", "id", True, "a unique id per template, script or document"),
+        Column("type", "text", False, "email_template, proposal_template, agenda, script, …"),
+        Column("title"),
+        Column("language", "text", False, "en, zh, …"),
+        Column("body", "text", False, "the text itself (or give path)"),
+        Column("path", "text", False, "a .txt, .md, .docx or .pdf file in the workspace"),
+        Column("tags", "text", False, "keywords, separated by commas"),
+        Column("owner"),
+        Column("created_at", "datetime"),
     ),
 }
 
@@ -348,6 +361,10 @@ RULES: dict[str, pa.DataFrameSchema] = {
             "deal_id": pa.Column(object, nullable=False, unique=True, report_duplicates="all"),
             "complaints": _non_negative("complaints"),
         },
+        strict=False,
+    ),
+    "content": pa.DataFrameSchema(
+        {"content_id": pa.Column(object, nullable=False, unique=True, report_duplicates="all")},
         strict=False,
     ),
 }

@@ -148,12 +148,18 @@ header row of the templates here. Only `deals` and `stage_events` are required.
    map them to the funnel in `pilot.yml` under `aliases`.
 3. **activities** — calls (a missed call as `call_attempt`), emails, meetings,
    demos, with who did them and their team (marketing / sales / customer_success
-   / product / other).
+   / product / other), and the content item used (`content_id`, see 7).
 4. **reps** — one row per person: id, name, team, region, role
    (new / experienced / key_account), hire date.
 5. **assessments** — capability scores: rep, dimension id (see `pilot.yml`), score.
 6. **outcomes** — for won deals: go-live date, delayed, complaints, renewed,
    renewal and upsell dates, NPS.
+7. **content** — the content library: one row per e-mail template, proposal
+   template, meeting agenda, call script or case study (`content_id`, `type`,
+   `title`, `language`, `tags`, `owner`, `created_at`), with its text in `body` or
+   a `.txt`, `.md`, `.docx` or `.pdf` file in this folder named in `path`. Give
+   activities a `content_id` column naming the item each call, e-mail or meeting
+   used: step 8 then measures which items win and which lose.
 
 Dates like `2026-03-01`, `2026/3/1 14:30` or `2026年3月1日` are understood.
 Then run `playbook validate .` in this folder: it lists every problem with file,

@@ -207,7 +207,7 @@ def analyse(
     adjust: bool | None = None,
     **consistency: Any,
 ) -> CapabilityStudy:
-    """Run step 4 on a :class:`playbook.workspace.load.Dataset` (or any object with its tables).
+    """Run step 4 on a :class:`playbook.workspace.dataset.Dataset` (or any object with its tables).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Step 0, data intake: how good is the data, and how complete are each rep's records?
 
-Pure functions over a validated :class:`~playbook.workspace.load.Dataset`'s tables.
+Pure functions over a validated :class:`~playbook.workspace.dataset.Dataset`'s tables.
 Record completeness is a process KPI in its own right: a rep whose deals lack
 amounts and reasons cannot be coached on them.
 """

@@ -552,7 +552,7 @@ def month_findings(
 
     Parameters
     ----------
-    data : the unit's :class:`playbook.workspace.load.Dataset`, cut at the month's end.
+    data : the unit's :class:`playbook.workspace.dataset.Dataset`, cut at the month's end.
     coverage : :func:`unit_coverage` of the same data; below ``min_deals`` nothing is
         analysed and the result says so (``analysed`` false, no findings, no alerts).
     """

@@ -878,7 +878,7 @@ def analyse(
     rules: Sequence[Mapping[str, Any]] | None = None,
     **thresholds: Any,
 ) -> DevelopmentPlan:
-    """Run step 5 on a :class:`playbook.workspace.load.Dataset`.
+    """Run step 5 on a :class:`playbook.workspace.dataset.Dataset`.
 
     Parameters
     ----------

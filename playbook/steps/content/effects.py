@@ -1,0 +1,382 @@
+"""Which content items win and which lose, judged like with like.
+
+An activity that names a ``content_id`` used that item at the stage its deal was in at
+that moment (the last stage entered at or before the activity; a deal without an earlier
+stage event was in the funnel's first stage). Activities after a deal was closed are left
+out: they cannot have changed its outcome. Each deal counts once per item and stage.
+
+For every item and stage with enough resolved deals, the deals that used it are compared
+with the deals at the same stage that used other items, **within strata of rep × segment**
+(the deal's owner and segment): a strong rep who prefers one template, or a segment where
+one template is the habit, does not make that template look good. The comparison is a
+Mantel–Haenszel pooled odds ratio of advancing (Robins–Breslow–Greenland interval) with the
+Cochran–Mantel–Haenszel test; ``baseline`` is what the item's deals would have done at the
+rate of the other items for the same rep and segment. Censoring follows the stage rates:
+an open deal still within the stage's ``window_days`` is left out, one past it counts as not
+advanced. p-values are Benjamini–Hochberg adjusted across every item and stage tested.
+
+The reference is "the ordinary items": the clearest winner or problem of each stage is
+taken out of the others' reference and every item is tested again, one item per stage and
+round, until no new item stands out; so one strong winner does not make every other
+template at its stage look like a problem. The verdicts are those of the last round.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from playbook.findings import Finding
+from playbook.stats import benjamini_hochberg, wilson_interval
+from playbook.steps import journey as journey_mod
+from playbook.workspace.config import PilotConfig
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ALPHA",
+    "EFFECT_COLUMNS",
+    "MIN_DEALS",
+    "STRATA",
+    "content_uses",
+    "find_content_effects",
+    "item_effects",
+]
+
+#: Resolved deals an item needs at a stage (and its reference in the same strata) to be judged.
+MIN_DEALS = 20
+#: False discovery rate of the claims.
+ALPHA = 0.05
+#: Deal columns whose combinations are the strata of the comparison.
+STRATA = ("owner_id", "segment")
+USE_COLUMNS = ["deal_id", "stage", "content_id", "owner_id", "segment", "resolved", "advanced"]
+EFFECT_COLUMNS = [
+    "content_id",
+    "stage",
+    "deals",
+    "advanced",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "compared",
+    "observed",
+    "baseline",
+    "difference",
+    "odds_ratio",
+    "or_low",
+    "or_high",
+    "p_value",
+    "q_value",
+    "verdict",
+]
+VERDICTS = ("winner", "problem", "no_difference", "too_few")
+
+
+def content_uses(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    config: PilotConfig,
+    *,
+    journey: journey_mod.JourneyData | None = None,
+) -> pd.DataFrame:
+    """One row per deal, stage and content item used there, with the deal's outcome.
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id | stage | content_id | owner_id | segment | resolved | advanced | actor_id``;
+        ``resolved`` is False for an open deal still within the stage's window (censored),
+        ``advanced`` True when the deal reached a later stage. The funnel's last stage is
+        left out (nothing follows it). Empty when no activity names a content item.
+    """
+    columns = [*USE_COLUMNS, "actor_id"]
+    if activities is None or "content_id" not in activities.columns:
+        return pd.DataFrame(columns=columns)
+    acts = activities.loc[activities["content_id"].notna(), ["deal_id", "at", "content_id"]]
+    acts = acts.assign(
+        deal_id=acts["deal_id"].astype(str),
+        content_id=acts["content_id"].astype(str),
+        actor_id=(
+            activities.loc[acts.index, "actor_id"].astype(object)
+            if "actor_id" in activities.columns
+            else np.nan
+        ),
+    )
+    if acts.empty:
+        return pd.DataFrame(columns=columns)
+    info = _deal_info(deals)
+    acts = acts.merge(info, on="deal_id", how="inner")
+    closed = acts["closed_at"].notna() & (acts["at"] > acts["closed_at"])
+    acts = acts[~closed]
+    acts["actor_id"] = acts["actor_id"].where(acts["actor_id"].notna(), acts["owner_id"])
+    acts["stage"] = _stage_at(acts, stage_events, config)
+    outcomes = journey_mod.deal_stages(deals, stage_events, config, journey=journey)
+    outcomes = outcomes.assign(
+        deal_id=outcomes["deal_id"].astype(str), stage=outcomes["stage"].astype(str)
+    )
+    last = config.funnel.ids[-1]
+    uses = acts[acts["stage"] != last].merge(
+        outcomes[["deal_id", "stage", "outcome", "mature"]], on=["deal_id", "stage"], how="inner"
+    )
+    uses["resolved"] = (uses["outcome"] != "open") | uses["mature"].astype(bool)
+    uses["advanced"] = uses["outcome"] == "advanced"
+    uses = uses.sort_values(["deal_id", "stage", "content_id", "at"], kind="stable")
+    uses = uses.drop_duplicates(["deal_id", "stage", "content_id"])
+    return uses[columns].reset_index(drop=True)
+
+
+def _deal_info(deals: pd.DataFrame) -> pd.DataFrame:
+    info = pd.DataFrame(
+        {
+            "deal_id": deals["deal_id"].astype(str).to_numpy(),
+            "owner_id": deals["owner_id"].astype(str).to_numpy(),
+            "segment": (
+                deals["segment"].astype(object).fillna("").astype(str).to_numpy()
+                if "segment" in deals.columns
+                else ""
+            ),
+            "closed_at": (
+                deals["closed_at"].to_numpy()
+                if "closed_at" in deals.columns
+                else pd.Series(pd.NaT, index=deals.index).to_numpy()
+            ),
+        }
+    )
+    return info.drop_duplicates("deal_id")
+
+
+def _stage_at(acts: pd.DataFrame, stage_events: pd.DataFrame, config: PilotConfig) -> pd.Series:
+    """The stage id each activity's deal was in at its time (first stage before any event)."""
+    order = {s: i for i, s in enumerate(config.funnel.ids)}
+    events = pd.DataFrame(
+        {
+            "deal_id": stage_events["deal_id"].astype(str).to_numpy(),
+            "entered_at": stage_events["entered_at"].to_numpy(),
+            "stage": stage_events["stage"].astype(str).to_numpy(),
+        }
+    ).dropna(subset=["entered_at"])
+    events = events[events["stage"].isin(order)]
+    # Two stages logged at the same moment: the later funnel stage is where the deal is.
+    events["rank"] = events["stage"].map(order)
+    events = events.sort_values(["entered_at", "rank"], kind="stable")
+    left = acts[["deal_id", "at"]].reset_index().sort_values("at", kind="stable")
+    found = pd.merge_asof(
+        left, events, left_on="at", right_on="entered_at", by="deal_id", direction="backward"
+    )
+    stage = found.set_index("index")["stage"].reindex(acts.index)
+    return stage.fillna(config.funnel.ids[0]).astype(str)
+
+
+# --- the comparison ---------------------------------------------------------------------------
+
+
+def item_effects(
+    uses: pd.DataFrame,
+    *,
+    strata: Sequence[str] = STRATA,
+    min_deals: int = MIN_DEALS,
+    alpha: float = ALPHA,
+) -> pd.DataFrame:
+    """Each item's advance rate at each stage against the other items, like with like.
+
+    Parameters
+    ----------
+    uses : :func:`content_uses` frame (``deal_id | stage | content_id | resolved | advanced``
+        and the ``strata`` columns).
+    strata : deal columns whose combinations form the strata (missing ones are skipped).
+    min_deals : resolved deals the item, and its reference, need in the shared strata.
+    alpha : false discovery rate of a claim.
+
+    Returns
+    -------
+    DataFrame
+        :data:`EFFECT_COLUMNS`: ``deals``/``advanced``/``rate`` (Wilson ``ci_low``/``ci_high``)
+        over every resolved deal that used the item there; ``compared`` the deals in strata
+        where other items were used too, ``observed`` their rate and ``baseline`` the other
+        items' rate for the same strata (weighted by the item's deals), ``difference`` in
+        rate points (fraction); ``odds_ratio`` (``or_low``, ``or_high``) Mantel–Haenszel;
+        ``p_value`` CMH, ``q_value`` Benjamini–Hochberg; ``verdict`` winner, problem,
+        no_difference or too_few. Sorted by stage, verdict, then difference.
+    """
+    resolved = uses[uses["resolved"].astype(bool)].copy()
+    if resolved.empty:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    keys = [c for c in strata if c in resolved.columns]
+    # one integer per combination of the strata columns (vectorised: no per-row join)
+    resolved["stratum"] = (
+        resolved.groupby(keys, sort=False, dropna=False, observed=True).ngroup() if keys else 0
+    )
+    pairs = resolved[["stage", "content_id"]].drop_duplicates().itertuples(index=False)
+    pairs = sorted((str(s), str(c)) for s, c in pairs)
+    claimed: set[tuple[str, str]] = set()
+    for _ in range(len(pairs) + 1):
+        rows = [_compare(resolved, stage, item, claimed, min_deals) for stage, item in pairs]
+        table = _verdicts(pd.DataFrame(rows), alpha)
+        keys = list(zip(table["stage"], table["content_id"], strict=True))
+        new = table[table["verdict"].isin(["winner", "problem"]) & ~pd.Series(keys).isin(claimed)]
+        if new.empty:
+            break
+        # One item per stage and round, the clearest first: the others are then judged
+        # against the ordinary items, not against a pool that holds a strong winner.
+        first = new.sort_values("p_value", kind="stable").groupby("stage").head(1)
+        claimed |= set(zip(first["stage"], first["content_id"], strict=True))
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    table = table.assign(_v=table["verdict"].map(order), _d=-table["difference"].abs())
+    table = table.sort_values(["stage", "_v", "_d", "content_id"], kind="stable")
+    return table[EFFECT_COLUMNS].reset_index(drop=True)
+
+
+def _compare(resolved: pd.DataFrame, stage: str, item: str, claimed: set, min_deals: int) -> dict:
+    """One item at one stage against the ordinary other items there (see :func:`item_effects`)."""
+    at_stage = resolved[resolved["stage"] == stage]
+    mine = at_stage[at_stage["content_id"] == item].drop_duplicates("deal_id")
+    excluded = {c for s, c in claimed if s == stage and c != item}
+    others = at_stage[~at_stage["content_id"].isin(excluded | {item})]
+    if others.empty:  # every other item is itself claimed: compare with all of them
+        others = at_stage[at_stage["content_id"] != item]
+    others = others[~others["deal_id"].isin(mine["deal_id"])].drop_duplicates("deal_id")
+    n_all, a_all = len(mine), int(mine["advanced"].sum())
+    low, high = wilson_interval(a_all, n_all)
+    row = {
+        "content_id": item,
+        "stage": stage,
+        "deals": n_all,
+        "advanced": a_all,
+        "rate": a_all / n_all if n_all else np.nan,
+        "ci_low": low,
+        "ci_high": high,
+    }
+    counts = pd.concat(
+        [
+            mine.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("item_"),
+            others.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("ref_"),
+        ],
+        axis=1,
+        join="inner",
+    )
+    compared, reference = int(counts["item_size"].sum()), int(counts["ref_size"].sum())
+    row.update(_mantel_haenszel(counts) if compared else {})
+    row["compared"] = compared
+    row["tested"] = compared >= min_deals and reference >= min_deals
+    return row
+
+
+def _mantel_haenszel(counts: pd.DataFrame) -> dict:
+    """Pooled odds ratio, its interval, the CMH p-value and the standardised rates."""
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    a = counts["item_sum"].to_numpy(float)
+    n = counts["item_size"].to_numpy(float)
+    c = counts["ref_sum"].to_numpy(float)
+    m = counts["ref_size"].to_numpy(float)
+    observed = a.sum() / n.sum()
+    baseline = float((n * c / m).sum() / n.sum())
+    tables = np.stack([np.stack([a, n - a]), np.stack([c, m - c])])  # 2 x 2 x strata
+    pooled = StratifiedTable(tables)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        odds = float(pooled.oddsratio_pooled)
+        try:
+            or_low, or_high = (float(v) for v in pooled.oddsratio_pooled_confint())
+        except (ValueError, ZeroDivisionError, FloatingPointError):
+            or_low = or_high = np.nan
+        p = float(pooled.test_null_odds(correction=False).pvalue)
+    return {
+        "observed": observed,
+        "baseline": baseline,
+        "difference": observed - baseline,
+        "odds_ratio": odds,
+        "or_low": or_low,
+        "or_high": or_high,
+        "p_value": p,
+    }
+
+
+def _verdicts(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    for column in ("observed", "baseline", "difference", "odds_ratio", "or_low", "or_high"):
+        if column not in table:
+            table[column] = np.nan
+    table["p_value"] = table.get("p_value", np.nan)
+    tested = table["tested"].astype(bool) & table["p_value"].notna()
+    table["q_value"] = np.nan
+    if tested.any():
+        table.loc[tested, "q_value"] = benjamini_hochberg(table.loc[tested, "p_value"].to_numpy())
+    significant = tested & (table["q_value"] < alpha)
+    table["verdict"] = np.select(
+        [~tested, significant & (table["difference"] > 0), significant & (table["difference"] < 0)],
+        ["too_few", "winner", "problem"],
+        "no_difference",
+    )
+    return table
+
+
+# --- findings ---------------------------------------------------------------------------------
+
+
+def find_content_effects(
+    effects: pd.DataFrame,
+    content: pd.DataFrame | None,
+    *,
+    language: str = "en",
+    stage_labels: dict[str, str] | None = None,
+    strata: Sequence[str] = STRATA,
+) -> list[Finding]:
+    """One ``content_effect`` finding per winning or problem item and stage.
+
+    ``value`` is the content id, ``stage`` the stage id, ``observed`` the rate of the item's
+    deals compared and ``baseline`` the other items' rate for the same reps and segments
+    (interval: Wilson of ``observed``). Severity 2 when the gap is 10 points or more, else 1.
+    """
+    from playbook.i18n import t
+
+    claimed = effects[effects["verdict"].isin(["winner", "problem"])]
+    titles = _titles(content)
+    labels = stage_labels or {}
+    findings = []
+    for row in claimed.itertuples(index=False):
+        n = int(row.compared)
+        advanced = int(round(row.observed * n))
+        low, high = wilson_interval(advanced, n)
+        evidence = t(
+            f"content_finding_{row.verdict}",
+            language,
+            title=titles.get(row.content_id, row.content_id),
+            id=row.content_id,
+            stage=labels.get(row.stage, row.stage),
+            observed=f"{row.observed:.0%}",
+            baseline=f"{row.baseline:.0%}",
+            n=f"{n:,}",
+            odds=f"{row.odds_ratio:.2f}",
+            low=f"{row.or_low:.2f}",
+            high=f"{row.or_high:.2f}",
+        )
+        findings.append(
+            Finding(
+                kind="content_effect",
+                severity=2 if abs(row.difference) >= 0.10 else 1,
+                evidence=evidence,
+                dimension="content_id",
+                value=str(row.content_id),
+                stage=str(row.stage),
+                metric="advance_rate",
+                observed=float(row.observed),
+                baseline=float(row.baseline),
+                ci_low=low,
+                ci_high=high,
+                n=n,
+                p_value=float(row.q_value),
+                adjusted_for=list(strata),
+                impact=abs(float(row.difference)) * n,
+            )
+        )
+    return findings
+
+
+def _titles(content: pd.DataFrame | None) -> dict[str, str]:
+    if content is None or "title" not in content.columns:
+        return {}
+    titles = content[["content_id", "title"]].dropna()
+    return dict(zip(titles["content_id"].astype(str), titles["title"].astype(str), strict=True))

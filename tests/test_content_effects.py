@@ -1,0 +1,193 @@
+"""Content effects on constructed companies: planted winner and problem, none, rep preference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from playbook.steps.content.effects import content_uses, find_content_effects, item_effects
+from playbook.workspace.config import default_config
+
+ITEMS = {
+    "intent": ["I1", "I2", "I3", "I4"],
+    "proposal": ["P1", "P2", "P3", "P4"],
+    "negotiation": ["N1", "N2", "N3"],
+}
+BASE = {"intent": 0.0, "proposal": 0.3, "negotiation": 0.5}
+
+
+def company(
+    seed: int,
+    *,
+    effects: dict[str, float] | None = None,
+    preferred: str | None = None,
+    deals_per_stage: int = 2400,
+) -> pd.DataFrame:
+    """A :func:`content_uses`-shaped frame: each deal used one item at its stage.
+
+    Reps differ a lot in skill (logit sd 0.8) and segments in difficulty. ``effects`` adds
+    a logit to the deals that used an item; ``preferred`` is an item that the five best reps
+    pick for 80% of their deals (everyone else for 10%), with no effect of its own.
+    """
+    rng = np.random.default_rng(seed)
+    effects = effects or {}
+    skill = rng.normal(0.0, 0.8, 30)
+    best = set(np.argsort(skill)[-5:])
+    segment_logit = {"Retail": -0.4, "Energy": 0.0, "Finance": 0.4}
+    frames = []
+    for stage, items in ITEMS.items():
+        owner = rng.integers(0, 30, deals_per_stage)
+        segment = rng.choice(list(segment_logit), deals_per_stage)
+        item = rng.choice(items, deals_per_stage)
+        if preferred in items:
+            likes = np.array([o in best for o in owner])
+            share = np.where(likes, 0.8, 0.1)
+            pick = rng.random(deals_per_stage) < share
+            rest = [i for i in items if i != preferred]
+            item = np.where(pick, preferred, rng.choice(rest, deals_per_stage))
+        logit = (
+            BASE[stage]
+            + skill[owner]
+            + np.array([segment_logit[s] for s in segment])
+            + np.array([effects.get(i, 0.0) for i in item])
+        )
+        advanced = rng.random(deals_per_stage) < 1 / (1 + np.exp(-logit))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "deal_id": [f"{stage}-{k}" for k in range(deals_per_stage)],
+                    "stage": stage,
+                    "content_id": item,
+                    "owner_id": [f"R{o:02d}" for o in owner],
+                    "segment": segment,
+                    "resolved": True,
+                    "advanced": advanced,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _claims(effects: pd.DataFrame) -> dict[str, str]:
+    claimed = effects[effects["verdict"].isin(["winner", "problem"])]
+    return dict(zip(claimed["content_id"], claimed["verdict"], strict=True))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_planted_winner_and_problem_are_claimed_in_the_right_direction(seed):
+    uses = company(seed, effects={"P2": 0.9, "I3": -0.9})
+    effects = item_effects(uses)
+    claims = _claims(effects)
+    assert claims.get("P2") == "winner" and claims.get("I3") == "problem", claims
+    assert len(set(claims) - {"P2", "I3"}) <= 1, claims
+    p2 = effects.set_index("content_id").loc["P2"]
+    assert p2["observed"] > p2["baseline"] + 0.1 and p2["or_low"] > 1
+    assert p2["deals"] == (uses["content_id"] == "P2").sum()
+
+
+def test_no_effect_company_claims_nothing_over_seeds():
+    claims = [_claims(item_effects(company(seed))) for seed in range(10, 16)]
+    assert sum(len(c) for c in claims) <= 1, claims
+
+
+def test_rep_preference_does_not_make_a_neutral_template_a_winner():
+    uses = company(7, preferred="P1")
+    at = uses[uses["stage"] == "proposal"]
+    # The naive comparison falls for it: strong reps' template converts visibly better.
+    mine, rest = at[at["content_id"] == "P1"], at[at["content_id"] != "P1"]
+    naive = st.fisher_exact(
+        [
+            [mine["advanced"].sum(), (~mine["advanced"]).sum()],
+            [rest["advanced"].sum(), (~rest["advanced"]).sum()],
+        ]
+    )
+    assert mine["advanced"].mean() > rest["advanced"].mean() + 0.05 and naive.pvalue < 0.001
+    effects = item_effects(uses).set_index("content_id")
+    assert effects.loc["P1", "verdict"] == "no_difference"
+    assert abs(effects.loc["P1", "difference"]) < 0.05
+
+
+def test_pooled_odds_ratio_is_the_mantel_haenszel_estimate_worked_by_hand():
+    uses = company(4, effects={"N1": 0.8})
+    effects = item_effects(uses).set_index("content_id")
+    at = uses[uses["stage"] == "negotiation"].assign(
+        stratum=lambda f: f["owner_id"] + "/" + f["segment"], mine=lambda f: f["content_id"] == "N1"
+    )
+    # N1 is the only claim at its stage, so its reference is every other item there
+    num = den = 0.0
+    for _, g in at.groupby("stratum"):
+        a = (g["mine"] & g["advanced"]).sum()
+        b = (g["mine"] & ~g["advanced"]).sum()
+        c = (~g["mine"] & g["advanced"]).sum()
+        d = (~g["mine"] & ~g["advanced"]).sum()
+        if a + b and c + d:
+            num += a * d / len(g)
+            den += b * c / len(g)
+    assert effects.loc["N1", "odds_ratio"] == pytest.approx(num / den)
+    assert effects.loc["N1", "or_low"] < num / den < effects.loc["N1", "or_high"]
+
+
+def test_small_items_are_not_judged_and_findings_carry_the_contract_fields():
+    uses = company(5, effects={"P2": 0.9, "I3": -0.9})
+    rare = uses.index[uses["content_id"] == "N3"][10:]
+    uses = uses.drop(rare)
+    effects = item_effects(uses).set_index("content_id")
+    assert effects.loc["N3", "verdict"] == "too_few" and np.isnan(effects.loc["N3", "q_value"])
+    content = pd.DataFrame({"content_id": ["P2", "I3"], "title": ["ROI proposal", "折扣开场"]})
+    findings = find_content_effects(item_effects(uses), content, language="zh")
+    by_item = {f.value: f for f in findings}
+    assert {"P2", "I3"} <= set(by_item)
+    winner = by_item["P2"].to_summary()
+    assert winner["kind"] == "content_effect" and winner["stage"] == "proposal"
+    assert winner["observed"] > winner["baseline"] and winner["adjusted_for"] == [
+        "owner_id",
+        "segment",
+    ]
+    assert "ROI proposal" in winner["evidence"] and "效果突出" in winner["evidence"]
+    assert by_item["I3"].observed < by_item["I3"].baseline
+
+
+def test_uses_take_the_stage_at_the_activity_and_drop_activities_after_the_close():
+    config = default_config()
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D2", "D3"],
+            "created_at": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01"]),
+            "owner_id": ["R1", "R1", "R2"],
+            "status": ["won", "lost", "open"],
+            "closed_at": pd.to_datetime(["2026-03-01", "2026-02-01", None]),
+            "segment": ["Retail", "Retail", "Energy"],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D1", "D1", "D2", "D2", "D3"],
+            "stage": pd.Categorical(
+                ["lead", "proposal", "signed", "lead", "intent", "lead"],
+                categories=config.funnel.ids,
+                ordered=True,
+            ),
+            "entered_at": pd.to_datetime(
+                ["2026-01-01", "2026-02-01", "2026-03-01", "2026-01-01", "2026-01-10", "2026-01-01"]
+            ),
+        }
+    )
+    activities = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D1", "D1", "D2", "D2", "D3"],
+            "at": pd.to_datetime(
+                ["2026-01-05", "2026-02-03", "2026-02-04", "2026-01-20", "2026-02-10", "2026-10-20"]
+            ),
+            "content_id": ["C1", "C2", "C2", "C3", "C4", "C1"],
+            "actor_id": ["R1", "R1", "R1", "R1", "R1", "R2"],
+        }
+    )
+    uses = content_uses(deals, events, activities, config)
+    got = {(r.deal_id, r.content_id): (r.stage, r.resolved, r.advanced) for r in uses.itertuples()}
+    assert got[("D1", "C1")] == ("lead", True, True)
+    assert got[("D1", "C2")] == ("proposal", True, True)  # two uses, one row
+    assert got[("D2", "C3")] == ("intent", True, False)
+    assert ("D2", "C4") not in got  # after the deal was lost
+    assert len(uses) == 4 and uses.loc[uses["deal_id"] == "D3", "stage"].item() == "lead"
