@@ -17,7 +17,7 @@ from playbook.steps import capability
 from playbook.workspace.assessment_form import FORM_NAME, LISTS_SHEET
 from playbook.workspace.load import load_workspace
 
-DATA_TABLES = ("deals", "stage_events", "activities", "outcomes")
+DATA_TABLES = ("deals", "stage_events", "activities", "outcomes", "content")
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +29,7 @@ def form_workspace(small_sample: Path, tmp_path_factory) -> Path:
     assert main(["init", str(ws)]) == 0
     for table in DATA_TABLES:  # the export arrives after init, over the templates
         shutil.copy(small_sample / f"{table}.csv", ws / f"{table}.csv")
+    shutil.copytree(small_sample / "content", ws / "content")  # files the content table names
     shutil.copy(small_sample / "pilot.yml", ws / "pilot.yml")
     return ws
 

@@ -160,11 +160,11 @@ def test_bank_columns_typed_as_numbers_and_the_duration_left_out(bank_raw, bank)
     audit = model.audit_.set_index("feature")
     assert data.deals["euribor3m"].dtype == object  # the loader keeps extra columns as text
     for column in ("age", "euribor3m", "cons.price.idx", "nr.employed", "pdays"):
-        assert audit.loc[column, "type"] == "numeric", column
+        assert audit.loc[column, "value_type"] == "numeric", column
         assert audit.loc[column, "used"], audit.loc[column, "reason"]
         assert "continuous" in audit.loc[column, "reason"]
     assert bank_raw["age"].nunique() > 50 and bank_raw["euribor3m"].nunique() > 200
-    assert audit.loc["job", "used"] and audit.loc["job", "type"] == "category"
+    assert audit.loc["job", "used"] and audit.loc["job", "value_type"] == "category"
     assert {"age", "euribor3m"} <= set(model.columns_)
     # duration: by its name; the bucketed copy under a neutral name: by its evidence
     assert not audit.loc["duration", "used"]
@@ -299,12 +299,12 @@ def test_leads_identifiers_and_after_contact_columns_left_out(leads) -> None:
     for column in ("prospect_id", "lead_number"):
         assert not audit.loc[column, "used"]
         assert "identifier" in audit.loc[column, "reason"], column
-    assert audit.loc["lead_number", "type"] == "numeric"
+    assert audit.loc["lead_number", "value_type"] == "numeric"
     for column, word in (("tags", "tags"), ("lead_quality", "quality")):
         assert not audit.loc[column, "used"]
         assert f"'{word}'" in audit.loc[column, "reason"]
     for column in ("totalvisits", "total_time_spent_on_website", "page_views_per_visit"):
-        assert audit.loc[column, "used"] and audit.loc[column, "type"] == "numeric", column
+        assert audit.loc[column, "used"] and audit.loc[column, "value_type"] == "numeric", column
 
 
 def test_leads_model_holds_its_own_against_plain_scikit_learn(leads_raw, leads) -> None:

@@ -68,7 +68,7 @@ def test_identifiers_by_uniqueness_and_name_not_by_distinct_count() -> None:
     )
     audit = scoring.feature_audit(deals, activities=False).set_index("feature")
     for column in ("age", "rate", "time_on_site"):
-        assert audit.loc[column, "used"] and audit.loc[column, "type"] == "numeric", column
+        assert audit.loc[column, "used"] and audit.loc[column, "value_type"] == "numeric", column
         assert "continuous" in audit.loc[column, "reason"]
     for column in ("lead_number", "prospect"):
         assert not audit.loc[column, "used"]
@@ -76,7 +76,7 @@ def test_identifiers_by_uniqueness_and_name_not_by_distinct_count() -> None:
     levels = deals["city"].nunique()
     assert levels > 50 and not audit.loc["city", "used"]
     assert f"{levels} distinct values" in audit.loc["city", "reason"]
-    assert audit.loc["segment", "used"] and audit.loc["segment", "type"] == "category"
+    assert audit.loc["segment", "used"] and audit.loc["segment", "value_type"] == "category"
 
 
 def outcome_shadow(deals: pd.DataFrame, seed: int) -> pd.Series:

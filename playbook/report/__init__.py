@@ -187,7 +187,7 @@ class StepReport:
         for column, prefix in (
             ("metric", "metric_"),
             ("level", "level_"),
-            ("type", "value_type_"),  # the scoring feature table's value types
+            ("value_type", "value_type_"),  # the scoring feature table's value types
             ("kind", "feature_kind_"),  # ... and its feature kinds
         ):
             if column in frame.columns:

@@ -292,7 +292,7 @@ def fit_scoring(
     )
     used = audit[audit["used"] & (audit["kind"] != "activity")]
     model.columns_ = tuple(used["feature"])
-    model.numeric_ = tuple(used.loc[used["type"] == "numeric", "feature"])
+    model.numeric_ = tuple(used.loc[used["value_type"] == "numeric", "feature"])
     model.activity_ = has_activity
     X_all = build_features(
         deals,

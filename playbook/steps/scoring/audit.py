@@ -75,7 +75,7 @@ OVERRIDABLE = {"identifier", "owner", "pilot", "amount", "outcome", "post_word"}
 OVERRIDABLE |= {"identifies_rows", "many_levels", "stands_out", "filled_after"}
 #: Exclusions whose column's AUC alone is still shown (it backs or questions the reason).
 MEASURED = ("post_word", "filled_after")
-AUDIT_COLUMNS = ["feature", "kind", "type", "used", "reason", "auc_alone", "overridden"]
+AUDIT_COLUMNS = ["feature", "kind", "value_type", "used", "reason", "auc_alone", "overridden"]
 
 
 def single_auc(values: pd.Series, y: np.ndarray, numeric: bool) -> float:
@@ -231,7 +231,7 @@ def _finish(row: dict[str, Any], include: set[str], language: str) -> dict[str, 
     name, key, values = row["feature"], row["key"], row["values"]
     kind = "attribute" if name in ATTRIBUTES else "extra"
     auc = row.get("auc", np.nan)
-    base = {"feature": name, "kind": kind, "type": row["type"], "auc_alone": auc}
+    base = {"feature": name, "kind": kind, "value_type": row["type"], "auc_alone": auc}
     if key is not None and not (name in include and key in OVERRIDABLE):
         reason = t(f"score_reason_{key}", language, **values)
         return {**base, "used": False, "reason": reason, "overridden": False}
