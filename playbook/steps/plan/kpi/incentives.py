@@ -11,6 +11,30 @@ import pandas as pd
 from playbook.steps.plan.kpi.intervals import correlation_interval
 from playbook.steps.plan.kpi.metrics import METRICS, _format
 
+#: Columns of :func:`incentive_candidates`.
+INCENTIVE_COLUMNS = [
+    "metric",
+    "label",
+    "metric_type",
+    "dimension",
+    "better",
+    "reps",
+    "mean",
+    "p10",
+    "p25",
+    "median",
+    "p75",
+    "p90",
+    "r_outcome",
+    "r_ci_low",
+    "r_ci_high",
+    "r_p_value",
+    "unit",
+    "suppressed",
+]
+#: The quantiles of the reps' values shown for sizing thresholds.
+_QUANTILES = {"p10": 0.1, "p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9}
+
 
 def incentive_candidates(
     by_rep: pd.DataFrame,
@@ -59,7 +83,6 @@ def incentive_candidates(
         if not len(values):
             continue
         suppressed = len(values) < min_reps
-        q = np.quantile(values, [0.1, 0.25, 0.5, 0.75, 0.9])
         paired = sub.set_index("owner_id")["value"]
         r, lo, hi, p, _ = correlation_interval(
             paired.to_numpy(), result.reindex(paired.index).to_numpy(), confidence
@@ -71,12 +94,7 @@ def incentive_candidates(
             "dimension": m.dimension,
             "better": m.better,
             "reps": int(len(values)),
-            "mean": float(values.mean()),
-            "p10": q[0],
-            "p25": q[1],
-            "median": q[2],
-            "p75": q[3],
-            "p90": q[4],
+            **_spread(values, suppressed),
             "r_outcome": r,
             "r_ci_low": lo,
             "r_ci_high": hi,
@@ -84,31 +102,16 @@ def incentive_candidates(
             "unit": m.unit,
             "suppressed": suppressed,
         }
-        if suppressed:
-            for k in ("mean", "p10", "p25", "median", "p75", "p90"):
-                row[k] = np.nan
         rows.append(row)
-    columns = [
-        "metric",
-        "label",
-        "metric_type",
-        "dimension",
-        "better",
-        "reps",
-        "mean",
-        "p10",
-        "p25",
-        "median",
-        "p75",
-        "p90",
-        "r_outcome",
-        "r_ci_low",
-        "r_ci_high",
-        "r_p_value",
-        "unit",
-        "suppressed",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=INCENTIVE_COLUMNS)
+
+
+def _spread(values: pd.Series, suppressed: bool) -> dict[str, float]:
+    """Mean and quantiles of the reps' values (NaN when too few reps to show them)."""
+    if suppressed:
+        return dict.fromkeys(("mean", *_QUANTILES), np.nan)
+    q = np.quantile(values, list(_QUANTILES.values()))
+    return {"mean": float(values.mean()), **dict(zip(_QUANTILES, q, strict=True))}
 
 
 def incentive_view(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +125,7 @@ def incentive_view(candidates: pd.DataFrame) -> pd.DataFrame:
         as an arrow (↑ higher is better, ↓ lower is better).
     """
     out = candidates.copy()
-    for column in ("p10", "p25", "median", "p75", "p90"):
+    for column in _QUANTILES:
         out[column] = [
             _format(v, u) for v, u in zip(candidates[column], candidates["unit"], strict=True)
         ]
