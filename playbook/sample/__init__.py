@@ -141,7 +141,7 @@ def generate(
     streams = Streams.from_seed(options.seed)
     cal = Calendar()
     company = build_company(streams.reps, streams.territory, options)
-    accounts = draw_accounts(streams.accounts, streams.territory, company, options.deals, options)
+    accounts = draw_accounts(streams.accounts, streams.territory, company, options)
     book = draw_deals(streams.deals, cal, company, accounts, options)
     funnel = walk(streams.funnel, cal, company, book, options)
     activities = activity_table(streams.activities, cal, company, book, funnel, options)

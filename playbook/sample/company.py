@@ -190,12 +190,11 @@ def draw_accounts(
     rng: np.random.Generator,
     rng_territory: np.random.Generator,
     company: Company,
-    n_deals: int,
     options: Options,
 ) -> Accounts:
     """About 0.8 accounts per deal, owned by a rep of their region (half of the large ones by
     Key Accounts; new reps get a little less)."""
-    n_acc = max(1, int(round(n_deals * 0.8)))
+    n_acc = max(1, int(round(options.deals * 0.8)))
     acc_seg = pick(rng, SEGMENT_P, n_acc)
     acc_size = pick(rng, SIZE_P, n_acc)
     acc_region = pick(rng, REGION_P, n_acc)

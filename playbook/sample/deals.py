@@ -69,10 +69,10 @@ def draw_deals(
     segment = accounts.segment[account]
     size = accounts.size[account]
     region = np.array([REGIONS.index(r) if r else 0 for r in company.region])[owner]
-    # Deals are in their owner's region, unless the territory planting spreads reps out.
-    region = np.where(
-        company.regional[owner] & ~options.weak_territory, region, accounts.region[account]
-    )
+    # A regional rep's deals are in the rep's region (a key-account rep's in the account's),
+    # unless the territory planting has reps work accounts of other regions.
+    in_home_region = company.regional[owner] & (not options.weak_territory)
+    region = np.where(in_home_region, region, accounts.region[account])
     lucky_deal = (
         company.is_lucky[owner]
         & (quarter(created) == top_performers.LUCKY_QUARTER)

@@ -76,13 +76,8 @@ class _Walk:
     """The funnel's arrays, filled stage by stage."""
 
     def __init__(self, rng, cal, company, deals, options, first_contact) -> None:
-        self.rng, self.cal, self.company, self.deals, self.options = (
-            rng,
-            cal,
-            company,
-            deals,
-            options,
-        )
+        self.rng, self.cal, self.company = rng, cal, company
+        self.deals, self.options = deals, options
         n = len(deals)
         self.first_contact = first_contact
         self.contact_hours = (first_contact - deals.created) * 24.0

@@ -75,8 +75,8 @@ def _pilot_variant(planted: tuple[str, ...]) -> str | None:
 
 @dataclass(frozen=True)
 class Streams:
-    """One random stream per part of the company, all derived from the seed: switching a
-    planting on or off changes only the draws of the parts it touches."""
+    """One random stream per part of the company, all derived from the seed, so that the draws
+    of one part never shift those of another."""
 
     reps: np.random.Generator
     accounts: np.random.Generator
