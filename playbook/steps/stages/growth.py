@@ -95,31 +95,7 @@ def growth_decomposition(
     stage_of = [None, None, *j.stage_ids[: K - 1], None, None]
     values = np.column_stack([leads, freq_f, rates, c["aov"], revenue])  # (G, F)
     F = values.shape[1]
-
-    # previous period within the same slice
-    order = labels.sort_values([*by, "period"], kind="stable").index.to_numpy()
-    slice_code = (
-        labels.groupby(by, dropna=False, sort=False).ngroup().to_numpy()
-        if by
-        else np.zeros(G, dtype=np.int64)
-    )[order]
-    prev = np.full(G, -1)
-    if G > 1:
-        prev[order[1:]] = np.where(slice_code[1:] == slice_code[:-1], order[:-1], -1)
-    has_prev = prev >= 0
-    pv = values[np.maximum(prev, 0)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dlog = np.log(values) - np.log(pv)
-        r1, r0 = revenue, revenue[np.maximum(prev, 0)]
-        lm = np.where(np.isclose(r1, r0), r1, (r1 - r0) / (np.log(r1) - np.log(r0)))
-        contrib = lm[:, None] * dlog
-    contrib[:, F - 1] = revenue - revenue[np.maximum(prev, 0)]
-    dlog[~has_prev] = np.nan
-    contrib[~has_prev] = np.nan
-    bad = ~np.isfinite(dlog[:, : F - 1]).all(axis=1)
-    contrib[bad, : F - 1] = np.nan
-    dlog[~np.isfinite(dlog)] = np.nan
-
+    dlog, contrib = _log_mean_changes(values, revenue, _previous_period(labels, by))
     ends = pd.to_datetime(labels["period"]).dt.to_period(freq).dt.end_time
     age = (j.as_of - ends).dt.total_seconds().to_numpy() / 86400
     immature = ~(age >= j.windows[: K - 1].sum())
@@ -135,6 +111,44 @@ def growth_decomposition(
     return out[
         [*by, "period", "factor", "stage", "value", "log_change", "contribution", "immature"]
     ]
+
+
+def _previous_period(labels: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """Row of each group's previous period within the same slice (-1 for the first)."""
+    G = len(labels)
+    order = labels.sort_values([*by, "period"], kind="stable").index.to_numpy()
+    slice_code = (
+        labels.groupby(by, dropna=False, sort=False).ngroup().to_numpy()
+        if by
+        else np.zeros(G, dtype=np.int64)
+    )[order]
+    prev = np.full(G, -1)
+    if G > 1:
+        prev[order[1:]] = np.where(slice_code[1:] == slice_code[:-1], order[:-1], -1)
+    return prev
+
+
+def _log_mean_changes(
+    values: np.ndarray, revenue: np.ndarray, prev: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each factor's log change from the previous period and its LMDI share of the change in
+    revenue (the last column: the change itself); NaN without a previous period, and for
+    every factor where one is 0 or missing."""
+    F = values.shape[1]
+    has_prev = prev >= 0
+    pv = values[np.maximum(prev, 0)]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dlog = np.log(values) - np.log(pv)
+        r1, r0 = revenue, revenue[np.maximum(prev, 0)]
+        lm = np.where(np.isclose(r1, r0), r1, (r1 - r0) / (np.log(r1) - np.log(r0)))
+        contrib = lm[:, None] * dlog
+    contrib[:, F - 1] = revenue - revenue[np.maximum(prev, 0)]
+    dlog[~has_prev] = np.nan
+    contrib[~has_prev] = np.nan
+    bad = ~np.isfinite(dlog[:, : F - 1]).all(axis=1)
+    contrib[bad, : F - 1] = np.nan
+    dlog[~np.isfinite(dlog)] = np.nan
+    return dlog, contrib
 
 
 def stage_sensitivity(
