@@ -110,25 +110,7 @@ def leave_best_out(
         .drop_duplicates("owner_id", keep="last")
         .set_index("owner_id")["period"]
     )
-    owner = rates["owner_id"].astype(str).to_numpy()
-    best_of_owner = pd.Series(owner).map(best).astype(str).to_numpy()
-    keep = rates["period"].astype(str).to_numpy() != best_of_owner
-    reps, rep_code = np.unique(owner, return_inverse=True)
-    stage_ids = (
-        list(rates["from"].cat.categories)
-        if hasattr(rates["from"], "cat")
-        else sorted(rates["from"].unique())
-    )
-    stage_code = pd.Index(stage_ids).get_indexer(rates["from"].astype(str))
-    cell = (rep_code * len(stage_ids) + stage_code)[keep]
-    size = len(reps) * len(stage_ids)
-    shape = (len(reps), len(stage_ids))
-    adv_all = np.bincount(
-        cell, weights=rates["advanced"].to_numpy(dtype=float)[keep], minlength=size
-    ).reshape(shape)
-    n_all = np.bincount(
-        cell, weights=rates["mature_n"].to_numpy(dtype=float)[keep], minlength=size
-    ).reshape(shape)
+    reps, stage_ids, adv_all, n_all = _counts_without_best(rates, best)
     present = set(rates["from"].astype(str).unique())
     rng = np.random.default_rng(seed)
     drawn = np.isin(reps, list(owners)) if owners is not None else np.ones(len(reps), bool)
@@ -161,6 +143,33 @@ def leave_best_out(
             "prob_above_team": prob,
         }
     )[columns]
+
+
+def _counts_without_best(
+    rates: pd.DataFrame, best: pd.Series
+) -> tuple[np.ndarray, list, np.ndarray, np.ndarray]:
+    """Advanced and mature counts per rep x stage, pooled over every period but the rep's
+    ``best`` one: ``reps | stage ids | advanced (reps, stages) | mature_n (reps, stages)``."""
+    owner = rates["owner_id"].astype(str).to_numpy()
+    best_of_owner = pd.Series(owner).map(best).astype(str).to_numpy()
+    keep = rates["period"].astype(str).to_numpy() != best_of_owner
+    reps, rep_code = np.unique(owner, return_inverse=True)
+    stage_ids = (
+        list(rates["from"].cat.categories)
+        if hasattr(rates["from"], "cat")
+        else sorted(rates["from"].unique())
+    )
+    stage_code = pd.Index(stage_ids).get_indexer(rates["from"].astype(str))
+    cell = (rep_code * len(stage_ids) + stage_code)[keep]
+    size = len(reps) * len(stage_ids)
+    shape = (len(reps), len(stage_ids))
+    adv_all = np.bincount(
+        cell, weights=rates["advanced"].to_numpy(dtype=float)[keep], minlength=size
+    ).reshape(shape)
+    n_all = np.bincount(
+        cell, weights=rates["mature_n"].to_numpy(dtype=float)[keep], minlength=size
+    ).reshape(shape)
+    return reps, stage_ids, adv_all, n_all
 
 
 def consistent_converters(
@@ -250,18 +259,24 @@ def consistent_converters(
         raw = _unadjusted(
             ranking, rates, k=int(top_k_of_n), min_probability=float(min_probability), seed=seed
         ).reindex(out["owner_id"])
-        out["unadjusted_status"] = raw["status"].to_numpy()
-        out["unadjusted_top_periods"] = raw["top_periods"].to_numpy()
-        out["unadjusted_conversion"] = raw["conversion"].to_numpy()
-        if rates is not None and len(rates):
-            pooled = _pooled_o_e(rates).reindex(out["owner_id"])
-            out["expected_conversion"] = pooled["expected_conversion"].to_numpy()
-            out["o_e"] = pooled["o_e"].to_numpy()
-        out["adjusted_rank"] = out["conversion"].rank(ascending=False, method="min")
-        out["unadjusted_rank"] = out["unadjusted_conversion"].rank(ascending=False, method="min")
-        out["ranked_reps"] = int(out["conversion"].notna().sum())
+        _add_raw_beside(out, raw, rates)
         out["reason"] = _with_ranks(out, mix_reasons, language)
     return out[CONSISTENCY_COLUMNS]
+
+
+def _add_raw_beside(out: pd.DataFrame, raw: pd.DataFrame, rates: pd.DataFrame | None) -> None:
+    """The rule on the raw measure (``raw``: :func:`_unadjusted` per rep of ``out``), the
+    reps' expected conversion and O/E, and both ranks, beside an adjusted table, in place."""
+    out["unadjusted_status"] = raw["status"].to_numpy()
+    out["unadjusted_top_periods"] = raw["top_periods"].to_numpy()
+    out["unadjusted_conversion"] = raw["conversion"].to_numpy()
+    if rates is not None and len(rates):
+        pooled = _pooled_o_e(rates).reindex(out["owner_id"])
+        out["expected_conversion"] = pooled["expected_conversion"].to_numpy()
+        out["o_e"] = pooled["o_e"].to_numpy()
+    out["adjusted_rank"] = out["conversion"].rank(ascending=False, method="min")
+    out["unadjusted_rank"] = out["unadjusted_conversion"].rank(ascending=False, method="min")
+    out["ranked_reps"] = int(out["conversion"].notna().sum())
 
 
 def _pooled_o_e(rates: pd.DataFrame) -> pd.DataFrame:
