@@ -45,6 +45,7 @@ from typing import Any
 import pandas as pd
 
 from playbook.findings import Finding
+from playbook.i18n import t
 from playbook.steps.adjust import MixModel, expected_wins, fit_mix_model, mix_reasons
 from playbook.steps.capability.assessments import assessment_basis, assessment_scores
 from playbook.steps.capability.consistency import (
@@ -84,6 +85,7 @@ from playbook.steps.capability.views import (
     findings_view,
     profile_view,
 )
+from playbook.steps.journey import JourneyData
 from playbook.steps.plan.kpi import deal_facts
 from playbook.workspace.config import PilotConfig
 
@@ -119,24 +121,6 @@ __all__ = [
     "findings_view",
     "analyse",
 ]
-
-
-# --- settings ----------------------------------------------------------------------------------
-
-
-# --- assessments --------------------------------------------------------------------------------
-
-
-# --- rep profile --------------------------------------------------------------------------------
-
-
-# --- group comparisons (privacy-safe) -----------------------------------------------------------
-
-
-# --- display views -------------------------------------------------------------------------------
-
-
-# --- findings -----------------------------------------------------------------------------------
 
 
 # --- the whole step -----------------------------------------------------------------------------
@@ -196,6 +180,56 @@ class CapabilityStudy:
         }
 
 
+@dataclass(frozen=True)
+class _StepInputs:
+    """What every part of :func:`analyse` reads: the data, the settings, the prepared journey
+    and the deal-mix model (None: raw comparisons)."""
+
+    data: Any
+    config: PilotConfig
+    language: str
+    settings: dict[str, Any]
+    min_group_size: int
+    journey: JourneyData
+    model: MixModel | None
+    seed: int
+
+    @property
+    def adjusted_for(self) -> list[str] | None:
+        return self.model.adjusted_for if self.model is not None else None
+
+    @classmethod
+    def prepare(
+        cls,
+        data: Any,
+        language: str | None,
+        as_of: Any,
+        min_group_size: int | None,
+        seed: int,
+        adjust: bool | None,
+        consistency: dict[str, Any],
+    ) -> _StepInputs:
+        """Settings with their defaults, the prepared journey and the fitted deal-mix model."""
+        from playbook.steps.journey import prepare
+
+        config: PilotConfig = data.config
+        language = language or config.language
+        settings = consistency_settings(config, **consistency)
+        mgs = int(min_group_size if min_group_size is not None else config.min_group_size)
+        j = prepare(data.deals, data.stage_events, config, as_of)
+        model = fit_mix_model(j, config, enabled=adjust)
+        return cls(
+            data=data,
+            config=config,
+            language=language,
+            settings=settings,
+            min_group_size=mgs,
+            journey=j,
+            model=model if model.adjusted_for else None,
+            seed=seed,
+        )
+
+
 def analyse(
     data: Any,
     *,
@@ -235,84 +269,19 @@ def analyse(
     -------
     CapabilityStudy
     """
-    from playbook.i18n import t
-    from playbook.steps.journey import prepare
-
-    config: PilotConfig = data.config
-    language = language or config.language
-    settings = consistency_settings(config, **consistency)
-    mgs = int(min_group_size if min_group_size is not None else config.min_group_size)
-    j = prepare(data.deals, data.stage_events, config, as_of)
-    model = fit_mix_model(j, config, enabled=adjust)
-    if not model.adjusted_for:
-        model = None
-    rates = rep_period_rates(
-        data.deals,
-        data.stage_events,
-        config,
-        freq=settings["freq"],
-        periods=settings["periods"],
-        journey=j,
-        model=model,
-    )
-    ranking = rank_periods(
-        rates, top_share=settings["top_share"], min_deals=settings["min_deals"], seed=seed
-    )
-    consistency_table = consistent_converters(
-        ranking,
-        rates=rates,
-        top_k_of_n=settings["top_k_of_n"],
-        min_probability=settings["min_probability"],
-        seed=seed,
-        periods=settings["periods"],
-        top_share=settings["top_share"],
-        min_deals=settings["min_deals"],
-        language=language,
-        mix_reasons=(
-            (lambda who: mix_reasons(model, config, language=language, owners=who))
-            if model is not None
-            else None
-        ),
-    )
-    notes: list[str] = []
-    if model is not None:
-        notes.extend(model.notes)
-    available = ranking["period"].nunique() if len(ranking) else 0
-    if available < settings["top_k_of_n"]:
-        notes.append(
-            t(
-                "cap_too_few_periods",
-                language,
-                available=available,
-                k=settings["top_k_of_n"],
-            )
-        )
+    run = _StepInputs.prepare(data, language, as_of, min_group_size, seed, adjust, consistency)
+    config, language, settings, mgs = run.config, run.language, run.settings, run.min_group_size
+    rates, ranking, consistency_table = _consistency(run)
+    notes = _period_notes(run, ranking)
     benchmark = (
         consistency_table.loc[consistency_table["consistent"], "owner_id"].astype(str).tolist()
     )
     scores = assessment_scores(data.assessments, config, assessor=assessor)
-    sp = rep_stage_performance(data.deals, data.stage_events, config, journey=j, model=model)
-    facts = deal_facts(
-        j.deals,
-        config,
-        stage_events=data.stage_events,
-        activities=data.activities,
-        outcomes=data.outcomes,
-        reps=data.reps,
-        as_of=j.as_of,
-        expected_won=expected_wins(model, j.status, aligned=True) if model is not None else None,
-    )
-    profile = rep_profile(sp, scores=scores, facts=facts)
+    sp, facts, profile = _profile(run, scores)
     comparison = compare_groups(profile, benchmark, min_group_size=mgs)
-    comparison.attrs["adjusted_for"] = model.adjusted_for if model is not None else []
-    reps_total = profile["owner_id"].nunique() if len(profile) else 0
-    suppressed = (
-        bool(benchmark) and not _split_sizes(len(benchmark), reps_total - len(benchmark), mgs)[0]
-    )
-    if suppressed:
-        notes.append(t("cap_benchmark_suppressed", language, k=len(benchmark), min=mgs))
-    if not benchmark:
-        notes.append(t("cap_no_benchmark", language))
+    comparison.attrs["adjusted_for"] = run.adjusted_for or []
+    suppressed = _benchmark_suppressed(benchmark, profile, mgs)
+    notes.extend(_benchmark_notes(run, benchmark, suppressed))
     links = stage_competency_links(profile)
     gaps = capability_gaps(comparison, config)
     rg = rep_gaps(scores, comparison)
@@ -326,7 +295,7 @@ def analyse(
         config,
         settings=settings,
         language=language,
-        adjusted_for=model.adjusted_for if model is not None else None,
+        adjusted_for=run.adjusted_for,
     )
     return CapabilityStudy(
         settings=settings,
@@ -348,16 +317,113 @@ def analyse(
         focus=focus_reps(rg, exclude=benchmark),
         findings=findings,
         notes=notes,
-        dimension_labels={
+        **_display(run, benchmark),
+        model=run.model,
+        rep_adjusted=(run.model.by_owner() if run.model is not None else pd.DataFrame()),
+    )
+
+
+def _consistency(run: _StepInputs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Rep period rates, their ranking and the consistent-converter table."""
+    data, config, settings, model, language = (
+        run.data,
+        run.config,
+        run.settings,
+        run.model,
+        run.language,
+    )
+    rates = rep_period_rates(
+        data.deals,
+        data.stage_events,
+        config,
+        freq=settings["freq"],
+        periods=settings["periods"],
+        journey=run.journey,
+        model=model,
+    )
+    ranking = rank_periods(
+        rates, top_share=settings["top_share"], min_deals=settings["min_deals"], seed=run.seed
+    )
+    consistency_table = consistent_converters(
+        ranking,
+        rates=rates,
+        top_k_of_n=settings["top_k_of_n"],
+        min_probability=settings["min_probability"],
+        seed=run.seed,
+        periods=settings["periods"],
+        top_share=settings["top_share"],
+        min_deals=settings["min_deals"],
+        language=language,
+        mix_reasons=(
+            (lambda who: mix_reasons(model, config, language=language, owners=who))
+            if model is not None
+            else None
+        ),
+    )
+    return rates, ranking, consistency_table
+
+
+def _period_notes(run: _StepInputs, ranking: pd.DataFrame) -> list[str]:
+    """The deal-mix model's notes, and one when fewer periods exist than the rule needs."""
+    notes: list[str] = []
+    if run.model is not None:
+        notes.extend(run.model.notes)
+    available = ranking["period"].nunique() if len(ranking) else 0
+    k = run.settings["top_k_of_n"]
+    if available < k:
+        notes.append(t("cap_too_few_periods", run.language, available=available, k=k))
+    return notes
+
+
+def _profile(
+    run: _StepInputs, scores: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Stage performance, deal facts and the rep profile that joins them with ``scores``."""
+    data, config, j, model = run.data, run.config, run.journey, run.model
+    sp = rep_stage_performance(data.deals, data.stage_events, config, journey=j, model=model)
+    facts = deal_facts(
+        j.deals,
+        config,
+        stage_events=data.stage_events,
+        activities=data.activities,
+        outcomes=data.outcomes,
+        reps=data.reps,
+        as_of=j.as_of,
+        expected_won=expected_wins(model, j.status, aligned=True) if model is not None else None,
+    )
+    return sp, facts, rep_profile(sp, scores=scores, facts=facts)
+
+
+def _benchmark_suppressed(benchmark: list[str], profile: pd.DataFrame, mgs: int) -> bool:
+    """Whether the benchmark group (or the rest) is too small to show."""
+    reps_total = profile["owner_id"].nunique() if len(profile) else 0
+    return bool(benchmark) and not _split_sizes(len(benchmark), reps_total - len(benchmark), mgs)[0]
+
+
+def _benchmark_notes(run: _StepInputs, benchmark: list[str], suppressed: bool) -> list[str]:
+    """Notes when the benchmark group is hidden or empty."""
+    notes = []
+    if suppressed:
+        notes.append(
+            t("cap_benchmark_suppressed", run.language, k=len(benchmark), min=run.min_group_size)
+        )
+    if not benchmark:
+        notes.append(t("cap_no_benchmark", run.language))
+    return notes
+
+
+def _display(run: _StepInputs, benchmark: list[str]) -> dict[str, Any]:
+    """Competency labels, the assessment scale and what a hidden group value says."""
+    config, language = run.config, run.language
+    return {
+        "dimension_labels": {
             d.id: (d.label_zh if language == "zh" else d.label_en)
             for d in config.capability.dimensions
         },
-        scale=(float(config.capability.scale_min), float(config.capability.scale_max)),
-        suppressed_label=(
-            t("cap_suppressed_note", language, min=mgs)
+        "scale": (float(config.capability.scale_min), float(config.capability.scale_max)),
+        "suppressed_label": (
+            t("cap_suppressed_note", language, min=run.min_group_size)
             if benchmark
             else t("cap_no_benchmark_short", language)
         ),
-        model=model,
-        rep_adjusted=(model.by_owner() if model is not None else pd.DataFrame()),
-    )
+    }

@@ -4,6 +4,7 @@ they survive."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,21 @@ def _dim_label(config: PilotConfig, dim: str, language: str) -> str:
         if d.id == dim:
             return d.label_zh if language == "zh" else d.label_en
     return dim
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """What every capability finding is worded with: config, language, rule and test level."""
+
+    config: PilotConfig
+    language: str
+    settings: dict[str, Any]
+    #: the deal-mix dimensions the benchmark group was chosen on (empty: raw conversion)
+    adjusted_for: list[str]
+    alpha: float
+
+    def dimension(self, dim: str) -> str:
+        return _dim_label(self.config, dim, self.language)
 
 
 def capability_findings(
@@ -50,99 +66,112 @@ def capability_findings(
     list of Finding
         Most important first.
     """
-    from playbook.i18n import t
-
     language = language or config.language
     settings = settings or consistency_settings(config)
-    used = list(adjusted_for or [])
+    w = _Wording(config, language, settings, list(adjusted_for or []), alpha)
     findings: list[Finding] = []
     if comparison is None or not len(comparison):
         return findings
     members = consistency.loc[consistency["consistent"], "owner_id"] if len(consistency) else []
     k = len(members)
-    span = float(config.capability.scale_max - config.capability.scale_min)
     conv = comparison[(comparison["family"] == "result") & (comparison["metric"] == "conversion")]
     if k and len(conv) and not bool(conv["suppressed"].iloc[0]):
-        row = conv.iloc[0]
-        gaps = capability_gaps(comparison, config)
-        credible = gaps[(gaps["p_adj"] < alpha) & (gaps["gap"] > 0)].head(3)
-        strengths = ", ".join(
-            f"{_dim_label(config, d, language)} (+{g:.1f})"
-            for d, g in zip(credible["dimension"], credible["gap"], strict=True)
+        findings.append(_group_profile(conv.iloc[0], comparison, k, w))
+        findings.extend(_behaviour_findings(comparison, w))
+    findings.extend(_gap_findings(comparison, links, w))
+    return rank(findings)
+
+
+def _group_profile(row: pd.Series, comparison: pd.DataFrame, k: int, w: _Wording) -> Finding:
+    """The benchmark group's conversion against the rest, with its strongest competencies."""
+    from playbook.i18n import t
+
+    language, settings, used = w.language, w.settings, w.adjusted_for
+    gaps = capability_gaps(comparison, w.config)
+    credible = gaps[(gaps["p_adj"] < w.alpha) & (gaps["gap"] > 0)].head(3)
+    strengths = ", ".join(
+        f"{w.dimension(d)} (+{g:.1f})"
+        for d, g in zip(credible["dimension"], credible["gap"], strict=True)
+    )
+    key = "cap_finding_profile" if strengths else "cap_finding_profile_plain"
+    key += "_adjusted" if used else ""
+    freq_word = t(f"cap_period_{_freq_key(settings['freq'])}", language)
+    return Finding(
+        kind="top_performer_profile",
+        severity=2,
+        adjusted_for=used,
+        metric="lead_to_won_conversion",
+        observed=float(row["benchmark_mean"]),
+        baseline=float(row["rest_mean"]),
+        ci_low=float(row["benchmark_mean"] - (row["gap"] - row["ci_low"])),
+        ci_high=float(row["benchmark_mean"] + (row["ci_high"] - row["gap"])),
+        n=int(row["benchmark_reps"]),
+        evidence=t(
+            key,
+            language,
+            k=k,
+            share=f"{100 * settings['top_share']:.0f}%",
+            top=settings["top_k_of_n"],
+            n=settings["periods"],
+            periods=freq_word,
+            conv=f"{100 * row['benchmark_mean']:.1f}%",
+            rest=f"{100 * row['rest_mean']:.1f}%",
+            strengths=strengths,
+            **({"dims": _dimension_list(used, language)} if used else {}),
+        ),
+        impact=float(row["gap"]),
+        extra={
+            "benchmark_reps": int(row["benchmark_reps"]),
+            "rest_reps": int(row["rest_reps"]),
+        },
+    )
+
+
+def _behaviour_findings(comparison: pd.DataFrame, w: _Wording) -> list[Finding]:
+    """One finding per behaviour or customer metric where the group differs credibly."""
+    from playbook.i18n import t
+
+    language = w.language
+    beh = comparison[
+        comparison["family"].isin(["behaviour", "customer"])
+        & ~comparison["suppressed"].astype(bool)
+        & (comparison["p_adj"] < w.alpha)
+    ]
+    return [
+        Finding(
+            kind="top_performer_profile",
+            severity=1,
+            adjusted_for=w.adjusted_for,
+            metric=str(r.metric),
+            observed=float(r.benchmark_mean),
+            baseline=float(r.rest_mean),
+            ci_low=float(r.benchmark_mean - (r.gap - r.ci_low)),
+            ci_high=float(r.benchmark_mean + (r.ci_high - r.gap)),
+            n=int(r.benchmark_reps),
+            p_value=float(r.p_adj),
+            evidence=t(
+                "cap_finding_behaviour",
+                language,
+                metric=t(f"kpi_{r.metric}", language),
+                value=_fmt(r.metric, r.benchmark_mean),
+                rest=_fmt(r.metric, r.rest_mean),
+                k=int(r.benchmark_reps),
+                m=int(r.rest_reps),
+            ),
+            impact=abs(float(r.effect_size)) if pd.notna(r.effect_size) else 0.0,
         )
-        key = "cap_finding_profile" if strengths else "cap_finding_profile_plain"
-        key += "_adjusted" if used else ""
-        freq_word = t(f"cap_period_{_freq_key(settings['freq'])}", language)
-        findings.append(
-            Finding(
-                kind="top_performer_profile",
-                severity=2,
-                adjusted_for=used,
-                metric="lead_to_won_conversion",
-                observed=float(row["benchmark_mean"]),
-                baseline=float(row["rest_mean"]),
-                ci_low=float(row["benchmark_mean"] - (row["gap"] - row["ci_low"])),
-                ci_high=float(row["benchmark_mean"] + (row["ci_high"] - row["gap"])),
-                n=int(row["benchmark_reps"]),
-                evidence=t(
-                    key,
-                    language,
-                    k=k,
-                    share=f"{100 * settings['top_share']:.0f}%",
-                    top=settings["top_k_of_n"],
-                    n=settings["periods"],
-                    periods=freq_word,
-                    conv=f"{100 * row['benchmark_mean']:.1f}%",
-                    rest=f"{100 * row['rest_mean']:.1f}%",
-                    strengths=strengths,
-                    **({"dims": _dimension_list(used, language)} if used else {}),
-                ),
-                impact=float(row["gap"]),
-                extra={
-                    "benchmark_reps": int(row["benchmark_reps"]),
-                    "rest_reps": int(row["rest_reps"]),
-                },
-            )
-        )
-        beh = comparison[
-            comparison["family"].isin(["behaviour", "customer"])
-            & ~comparison["suppressed"].astype(bool)
-            & (comparison["p_adj"] < alpha)
-        ]
-        for r in beh.itertuples(index=False):
-            findings.append(
-                Finding(
-                    kind="top_performer_profile",
-                    severity=1,
-                    adjusted_for=used,
-                    metric=str(r.metric),
-                    observed=float(r.benchmark_mean),
-                    baseline=float(r.rest_mean),
-                    ci_low=float(r.benchmark_mean - (r.gap - r.ci_low)),
-                    ci_high=float(r.benchmark_mean + (r.ci_high - r.gap)),
-                    n=int(r.benchmark_reps),
-                    p_value=float(r.p_adj),
-                    evidence=t(
-                        "cap_finding_behaviour",
-                        language,
-                        metric=t(f"kpi_{r.metric}", language),
-                        value=_fmt(r.metric, r.benchmark_mean),
-                        rest=_fmt(r.metric, r.rest_mean),
-                        k=int(r.benchmark_reps),
-                        m=int(r.rest_reps),
-                    ),
-                    impact=abs(float(r.effect_size)) if pd.notna(r.effect_size) else 0.0,
-                )
-            )
-    gaps = capability_gaps(comparison, config)
-    gaps = gaps[~gaps["suppressed"] & (gaps["p_adj"] < alpha) & (gaps["gap"] > 0)]
+        for r in beh.itertuples(index=False)
+    ]
+
+
+def _gap_findings(comparison: pd.DataFrame, links: pd.DataFrame, w: _Wording) -> list[Finding]:
+    """One finding per competency where the benchmark scores credibly higher than the rest."""
+    span = float(w.config.capability.scale_max - w.config.capability.scale_min)
+    gaps = capability_gaps(comparison, w.config)
+    gaps = gaps[~gaps["suppressed"] & (gaps["p_adj"] < w.alpha) & (gaps["gap"] > 0)]
+    findings = []
     for r in gaps.itertuples(index=False):
-        link = None
-        if links is not None and len(links):
-            lk = links[(links["dimension"] == r.dimension) & (links["p_adj"] < alpha)]
-            lk = lk[lk["r"] > 0].sort_values("r", ascending=False)
-            if len(lk):
-                link = lk.iloc[0]
+        link = _stage_link(links, r.dimension, w.alpha)
         rel = r.gap / span if span > 0 else 0.0
         strong = r.p_adj < 0.01
         if rel >= 0.15 and strong and link is not None:
@@ -151,32 +180,11 @@ def capability_findings(
             severity = 2
         else:
             severity = 1
-        label = _dim_label(config, r.dimension, language)
-        # interval of the rest's mean, from the gap's standard error split is not
-        # available: report the gap interval in extra and the rest mean's own here
-        text = t(
-            "cap_finding_gap",
-            language,
-            dimension=label,
-            rest=f"{r.rest_mean:.1f}",
-            bench=f"{r.benchmark_mean:.1f}",
-            lo=f"{r.ci_low:.1f}",
-            hi=f"{r.ci_high:.1f}",
-            k=int(r.benchmark_reps),
-            m=int(r.rest_reps),
-        )
-        if link is not None:
-            text += t(
-                "cap_finding_gap_link",
-                language,
-                stage=config.stage_label(str(link["stage"]), language),
-                r=f"{link['r']:.2f}",
-            )
         findings.append(
             Finding(
                 kind="capability_gap",
                 severity=severity,
-                adjusted_for=used,
+                adjusted_for=w.adjusted_for,
                 dimension="dimension",
                 value=str(r.dimension),
                 stage=None if link is None else str(link["stage"]),
@@ -187,7 +195,7 @@ def capability_findings(
                 ci_high=float(r.rest_mean + (r.gap - r.ci_low)),
                 n=int(r.rest_reps),
                 p_value=float(r.p_adj),
-                evidence=text,
+                evidence=_gap_text(r, link, w),
                 impact=float(rel),
                 extra={
                     "gap": float(r.gap),
@@ -199,7 +207,44 @@ def capability_findings(
                 },
             )
         )
-    return rank(findings)
+    return findings
+
+
+def _stage_link(links: pd.DataFrame | None, dimension: str, alpha: float) -> pd.Series | None:
+    """The stage whose rates correlate most (credibly, positively) with the competency."""
+    if links is None or not len(links):
+        return None
+    lk = links[(links["dimension"] == dimension) & (links["p_adj"] < alpha)]
+    lk = lk[lk["r"] > 0].sort_values("r", ascending=False)
+    return lk.iloc[0] if len(lk) else None
+
+
+def _gap_text(r: Any, link: pd.Series | None, w: _Wording) -> str:
+    """The gap in words, and the linked stage when there is one."""
+    from playbook.i18n import t
+
+    language = w.language
+    # interval of the rest's mean, from the gap's standard error split is not
+    # available: report the gap interval in extra and the rest mean's own here
+    text = t(
+        "cap_finding_gap",
+        language,
+        dimension=w.dimension(r.dimension),
+        rest=f"{r.rest_mean:.1f}",
+        bench=f"{r.benchmark_mean:.1f}",
+        lo=f"{r.ci_low:.1f}",
+        hi=f"{r.ci_high:.1f}",
+        k=int(r.benchmark_reps),
+        m=int(r.rest_reps),
+    )
+    if link is not None:
+        text += t(
+            "cap_finding_gap_link",
+            language,
+            stage=w.config.stage_label(str(link["stage"]), language),
+            r=f"{link['r']:.2f}",
+        )
+    return text
 
 
 def _dimension_list(dimensions: Sequence[str], language: str) -> str:

@@ -158,88 +158,19 @@ def rep_profile(
         result (conversion: the product of those stage rates), behaviour, customer or
         competency (``metric`` score, ``dimension`` the competency id).
     """
-    frames = []
     sp = stage_performance
-    if len(sp):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "owner_id": sp["owner_id"].astype(str),
-                    "family": "stage",
-                    "metric": "stage_rate",
-                    "stage": sp["from"].astype(str),
-                    "dimension": None,
-                    "value": compared_stage_rate(sp).to_numpy(dtype=float),
-                    "n": sp["mature_n"].to_numpy(),
-                }
-            )
-        )
-        first = sp["from"].cat.categories[0] if hasattr(sp["from"], "cat") else sp["from"].iloc[0]
-        conv = (
-            sp.assign(_value=compared_stage_rate(sp))
-            .groupby("owner_id", observed=True)
-            .agg(value=("_value", "prod"))
-        )
-        conv["n"] = sp[sp["from"] == first].groupby("owner_id", observed=True)["entered"].sum()
-        frames.append(
-            conv.reset_index().assign(
-                family="result", metric="conversion", stage=None, dimension=None
-            )
-        )
+    frames: list[pd.DataFrame] = list(_stage_rows(sp)) if len(sp) else []
     if facts is not None and len(facts):
-        by_rep = kpi_by_rep(
-            facts,
-            metrics=[
-                "meetings_per_deal",
-                "sales_activities_per_deal",
-                "first_contact_hours",
-                "record_completeness",
-                "nps",
-            ],
-        )
-        by_rep = by_rep[by_rep["n"] >= min_n]
-        family = np.where(by_rep["dimension"] == "customer", "customer", "behaviour")
-        frames.append(
-            pd.DataFrame(
-                {
-                    "owner_id": by_rep["owner_id"].astype(str),
-                    "family": family,
-                    "metric": by_rep["metric"],
-                    "stage": None,
-                    "dimension": None,
-                    "value": by_rep["value"],
-                    "n": by_rep["n"],
-                }
-            )
-        )
-        renew = facts.groupby("owner_id")[["renewed_n", "renewal_due"]].sum()
-        renew = renew[renew["renewal_due"] > 0]
-        if len(renew):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "owner_id": renew.index.astype(str),
-                        "family": "customer",
-                        "metric": "renewal_rate",
-                        "stage": None,
-                        "dimension": None,
-                        "value": _shrunk_rate(renew["renewed_n"], renew["renewal_due"]),
-                        "n": renew["renewal_due"].astype(np.int64).to_numpy(),
-                    }
-                )
-            )
+        frames.extend(_fact_rows(facts, min_n))
     if scores is not None and len(scores):
         frames.append(
-            pd.DataFrame(
-                {
-                    "owner_id": scores["rep_id"].astype(str),
-                    "family": "competency",
-                    "metric": "score",
-                    "stage": None,
-                    "dimension": scores["dimension"].astype(str),
-                    "value": scores["score"].to_numpy(dtype=float),
-                    "n": scores["assessors"].to_numpy(),
-                }
+            _rows(
+                scores["rep_id"].astype(str),
+                "competency",
+                "score",
+                scores["score"].to_numpy(dtype=float),
+                scores["assessors"].to_numpy(),
+                dimension=scores["dimension"].astype(str),
             )
         )
     columns = ["owner_id", "family", "metric", "stage", "dimension", "value", "n"]
@@ -248,6 +179,76 @@ def rep_profile(
     out = pd.concat([f[columns] for f in frames], ignore_index=True)
     out["n"] = pd.to_numeric(out["n"]).fillna(0).astype(np.int64)
     return out
+
+
+def _rows(owner_id, family, metric, value, n, *, stage=None, dimension=None) -> pd.DataFrame:
+    """Rows of :func:`rep_profile`'s long form (columns in its order)."""
+    return pd.DataFrame(
+        {
+            "owner_id": owner_id,
+            "family": family,
+            "metric": metric,
+            "stage": stage,
+            "dimension": dimension,
+            "value": value,
+            "n": n,
+        }
+    )
+
+
+def _stage_rows(sp: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each rep's stage rates (on like deals where known) and their product, conversion."""
+    rates = _rows(
+        sp["owner_id"].astype(str),
+        "stage",
+        "stage_rate",
+        compared_stage_rate(sp).to_numpy(dtype=float),
+        sp["mature_n"].to_numpy(),
+        stage=sp["from"].astype(str),
+    )
+    first = sp["from"].cat.categories[0] if hasattr(sp["from"], "cat") else sp["from"].iloc[0]
+    conv = (
+        sp.assign(_value=compared_stage_rate(sp))
+        .groupby("owner_id", observed=True)
+        .agg(value=("_value", "prod"))
+    )
+    conv["n"] = sp[sp["from"] == first].groupby("owner_id", observed=True)["entered"].sum()
+    conversion = conv.reset_index().assign(
+        family="result", metric="conversion", stage=None, dimension=None
+    )
+    return rates, conversion
+
+
+def _fact_rows(facts: pd.DataFrame, min_n: int) -> list[pd.DataFrame]:
+    """Behaviour and customer metrics per rep from the deal facts, renewal rate shrunk."""
+    metrics = [
+        "meetings_per_deal",
+        "sales_activities_per_deal",
+        "first_contact_hours",
+        "record_completeness",
+        "nps",
+    ]
+    by_rep = kpi_by_rep(facts, metrics=metrics)
+    by_rep = by_rep[by_rep["n"] >= min_n]
+    family = np.where(by_rep["dimension"] == "customer", "customer", "behaviour")
+    frames = [
+        _rows(
+            by_rep["owner_id"].astype(str), family, by_rep["metric"], by_rep["value"], by_rep["n"]
+        )
+    ]
+    renew = facts.groupby("owner_id")[["renewed_n", "renewal_due"]].sum()
+    renew = renew[renew["renewal_due"] > 0]
+    if len(renew):
+        frames.append(
+            _rows(
+                renew.index.astype(str),
+                "customer",
+                "renewal_rate",
+                _shrunk_rate(renew["renewed_n"], renew["renewal_due"]),
+                renew["renewal_due"].astype(np.int64).to_numpy(),
+            )
+        )
+    return frames
 
 
 def _split_sizes(k: int, m: int, min_group_size: int) -> tuple[bool, bool]:

@@ -7,6 +7,7 @@ implementation complaints approaching renewal. Part of step 6 (:mod:`playbook.st
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,18 +15,44 @@ import pandas as pd
 
 from playbook.i18n import t
 from playbook.stats import format_probability
-from playbook.steps.scoring import (
-    CONTACT_TYPES,
-    ScoringModel,
-    ScoringSettings,
-    settings,
-)
+from playbook.steps.scoring.features import CONTACT_TYPES
+from playbook.steps.scoring.fitted import ScoringModel
+from playbook.steps.scoring.options import ScoringSettings, settings
 
 logger = logging.getLogger(__name__)
 
 # --- alerts --------------------------------------------------------------------------------
 
 ALERT_COLUMNS = ["kind", "severity", "owner_id", "deal_id", "reason", "action"]
+
+
+@dataclass(frozen=True)
+class AlertContext:
+    """What every alert rule reads: the prepared journey, owners, settings and language.
+
+    Attributes
+    ----------
+    deals, stage_events, config : the tables and config :func:`find_alerts` was given.
+    journey : their :func:`playbook.steps.journey.prepare` result.
+    journey_deals : the journey's deals, every status (``deal_id``, ``status``, ``created_at``,
+        ...), with a fresh index.
+    owner : deal id -> owner id (empty when deals have no ``owner_id``).
+    settings : the scoring settings (stall factor, dormancy, renewal window).
+    language : the language of the reasons and actions.
+    """
+
+    deals: pd.DataFrame
+    stage_events: pd.DataFrame
+    config: Any
+    journey: Any
+    journey_deals: pd.DataFrame
+    owner: dict
+    settings: ScoringSettings
+    language: str
+
+    @property
+    def now(self) -> pd.Timestamp:
+        return self.journey.as_of
 
 
 def find_alerts(
@@ -70,158 +97,165 @@ def find_alerts(
     DataFrame
         ``kind | severity | owner_id | deal_id | reason | action``, most severe first.
     """
-    from playbook.steps.journey import deal_stages, resolve, stage_monitor
+    from playbook.steps.journey import resolve
 
     cfg = scoring or settings(config)
     lang = language or config.language
     j = resolve(deals, stage_events, config, as_of, journey)
-    now = j.as_of
-    frames: list[pd.DataFrame] = []
     d = j.deals.reset_index(drop=True)
-    owner = dict(zip(d["deal_id"], d["owner_id"], strict=True)) if "owner_id" in d else {}
-    is_open = d["status"].astype(object) == "open"
-    ids = j.stage_ids
-    last_touch = _last_contact(d, activities)
-
-    # 1. high-potential leads never contacted within the SLA
-    if scores is not None and activities is not None and len(scores):
-        sla = float(config.sla.first_contact_hours)
-        s = scores.merge(
-            d[["deal_id", "created_at"]], on="deal_id", how="left", suffixes=("", "_d")
-        )
-        first_stage = j.end_stage[pd.Index(d["deal_id"]).get_indexer(s["deal_id"])] == 0
-        age_h = (now - pd.to_datetime(s["created_at"])).dt.total_seconds() / 3600
-        contacted = s["deal_id"].isin(last_touch.index)
-        hit = s[first_stage & (age_h > sla).to_numpy() & ~contacted.to_numpy() & s["high"]]
-        if len(hit):
-            hours = age_h[hit.index]
-            frames.append(
-                _alerts(
-                    "uncontacted_lead",
-                    np.where(hours > 3 * sla, 3, 2),
-                    hit["deal_id"],
-                    owner,
-                    [
-                        t(
-                            "alert_uncontacted",
-                            lang,
-                            score=format_probability(p),
-                            hours=f"{h:.0f}",
-                            sla=f"{sla:g}",
-                        )
-                        for p, h in zip(hit["potential"], hours, strict=True)
-                    ],
-                    t("action_uncontacted", lang),
-                )
-            )
-
-    # 2. open deals stalled far beyond their stage's usual dwell
-    monitor = stage_monitor(deals, stage_events, config, journey=j)
-    p90 = monitor["p90_dwell_days"].to_numpy(dtype=float)
-    p90 = np.where(np.isnan(p90), j.windows, p90)
-    limit = cfg.stall_factor * p90
-    ds = deal_stages(deals, stage_events, config, journey=j)
-    cur = ds[(ds["outcome"] == "open") & ds["visited"]]
-    code = cur["stage"].cat.codes.to_numpy()
-    dwell = cur["dwell_days"].to_numpy(dtype=float)
-    stalled = dwell > limit[code]
-    if stalled.any():
-        sc, sd = code[stalled], dwell[stalled]
-        labels = [config.stage_label(ids[k], lang) for k in sc]
-        frames.append(
-            _alerts(
-                "stalled_deal",
-                np.where(sc >= 2, 3, 2),
-                cur["deal_id"][stalled],
-                owner,
-                [
-                    t("alert_stalled", lang, stage=lab, days=f"{x:.0f}", p90=f"{p90[k]:.0f}")
-                    for lab, x, k in zip(labels, sd, sc, strict=True)
-                ],
-                t("action_stalled", lang),
-            )
-        )
-
-    # 3. engagement rising on a dormant deal
-    if activities is not None and len(activities):
-        dormant = cfg.dormant_days or float(config.sleeping_lead_days)
-        recent_start = now - pd.Timedelta(days=cfg.recent_days)
-        quiet_start = recent_start - pd.Timedelta(days=dormant)
-        a = activities[activities["deal_id"].isin(d.loc[is_open, "deal_id"])]
-        at = pd.to_datetime(a["at"])
-        key = a["deal_id"].astype(object)
-        recent = (at > recent_start) & (at <= now)
-        n_recent = recent.groupby(key.to_numpy()).sum()
-        before = at <= recent_start
-        last_before = at[before].groupby(key[before].to_numpy()).max()
-        created = d.set_index("deal_id")["created_at"]
-        cand = n_recent[n_recent >= 2].index
-        lb = last_before.reindex(cand)
-        start = pd.to_datetime(created.reindex(cand))
-        quiet = lb.fillna(start) <= quiet_start
-        quiet &= start <= quiet_start
-        hit = cand[quiet.to_numpy()]
-        if len(hit):
-            gap = (recent_start - lb.reindex(hit).fillna(start.reindex(hit))).dt.days
-            frames.append(
-                _alerts(
-                    "engagement_rising",
-                    np.full(len(hit), 2),
-                    pd.Series(hit),
-                    owner,
-                    [
-                        t(
-                            "alert_engagement",
-                            lang,
-                            n=int(n_recent[h]),
-                            days=int(g),
-                            recent=f"{cfg.recent_days:g}",
-                        )
-                        for h, g in zip(hit, gap, strict=True)
-                    ],
-                    t("action_engagement", lang),
-                )
-            )
-
-    # 4. unhappy customers approaching renewal
-    if outcomes is not None and len(outcomes) and "renewal_at" in outcomes:
-        o = outcomes
-        due = pd.to_datetime(o["renewal_at"])
-        complaints = pd.to_numeric(o.get("complaints"), errors="coerce").fillna(0)
-        delayed = o["delayed"].fillna(False).astype(bool) if "delayed" in o else False
-        renewed = o["renewed"] if "renewed" in o else pd.Series(pd.NA, index=o.index)
-        window = (due >= now) & (due <= now + pd.Timedelta(days=cfg.renewal_days))
-        hit = o[window & renewed.isna() & ((complaints > 0) | delayed)]
-        if len(hit):
-            when = due[hit.index]
-            late = delayed[hit.index] if isinstance(delayed, pd.Series) else [False] * len(hit)
-            reasons = [
-                t(
-                    "alert_renewal",
-                    lang,
-                    complaints=int(k),
-                    days=int((w - now).days),
-                    date=f"{w:%Y-%m-%d}",
-                    delayed=t("alert_delayed_yes" if dl else "alert_delayed_no", lang),
-                )
-                for k, w, dl in zip(complaints[hit.index], when, late, strict=True)
-            ]
-            frames.append(
-                _alerts(
-                    "renewal_risk",
-                    np.where(complaints[hit.index] >= 2, 3, 2),
-                    hit["deal_id"],
-                    owner,
-                    reasons,
-                    t("action_renewal", lang),
-                )
-            )
+    ctx = AlertContext(
+        deals=deals,
+        stage_events=stage_events,
+        config=config,
+        journey=j,
+        journey_deals=d,
+        owner=dict(zip(d["deal_id"], d["owner_id"], strict=True)) if "owner_id" in d else {},
+        settings=cfg,
+        language=lang,
+    )
+    found = [
+        _uncontacted_leads(ctx, scores, activities),
+        _stalled_deals(ctx),
+        _engagement_rising(ctx, activities),
+        _renewal_risks(ctx, outcomes),
+    ]
+    frames = [f for f in found if f is not None]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ALERT_COLUMNS})
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(
         ["severity", "kind", "deal_id"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
+
+
+def _uncontacted_leads(
+    ctx: AlertContext, scores: pd.DataFrame | None, activities: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """High-potential leads still at the first stage, never contacted within the SLA."""
+    if scores is None or activities is None or not len(scores):
+        return None
+    d, lang = ctx.journey_deals, ctx.language
+    sla = float(ctx.config.sla.first_contact_hours)
+    s = scores.merge(d[["deal_id", "created_at"]], on="deal_id", how="left", suffixes=("", "_d"))
+    first_stage = ctx.journey.end_stage[pd.Index(d["deal_id"]).get_indexer(s["deal_id"])] == 0
+    age_h = (ctx.now - pd.to_datetime(s["created_at"])).dt.total_seconds() / 3600
+    contacted = s["deal_id"].isin(_last_contact(d, activities).index)
+    hit = s[first_stage & (age_h > sla).to_numpy() & ~contacted.to_numpy() & s["high"]]
+    if not len(hit):
+        return None
+    hours = age_h[hit.index]
+    reasons = [
+        t(
+            "alert_uncontacted",
+            lang,
+            score=format_probability(p),
+            hours=f"{h:.0f}",
+            sla=f"{sla:g}",
+        )
+        for p, h in zip(hit["potential"], hours, strict=True)
+    ]
+    severity = np.where(hours > 3 * sla, 3, 2)
+    action = t("action_uncontacted", lang)
+    return _alerts("uncontacted_lead", severity, hit["deal_id"], ctx.owner, reasons, action)
+
+
+def _stalled_deals(ctx: AlertContext) -> pd.DataFrame | None:
+    """Open deals in their stage for far longer than the stage's usual (p90) dwell."""
+    from playbook.steps.journey import deal_stages, stage_monitor
+
+    j, config, lang = ctx.journey, ctx.config, ctx.language
+    monitor = stage_monitor(ctx.deals, ctx.stage_events, config, journey=j)
+    p90 = monitor["p90_dwell_days"].to_numpy(dtype=float)
+    p90 = np.where(np.isnan(p90), j.windows, p90)
+    limit = ctx.settings.stall_factor * p90
+    ds = deal_stages(ctx.deals, ctx.stage_events, config, journey=j)
+    cur = ds[(ds["outcome"] == "open") & ds["visited"]]
+    code = cur["stage"].cat.codes.to_numpy()
+    dwell = cur["dwell_days"].to_numpy(dtype=float)
+    stalled = dwell > limit[code]
+    if not stalled.any():
+        return None
+    sc, sd = code[stalled], dwell[stalled]
+    labels = [config.stage_label(j.stage_ids[k], lang) for k in sc]
+    reasons = [
+        t("alert_stalled", lang, stage=lab, days=f"{x:.0f}", p90=f"{p90[k]:.0f}")
+        for lab, x, k in zip(labels, sd, sc, strict=True)
+    ]
+    severity = np.where(sc >= 2, 3, 2)
+    action = t("action_stalled", lang)
+    return _alerts("stalled_deal", severity, cur["deal_id"][stalled], ctx.owner, reasons, action)
+
+
+def _engagement_rising(ctx: AlertContext, activities: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Open deals quiet for ``dormant_days`` that had two or more activities lately."""
+    if activities is None or not len(activities):
+        return None
+    cfg, d, now = ctx.settings, ctx.journey_deals, ctx.now
+    dormant = cfg.dormant_days or float(ctx.config.sleeping_lead_days)
+    recent_start = now - pd.Timedelta(days=cfg.recent_days)
+    quiet_start = recent_start - pd.Timedelta(days=dormant)
+    is_open = d["status"].astype(object) == "open"
+    a = activities[activities["deal_id"].isin(d.loc[is_open, "deal_id"])]
+    at = pd.to_datetime(a["at"])
+    key = a["deal_id"].astype(object)
+    recent = (at > recent_start) & (at <= now)
+    n_recent = recent.groupby(key.to_numpy()).sum()
+    before = at <= recent_start
+    last_before = at[before].groupby(key[before].to_numpy()).max()
+    created = d.set_index("deal_id")["created_at"]
+    cand = n_recent[n_recent >= 2].index
+    lb = last_before.reindex(cand)
+    start = pd.to_datetime(created.reindex(cand))
+    quiet = lb.fillna(start) <= quiet_start
+    quiet &= start <= quiet_start
+    hit = cand[quiet.to_numpy()]
+    if not len(hit):
+        return None
+    gap = (recent_start - lb.reindex(hit).fillna(start.reindex(hit))).dt.days
+    reasons = [
+        t(
+            "alert_engagement",
+            ctx.language,
+            n=int(n_recent[h]),
+            days=int(g),
+            recent=f"{cfg.recent_days:g}",
+        )
+        for h, g in zip(hit, gap, strict=True)
+    ]
+    severity = np.full(len(hit), 2)
+    action = t("action_engagement", ctx.language)
+    return _alerts("engagement_rising", severity, pd.Series(hit), ctx.owner, reasons, action)
+
+
+def _renewal_risks(ctx: AlertContext, outcomes: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Won customers with complaints or a delayed go-live whose renewal is due soon."""
+    if outcomes is None or not len(outcomes) or "renewal_at" not in outcomes:
+        return None
+    o, now, lang = outcomes, ctx.now, ctx.language
+    due = pd.to_datetime(o["renewal_at"])
+    complaints = pd.to_numeric(o.get("complaints"), errors="coerce").fillna(0)
+    delayed = o["delayed"].fillna(False).astype(bool) if "delayed" in o else False
+    renewed = o["renewed"] if "renewed" in o else pd.Series(pd.NA, index=o.index)
+    window = (due >= now) & (due <= now + pd.Timedelta(days=ctx.settings.renewal_days))
+    hit = o[window & renewed.isna() & ((complaints > 0) | delayed)]
+    if not len(hit):
+        return None
+    when = due[hit.index]
+    late = delayed[hit.index] if isinstance(delayed, pd.Series) else [False] * len(hit)
+    reasons = [
+        t(
+            "alert_renewal",
+            lang,
+            complaints=int(k),
+            days=int((w - now).days),
+            date=f"{w:%Y-%m-%d}",
+            delayed=t("alert_delayed_yes" if dl else "alert_delayed_no", lang),
+        )
+        for k, w, dl in zip(complaints[hit.index], when, late, strict=True)
+    ]
+    severity = np.where(complaints[hit.index] >= 2, 3, 2)
+    action = t("action_renewal", lang)
+    return _alerts("renewal_risk", severity, hit["deal_id"], ctx.owner, reasons, action)
 
 
 def _last_contact(deals: pd.DataFrame, activities: pd.DataFrame | None) -> pd.Series:
