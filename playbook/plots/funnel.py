@@ -5,19 +5,14 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import (
-    BAD,
-    HIGHLIGHT,
-    MUTED,
-    PALETTE,
-    _axes,
-    interval_errors,
-    readable_labels,
-)
+from playbook.plots.base import readable_labels
+from playbook.plots.parts import figure_axes, finish, interval_bars, percent_axis, row_labels
+from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE
 
 
-def _pct_axis(axis) -> None:
-    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+def _transition_names(frm, to, labels: dict[str, str], arrow: str = " → ") -> list[str]:
+    """Display names of stage transitions, "Qualified → Proposal"."""
+    return [f"{labels.get(f, f)}{arrow}{labels.get(t, t)}" for f, t in zip(frm, to, strict=False)]
 
 
 @readable_labels
@@ -38,21 +33,11 @@ def funnel(
     """
     labels = labels or {}
     data = rates.reset_index(drop=True)
-    names = [
-        f"{labels.get(f, f)} → {labels.get(t, t)}"
-        for f, t in zip(data["from"], data["to"], strict=False)
-    ]
-    fig, ax = _axes(ax, figsize=(8, 0.6 * len(data) + 1.5))
+    names = _transition_names(data["from"], data["to"], labels)
+    fig, ax = figure_axes(ax, figsize=(8, 0.6 * len(data) + 1.5))
     y = list(range(len(data)))[::-1]
     ax.barh(y, data["rate"], color=HIGHLIGHT, alpha=0.85)
-    ax.errorbar(
-        data["rate"],
-        y,
-        xerr=interval_errors(data, "rate", "ci_low", "ci_high"),
-        fmt="none",
-        ecolor="#1f2933",
-        capsize=3,
-    )
+    interval_bars(ax, y, data)
     for yi, row in zip(y, data.itertuples(index=False), strict=False):
         if pd.notna(row.rate):
             ax.text(
@@ -62,15 +47,9 @@ def funnel(
                 va="center",
                 fontsize=9,
             )
-    ax.set_yticks(y)
-    ax.set_yticklabels(names)
-    ax.set_xlim(0, 1)
-    _pct_axis(ax.xaxis)
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    row_labels(ax, y, names)
+    percent_axis(ax, "x", limits=(0, 1))
+    return finish(fig, ax, title, xlabel=xlabel)
 
 
 @readable_labels
@@ -99,7 +78,7 @@ def journey_map(
     x = {s: i * 2.0 for i, s in enumerate(stages)}
     top = float(monitor["entered"].max()) or 1.0
     height = {s: 3.0 * float(e) / top for s, e in zip(stages, monitor["entered"], strict=False)}
-    fig, ax = _axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
+    fig, ax = figure_axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
     for row in monitor.itertuples(index=False):
         s = str(row.stage)
         h = max(height[s], 0.02)
@@ -129,7 +108,7 @@ def journey_map(
                 ha="center",
                 va="top",
                 fontsize=8,
-                color="#52606d",
+                color=GREY,
             )
     deals_max = float(moves["deals"].max()) if len(moves) else 1.0
     for move in moves.itertuples(index=False):
@@ -197,7 +176,7 @@ def dwell_distributions(
     data = data.assign(stage=data["stage"].astype(str).map(lambda s: labels.get(s, s)))
     present = set(data["stage"])
     order_labels = [labels.get(s, s) for s in (order or []) if labels.get(s, s) in present] or None
-    fig, ax = _axes(None, figsize=(8, 4.2))
+    fig, ax = figure_axes(None, figsize=(8, 4.2))
     sns.boxplot(
         data=data,
         x="stage",
@@ -209,12 +188,7 @@ def dwell_distributions(
         linewidth=0.8,
     )
     ax.set_yscale("log")
-    ax.set_xlabel("")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel="", ylabel=ylabel)
 
 
 @readable_labels
@@ -233,7 +207,7 @@ def advance_curves(
     curves : time_to_advance frame (stage, days, cum_advanced).
     """
     labels = labels or {}
-    fig, ax = _axes(None, figsize=(8, 4.2))
+    fig, ax = figure_axes(None, figsize=(8, 4.2))
     for i, (stage, group) in enumerate(curves.groupby("stage", observed=True, sort=False)):
         ax.step(
             group["days"],
@@ -242,15 +216,8 @@ def advance_curves(
             label=labels.get(str(stage), str(stage)),
             color=PALETTE[i % len(PALETTE)],
         )
-    ax.set_ylim(0, 1)
-    _pct_axis(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "y", limits=(0, 1))
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend={})
 
 
 @readable_labels
@@ -273,17 +240,12 @@ def rate_heatmap(
 
     labels = labels or {}
     flagged = flagged or set()
-    data = rates.assign(
-        transition=[
-            f"{labels.get(f, f)}→{labels.get(t, t)}"
-            for f, t in zip(rates["from"], rates["to"], strict=False)
-        ]
-    )
+    data = rates.assign(transition=_transition_names(rates["from"], rates["to"], labels, "→"))
     order = list(dict.fromkeys(data["transition"]))
     table = data.pivot_table(index=dimension, columns="transition", values="rate", observed=True)[
         order
     ]
-    fig, ax = _axes(None, figsize=(1.6 * len(order) + 2.5, 0.45 * len(table) + 1.8))
+    fig, ax = figure_axes(None, figsize=(1.6 * len(order) + 2.5, 0.45 * len(table) + 1.8))
     import seaborn as sns
 
     sns.heatmap(
@@ -308,17 +270,12 @@ def rate_heatmap(
                     1,
                     1,
                     fill=False,
-                    edgecolor="#1f2933",
+                    edgecolor=INK,
                     lw=2.5,
                 )
             )
-    ax.set_xlabel("")
-    ax.set_ylabel(dimension)
     ax.tick_params(axis="x", labelrotation=0, labelsize=8)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel="", ylabel=dimension)
 
 
 @readable_labels
@@ -339,7 +296,7 @@ def waterfall(
     contributions : frame with label and contribution (in revenue units), in display order.
     start, end : revenue of the earlier and later period.
     """
-    fig, ax = _axes(None, figsize=(max(7, 1.1 * (len(contributions) + 2)), 4.2))
+    fig, ax = figure_axes(None, figsize=(max(7, 1.1 * (len(contributions) + 2)), 4.2))
     ax.bar([0], [start], color=MUTED)
     level = start
     for i, row in enumerate(contributions.itertuples(index=False), start=1):
@@ -355,11 +312,7 @@ def waterfall(
         ha="right",
         fontsize=8,
     )
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, ylabel=ylabel)
 
 
 @readable_labels
@@ -377,7 +330,7 @@ def trend_lines(
     cohorts : cohort_rates frame (cohort, from, to, rate, immature_cohort).
     """
     labels = labels or {}
-    fig, ax = _axes(None, figsize=(8, 4.2))
+    fig, ax = figure_axes(None, figsize=(8, 4.2))
     if cohorts.empty:
         ax.axis("off")
         if title:
@@ -387,7 +340,7 @@ def trend_lines(
     for i, (frm, to) in enumerate(pairs):
         rows = cohorts[(cohorts["from"] == frm) & (cohorts["to"] == to)].sort_values("cohort")
         color = PALETTE[i % len(PALETTE)]
-        name = f"{labels.get(frm, frm)} → {labels.get(to, to)}"
+        (name,) = _transition_names([frm], [to], labels)
         ax.plot(rows["cohort"], rows["rate"], color=color, label=name, lw=1.6)
         mature = ~rows["immature_cohort"].astype(bool)
         ax.scatter(rows.loc[mature, "cohort"], rows.loc[mature, "rate"], color=color, s=18)
@@ -399,12 +352,6 @@ def trend_lines(
             s=22,
             zorder=3,
         )
-    ax.set_ylim(0, 1)
-    _pct_axis(ax.yaxis)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False, ncol=2)
+    percent_axis(ax, "y", limits=(0, 1))
     fig.autofmt_xdate()
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, ylabel=ylabel, legend={"ncol": 2})
