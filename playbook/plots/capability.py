@@ -16,15 +16,8 @@ import numpy as np
 import pandas as pd
 
 from playbook.plots.base import readable_labels
-from playbook.plots.parts import (
-    figure_axes,
-    finish,
-    finish_panels,
-    no_data,
-    no_data_figure,
-    panel_grid,
-    row_labels,
-)
+from playbook.plots.empty import no_data, no_data_figure
+from playbook.plots.parts import figure_axes, finish, finish_panels, panel_grid, row_labels
 from playbook.plots.style import BAD, HIGHLIGHT, INK, PALETTE, theme
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""The pieces every figure shares: its axes, percent axes, row labels, interval bars,
-the way a figure ends, and what an empty one says.
+"""The pieces every figure shares: its axes, percent axes, row labels, interval bars
+and the way a figure ends (what an empty one says is in :mod:`playbook.plots.empty`).
 
 Figure functions keep what is particular to them and call these for the rest, so
 all figures of the report look alike.
@@ -81,28 +81,6 @@ def finish_panels(fig, title: str = "", **layout):
     if title:
         fig.suptitle(title, fontweight="bold")
     fig.tight_layout(**layout)
-    return fig
-
-
-def empty_figure(fig, ax, text: str):
-    """The figure says ``text`` (a dash when there is none) instead of drawing no data."""
-    ax.text(0.5, 0.5, text or "–", ha="center", va="center", wrap=True, fontsize=10)
-    ax.axis("off")
-    return fig
-
-
-def no_data(ax, text: str) -> None:
-    """A panel that says ``text`` in its middle, without ticks (its frame stays)."""
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=INK)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def no_data_figure(fig, ax, text: str, title: str = ""):
-    """A one-panel figure with nothing to draw: :func:`no_data` and the title."""
-    no_data(ax, text)
-    if title:
-        ax.set_title(title)
     return fig
 
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from playbook.plots.base import readable_labels
-from playbook.plots.parts import (
-    empty_figure,
-    figure_axes,
-    finish,
-    interval_bars,
-    percent_axis,
-    row_labels,
-)
+from playbook.plots.empty import empty_figure
+from playbook.plots.parts import figure_axes, finish, interval_bars, percent_axis, row_labels
 from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE
 from playbook.stats import format_probability
 

@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 
 from playbook.plots.base import readable_labels
+from playbook.plots.empty import no_data, no_data_figure
 from playbook.plots.parts import (
     figure_axes,
     finish,
     finish_panels,
-    no_data,
-    no_data_figure,
     panel_grid,
     percent_axis,
     row_labels,
