@@ -17,7 +17,15 @@ import pandas as pd
 
 from playbook.plots.base import readable_labels
 from playbook.plots.empty import no_data, no_data_figure
-from playbook.plots.parts import figure_axes, finish, finish_panels, panel_grid, row_labels
+from playbook.plots.parts import (
+    annotated_heatmap,
+    figure_axes,
+    finish,
+    finish_panels,
+    frame_cell,
+    panel_grid,
+    row_labels,
+)
 from playbook.plots.style import BAD, HIGHLIGHT, INK, PALETTE, theme
 
 __all__ = [
@@ -51,8 +59,6 @@ def consistency_grid(
         :func:`playbook.steps.capability.consistent_converters` (owner_id, consistent), whose
         row order is kept; the first ``max_reps`` rows are drawn.
     """
-    from matplotlib.patches import Rectangle
-
     reps = [str(r) for r in consistency["owner_id"].head(max_reps)]
     height = 0.26 * max(len(reps), 4) + 1.6
     periods = sorted(ranking["period"].astype(str).unique()) if len(ranking) else []
@@ -73,16 +79,8 @@ def consistency_grid(
     )
     tops = data[data["top"]]
     for owner, period in zip(tops["owner_id"], tops["period"], strict=True):
-        ax.add_patch(
-            Rectangle(
-                (periods.index(period) - 0.5, reps.index(owner) - 0.5),
-                1,
-                1,
-                fill=False,
-                edgecolor=INK,
-                lw=2,
-            )
-        )
+        # imshow centres cell (j, i) on the point (j, i): its corner is half a cell away
+        frame_cell(ax, (periods.index(period) - 0.5, reps.index(owner) - 0.5), lw=2)
     for i in range(len(reps)):
         for j in range(len(periods)):
             value = ranks.iat[i, j]
@@ -364,8 +362,6 @@ def link_heatmap(
     links : DataFrame
         :func:`playbook.steps.capability.stage_competency_links` (stage, dimension, r, p_adj).
     """
-    from matplotlib.patches import Rectangle
-
     stage_labels = stage_labels or {}
     labels = dimension_labels or {}
     stages = list(dict.fromkeys(links["stage"])) if len(links) else []
@@ -380,25 +376,11 @@ def link_heatmap(
     r = r.reindex(index=stages, columns=dims)
     p = links.pivot_table(index="stage", columns="dimension", values="p_adj", aggfunc="first")
     p = p.reindex(index=stages, columns=dims)
-    import seaborn as sns
-
-    sns.heatmap(
-        r,
-        annot=True,
-        fmt=".2f",
-        cmap="RdBu_r",
-        vmin=-1,
-        vmax=1,
-        center=0,
-        cbar=False,
-        ax=ax,
-        linewidths=0.5,
-        annot_kws={"fontsize": 8},
-    )
+    annotated_heatmap(ax, r, ".2f", "RdBu_r", (-1, 1), center=0)
     for i in range(len(stages)):
         for j in range(len(dims)):
             if pd.notna(p.iat[i, j]) and p.iat[i, j] < alpha:
-                ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor=INK, lw=2.2))
+                frame_cell(ax, (j, i), lw=2.2)
     ax.set_yticklabels([stage_labels.get(s, s) for s in stages], rotation=0, fontsize=8)
     _dimension_columns(ax, [labels.get(d, d) for d in dims])
     return finish(fig, ax, title, xlabel="", ylabel="")

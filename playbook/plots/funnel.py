@@ -6,8 +6,16 @@ import matplotlib
 import pandas as pd
 
 from playbook.plots.base import readable_labels
-from playbook.plots.parts import figure_axes, finish, interval_bars, percent_axis, row_labels
-from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE
+from playbook.plots.parts import (
+    annotated_heatmap,
+    figure_axes,
+    finish,
+    frame_cell,
+    interval_bars,
+    percent_axis,
+    row_labels,
+)
+from playbook.plots.style import BAD, GREY, HIGHLIGHT, MUTED, PALETTE
 
 
 def _transition_names(frm, to, labels: dict[str, str], arrow: str = " → ") -> list[str]:
@@ -236,8 +244,6 @@ def rate_heatmap(
     rates : stage_rates frame by ``dimension`` (dimension, from, to, rate, mature_n).
     flagged : (slice value, from-stage) pairs found to be credible bottlenecks.
     """
-    from matplotlib.patches import Rectangle
-
     labels = labels or {}
     flagged = flagged or set()
     data = rates.assign(transition=_transition_names(rates["from"], rates["to"], labels, "→"))
@@ -246,34 +252,12 @@ def rate_heatmap(
         order
     ]
     fig, ax = figure_axes(None, figsize=(1.6 * len(order) + 2.5, 0.45 * len(table) + 1.8))
-    import seaborn as sns
-
-    sns.heatmap(
-        table,
-        annot=True,
-        fmt=".0%",
-        cmap="RdYlGn",
-        vmin=0,
-        vmax=1,
-        cbar=False,
-        ax=ax,
-        linewidths=0.5,
-        annot_kws={"fontsize": 8},
-    )
+    annotated_heatmap(ax, table, ".0%", "RdYlGn", (0, 1))
     froms = list(dict.fromkeys(data["from"]))
     rows = [str(v) for v in table.index]
     for value, stage in flagged:
         if str(value) in rows and stage in froms:
-            ax.add_patch(
-                Rectangle(
-                    (froms.index(stage), rows.index(str(value))),
-                    1,
-                    1,
-                    fill=False,
-                    edgecolor=INK,
-                    lw=2.5,
-                )
-            )
+            frame_cell(ax, (froms.index(stage), rows.index(str(value))), lw=2.5)
     ax.tick_params(axis="x", labelrotation=0, labelsize=8)
     return finish(fig, ax, title, xlabel="", ylabel=dimension)
 

@@ -115,3 +115,31 @@ def interval_bars(
     if horizontal:
         return ax.errorbar(data[value], at, xerr=errors, **style)
     return ax.errorbar(at, data[value], yerr=errors, **style)
+
+
+def annotated_heatmap(ax, table: pd.DataFrame, fmt: str, cmap: str, limits, **extra) -> None:
+    """``table`` as a heatmap in the house look: each cell's value written small (``fmt``),
+    thin lines between cells, colours ``cmap`` spanning ``limits``, no colour bar."""
+    import seaborn as sns
+
+    low, high = limits
+    sns.heatmap(
+        table,
+        annot=True,
+        fmt=fmt,
+        cmap=cmap,
+        vmin=low,
+        vmax=high,
+        cbar=False,
+        ax=ax,
+        linewidths=0.5,
+        annot_kws={"fontsize": 8},
+        **extra,
+    )
+
+
+def frame_cell(ax, corner: tuple[float, float], lw: float) -> None:
+    """Outline one cell of a grid in ink, its lower-left ``corner`` at (column, row)."""
+    from matplotlib.patches import Rectangle
+
+    ax.add_patch(Rectangle(corner, 1, 1, fill=False, edgecolor=INK, lw=lw))
