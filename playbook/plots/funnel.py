@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib
 import pandas as pd
 
@@ -78,21 +80,66 @@ def journey_map(
     moves : flows frame (source, target, kind, deals).
     labels : stage id -> display label; outcome_labels for won/lost/open.
     """
-    from matplotlib.patches import FancyArrowPatch, Rectangle
+    from matplotlib.patches import Rectangle
 
     labels = labels or {}
     outcome_labels = outcome_labels or {}
-    stages = list(monitor["stage"].astype(str))
-    x = {s: i * 2.0 for i, s in enumerate(stages)}
-    top = float(monitor["entered"].max()) or 1.0
-    height = {s: 3.0 * float(e) / top for s, e in zip(stages, monitor["entered"], strict=False)}
+    layout = _JourneyLayout.of(monitor)
+    stages = layout.stages
     fig, ax = figure_axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
+    _stage_columns(ax, monitor, layout, labels, dwell_label)
+    _move_arrows(ax, moves, layout)
+    handles = [
+        Rectangle((0, 0), 1, 1, color=c) for c in (HIGHLIGHT, BAD, MUTED, PALETTE[1], PALETTE[3])
+    ]
+    names = [outcome_labels.get(k, k) for k in ("entered", "lost", "open", "skip", "regress")]
+    ax.legend(handles, names, loc="upper right", fontsize=8, frameon=False, ncol=5)
+    ax.set_xlim(-1, layout.x[stages[-1]] + 1)
+    ax.set_ylim(-1.2, 4.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@dataclass(frozen=True)
+class _JourneyLayout:
+    """Where the journey map puts each of its ``stages``: its column's centre ``x`` (2 apart)
+    and the ``height`` of its bar (3 for the stage most deals entered, ``top`` of them)."""
+
+    stages: list[str]
+    x: dict[str, float]
+    height: dict[str, float]
+    top: float
+
+    @classmethod
+    def of(cls, monitor: pd.DataFrame) -> _JourneyLayout:
+        stages = list(monitor["stage"].astype(str))
+        top = float(monitor["entered"].max()) or 1.0
+        entered = zip(stages, monitor["entered"], strict=False)
+        return cls(
+            stages=stages,
+            x={s: i * 2.0 for i, s in enumerate(stages)},
+            height={s: 3.0 * float(e) / top for s, e in entered},
+            top=top,
+        )
+
+    def scaled(self, deals) -> float:
+        return 3.0 * float(deals) / self.top
+
+
+def _stage_columns(ax, monitor: pd.DataFrame, layout: _JourneyLayout, labels, dwell_label):
+    """Per stage: the deals that entered (a bar, named and counted), beside it the lost
+    (counted) and the still open, under it the median dwell (not for the last stage)."""
+    from matplotlib.patches import Rectangle
+
+    last = layout.stages[-1]
     for row in monitor.itertuples(index=False):
         s = str(row.stage)
-        h = max(height[s], 0.02)
-        ax.add_patch(Rectangle((x[s] - 0.35, 0), 0.7, h, color=HIGHLIGHT, alpha=0.85))
+        x, h = layout.x[s], max(layout.height[s], 0.02)
+        ax.add_patch(Rectangle((x - 0.35, 0), 0.7, h, color=HIGHLIGHT, alpha=0.85))
         ax.text(
-            x[s],
+            x,
             h + 0.08,
             f"{labels.get(s, s)}\n{int(row.entered):,}",
             ha="center",
@@ -100,17 +147,14 @@ def journey_map(
             fontsize=10,
             fontweight="bold",
         )
-        lost_h = 3.0 * float(row.lost) / top
-        ax.add_patch(Rectangle((x[s] + 0.38, 0), 0.18, lost_h, color=BAD, alpha=0.8))
+        lost_h = layout.scaled(row.lost)
+        ax.add_patch(Rectangle((x + 0.38, 0), 0.18, lost_h, color=BAD, alpha=0.8))
         if row.lost:
+            ax.text(x + 0.6, lost_h + 0.04, f"−{int(row.lost):,}", ha="left", fontsize=8, color=BAD)
+        ax.add_patch(Rectangle((x + 0.58, 0), 0.12, layout.scaled(row.open), color=MUTED))
+        if pd.notna(row.median_dwell_days) and s != last:
             ax.text(
-                x[s] + 0.6, lost_h + 0.04, f"−{int(row.lost):,}", ha="left", fontsize=8, color=BAD
-            )
-        open_h = 3.0 * float(row.open) / top
-        ax.add_patch(Rectangle((x[s] + 0.58, 0), 0.12, open_h, color=MUTED))
-        if pd.notna(row.median_dwell_days) and s != stages[-1]:
-            ax.text(
-                x[s],
+                x,
                 -0.18,
                 dwell_label.format(days=f"{row.median_dwell_days:.0f}"),
                 ha="center",
@@ -118,6 +162,14 @@ def journey_map(
                 fontsize=8,
                 color=GREY,
             )
+
+
+def _move_arrows(ax, moves: pd.DataFrame, layout: _JourneyLayout) -> None:
+    """An arrow per kind of move between stages, as wide as its deals: advances through
+    the bars, skips arching over them, regressions arching under them."""
+    from matplotlib.patches import FancyArrowPatch
+
+    x, height = layout.x, layout.height
     deals_max = float(moves["deals"].max()) if len(moves) else 1.0
     for move in moves.itertuples(index=False):
         if (
@@ -149,17 +201,6 @@ def journey_map(
                 alpha=0.6,
             )
         )
-    handles = [
-        Rectangle((0, 0), 1, 1, color=c) for c in (HIGHLIGHT, BAD, MUTED, PALETTE[1], PALETTE[3])
-    ]
-    names = [outcome_labels.get(k, k) for k in ("entered", "lost", "open", "skip", "regress")]
-    ax.legend(handles, names, loc="upper right", fontsize=8, frameon=False, ncol=5)
-    ax.set_xlim(-1, x[stages[-1]] + 1)
-    ax.set_ylim(-1.2, 4.4)
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 @readable_labels
