@@ -136,12 +136,7 @@ def _add_unattended_commands(sub) -> None:
         help="map an anonymised report's pseudonyms back to real ids (a file that stays with you)",
     )
     p.add_argument("workspace", type=Path)
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="CSV to write (default: WORKSPACE/.playbook/pseudonyms.csv, beside the secret)",
-    )
+    _csv_out(p, "WORKSPACE/.playbook/pseudonyms.csv, beside the secret")
     _allow_path(p)
 
     p = sub.add_parser(
@@ -174,12 +169,7 @@ def _add_unattended_commands(sub) -> None:
         required=True,
         help="models/lead_scoring.joblib of a run of this workspace (signed; checked first)",
     )
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="CSV to write (default: reports/<workspace>/scores.csv)",
-    )
+    _csv_out(p, "reports/<workspace>/scores.csv")
     _allow_path(p)
 
 
@@ -211,6 +201,11 @@ def _export_options(parser: argparse.ArgumentParser, *, required: bool = False) 
     parser.add_argument(
         "--paper", choices=["a4", "letter"], default="a4", help="PDF paper size (default a4)"
     )
+
+
+def _csv_out(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--out FILE`` of a command that writes one CSV (checked by :func:`_check_out_file`)."""
+    parser.add_argument("--out", type=Path, default=None, help=f"CSV to write (default: {default})")
 
 
 def _allow_path(parser: argparse.ArgumentParser) -> None:
@@ -314,28 +309,40 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_options(args: argparse.Namespace) -> dict:
+    """What 'run' and 'monthly' hand their runner alike: where to write, the language, the
+    workers and their limit, the progress lines (none with --quiet), pseudonyms, the
+    folders a workspace may read."""
+    return {
+        "out": args.out,
+        "language": args.lang,
+        "jobs": args.jobs,
+        "timeout": args.timeout,
+        "progress": (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr)),
+        "anonymize": args.anonymize,
+        "allowed": args.allow_paths,
+    }
+
+
+def _print_exports(paths) -> None:
+    for path in paths:
+        print(f"{path.suffix[1:].upper()}: {path}")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from playbook.report.exports import parse_formats
     from playbook.report.runner import run_pilot
 
-    progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     result = run_pilot(
         args.workspace,
-        out=args.out,
-        language=args.lang,
         only=args.only,
-        jobs=args.jobs,
-        timeout=args.timeout,
-        progress=progress,
-        anonymize=args.anonymize,
-        allowed=args.allow_paths,
         exports=parse_formats(args.export),
         paper=args.paper,
         on_bad_rows=args.on_bad_rows,
+        **_run_options(args),
     )
     print(f"Report: {result.index}")
-    for path in result.exports:
-        print(f"{path.suffix[1:].upper()}: {path}")
+    _print_exports(result.exports)
     if result.partial:
         print(
             "This report holds only the steps asked for with --only, so 'latest' was not "
@@ -355,28 +362,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
             f"{folder} is not a report folder (no summary.json and index.html): give a folder "
             "written by 'playbook run', e.g. reports/<workspace>/latest"
         )
-    for path in export_report(folder, formats, paper=args.paper):
-        print(f"{path.suffix[1:].upper()}: {path}")
+    _print_exports(export_report(folder, formats, paper=args.paper))
     return EXIT_OK
 
 
 def _cmd_monthly(args: argparse.Namespace) -> int:
     from playbook.report.batch import failure_report, run_monthly
 
-    progress = (lambda message: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
     result = run_monthly(
         args.workspace,
         args.month,
         units=args.unit,
         all_units=args.all_units,
-        out=args.out,
-        language=args.lang,
-        jobs=args.jobs,
         scheduler=args.scheduler,
-        timeout=args.timeout,
-        progress=progress,
-        anonymize=args.anonymize,
-        allowed=args.allow_paths,
+        **_run_options(args),
     )
     print(f"Monthly index: {result.base / (result.month + '.html')}")
     print(f"Batch summary: {result.base / (result.month + '.batch.json')}")
@@ -449,30 +448,28 @@ def _cmd_pseudonyms(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _session_options(args: argparse.Namespace) -> dict:
+    """What 'explore' and 'dashboard' pass alike: the port, whether to open a browser, the
+    language and the folders a workspace may read."""
+    return {
+        "port": args.port,
+        "open_browser": not args.no_browser,
+        "language": args.lang,
+        "allowed": args.allow_paths,
+    }
+
+
 def _cmd_explore(args: argparse.Namespace) -> int:
     from playbook.explore.dashboard import explore
 
     check_output_folder(args.out)
-    return explore(
-        args.workspace,
-        out=args.out,
-        port=args.port,
-        open_browser=not args.no_browser,
-        language=args.lang,
-        allowed=args.allow_paths,
-    )
+    return explore(args.workspace, out=args.out, **_session_options(args))
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from playbook.explore.dashboard import serve_dashboard
 
-    return serve_dashboard(
-        args.workspace,
-        args.port,
-        not args.no_browser,
-        language=args.lang,
-        allowed=args.allow_paths,
-    )
+    return serve_dashboard(args.workspace, **_session_options(args))
 
 
 #: Commands that stop cleanly on SIGTERM / SIGINT (workers, kernels and temporary folders),
@@ -529,13 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"playbook: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except BatchLocked as err:
-        print(f"playbook: {err}", file=sys.stderr)
-        return EXIT_STEP_FAILED
-    except StepFailed as err:
-        print(f"playbook: {err}", file=sys.stderr)
-        return EXIT_STEP_FAILED
-    except PlaybookError as err:
+    except (BatchLocked, StepFailed, PlaybookError) as err:
         print(f"playbook: {err}", file=sys.stderr)
         return EXIT_STEP_FAILED
     except KeyboardInterrupt:

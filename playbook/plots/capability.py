@@ -8,7 +8,6 @@ group values (NaN with ``suppressed`` True) are never drawn: the figure says
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import matplotlib
@@ -16,7 +15,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, PALETTE, _axes, readable_labels, theme
+from playbook.plots.base import readable_labels
+from playbook.plots.empty import no_data, no_data_figure
+from playbook.plots.parts import (
+    annotated_heatmap,
+    figure_axes,
+    finish,
+    finish_panels,
+    frame_cell,
+    panel_grid,
+    row_labels,
+)
+from playbook.plots.style import BAD, HIGHLIGHT, INK, PALETTE, theme
 
 __all__ = [
     "consistency_grid",
@@ -26,14 +36,6 @@ __all__ = [
     "link_heatmap",
     "team_heatmap",
 ]
-
-_INK = "#1f2933"
-
-
-def _no_data(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=_INK)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 @readable_labels
@@ -57,17 +59,12 @@ def consistency_grid(
         :func:`playbook.steps.capability.consistent_converters` (owner_id, consistent), whose
         row order is kept; the first ``max_reps`` rows are drawn.
     """
-    from matplotlib.patches import Rectangle
-
     reps = [str(r) for r in consistency["owner_id"].head(max_reps)]
     height = 0.26 * max(len(reps), 4) + 1.6
     periods = sorted(ranking["period"].astype(str).unique()) if len(ranking) else []
-    fig, ax = _axes(None, figsize=(1.1 * max(len(periods), 3) + 2.8, height))
+    fig, ax = figure_axes(None, figsize=(1.1 * max(len(periods), 3) + 2.8, height))
     if not reps or not periods:
-        _no_data(ax, empty_label)
-        if title:
-            ax.set_title(title)
-        return fig
+        return no_data_figure(fig, ax, empty_label, title)
     data = ranking.assign(owner_id=ranking["owner_id"].astype(str), period=ranking["period"])
     data = data[data["owner_id"].isin(reps)]
     share = (data["rank"] / data["ranked"]).to_numpy(dtype=float)
@@ -82,35 +79,22 @@ def consistency_grid(
     )
     tops = data[data["top"]]
     for owner, period in zip(tops["owner_id"], tops["period"], strict=True):
-        ax.add_patch(
-            Rectangle(
-                (periods.index(period) - 0.5, reps.index(owner) - 0.5),
-                1,
-                1,
-                fill=False,
-                edgecolor=_INK,
-                lw=2,
-            )
-        )
+        # imshow centres cell (j, i) on the point (j, i): its corner is half a cell away
+        frame_cell(ax, (periods.index(period) - 0.5, reps.index(owner) - 0.5), lw=2)
     for i in range(len(reps)):
         for j in range(len(periods)):
             value = ranks.iat[i, j]
             if pd.notna(value):
-                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7, color=_INK)
+                ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7, color=INK)
     consistent = set(consistency.loc[consistency["consistent"], "owner_id"].astype(str))
-    ax.set_yticks(range(len(reps)))
-    ax.set_yticklabels([f"★ {r}" if r in consistent else r for r in reps], fontsize=7)
+    row_labels(ax, range(len(reps)), [f"★ {r}" if r in consistent else r for r in reps], fontsize=7)
     for label, rep in zip(ax.get_yticklabels(), reps, strict=True):
         if rep in consistent:
             label.set_fontweight("bold")
     ax.set_xticks(range(len(periods)))
     ax.set_xticklabels(periods, fontsize=8)
-    ax.set_xlabel(xlabel)
     ax.grid(False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel=xlabel)
 
 
 _PHI = np.linspace(0, 2 * np.pi, 721)
@@ -194,7 +178,7 @@ def capability_radar(
     else:
         fig = ax.figure
     if len(order) < 3:
-        _no_data(ax, suppressed_label if len(order) else "—")
+        no_data(ax, suppressed_label if len(order) else "—")
         return fig
     angles = _radar_axes(ax, [labels.get(d, d) for d in order], scale)
     bench = data["benchmark_mean"].to_numpy(dtype=float)
@@ -270,19 +254,9 @@ def rep_radars(
     rep_label : str
         Panel title, formatted with ``rep``.
     """
-    theme()
     labels = dimension_labels or {}
     reps = [str(r) for r in reps]
-    n = max(len(reps), 1)
-    cols = min(ncols, n)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(
-        rows,
-        cols,
-        figsize=(3.4 * cols, 3.9 * rows + 0.6),
-        subplot_kw={"projection": "polar"},
-        squeeze=False,
-    )
+    fig, axes = panel_grid(len(reps), ncols, (3.4, 3.9), subplot_kw={"projection": "polar"})
     dims = [d for d in labels if d in set(rep_gaps["dimension"])] or list(
         dict.fromkeys(rep_gaps["dimension"])
     )
@@ -307,14 +281,11 @@ def rep_radars(
             axis.plot(_PHI, _outline(_radii(bench, scale)), color=HIGHLIGHT, lw=1.2, ls="--")
         _finish_radar(axis, scale)
         axis.set_title(rep_label.format(rep=rep), fontsize=9, pad=12)
-    if title:
-        fig.suptitle(title, fontweight="bold")
     handles = [
         matplotlib.lines.Line2D([], [], color=HIGHLIGHT, ls="--", label=benchmark_label),
     ]
     fig.legend(handles=handles, loc="lower center", frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    return finish_panels(fig, title, rect=(0, 0.04, 1, 1))
 
 
 @readable_labels
@@ -341,7 +312,7 @@ def gap_forest(
     """
     labels = dimension_labels or {}
     data = gaps.reset_index(drop=True)
-    fig, ax = _axes(ax, figsize=(7.5, 0.5 * max(len(data), 2) + 1.4))
+    fig, ax = figure_axes(ax, figsize=(7.5, 0.5 * max(len(data), 2) + 1.4))
     y = np.arange(len(data))[::-1]
     ax.axvline(0, color="#6b7785", lw=1)
     for yi, row in zip(y, data.itertuples(index=False), strict=True):
@@ -368,14 +339,9 @@ def gap_forest(
             edgecolor=color,
             lw=1.5,
         )
-        ax.text(row.ci_high, yi + 0.18, f"{row.gap:+.2f}", fontsize=8, ha="left", color=_INK)
-    ax.set_yticks(y)
-    ax.set_yticklabels([labels.get(d, d) for d in data["dimension"]], fontsize=9)
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+        ax.text(row.ci_high, yi + 0.18, f"{row.gap:+.2f}", fontsize=8, ha="left", color=INK)
+    row_labels(ax, y, [labels.get(d, d) for d in data["dimension"]], fontsize=9)
+    return finish(fig, ax, title, xlabel=xlabel)
 
 
 @readable_labels
@@ -396,50 +362,35 @@ def link_heatmap(
     links : DataFrame
         :func:`playbook.steps.capability.stage_competency_links` (stage, dimension, r, p_adj).
     """
-    from matplotlib.patches import Rectangle
-
     stage_labels = stage_labels or {}
     labels = dimension_labels or {}
     stages = list(dict.fromkeys(links["stage"])) if len(links) else []
     dims = [d for d in labels if d in set(links["dimension"])] if len(links) else []
     dims = dims or (list(dict.fromkeys(links["dimension"])) if len(links) else [])
-    fig, ax = _axes(ax, figsize=(1.3 * max(len(dims), 3) + 2.5, 0.6 * max(len(stages), 2) + 1.8))
+    fig, ax = figure_axes(
+        ax, figsize=(1.3 * max(len(dims), 3) + 2.5, 0.6 * max(len(stages), 2) + 1.8)
+    )
     if not stages or not dims:
-        _no_data(ax, empty_label)
-        if title:
-            ax.set_title(title)
-        return fig
+        return no_data_figure(fig, ax, empty_label, title)
     r = links.pivot_table(index="stage", columns="dimension", values="r", aggfunc="first")
     r = r.reindex(index=stages, columns=dims)
     p = links.pivot_table(index="stage", columns="dimension", values="p_adj", aggfunc="first")
     p = p.reindex(index=stages, columns=dims)
-    import seaborn as sns
-
-    sns.heatmap(
-        r,
-        annot=True,
-        fmt=".2f",
-        cmap="RdBu_r",
-        vmin=-1,
-        vmax=1,
-        center=0,
-        cbar=False,
-        ax=ax,
-        linewidths=0.5,
-        annot_kws={"fontsize": 8},
-    )
+    annotated_heatmap(ax, r, ".2f", "RdBu_r", (-1, 1), center=0)
     for i in range(len(stages)):
         for j in range(len(dims)):
             if pd.notna(p.iat[i, j]) and p.iat[i, j] < alpha:
-                ax.add_patch(Rectangle((j, i), 1, 1, fill=False, edgecolor=_INK, lw=2.2))
+                frame_cell(ax, (j, i), lw=2.2)
     ax.set_yticklabels([stage_labels.get(s, s) for s in stages], rotation=0, fontsize=8)
-    ax.set_xticklabels([labels.get(d, d) for d in dims], rotation=25, ha="right", fontsize=8)
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    _dimension_columns(ax, [labels.get(d, d) for d in dims])
+    return finish(fig, ax, title, xlabel="", ylabel="")
+
+
+def _dimension_columns(ax, names: list[str], ticks=None) -> None:
+    """Competency names under the columns of a heatmap, slanted to fit."""
+    if ticks is not None:
+        ax.set_xticks(ticks)
+    ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
 
 
 @readable_labels
@@ -465,12 +416,11 @@ def team_heatmap(
     teams = list(dict.fromkeys(team_scores["team"])) if len(team_scores) else []
     dims = [d for d in labels if d in set(team_scores["dimension"])] if teams else []
     dims = dims or (list(dict.fromkeys(team_scores["dimension"])) if teams else [])
-    fig, ax = _axes(ax, figsize=(1.3 * max(len(dims), 3) + 2.5, 0.5 * max(len(teams), 2) + 1.8))
+    fig, ax = figure_axes(
+        ax, figsize=(1.3 * max(len(dims), 3) + 2.5, 0.5 * max(len(teams), 2) + 1.8)
+    )
     if not teams:
-        _no_data(ax, empty_label)
-        if title:
-            ax.set_title(title)
-        return fig
+        return no_data_figure(fig, ax, empty_label, title)
     table = team_scores.pivot_table(
         index="team", columns="dimension", values="mean", aggfunc="first", dropna=False
     )
@@ -492,13 +442,9 @@ def team_heatmap(
             v = table.iat[i, j]
             hidden = bool(sup.iat[i, j]) if pd.notna(sup.iat[i, j]) else False
             text = suppressed_label if hidden else ("" if pd.isna(v) else f"{v:.1f}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=BAD if hidden else _INK)
-    ax.set_yticks(range(len(teams)))
-    ax.set_yticklabels([f"{t} (n={n})" for t, n in zip(teams, reps, strict=True)], fontsize=8)
-    ax.set_xticks(range(len(dims)))
-    ax.set_xticklabels([labels.get(d, d) for d in dims], rotation=25, ha="right", fontsize=8)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=BAD if hidden else INK)
+    names = [f"{t} (n={n})" for t, n in zip(teams, reps, strict=True)]
+    row_labels(ax, range(len(teams)), names, fontsize=8)
+    _dimension_columns(ax, [labels.get(d, d) for d in dims], range(len(dims)))
     ax.grid(False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib
 import pandas as pd
 
-from playbook.plots.base import (
-    BAD,
-    HIGHLIGHT,
-    MUTED,
-    PALETTE,
-    _axes,
-    interval_errors,
-    readable_labels,
+from playbook.plots.base import readable_labels
+from playbook.plots.parts import (
+    annotated_heatmap,
+    figure_axes,
+    finish,
+    frame_cell,
+    interval_bars,
+    percent_axis,
+    row_labels,
 )
+from playbook.plots.style import BAD, GREY, HIGHLIGHT, MUTED, PALETTE
 
 
-def _pct_axis(axis) -> None:
-    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+def _transition_names(frm, to, labels: dict[str, str], arrow: str = " → ") -> list[str]:
+    """Display names of stage transitions, "Qualified → Proposal"."""
+    return [f"{labels.get(f, f)}{arrow}{labels.get(t, t)}" for f, t in zip(frm, to, strict=False)]
 
 
 @readable_labels
@@ -38,21 +43,11 @@ def funnel(
     """
     labels = labels or {}
     data = rates.reset_index(drop=True)
-    names = [
-        f"{labels.get(f, f)} → {labels.get(t, t)}"
-        for f, t in zip(data["from"], data["to"], strict=False)
-    ]
-    fig, ax = _axes(ax, figsize=(8, 0.6 * len(data) + 1.5))
+    names = _transition_names(data["from"], data["to"], labels)
+    fig, ax = figure_axes(ax, figsize=(8, 0.6 * len(data) + 1.5))
     y = list(range(len(data)))[::-1]
     ax.barh(y, data["rate"], color=HIGHLIGHT, alpha=0.85)
-    ax.errorbar(
-        data["rate"],
-        y,
-        xerr=interval_errors(data, "rate", "ci_low", "ci_high"),
-        fmt="none",
-        ecolor="#1f2933",
-        capsize=3,
-    )
+    interval_bars(ax, y, data)
     for yi, row in zip(y, data.itertuples(index=False), strict=False):
         if pd.notna(row.rate):
             ax.text(
@@ -62,15 +57,9 @@ def funnel(
                 va="center",
                 fontsize=9,
             )
-    ax.set_yticks(y)
-    ax.set_yticklabels(names)
-    ax.set_xlim(0, 1)
-    _pct_axis(ax.xaxis)
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    row_labels(ax, y, names)
+    percent_axis(ax, "x", limits=(0, 1))
+    return finish(fig, ax, title, xlabel=xlabel)
 
 
 @readable_labels
@@ -91,21 +80,66 @@ def journey_map(
     moves : flows frame (source, target, kind, deals).
     labels : stage id -> display label; outcome_labels for won/lost/open.
     """
-    from matplotlib.patches import FancyArrowPatch, Rectangle
+    from matplotlib.patches import Rectangle
 
     labels = labels or {}
     outcome_labels = outcome_labels or {}
-    stages = list(monitor["stage"].astype(str))
-    x = {s: i * 2.0 for i, s in enumerate(stages)}
-    top = float(monitor["entered"].max()) or 1.0
-    height = {s: 3.0 * float(e) / top for s, e in zip(stages, monitor["entered"], strict=False)}
-    fig, ax = _axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
+    layout = _JourneyLayout.of(monitor)
+    stages = layout.stages
+    fig, ax = figure_axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
+    _stage_columns(ax, monitor, layout, labels, dwell_label)
+    _move_arrows(ax, moves, layout)
+    handles = [
+        Rectangle((0, 0), 1, 1, color=c) for c in (HIGHLIGHT, BAD, MUTED, PALETTE[1], PALETTE[3])
+    ]
+    names = [outcome_labels.get(k, k) for k in ("entered", "lost", "open", "skip", "regress")]
+    ax.legend(handles, names, loc="upper right", fontsize=8, frameon=False, ncol=5)
+    ax.set_xlim(-1, layout.x[stages[-1]] + 1)
+    ax.set_ylim(-1.2, 4.4)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@dataclass(frozen=True)
+class _JourneyLayout:
+    """Where the journey map puts each of its ``stages``: its column's centre ``x`` (2 apart)
+    and the ``height`` of its bar (3 for the stage most deals entered, ``top`` of them)."""
+
+    stages: list[str]
+    x: dict[str, float]
+    height: dict[str, float]
+    top: float
+
+    @classmethod
+    def of(cls, monitor: pd.DataFrame) -> _JourneyLayout:
+        stages = list(monitor["stage"].astype(str))
+        top = float(monitor["entered"].max()) or 1.0
+        entered = zip(stages, monitor["entered"], strict=False)
+        return cls(
+            stages=stages,
+            x={s: i * 2.0 for i, s in enumerate(stages)},
+            height={s: 3.0 * float(e) / top for s, e in entered},
+            top=top,
+        )
+
+    def scaled(self, deals) -> float:
+        return 3.0 * float(deals) / self.top
+
+
+def _stage_columns(ax, monitor: pd.DataFrame, layout: _JourneyLayout, labels, dwell_label):
+    """Per stage: the deals that entered (a bar, named and counted), beside it the lost
+    (counted) and the still open, under it the median dwell (not for the last stage)."""
+    from matplotlib.patches import Rectangle
+
+    last = layout.stages[-1]
     for row in monitor.itertuples(index=False):
         s = str(row.stage)
-        h = max(height[s], 0.02)
-        ax.add_patch(Rectangle((x[s] - 0.35, 0), 0.7, h, color=HIGHLIGHT, alpha=0.85))
+        x, h = layout.x[s], max(layout.height[s], 0.02)
+        ax.add_patch(Rectangle((x - 0.35, 0), 0.7, h, color=HIGHLIGHT, alpha=0.85))
         ax.text(
-            x[s],
+            x,
             h + 0.08,
             f"{labels.get(s, s)}\n{int(row.entered):,}",
             ha="center",
@@ -113,24 +147,29 @@ def journey_map(
             fontsize=10,
             fontweight="bold",
         )
-        lost_h = 3.0 * float(row.lost) / top
-        ax.add_patch(Rectangle((x[s] + 0.38, 0), 0.18, lost_h, color=BAD, alpha=0.8))
+        lost_h = layout.scaled(row.lost)
+        ax.add_patch(Rectangle((x + 0.38, 0), 0.18, lost_h, color=BAD, alpha=0.8))
         if row.lost:
+            ax.text(x + 0.6, lost_h + 0.04, f"−{int(row.lost):,}", ha="left", fontsize=8, color=BAD)
+        ax.add_patch(Rectangle((x + 0.58, 0), 0.12, layout.scaled(row.open), color=MUTED))
+        if pd.notna(row.median_dwell_days) and s != last:
             ax.text(
-                x[s] + 0.6, lost_h + 0.04, f"−{int(row.lost):,}", ha="left", fontsize=8, color=BAD
-            )
-        open_h = 3.0 * float(row.open) / top
-        ax.add_patch(Rectangle((x[s] + 0.58, 0), 0.12, open_h, color=MUTED))
-        if pd.notna(row.median_dwell_days) and s != stages[-1]:
-            ax.text(
-                x[s],
+                x,
                 -0.18,
                 dwell_label.format(days=f"{row.median_dwell_days:.0f}"),
                 ha="center",
                 va="top",
                 fontsize=8,
-                color="#52606d",
+                color=GREY,
             )
+
+
+def _move_arrows(ax, moves: pd.DataFrame, layout: _JourneyLayout) -> None:
+    """An arrow per kind of move between stages, as wide as its deals: advances through
+    the bars, skips arching over them, regressions arching under them."""
+    from matplotlib.patches import FancyArrowPatch
+
+    x, height = layout.x, layout.height
     deals_max = float(moves["deals"].max()) if len(moves) else 1.0
     for move in moves.itertuples(index=False):
         if (
@@ -162,17 +201,6 @@ def journey_map(
                 alpha=0.6,
             )
         )
-    handles = [
-        Rectangle((0, 0), 1, 1, color=c) for c in (HIGHLIGHT, BAD, MUTED, PALETTE[1], PALETTE[3])
-    ]
-    names = [outcome_labels.get(k, k) for k in ("entered", "lost", "open", "skip", "regress")]
-    ax.legend(handles, names, loc="upper right", fontsize=8, frameon=False, ncol=5)
-    ax.set_xlim(-1, x[stages[-1]] + 1)
-    ax.set_ylim(-1.2, 4.4)
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    return fig
 
 
 @readable_labels
@@ -197,7 +225,7 @@ def dwell_distributions(
     data = data.assign(stage=data["stage"].astype(str).map(lambda s: labels.get(s, s)))
     present = set(data["stage"])
     order_labels = [labels.get(s, s) for s in (order or []) if labels.get(s, s) in present] or None
-    fig, ax = _axes(None, figsize=(8, 4.2))
+    fig, ax = figure_axes(None, figsize=(8, 4.2))
     sns.boxplot(
         data=data,
         x="stage",
@@ -209,12 +237,7 @@ def dwell_distributions(
         linewidth=0.8,
     )
     ax.set_yscale("log")
-    ax.set_xlabel("")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel="", ylabel=ylabel)
 
 
 @readable_labels
@@ -233,7 +256,7 @@ def advance_curves(
     curves : time_to_advance frame (stage, days, cum_advanced).
     """
     labels = labels or {}
-    fig, ax = _axes(None, figsize=(8, 4.2))
+    fig, ax = figure_axes(None, figsize=(8, 4.2))
     for i, (stage, group) in enumerate(curves.groupby("stage", observed=True, sort=False)):
         ax.step(
             group["days"],
@@ -242,15 +265,8 @@ def advance_curves(
             label=labels.get(str(stage), str(stage)),
             color=PALETTE[i % len(PALETTE)],
         )
-    ax.set_ylim(0, 1)
-    _pct_axis(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "y", limits=(0, 1))
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend={})
 
 
 @readable_labels
@@ -269,56 +285,22 @@ def rate_heatmap(
     rates : stage_rates frame by ``dimension`` (dimension, from, to, rate, mature_n).
     flagged : (slice value, from-stage) pairs found to be credible bottlenecks.
     """
-    from matplotlib.patches import Rectangle
-
     labels = labels or {}
     flagged = flagged or set()
-    data = rates.assign(
-        transition=[
-            f"{labels.get(f, f)}→{labels.get(t, t)}"
-            for f, t in zip(rates["from"], rates["to"], strict=False)
-        ]
-    )
+    data = rates.assign(transition=_transition_names(rates["from"], rates["to"], labels, "→"))
     order = list(dict.fromkeys(data["transition"]))
     table = data.pivot_table(index=dimension, columns="transition", values="rate", observed=True)[
         order
     ]
-    fig, ax = _axes(None, figsize=(1.6 * len(order) + 2.5, 0.45 * len(table) + 1.8))
-    import seaborn as sns
-
-    sns.heatmap(
-        table,
-        annot=True,
-        fmt=".0%",
-        cmap="RdYlGn",
-        vmin=0,
-        vmax=1,
-        cbar=False,
-        ax=ax,
-        linewidths=0.5,
-        annot_kws={"fontsize": 8},
-    )
+    fig, ax = figure_axes(None, figsize=(1.6 * len(order) + 2.5, 0.45 * len(table) + 1.8))
+    annotated_heatmap(ax, table, ".0%", "RdYlGn", (0, 1))
     froms = list(dict.fromkeys(data["from"]))
     rows = [str(v) for v in table.index]
     for value, stage in flagged:
         if str(value) in rows and stage in froms:
-            ax.add_patch(
-                Rectangle(
-                    (froms.index(stage), rows.index(str(value))),
-                    1,
-                    1,
-                    fill=False,
-                    edgecolor="#1f2933",
-                    lw=2.5,
-                )
-            )
-    ax.set_xlabel("")
-    ax.set_ylabel(dimension)
+            frame_cell(ax, (froms.index(stage), rows.index(str(value))), lw=2.5)
     ax.tick_params(axis="x", labelrotation=0, labelsize=8)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel="", ylabel=dimension)
 
 
 @readable_labels
@@ -339,7 +321,7 @@ def waterfall(
     contributions : frame with label and contribution (in revenue units), in display order.
     start, end : revenue of the earlier and later period.
     """
-    fig, ax = _axes(None, figsize=(max(7, 1.1 * (len(contributions) + 2)), 4.2))
+    fig, ax = figure_axes(None, figsize=(max(7, 1.1 * (len(contributions) + 2)), 4.2))
     ax.bar([0], [start], color=MUTED)
     level = start
     for i, row in enumerate(contributions.itertuples(index=False), start=1):
@@ -355,11 +337,7 @@ def waterfall(
         ha="right",
         fontsize=8,
     )
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, ylabel=ylabel)
 
 
 @readable_labels
@@ -377,7 +355,7 @@ def trend_lines(
     cohorts : cohort_rates frame (cohort, from, to, rate, immature_cohort).
     """
     labels = labels or {}
-    fig, ax = _axes(None, figsize=(8, 4.2))
+    fig, ax = figure_axes(None, figsize=(8, 4.2))
     if cohorts.empty:
         ax.axis("off")
         if title:
@@ -387,7 +365,7 @@ def trend_lines(
     for i, (frm, to) in enumerate(pairs):
         rows = cohorts[(cohorts["from"] == frm) & (cohorts["to"] == to)].sort_values("cohort")
         color = PALETTE[i % len(PALETTE)]
-        name = f"{labels.get(frm, frm)} → {labels.get(to, to)}"
+        (name,) = _transition_names([frm], [to], labels)
         ax.plot(rows["cohort"], rows["rate"], color=color, label=name, lw=1.6)
         mature = ~rows["immature_cohort"].astype(bool)
         ax.scatter(rows.loc[mature, "cohort"], rows.loc[mature, "rate"], color=color, s=18)
@@ -399,12 +377,6 @@ def trend_lines(
             s=22,
             zorder=3,
         )
-    ax.set_ylim(0, 1)
-    _pct_axis(ax.yaxis)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False, ncol=2)
+    percent_axis(ax, "y", limits=(0, 1))
     fig.autofmt_xdate()
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, ylabel=ylabel, legend={"ncol": 2})

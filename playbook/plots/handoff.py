@@ -8,27 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import (
-    BAD,
-    HIGHLIGHT,
-    MUTED,
-    PALETTE,
-    _axes,
+from playbook.plots.base import readable_labels
+from playbook.plots.parts import (
+    figure_axes,
+    finish,
+    finish_panels,
+    interval_bars,
     interval_errors,
-    readable_labels,
+    percent_axis,
+    row_labels,
 )
-
-
-def _pct_axis(axis) -> None:
-    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE, theme
 
 
 def _empty(fig, ax, text: str, title: str):
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color="#52606d")
+    """The figure of a missing table: says ``text`` where the data would be."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color=GREY)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -58,7 +56,7 @@ def response_time_curves(
     sla_hours : draws the SLA as a dashed vertical line.
     empty : text shown when ``curves`` is empty.
     """
-    fig, ax = _axes(ax, figsize=(8, 4.5))
+    fig, ax = figure_axes(ax, figsize=(8, 4.5))
     if not len(curves):
         return _empty(fig, ax, empty, title)
     highlight = set(map(str, highlight))
@@ -77,18 +75,12 @@ def response_time_curves(
             zorder=3 if hot else 2,
         )
     if sla_hours is not None:
-        ax.axvline(sla_hours, color="#1f2933", linestyle="--", linewidth=1)
+        ax.axvline(sla_hours, color=INK, linestyle="--", linewidth=1)
         ax.text(sla_hours, 1.0, f" {sla_label}", fontsize=9, va="top")
-    ax.set_ylim(0, 1.02)
     ax.set_xlim(0, float(curves["hours"].max()))
-    _pct_axis(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "y", limits=(0, 1.02))
+    beside = {"loc": "center left", "bbox_to_anchor": (1.01, 0.5)}
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend=beside)
 
 
 @readable_labels
@@ -113,7 +105,7 @@ def response_conversion(
     bucket_labels : display label per bucket (e.g. for ``none``).
     reference : a rate drawn as a dashed line (e.g. leads contacted within the SLA).
     """
-    fig, ax = _axes(ax, figsize=(8, 4.5))
+    fig, ax = figure_axes(ax, figsize=(8, 4.5))
     data = conversion[conversion["n"] > 0].reset_index(drop=True) if len(conversion) else conversion
     if not len(data):
         return _empty(fig, ax, empty, title)
@@ -122,9 +114,7 @@ def response_conversion(
     names = [bucket_labels.get(str(b), str(b)) for b in data["bucket"]]
     colours = [MUTED if str(b) == "none" else HIGHLIGHT for b in data["bucket"]]
     ax.bar(x, data["rate"], color=colours, alpha=0.85, width=0.6)
-    ax.errorbar(
-        x, data["rate"], yerr=interval_errors(data), fmt="none", ecolor="#1f2933", capsize=3
-    )
+    interval_bars(ax, x, data, horizontal=False)
     for xi, row in zip(x, data.itertuples(index=False), strict=True):
         ax.text(xi, min(row.ci_high + 0.02, 0.97), f"n={row.n:,}", ha="center", fontsize=8)
     if reference is not None and np.isfinite(reference):
@@ -134,14 +124,8 @@ def response_conversion(
         )
     ax.set_xticks(x)
     ax.set_xticklabels(names)
-    ax.set_ylim(0, 1)
-    _pct_axis(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "y", limits=(0, 1))
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel)
 
 
 @readable_labels
@@ -165,11 +149,9 @@ def sla_by_team(
     """
     data = compliance[compliance["n"] > 0] if len(compliance) else compliance
     if not len(data):
-        fig, ax = _axes(None)
+        fig, ax = figure_axes(None)
         return _empty(fig, ax, empty, title)
     import matplotlib.pyplot as plt
-
-    from playbook.plots.base import theme
 
     theme()
     sla_labels = sla_labels or {}
@@ -178,46 +160,37 @@ def sla_by_team(
     fig, axes = plt.subplots(
         1, len(slas), figsize=(4.2 * len(slas) + 1.5, 0.45 * len(teams) + 1.8), sharey=True
     )
-    axes = np.atleast_1d(axes)
-    for ax_i, sla in zip(axes, slas, strict=True):
+    for ax_i, sla in zip(np.atleast_1d(axes), slas, strict=True):
         part = data[data["sla"].astype(str) == sla]
-        part = part.set_index(part["team"].astype(str)).reindex(teams)
-        y = np.arange(len(teams))
-        colours = [BAD if r < target else HIGHLIGHT for r in part["compliance"].fillna(1)]
-        ax_i.barh(y, part["compliance"].fillna(0), color=colours, alpha=0.85)
-        ax_i.errorbar(
-            part["compliance"].fillna(0),
-            y,
-            xerr=interval_errors(
-                part.fillna({"compliance": 0, "ci_low": 0, "ci_high": 0}), "compliance"
-            ),
-            fmt="none",
-            ecolor="#1f2933",
-            capsize=2,
-        )
-        for yi, row in enumerate(part.itertuples(index=False)):
-            if pd.notna(row.compliance):
-                at = min(row.ci_high + 0.02, 0.72) if row.ci_high < 0.7 else 0.03
-                ink = "#1f2933" if row.ci_high < 0.7 else "white"
-                ax_i.text(
-                    at,
-                    yi,
-                    f"{row.compliance:.0%} n={int(row.n):,}",
-                    va="center",
-                    fontsize=8,
-                    color=ink,
-                )
-        ax_i.set_yticks(y)
-        ax_i.set_yticklabels(teams)
-        ax_i.set_xlim(0, 1)
-        _pct_axis(ax_i.xaxis)
+        _team_compliance(ax_i, part.set_index(part["team"].astype(str)).reindex(teams), target)
         ax_i.set_title(sla_labels.get(sla, sla), fontsize=10)
         ax_i.set_xlabel(xlabel)
         ax_i.invert_yaxis()
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
-    return fig
+    return finish_panels(fig, title)
+
+
+def _team_compliance(ax, part: pd.DataFrame, target: float) -> None:
+    """One SLA's panel: a bar per team (rows of ``part``, missing teams empty), the
+    bars under ``target`` in the alarm colour, each labelled with its rate and n."""
+    y = np.arange(len(part))
+    colours = [BAD if r < target else HIGHLIGHT for r in part["compliance"].fillna(1)]
+    ax.barh(y, part["compliance"].fillna(0), color=colours, alpha=0.85)
+    filled = part.fillna({"compliance": 0, "ci_low": 0, "ci_high": 0})
+    interval_bars(ax, y, filled, "compliance", capsize=2)
+    for yi, row in enumerate(part.itertuples(index=False)):
+        if pd.notna(row.compliance):
+            # beside a short bar; on a long one the label goes inside it, in white
+            beside = row.ci_high < 0.7
+            ax.text(
+                min(row.ci_high + 0.02, 0.72) if beside else 0.03,
+                yi,
+                f"{row.compliance:.0%} n={int(row.n):,}",
+                va="center",
+                fontsize=8,
+                color=INK if beside else "white",
+            )
+    row_labels(ax, y, list(part.index))
+    percent_axis(ax, "x", limits=(0, 1))
 
 
 @readable_labels
@@ -239,7 +212,7 @@ def source_reach(
     ci_high).
     labels : stage id -> display label.
     """
-    fig, ax = _axes(ax, figsize=(8, 4.5))
+    fig, ax = figure_axes(ax, figsize=(8, 4.5))
     if not len(sources):
         return _empty(fig, ax, empty, title)
     labels = labels or {}
@@ -264,11 +237,5 @@ def source_reach(
         )
     ax.set_xticks(x)
     ax.set_xticklabels([labels.get(s, s) for s in stages])
-    ax.set_ylim(0, None)
-    _pct_axis(ax.yaxis)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "y", limits=(0, None))
+    return finish(fig, ax, title, ylabel=ylabel, legend={})

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import matplotlib
 import pandas as pd
 
-from playbook.plots.base import (
-    BAD,
-    HIGHLIGHT,
-    MUTED,
-    PALETTE,
-    _axes,
-    interval_errors,
-    readable_labels,
-)
+from playbook.plots.base import readable_labels
+from playbook.plots.empty import empty_figure
+from playbook.plots.parts import figure_axes, finish, interval_bars, percent_axis, row_labels
+from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE
 from playbook.stats import format_probability
 
 
-def _pct(axis, decimals: int = 0) -> None:
-    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=decimals))
-
-
-def _empty(fig, ax, text: str):
-    ax.text(0.5, 0.5, text or "–", ha="center", va="center", wrap=True, fontsize=10)
-    ax.axis("off")
-    return fig
+def _zero_line(ax) -> None:
+    """The vertical line of no difference."""
+    ax.axvline(0, color=INK, lw=0.8)
 
 
 @readable_labels
@@ -48,9 +37,9 @@ def pilot_effects(
     expected : the lift the pilot was meant to reach (dashed line).
     """
     labels = labels or {}
-    fig, ax = _axes(ax, figsize=(8, 0.6 * len(effects) + 1.8))
+    fig, ax = figure_axes(ax, figsize=(8, 0.6 * len(effects) + 1.8))
     if effects.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     data = effects.reset_index(drop=True)
     names = [
         f"{labels.get(str(f), f)} → {labels.get(str(t), t)}"
@@ -59,16 +48,9 @@ def pilot_effects(
     y = list(range(len(data)))[::-1]
     significant = data["effect_low"].gt(0) | data["effect_high"].lt(0)
     colors = [HIGHLIGHT if s else MUTED for s in significant]
-    ax.errorbar(
-        data["effect"],
-        y,
-        xerr=interval_errors(data, "effect", "effect_low", "effect_high"),
-        fmt="none",
-        ecolor="#1f2933",
-        capsize=3,
-    )
+    interval_bars(ax, y, data, "effect", "effect_low", "effect_high")
     ax.scatter(data["effect"], y, color=colors, s=50, zorder=3)
-    ax.axvline(0, color="#1f2933", lw=0.8)
+    _zero_line(ax)
     if expected is not None:
         ax.axvline(expected, color=PALETTE[2], ls="--", lw=1)
     for yi, row in zip(y, data.itertuples(index=False), strict=True):
@@ -79,18 +61,13 @@ def pilot_effects(
                 f"p={row.p_raw:.3f} · P>0 {format_probability(row.prob_positive)}",
                 fontsize=8,
                 ha="center",
-                color="#52606d",
+                color=GREY,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
             )
-    ax.set_yticks(y)
-    ax.set_yticklabels(names)
+    row_labels(ax, y, names)
     ax.set_ylim(-0.7, len(data) - 0.3)
-    _pct(ax.xaxis)
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "x")
+    return finish(fig, ax, title, xlabel=xlabel, fontsize=10)
 
 
 @readable_labels
@@ -113,9 +90,9 @@ def pilot_trend(
     group_labels : group value -> display label (legend).
     """
     group_labels = group_labels or {}
-    fig, ax = _axes(ax, figsize=(8, 4.2))
+    fig, ax = figure_axes(ax, figsize=(8, 4.2))
     if trend.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     for i, (group, data) in enumerate(trend.groupby("group", sort=True)):
         color = [HIGHLIGHT, PALETTE[1]][i % 2]
         x = pd.to_datetime(data["cohort"])
@@ -128,15 +105,9 @@ def pilot_trend(
         )
     if start is not None:
         ax.axvline(pd.Timestamp(start), color=BAD, lw=1, ls="--")
-    ax.set_ylim(0, 1)
-    _pct(ax.yaxis)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False)
-    if title:
-        ax.set_title(title, fontsize=10)
+    percent_axis(ax, "y", limits=(0, 1))
     fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, ylabel=ylabel, legend={}, fontsize=10)
 
 
 @readable_labels
@@ -159,9 +130,9 @@ def pilot_power(
     curve : power_curve frame (lift, weeks, power) for one stage.
     lift_label : legend text with a ``{lift}`` placeholder (points, e.g. 10).
     """
-    fig, ax = _axes(ax, figsize=(7, 4.2))
+    fig, ax = figure_axes(ax, figsize=(7, 4.2))
     if curve.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     for i, (lift, data) in enumerate(curve.groupby("lift", sort=True)):
         ax.plot(
             data["weeks"],
@@ -170,15 +141,9 @@ def pilot_power(
             label=lift_label.format(lift=f"{lift * 100:.0f}"),
         )
     ax.axhline(target, color=BAD, ls="--", lw=1, label=target_label)
-    ax.set_ylim(0, 1)
-    _pct(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    percent_axis(ax, "y", limits=(0, 1))
+    legend = {"loc": "lower right"}
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend=legend, fontsize=10)
 
 
 def pilot_balance(
@@ -203,9 +168,9 @@ def pilot_balance(
     limit : the usual "alike" band (dotted lines at +-limit).
     """
     data = balance.dropna(subset=["std_diff"]).reset_index(drop=True) if len(balance) else balance
-    fig, ax = _axes(ax, figsize=(8, 0.28 * min(len(data), max_rows) + 1.8))
+    fig, ax = figure_axes(ax, figsize=(8, 0.28 * min(len(data), max_rows) + 1.8))
     if data.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     shown = data.loc[data["std_diff"].abs().sort_values(ascending=False).index[:max_rows]]
     shown = shown.sort_index()
     # differences of categories one arm does not have at all are infinite: draw at the edge
@@ -221,14 +186,9 @@ def pilot_balance(
         ax.legend(fontsize=8, frameon=False, loc="lower right")
     for x in (-limit, limit):
         ax.axvline(x, color=MUTED, ls=":", lw=1)
-    ax.axvline(0, color="#1f2933", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(
-        [f"{d} = {v}" for d, v in zip(shown["dimension"], shown["value"], strict=True)]
+    _zero_line(ax)
+    row_labels(
+        ax, y, [f"{d} = {v}" for d, v in zip(shown["dimension"], shown["value"], strict=True)]
     )
     ax.set_ylim(-0.7, len(shown) - 0.3)
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel=xlabel, fontsize=10)

@@ -7,24 +7,24 @@ it, and returns the Figure; nothing is computed here beyond placing and formatti
 
 from __future__ import annotations
 
-import math
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from playbook.plots.base import BAD, HIGHLIGHT, MUTED, _axes, readable_labels, theme
+from playbook.plots.base import readable_labels
+from playbook.plots.empty import no_data, no_data_figure
+from playbook.plots.parts import (
+    figure_axes,
+    finish,
+    finish_panels,
+    panel_grid,
+    percent_axis,
+    row_labels,
+)
+from playbook.plots.style import BAD, HIGHLIGHT, MUTED, theme
 
 __all__ = ["module_demand", "metric_distributions", "sla_curves"]
-
-_INK = "#1f2933"
-
-
-def _empty(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=_INK)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 @readable_labels
@@ -45,25 +45,17 @@ def module_demand(
         are drawn in the highlight colour.
     """
     data = demand.reset_index(drop=True)
-    fig, ax = _axes(ax, figsize=(8, 0.38 * max(len(data), 3) + 1.4))
+    fig, ax = figure_axes(ax, figsize=(8, 0.38 * max(len(data), 3) + 1.4))
     if not len(data):
-        _empty(ax, empty_label)
-        if title:
-            ax.set_title(title)
-        return fig
+        return no_data_figure(fig, ax, empty_label, title)
     y = np.arange(len(data))[::-1]
     colors = [HIGHLIGHT if p == 1 else MUTED for p in data["priority"]]
     ax.barh(y, data["reps"], color=colors)
     for yi, n in zip(y, data["reps"], strict=True):
         ax.text(n + 0.1, yi, f"{n}", va="center", fontsize=8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(data["module"], fontsize=8)
+    row_labels(ax, y, data["module"], fontsize=8)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return finish(fig, ax, title, xlabel=xlabel)
 
 
 @readable_labels
@@ -87,40 +79,36 @@ def metric_distributions(
         :func:`playbook.steps.plan.kpi.incentive_candidates` (metric, p25, median, p75,
         suppressed); suppressed metrics are not drawn.
     """
-    theme()
     shown = candidates[~candidates["suppressed"].astype(bool)]
     metrics = [m for m in shown["metric"] if m in set(values["metric"])]
-    n = max(len(metrics), 1)
-    cols = min(ncols, n)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows + 0.6), squeeze=False)
+    fig, axes = panel_grid(len(metrics), ncols, (3.6, 2.7))
     quant = shown.set_index("metric")
     for i, axis in enumerate(axes.ravel()):
         if i >= len(metrics):
             if not metrics and i == 0:
-                _empty(axis, empty_label)
+                no_data(axis, empty_label)
             else:
                 axis.set_axis_off()
             continue
-        m = metrics[i]
-        data = values[values["metric"] == m]
-        v = data["value"].to_numpy(dtype=float)
-        axis.hist(v, bins=min(20, max(5, len(v) // 2)), color=HIGHLIGHT, alpha=0.75)
-        for q, style in (("p25", ":"), ("median", "-"), ("p75", ":")):
-            axis.axvline(quant.at[m, q], color=BAD, ls=style, lw=1.2)
-        unit = data["unit"].iloc[0]
-        if unit == "share":
-            axis.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-        elif unit == "currency":
-            axis.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter(sep=""))
-        axis.set_title(str(data["label"].iloc[0]), fontsize=9)
-        axis.tick_params(labelsize=7)
-        if i % cols == 0:
+        _metric_histogram(axis, values[values["metric"] == metrics[i]], quant.loc[metrics[i]])
+        if i % axes.shape[1] == 0:
             axis.set_ylabel(ylabel, fontsize=8)
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
-    return fig
+    return finish_panels(fig, title)
+
+
+def _metric_histogram(axis, data: pd.DataFrame, quantiles: pd.Series) -> None:
+    """One metric's panel: its values across reps, p25 / median / p75 as red lines."""
+    v = data["value"].to_numpy(dtype=float)
+    axis.hist(v, bins=min(20, max(5, len(v) // 2)), color=HIGHLIGHT, alpha=0.75)
+    for q, style in (("p25", ":"), ("median", "-"), ("p75", ":")):
+        axis.axvline(quantiles[q], color=BAD, ls=style, lw=1.2)
+    unit = data["unit"].iloc[0]
+    if unit == "share":
+        percent_axis(axis, "x")
+    elif unit == "currency":
+        axis.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter(sep=""))
+    axis.set_title(str(data["label"].iloc[0]), fontsize=9)
+    axis.tick_params(labelsize=7)
 
 
 @readable_labels
@@ -151,7 +139,7 @@ def sla_curves(
     fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.6), squeeze=False)
     for axis, name in zip(axes.ravel(), names or [None], strict=True):
         if name is None:
-            _empty(axis, empty_label)
+            no_data(axis, empty_label)
             continue
         data = sla[sla["sla"] == name].sort_values("threshold")
         x = data["threshold"].to_numpy(dtype=float)
@@ -173,12 +161,8 @@ def sla_curves(
         axis.set_xticks(x)
         axis.set_xticklabels([f"{v:g}" for v in x], fontsize=8)
         axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        axis.set_ylim(0, 1.08)
-        axis.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        percent_axis(axis, "y", limits=(0, 1.08))
         axis.set_title(labels.get(name, name), fontsize=10)
         axis.set_xlabel(xlabel)
         axis.set_ylabel(ylabel)
-    if title:
-        fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
-    return fig
+    return finish_panels(fig, title)

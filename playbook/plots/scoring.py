@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
 import pandas as pd
 
-from playbook.plots.base import HIGHLIGHT, MUTED, PALETTE, _axes, interval_errors, readable_labels
-
-
-def _pct(axis) -> None:
-    axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-
-
-def _empty(fig, ax, text: str):
-    ax.text(0.5, 0.5, text or "–", ha="center", va="center", wrap=True, fontsize=10)
-    ax.axis("off")
-    return fig
+from playbook.plots.base import readable_labels
+from playbook.plots.empty import empty_figure
+from playbook.plots.parts import figure_axes, finish, interval_bars, percent_axis, row_labels
+from playbook.plots.style import HIGHLIGHT, INK, MUTED, PALETTE
 
 
 @readable_labels
@@ -35,32 +27,24 @@ def calibration_curve(
     ----------
     calibration : frame with predicted, observed, ci_low, ci_high, n (one row per bin).
     """
-    fig, ax = _axes(ax, figsize=(5.5, 5))
+    fig, ax = figure_axes(ax, figsize=(5.5, 5))
     if calibration.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     data = calibration
     top = float(max(data["ci_high"].max(), data["predicted"].max())) * 1.1
     ax.plot([0, top], [0, top], ls="--", color=MUTED, label=perfect_label)
-    ax.errorbar(
-        data["predicted"],
-        data["observed"],
-        yerr=interval_errors(data, "observed", "ci_low", "ci_high"),
-        fmt="o",
-        color=HIGHLIGHT,
-        ecolor="#1f2933",
-        capsize=3,
+    interval_bars(
+        ax, data["predicted"], data, "observed", horizontal=False, fmt="o", color=HIGHLIGHT
     )
-    ax.set_xlim(0, top)
-    ax.set_ylim(0, top)
-    _pct(ax.xaxis)
-    _pct(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    _percent_square(ax, top)
+    legend = {"loc": "upper left"}
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend=legend, fontsize=10)
+
+
+def _percent_square(ax, top: float) -> None:
+    """Both axes in percent from 0 to ``top``: predicted against observed shares."""
+    percent_axis(ax, "x", limits=(0, top))
+    percent_axis(ax, "y", limits=(0, top))
 
 
 @readable_labels
@@ -81,9 +65,9 @@ def gains_chart(
     lift : frame with scorer, decile, cum_share_random, cum_share_won (one row per
         scorer and decile).
     """
-    fig, ax = _axes(ax, figsize=(6, 5))
+    fig, ax = figure_axes(ax, figsize=(6, 5))
     if lift.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     ax.plot([0, 1], [0, 1], ls="--", color=MUTED, label=random_label)
     for i, (name, group) in enumerate(lift.groupby("scorer", sort=False)):
         ax.plot(
@@ -94,17 +78,9 @@ def gains_chart(
             color=PALETTE[i % len(PALETTE)],
             label=str(name),
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    _pct(ax.xaxis)
-    _pct(ax.yaxis)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    _percent_square(ax, 1)
+    legend = {"loc": "lower right"}
+    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend=legend, fontsize=10)
 
 
 @readable_labels
@@ -123,20 +99,15 @@ def feature_importance(
     importance : frame with feature, importance, std (most important first).
     """
     height = max(3.0, 0.35 * len(importance) + 1.2)
-    fig, ax = _axes(ax, figsize=(7, height))
+    fig, ax = figure_axes(ax, figsize=(7, height))
     if importance.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     data = importance.iloc[::-1]
     y = list(range(len(data)))
     ax.barh(y, data["importance"], xerr=data["std"], color=HIGHLIGHT, alpha=0.85, capsize=2)
-    ax.axvline(0, color="#1f2933", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(data["feature"].astype(str))
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    ax.axvline(0, color=INK, lw=0.8)
+    row_labels(ax, y, data["feature"].astype(str))
+    return finish(fig, ax, title, xlabel=xlabel, fontsize=10)
 
 
 @readable_labels
@@ -159,19 +130,12 @@ def lead_quality_chart(
     count_label : bar label with ``{n}`` (mature leads) and ``{open}`` (open leads).
     """
     data = quality[quality["dimension"] == dimension].iloc[::-1] if len(quality) else quality
-    fig, ax = _axes(ax, figsize=(7, max(3.0, 0.45 * len(data) + 1.2)))
+    fig, ax = figure_axes(ax, figsize=(7, max(3.0, 0.45 * len(data) + 1.2)))
     if data.empty:
-        return _empty(fig, ax, empty_text)
+        return empty_figure(fig, ax, empty_text)
     y = list(range(len(data)))
     ax.barh(y, data["win_rate"], color=HIGHLIGHT, alpha=0.85)
-    ax.errorbar(
-        data["win_rate"],
-        y,
-        xerr=interval_errors(data, "win_rate", "ci_low", "ci_high"),
-        fmt="none",
-        ecolor="#1f2933",
-        capsize=3,
-    )
+    interval_bars(ax, y, data, "win_rate")
     for yi, row in zip(y, data.itertuples(index=False), strict=True):
         if pd.notna(row.ci_high):
             ax.text(
@@ -181,12 +145,8 @@ def lead_quality_chart(
                 va="center",
                 fontsize=8,
             )
-    ax.set_yticks(y)
-    ax.set_yticklabels(data["value"].astype(str))
-    ax.set_xlim(0, float(data["ci_high"].max()) * 1.45 if data["ci_high"].notna().any() else 1)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    row_labels(ax, y, data["value"].astype(str))
+    # room on the right for the count labels
+    right = float(data["ci_high"].max()) * 1.45 if data["ci_high"].notna().any() else 1
+    percent_axis(ax, "x", limits=(0, right), decimals=None)
+    return finish(fig, ax, title, xlabel=xlabel, fontsize=10)

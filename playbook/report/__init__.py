@@ -55,6 +55,16 @@ def inside(folder: Path, name: str) -> Path:
     return path
 
 
+#: Columns of a findings table, in the order shown: what was found, where, its numbers,
+#: and how the comparison was made.
+_FINDING_COLUMNS = (
+    *("severity", "evidence"),
+    *("dimension", "value", "stage"),
+    *("observed", "baseline", "ci_low", "ci_high", "n", "p_value"),
+    *("adjusted_for", "design"),
+)
+
+
 class StepReport:
     """The report side of one step notebook.
 
@@ -305,21 +315,6 @@ class StepReport:
             self.say(self.text("no_findings"), kind="note")
             return
         frame = pd.DataFrame([finding_record(f) for f in findings])
-        columns = [
-            "severity",
-            "evidence",
-            "dimension",
-            "value",
-            "stage",
-            "observed",
-            "baseline",
-            "ci_low",
-            "ci_high",
-            "n",
-            "p_value",
-            "adjusted_for",
-            "design",
-        ]
         if "adjusted_for" in frame:
             frame["adjusted_for"] = [
                 ", ".join(v) if isinstance(v, list) else v for v in frame["adjusted_for"]
@@ -328,7 +323,7 @@ class StepReport:
         frame = frame[
             [
                 c
-                for c in columns
+                for c in _FINDING_COLUMNS
                 if c in frame.columns and (c not in optional or frame[c].notna().any())
             ]
         ]

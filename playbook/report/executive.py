@@ -135,15 +135,15 @@ def slice_text(record: Mapping[str, Any], language: str, stage_label) -> str:
     if record.get("kind") == "capability_gap":
         return t("exec_slice_competency", language, value=value)
     if dimension and value is not None and dimension != PERSON_DIMENSION:
-        return t(
-            "exec_slice_other",
-            language,
-            dimension=_dimension_word(dimension, language),
-            value=value,
-        )
+        return _about_slice("exec_slice_other", language, dimension, value)
     if record.get("stage"):
         return stage_label(str(record["stage"]))
     return t("exec_slice_company", language)
+
+
+def _about_slice(key: str, language: str, dimension: str, value) -> str:
+    """The text ``key`` about one slice, its dimension in words ("segment Manufacturing")."""
+    return t(key, language, dimension=_dimension_word(dimension, language), value=value)
 
 
 def _dimension_word(dimension: str, language: str) -> str:
@@ -168,12 +168,7 @@ def owner_of(record: Mapping[str, Any], language: str, stage_label) -> str:
     if kind == "data_quality":
         return t("exec_owner_crm", language)
     if dimension and value is not None:
-        return t(
-            "exec_owner_slice",
-            language,
-            dimension=_dimension_word(dimension, language),
-            value=value,
-        )
+        return _about_slice("exec_owner_slice", language, dimension, value)
     if record.get("stage"):
         return t("exec_owner_stage", language, stage=stage_label(str(record["stage"])))
     return t("exec_owner_sales_lead", language)
