@@ -42,11 +42,12 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from playbook.explore.common import ALL, FILTERS, MODES, TABS, Precomputed, Slice
+from playbook.explore.common import ALL, DIMENSIONS, FILTERS, MODES, TABS, Precomputed, Slice
 from playbook.explore.content import ContentTab
 from playbook.explore.controls import Controls
 from playbook.explore.formatting import (
     HIDE_OTHER_LANGUAGE,
+    MAX_TABLE_ROWS,
     STYLE,
     FigureCache,
     TableFormat,
@@ -54,12 +55,12 @@ from playbook.explore.formatting import (
 )
 from playbook.explore.precompute import precompute
 from playbook.explore.subset import subset_journey
-from playbook.explore.summary import summary_table
+from playbook.explore.summary import SUMMARY_COLUMNS, summary_table
 from playbook.explore.tabs.base import Groups, Shown, Tab, TabContext
-from playbook.explore.tabs.capability import CapabilityTab
+from playbook.explore.tabs.capability import CAPABILITY_COLUMNS, CapabilityTab
 from playbook.explore.tabs.handoffs import HandoffsTab
 from playbook.explore.tabs.journey import JourneyTab
-from playbook.explore.tabs.people import PeopleTab
+from playbook.explore.tabs.people import LIKE_DEALS_COLUMNS, REP_COLUMNS, TEAM_COLUMNS, PeopleTab
 from playbook.explore.tabs.stages import StagesTab
 from playbook.i18n import t
 from playbook.report import escape, small_sample_text
@@ -78,6 +79,14 @@ __all__ = [
     "Slice",
     "open_explorer",
     "subset_journey",
+    # the column lists and limits of the tables, defined by the modules that show them
+    "CAPABILITY_COLUMNS",
+    "DIMENSIONS",
+    "LIKE_DEALS_COLUMNS",
+    "MAX_TABLE_ROWS",
+    "REP_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "TEAM_COLUMNS",
 ]
 
 #: Slices whose frames are remembered (see :meth:`Explorer._views_of`).

@@ -20,6 +20,9 @@ from playbook.workspace.config import PilotConfig
 
 logger = logging.getLogger(__name__)
 
+#: Frames by name: a tab's tables, or the frames its figures are drawn from.
+Frames = dict[str, pd.DataFrame]
+
 
 @dataclass(frozen=True)
 class TabContext:
@@ -83,9 +86,7 @@ class Tab:
         """The tab's frames for one slice (``sub``: the journey cut to ``mask``)."""
         return {}
 
-    def assemble(
-        self, groups: Groups, notes: list[str]
-    ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    def assemble(self, groups: Groups, notes: list[str]) -> tuple[Frames, Frames]:
         """The tab's tables and figure frames from the groups' frames; may add ``notes``."""
         return {}, {}
 

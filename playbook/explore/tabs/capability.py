@@ -11,13 +11,23 @@ from __future__ import annotations
 import warnings
 
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 
 from playbook import plots
 from playbook.explore.common import Panel, Precomputed, unavailable
 from playbook.explore.formatting import groups_of, panel_html
-from playbook.explore.tabs.base import Groups, Shown, Tab, TabContext, optional_step, step_failed
+from playbook.explore.tabs.base import (
+    Frames,
+    Groups,
+    Shown,
+    Tab,
+    TabContext,
+    optional_step,
+    step_failed,
+)
 from playbook.i18n import t
+from playbook.steps.journey import JourneyData
 from playbook.workspace.dataset import Dataset
 
 #: The capability table: per competency, the benchmark reps against the rest of the slice.
@@ -36,7 +46,7 @@ class CapabilityTab(Tab):
         #: gaps by the set of reps compared: slices often share their reps
         self.cache: dict[frozenset, pd.DataFrame] = {}
 
-    def frames(self, sub, mask) -> dict[str, pd.DataFrame | None]:
+    def frames(self, sub: JourneyData, mask: np.ndarray) -> dict[str, pd.DataFrame | None]:
         """Benchmark against the other reps of the slice, per competency (privacy-safe)."""
         pre = self.context.data
         if not pre.available("capability"):
@@ -62,13 +72,13 @@ class CapabilityTab(Tab):
         gaps["suppressed"] = gaps["suppressed"].astype(bool)
         return gaps
 
-    def assemble(self, groups: Groups, notes: list[str]):
+    def assemble(self, groups: Groups, notes: list[str]) -> tuple[Frames, Frames]:
         gaps = groups.stack("capability", CAPABILITY_COLUMNS)
         return {"capability": gaps}, {"capability": gaps}
 
     def render(self, shown: Shown) -> None:
         pre = self.context.data
-        available = pre.panels.get("capability", Panel(True)).available
+        available = pre.available("capability")
         self.images["radar"].children = self._radars(shown) if available else []
         heading = t("explore_heading_capability", self.context.language)
         self.html["capability"].value = (

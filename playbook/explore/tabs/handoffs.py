@@ -7,25 +7,28 @@ tab says what is not available and why. Its per-deal frames are computed once
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from playbook.explore.common import Panel, Precomputed
 from playbook.explore.formatting import panel_html
-from playbook.explore.tabs.base import Groups, Shown, Tab, optional_step, step_failed
+from playbook.explore.tabs.base import Frames, Groups, Shown, Tab, optional_step, step_failed
 from playbook.i18n import t
+from playbook.steps.journey import JourneyData
 from playbook.workspace.dataset import Dataset
 
-TABLES = ("sla", "response", "sleeping")
+#: The tab's tables, one frame per slice each.
+FRAMES = ("sla", "response", "sleeping")
 
 
 class HandoffsTab(Tab):
     name = "handoffs"
     TABLES = ("handoffs",)
 
-    def frames(self, sub, mask) -> dict[str, pd.DataFrame | None]:
+    def frames(self, sub: JourneyData, mask: np.ndarray) -> dict[str, pd.DataFrame | None]:
         """SLA compliance, time to first contact and sleeping deals of one slice."""
         pre = self.context.data
-        out: dict[str, pd.DataFrame | None] = dict.fromkeys(TABLES)
+        out: dict[str, pd.DataFrame | None] = dict.fromkeys(FRAMES)
         if not pre.available("handoffs") or not mask.any():
             return out
         handoff = pre.modules["handoff"]
@@ -39,16 +42,15 @@ class HandoffsTab(Tab):
             out["sleeping"] = handoff.sleeping_rates(part, "group").drop(columns="group")
         return out
 
-    def assemble(self, groups: Groups, notes: list[str]):
-        return {name: groups.stack(name) for name in TABLES}, {}
+    def assemble(self, groups: Groups, notes: list[str]) -> tuple[Frames, Frames]:
+        return {name: groups.stack(name) for name in FRAMES}, {}
 
     def render(self, shown: Shown) -> None:
         pre = self.context.data
         lang = self.context.language
-        available = pre.panels.get("handoffs", Panel(True)).available
         html = panel_html(pre.panels.get("handoffs"))
         wanted = ["sla", *(("response", "sleeping") if pre.contacts is not None else ())]
-        for name in wanted if available else ():
+        for name in wanted if pre.available("handoffs") else ():
             html += shown.format.html(shown.tables[name], t(f"explore_heading_{name}", lang))
         self.html["handoffs"].value = html
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from playbook import plots
 from playbook.explore.formatting import groups_of
-from playbook.explore.tabs.base import Groups, Shown, Tab
+from playbook.explore.tabs.base import Frames, Groups, Shown, Tab
 from playbook.i18n import t
 from playbook.steps import journey
 from playbook.steps.journey import JourneyData
@@ -30,7 +30,7 @@ class JourneyTab(Tab):
             "journey_flows": journey.flows(sub.deals, None, cfg, journey=sub),
         }
 
-    def assemble(self, groups: Groups, notes: list[str]):
+    def assemble(self, groups: Groups, notes: list[str]) -> tuple[Frames, Frames]:
         monitor = groups.stack("journey_monitor")
         figures = {"journey_monitor": monitor, "journey_flows": groups.stack("journey_flows")}
         return {"journey": monitor}, figures

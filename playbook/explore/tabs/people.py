@@ -13,9 +13,10 @@ import pandas as pd
 
 from playbook import stats
 from playbook.explore.common import Precomputed
-from playbook.explore.tabs.base import Groups, Shown, Tab, TabContext
+from playbook.explore.tabs.base import Frames, Groups, Shown, Tab, TabContext
 from playbook.i18n import t
 from playbook.steps import journey
+from playbook.steps.journey import JourneyData
 from playbook.workspace import privacy
 
 #: People views read each win rate against what the company wins on the same deals.
@@ -35,7 +36,7 @@ class PeopleTab(Tab):
         super().__init__(context)
         self.rep_label = rep_label
 
-    def frames(self, sub, mask) -> dict[str, pd.DataFrame | None]:
+    def frames(self, sub: JourneyData, mask: np.ndarray) -> dict[str, pd.DataFrame | None]:
         """Win rate per team (pooled, suppressed under min_group_size) and per rep."""
         pre = self.context.data
         counts = rep_counts(pre, mask)
@@ -50,7 +51,7 @@ class PeopleTab(Tab):
         teams = team_rows(counts, self.context.min_group_size, other, pre.expected_won is None)
         return {"reps": per_rep, "teams": teams}
 
-    def assemble(self, groups: Groups, notes: list[str]):
+    def assemble(self, groups: Groups, notes: list[str]) -> tuple[Frames, Frames]:
         tables = {
             "teams": groups.stack("teams", TEAM_COLUMNS),
             "reps": groups.stack("reps", REP_COLUMNS),

@@ -12,7 +12,7 @@ import pandas as pd
 from playbook import plots, stats
 from playbook.explore.common import Slice
 from playbook.explore.formatting import groups_of
-from playbook.explore.tabs.base import Groups, Shown, Tab
+from playbook.explore.tabs.base import Frames, Groups, Shown, Tab
 from playbook.i18n import t
 from playbook.steps import stages
 from playbook.steps.journey import JourneyData
@@ -33,7 +33,7 @@ class StagesTab(Tab):
         small = [w_.message for w_ in caught if issubclass(w_.category, stats.SmallSampleWarning)]
         return {"stage_rates": rates, "warnings": small}
 
-    def assemble(self, groups: Groups, notes: list[str]):
+    def assemble(self, groups: Groups, notes: list[str]) -> tuple[Frames, Frames]:
         rates = groups.stack("stage_rates", stages.RATE_COLUMNS)
         frames = [v["stage_rates"] for v in groups.views]
         comparison, overlap = compare_rates(groups.slices, frames)
