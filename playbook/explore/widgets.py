@@ -26,6 +26,13 @@ made for this session only; rep names are never shown. The step modules
 :mod:`playbook.steps.handoff` and
 :mod:`playbook.steps.capability` are optional: without them (or without the tables they need)
 their tab says what is not available and why.
+
+This module holds the :class:`Explorer`, which ties the parts together: its controls
+(:mod:`~playbook.explore.controls`), what is computed once (:mod:`~playbook.explore.precompute`),
+one module per tab (:mod:`playbook.explore.tabs`, and :mod:`~playbook.explore.content`), the
+summary line (:mod:`~playbook.explore.summary`), how tables and figures are shown
+(:mod:`~playbook.explore.formatting`) and the cut of the journey
+(:mod:`~playbook.explore.subset`).
 """
 
 from __future__ import annotations
