@@ -404,7 +404,7 @@ def explore(
     language : {"en", "zh"}, optional
         Language injected into the notebooks; default the workspace's.
     allowed : paths
-        Folders outside the workspace it may read (``--allow-path``).
+        Folders outside the workspace that validating it may read (``--allow-path``).
 
     Returns
     -------
