@@ -27,6 +27,7 @@ import tempfile
 import time
 import webbrowser
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -87,6 +88,16 @@ def _check_port(port: int, host: str = HOST) -> None:
                 f"port {port} on {host} is already in use; choose another with --port "
                 "or leave it out to use a free one"
             ) from None
+
+
+def _checked_port(port: int | None, language: str | None) -> int:
+    """The port to serve on (a free one when None), after checking it and the language."""
+    if language not in (None, "", "en", "zh"):
+        raise UsageError(f"--lang must be en or zh; got {language!r}")
+    if port is None:
+        return free_port()
+    _check_port(port)
+    return port
 
 
 def _listening(port: int, host: str = HOST) -> bool:
@@ -218,23 +229,26 @@ def _tail(path: Path, lines: int = 20) -> str:
     return ""
 
 
-def _serve(
-    command: Sequence[str],
-    env: dict[str, str],
-    port: int,
-    url: str,
-    log_path: Path,
-    *,
-    what: str,
-    open_browser: bool,
-    stdout: TextIO,
-    ready_timeout: float,
-) -> int:
+@dataclass(frozen=True)
+class _Server:
+    """A server to run: what it is (for messages), its command and environment, the
+    address it answers on and the file its output goes to."""
+
+    what: str
+    command: Sequence[str]
+    env: dict[str, str]
+    port: int
+    url: str
+    log_path: Path
+
+
+def _serve(server: _Server, *, open_browser: bool, stdout: TextIO, ready_timeout: float) -> int:
     """Run a server until it stops or we are told to stop it; see the module docstring."""
+    what, port, url, log_path = server.what, server.port, server.url, server.log_path
     with _stop_signals() as received, open(log_path, "wb") as log:
         process = subprocess.Popen(
-            list(command),
-            env=env,
+            list(server.command),
+            env=server.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -313,12 +327,7 @@ def serve_dashboard(
     UsageError
         When ``port`` is invalid or in use, or ``language`` is unknown.
     """
-    if language not in (None, "", "en", "zh"):
-        raise UsageError(f"--lang must be en or zh; got {language!r}")
-    if port is None:
-        port = free_port()
-    else:
-        _check_port(port)
+    port = _checked_port(port, language)
     nb = Path(notebook) if notebook else _notebooks() / EXPLORER_NOTEBOOK
     if not nb.is_file():
         raise UsageError(f"the explorer notebook {nb} is missing; reinstall the playbook")
@@ -335,17 +344,10 @@ def serve_dashboard(
             ENV_LANGUAGE: lang,
             "MPLBACKEND": "Agg",
         }
-        return _serve(
-            dashboard_command(nb, port, token, _voila_config(folder / "config", port)),
-            env,
-            port,
-            url,
-            folder / "voila.log",
-            what="Dashboard",
-            open_browser=open_browser,
-            stdout=stdout or sys.stdout,
-            ready_timeout=ready_timeout,
-        )
+        command = dashboard_command(nb, port, token, _voila_config(folder / "config", port))
+        server = _Server("Dashboard", command, env, port, url, folder / "voila.log")
+        stdout = stdout or sys.stdout
+        return _serve(server, open_browser=open_browser, stdout=stdout, ready_timeout=ready_timeout)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -402,7 +404,7 @@ def explore(
     language : {"en", "zh"}, optional
         Language injected into the notebooks; default the workspace's.
     allowed : paths
-        Folders outside the workspace it may read (``--allow-path``).
+        Folders outside the workspace that validating it may read (``--allow-path``).
 
     Returns
     -------
@@ -416,12 +418,7 @@ def explore(
     UsageError
         When ``port`` is invalid or in use, or ``language`` is unknown.
     """
-    if language not in (None, "", "en", "zh"):
-        raise UsageError(f"--lang must be en or zh; got {language!r}")
-    if port is None:
-        port = free_port()
-    else:
-        _check_port(port)
+    port = _checked_port(port, language)
     ws = Path(workspace).resolve()
     base = Path(out).resolve() / ws.name
     folder = base / "notebooks"
@@ -446,17 +443,10 @@ def explore(
     env = {**os.environ}
     for name in (ENV_WORKSPACE, ENV_CACHE, ENV_LANGUAGE):
         env.pop(name, None)  # the notebooks' own parameters apply in JupyterLab
-    return _serve(
-        lab_command(folder, port, token, EXPLORER_NOTEBOOK),
-        env,
-        port,
-        url,
-        base / "jupyterlab.log",
-        what="JupyterLab",
-        open_browser=open_browser,
-        stdout=stdout or sys.stdout,
-        ready_timeout=ready_timeout,
-    )
+    command = lab_command(folder, port, token, EXPLORER_NOTEBOOK)
+    server = _Server("JupyterLab", command, env, port, url, base / "jupyterlab.log")
+    stdout = stdout or sys.stdout
+    return _serve(server, open_browser=open_browser, stdout=stdout, ready_timeout=ready_timeout)
 
 
 def _parameter_names(path: Path) -> set[str]:
@@ -494,18 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lang", choices=["en", "zh"], default=None)
     parser.add_argument("--out", type=Path, default=Path("reports"))
     args = parser.parse_args(argv)
+    options = {"port": args.port, "open_browser": not args.no_browser, "language": args.lang}
     try:
         if args.command == "dashboard":
-            return serve_dashboard(
-                args.workspace, args.port, not args.no_browser, language=args.lang
-            )
-        return explore(
-            args.workspace,
-            out=args.out,
-            port=args.port,
-            open_browser=not args.no_browser,
-            language=args.lang,
-        )
+            return serve_dashboard(args.workspace, **options)
+        return explore(args.workspace, out=args.out, **options)
     except DataError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
