@@ -19,6 +19,18 @@ from playbook.steps.journey import OPEN, JourneyData, resolve
 from playbook.workspace.calendar import DAY_NS, NAT, to_ns
 from playbook.workspace.config import PilotConfig
 
+SLEEPING_COLUMNS = [
+    "deal_id",
+    "owner_id",
+    "team",
+    "stage",
+    "amount",
+    "created_at",
+    "last_touch_at",
+    "idle_days",
+    "sleeping",
+]
+
 
 def sleeping_leads(
     deals: pd.DataFrame,
