@@ -70,7 +70,6 @@ from playbook.steps.handoff.contacts import (
 from playbook.steps.handoff.customer_success import cs_handoff, cs_view
 from playbook.steps.handoff.findings import (
     SLICE_COLUMNS,
-    find_sleeping_leads,
     find_slow_handoffs,
     logrank_vs_rest,
     slow_handoff_tests,
@@ -85,6 +84,7 @@ from playbook.steps.handoff.sla import (
 )
 from playbook.steps.handoff.sleeping import (
     SLEEPING_COLUMNS,
+    find_sleeping_leads,
     sleeping_leads,
     sleeping_list,
     sleeping_rates,
