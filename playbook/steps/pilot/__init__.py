@@ -327,6 +327,12 @@ class _Primary:
     roles: list[str]  # the role of every effects row
     unreachable: bool  # unit-level variation alone exceeds the expected lift
 
+    def summary(self) -> dict[str, Any]:
+        """The effects row as plain Python values, with the adjusted p-value."""
+        out = {k: (v.item() if hasattr(v, "item") else v) for k, v in self.row.items()}
+        out["p_primary"] = self.p
+        return out
+
 
 def _judge(
     res: pd.DataFrame,
@@ -353,6 +359,11 @@ def _judge(
     res["role"] = roles
     label = f"{config.stage_label(ids[pi], lang)} → {config.stage_label(ids[pi + 1], lang)}"
     return _Primary(pi, label, row, p_primary, code, roles, bool(unreachable[pi]))
+
+
+def _group_labels(ps: PilotSettings, lang: str) -> dict[str, str]:
+    """Group value -> its name in the legends."""
+    return {ps.pilot_value: t("legend_pilot", lang), ps.control_value: t("legend_control", lang)}
 
 
 def _effects(res: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
@@ -406,10 +417,7 @@ def evaluate(
         raise ValueError(
             f"pilot.target_stage must be one of {', '.join(ids[:-1])}; got {ps.target_stage!r}"
         )
-    group_labels = {
-        ps.pilot_value: t("legend_pilot", lang),
-        ps.control_value: t("legend_control", lang),
-    }
+    group_labels = _group_labels(ps, lang)
     a = assign(deals, ps, reps)
     if a.problem:
         return _unavailable(a, ps, config, lang, group_labels)
@@ -433,8 +441,6 @@ def evaluate(
         lang=lang,
         config=config,
     )
-    primary = {k: (v.item() if hasattr(v, "item") else v) for k, v in pr.row.items()}
-    primary["p_primary"] = pr.p
     unit_word = t(f"pilot_unit_{a.unit}", lang)
     return PilotResult(
         available=True,
@@ -448,7 +454,7 @@ def evaluate(
         groups=_groups(c.sub, pd.to_datetime(c.sub["created_at"])),
         effects=_effects(res, ids),
         trend=_trend(c, stage_events, config, ids[pr.index]),
-        primary=primary,
+        primary=pr.summary(),
         verdict=pr.code,
         verdict_text=verdict_text,
         verdict_kind="p" if pr.code == "likely_real" else "warn",
