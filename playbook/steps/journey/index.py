@@ -135,6 +135,7 @@ class _StageGrid:
     visits: np.ndarray
     dwell: np.ndarray
     dwell_censored: np.ndarray
+    visited: np.ndarray  # visits > 0
     first_idx: np.ndarray  # index of the first visit (V when not visited)
     first_enter: np.ndarray
 
@@ -202,11 +203,13 @@ def _stage_grid(v: _Visits, tracks: _DealTracks, D: int, K: int) -> _StageGrid:
     np.minimum.at(first_idx, key, np.arange(V, dtype=idx_type))
     first_idx = first_idx.reshape(D, K)
     del key
-    first_enter = np.where(visits > 0, np.r_[v.enter, NAT][first_idx], NAT)
+    visited = visits > 0
+    first_enter = np.where(visited, np.r_[v.enter, NAT][first_idx], NAT)
     return _StageGrid(
         visits=visits,
         dwell=dwell,
         dwell_censored=dwell_censored.reshape(D, K),
+        visited=visited,
         first_idx=first_idx,
         first_enter=first_enter,
     )
@@ -251,7 +254,7 @@ def _days_to_outcome(
     del t_adv, sel
     stage = np.arange(K)[None, :]
     ends = lost | (advanced & (stage == K - 1))
-    rows, cols = np.nonzero(ends & (grid.visits > 0))
+    rows, cols = np.nonzero(ends & grid.visited)
     days[rows, cols] = (end_ns[rows] - grid.first_enter[rows, cols]) / DAY_NS
     rows, cols = np.nonzero(open_)
     days[rows, cols] = (as_of_ns - grid.first_enter[rows, cols]) / DAY_NS
@@ -311,7 +314,7 @@ def prepare(
     tracks = _deal_tracks(v, created, closed, status, as_of_ns)
     grid = _stage_grid(v, tracks, D, len(ids))
     entered, advanced, lost, open_ = _stage_outcomes(
-        grid.visits > 0, tracks.furthest, status, config.funnel.skip_counts_as_passed
+        grid.visited, tracks.furthest, status, config.funnel.skip_counts_as_passed
     )
     days = _days_to_outcome(v, grid, advanced, lost, open_, tracks.end_ns, as_of_ns)
     mature = advanced | lost | (open_ & (days > windows[None, :]))
