@@ -255,6 +255,10 @@ def _contact_notes(
     language: str,
 ) -> list[tuple[str, str]]:
     """What first contact rests on here: missing contact types, inferred or early contacts."""
+
+    def share_note(key: str, n: int) -> tuple[str, str]:
+        return ("note", _t(key, language, n=f"{n:,}", share=_pct(n / max(len(d), 1))))
+
     notes: list[tuple[str, str]] = []
     if not contacted_any:
         types = ", ".join(sorted({str(x) for x in pd.unique(activities["type"].dropna())}))
@@ -273,17 +277,7 @@ def _contact_notes(
         notes.append(("note", _t("handoff_no_team_column", language)))
     inferred = int(contacts["contact_inferred"].sum())
     if inferred:
-        notes.append(
-            (
-                "note",
-                _t(
-                    "handoff_contact_inferred",
-                    language,
-                    n=f"{inferred:,}",
-                    share=_pct(inferred / max(len(d), 1)),
-                ),
-            )
-        )
+        notes.append(share_note("handoff_contact_inferred", inferred))
     before = int(contacts["contact_before_created"].sum())
     if before:
         notes.append(("note", _t("handoff_contact_before_created", language, n=f"{before:,}")))
@@ -291,17 +285,7 @@ def _contact_notes(
         (~pd.Index(d["deal_id"]).isin(pd.Index(activities["deal_id"].astype(object)))).sum()
     )
     if silent:
-        notes.append(
-            (
-                "note",
-                _t(
-                    "handoff_deals_without_activity",
-                    language,
-                    n=f"{silent:,}",
-                    share=_pct(silent / max(len(d), 1)),
-                ),
-            )
-        )
+        notes.append(share_note("handoff_deals_without_activity", silent))
     return notes
 
 
