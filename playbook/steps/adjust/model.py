@@ -220,6 +220,106 @@ def _owner_codes(values: pd.Series | None, n: int) -> tuple[np.ndarray, np.ndarr
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
+@dataclass(frozen=True)
+class _Design:
+    """The deal-mix dimensions and the owners as integer codes, for every deal."""
+
+    codes: dict[str, np.ndarray]  # dimension -> (D,) level code
+    counts: dict[str, int]  # dimension -> number of levels
+    owner_codes: np.ndarray  # (D,)
+    n_owners: int
+
+    @property
+    def n_deals(self) -> int:
+        return len(self.owner_codes)
+
+
+@dataclass
+class _StageFit:
+    """One stage's expected chance for every deal, and how it was reached."""
+
+    expected: np.ndarray | float
+    method: str = "none"  # "model", "indirect" or "none"
+    dimensions: list[str] = field(default_factory=list)
+    effects: dict[str, np.ndarray] = field(default_factory=dict)  # logit effect per level
+
+
+def _indirect_fit(design: _Design, y: np.ndarray, rows: np.ndarray, base: float) -> _StageFit:
+    """Indirect standardisation over one dimension, calibrated on the fitted deals."""
+    rate, dim, effect = _indirect(
+        y, rows, design.owner_codes, design.n_owners, design.codes, design.counts
+    )
+    if dim is None:
+        return _StageFit(base)
+    eta = _sp.logit(rate)
+    return _StageFit(expit(eta + calibrate(eta[rows], y)), "indirect", [dim], {dim: effect})
+
+
+def _ridge_fit(design: _Design, y: np.ndarray, rows: np.ndarray) -> _StageFit:
+    """The penalised logistic model over every dimension with two levels or more among the
+    fitted deals, plus the owner's own effect (fitted, then left out), calibrated."""
+    codes, counts = design.codes, design.counts
+    present = [
+        name
+        for name in codes
+        if np.count_nonzero(np.bincount(codes[name][rows], minlength=counts[name])) >= 2
+    ]
+    blocks = [
+        (
+            name,
+            codes[name][rows],
+            counts[name],
+            1 / (PERIOD_PRIOR_SD if name == PERIOD_DIMENSION else MIX_PRIOR_SD) ** 2,
+        )
+        for name in present
+    ]
+    blocks.append(("\x00owner", design.owner_codes[rows], design.n_owners, 1 / REP_PRIOR_SD**2))
+    intercept, coefs = fit_ridge_logit(y, blocks, tol=MODEL_TOLERANCE)
+    eta = np.full(design.n_deals, intercept)
+    for name in present:
+        eta += coefs[name][codes[name]]
+    effects = {
+        name: coefs[name] - float(np.mean(coefs[name][codes[name][rows]])) for name in present
+    }
+    return _StageFit(expit(eta + calibrate(eta[rows], y)), "model", present, effects)
+
+
+def _fit_stage(design: _Design, y: np.ndarray, rows: np.ndarray) -> _StageFit:
+    """A stage's fit from its resolved deals ``rows`` (outcomes ``y``): the model with
+    enough deals, indirect standardisation with fewer, the stage's rate with fewer still."""
+    n, a = len(rows), float(y.sum())
+    base = a / n if n else np.nan
+    minority = min(a, n - a)
+    if not design.codes or n < MIN_INDIRECT_DEALS or minority < MIN_INDIRECT_EVENTS:
+        return _StageFit(base)
+    if n < MIN_MODEL_DEALS or minority < MIN_MODEL_EVENTS:
+        return _indirect_fit(design, y, rows, base)
+    return _ridge_fit(design, y, rows)
+
+
+def _positional_mix(
+    deals: pd.DataFrame, config: PilotConfig | None, mix: pd.DataFrame | None, on: bool
+) -> pd.DataFrame:
+    """The deal mix (computed when not given) on a positional index, its attrs kept."""
+    if mix is None:
+        mix = deal_mix(deals, config) if on else pd.DataFrame(index=deals.index)
+    attrs = dict(mix.attrs)
+    mix = mix.reset_index(drop=True)
+    mix.attrs = attrs
+    return mix
+
+
+def _mix_codes(mix: pd.DataFrame, on: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each mix dimension's level code per deal, and its level labels (none when off)."""
+    codes: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
+    for column in mix.columns if on else []:
+        values = pd.Categorical(mix[column])
+        codes[column] = values.codes.astype(np.int64)
+        labels[column] = np.asarray(values.categories, dtype=object)
+    return codes, labels
+
+
 def fit_mix_model(
     journey: JourneyData,
     config: PilotConfig | None = None,
@@ -264,27 +364,18 @@ def fit_mix_model(
     settings = adjustment_settings(config)
     on = settings["enabled"] if enabled is None else bool(enabled)
     deals = j.deals
-    if mix is None:
-        mix = deal_mix(deals, config) if on else pd.DataFrame(index=deals.index)
-    attrs = dict(mix.attrs)
-    mix = mix.reset_index(drop=True)
-    mix.attrs = attrs
+    mix = _positional_mix(deals, config, mix, on)
     notes = []
     missing = mix.attrs.get("missing", [])
     if missing and on:
         language = getattr(config, "language", "en")
         notes.append(t("adj_missing_columns", language, columns=", ".join(missing)))
-    D, K = j.n_deals, j.n_stages
-    S = K - 1
+    D, S = j.n_deals, j.n_stages - 1
     owner_codes, owner_levels = _owner_codes(deals[owner] if owner in deals else None, D)
     owners = owner_levels[owner_codes] if len(owner_levels) else np.full(D, "", dtype=object)
-    codes: dict[str, np.ndarray] = {}
-    labels: dict[str, np.ndarray] = {}
-    for column in mix.columns if on else []:
-        values = pd.Categorical(mix[column])
-        codes[column] = values.codes.astype(np.int64)
-        labels[column] = np.asarray(values.categories, dtype=object)
+    codes, labels = _mix_codes(mix, on)
     counts = {name: len(labels[name]) for name in codes}
+    design = _Design(codes, counts, owner_codes, len(owner_levels))
     expected = np.full((D, S), np.nan)
     method: dict[str, str] = {}
     used: dict[str, list[str]] = {}
@@ -294,48 +385,12 @@ def fit_mix_model(
         fitted = j.mature[:, s] if exclude is None else j.mature[:, s] & ~exclude
         rows = np.flatnonzero(fitted)
         y = j.advanced[rows, s].astype(float)
-        n, a = len(rows), float(y.sum())
-        minority = min(a, n - a)
-        effects[stage] = {}
-        used[stage] = []
-        method[stage] = "none"
-        base = a / n if n else np.nan
-        expected[:, s] = base
-        skipped = stages is not None and stage not in stages
-        if skipped or not codes or n < MIN_INDIRECT_DEALS or minority < MIN_INDIRECT_EVENTS:
-            continue
-        if n < MIN_MODEL_DEALS or minority < MIN_MODEL_EVENTS:
-            rate, dim, effect = _indirect(y, rows, owner_codes, len(owner_levels), codes, counts)
-            if dim is not None:
-                eta = _sp.logit(rate)
-                expected[:, s] = expit(eta + calibrate(eta[rows], y))
-                method[stage], used[stage] = "indirect", [dim]
-                effects[stage][dim] = effect
-            continue
-        present = [
-            name
-            for name in codes
-            if np.count_nonzero(np.bincount(codes[name][rows], minlength=counts[name])) >= 2
-        ]
-        blocks = [
-            (
-                name,
-                codes[name][rows],
-                counts[name],
-                1 / (PERIOD_PRIOR_SD if name == PERIOD_DIMENSION else MIX_PRIOR_SD) ** 2,
-            )
-            for name in present
-        ]
-        blocks.append(("\x00owner", owner_codes[rows], len(owner_levels), 1 / REP_PRIOR_SD**2))
-        intercept, coefs = fit_ridge_logit(y, blocks, tol=MODEL_TOLERANCE)
-        eta = np.full(D, intercept)
-        for name in present:
-            eta += coefs[name][codes[name]]
-        expected[:, s] = expit(eta + calibrate(eta[rows], y))
-        method[stage], used[stage] = "model", present
-        for name in present:
-            centre = float(np.mean(coefs[name][codes[name][rows]]))
-            effects[stage][name] = coefs[name] - centre
+        if stages is not None and stage not in stages:
+            fit = _StageFit(float(y.sum()) / len(rows) if len(rows) else np.nan)
+        else:
+            fit = _fit_stage(design, y, rows)
+        expected[:, s] = fit.expected
+        method[stage], used[stage], effects[stage] = fit.method, fit.dimensions, fit.effects
     logger.info("deal-mix model: %s", ", ".join(f"{k} {v}" for k, v in method.items()))
     return MixModel(
         stage_ids=tuple(j.stage_ids[:S]),

@@ -70,7 +70,6 @@ from playbook.steps.handoff.contacts import (
 from playbook.steps.handoff.customer_success import cs_handoff, cs_view
 from playbook.steps.handoff.findings import (
     SLICE_COLUMNS,
-    find_sleeping_leads,
     find_slow_handoffs,
     logrank_vs_rest,
     slow_handoff_tests,
@@ -83,8 +82,15 @@ from playbook.steps.handoff.sla import (
     sla_events_known,
     sla_status,
 )
-from playbook.steps.handoff.sleeping import sleeping_leads, sleeping_list, sleeping_rates
+from playbook.steps.handoff.sleeping import (
+    SLEEPING_COLUMNS,
+    find_sleeping_leads,
+    sleeping_leads,
+    sleeping_list,
+    sleeping_rates,
+)
 from playbook.steps.handoff.views import findings_table, localise_values
+from playbook.steps.journey import JourneyData
 from playbook.workspace.calendar import BusinessClock
 from playbook.workspace.config import PilotConfig
 
@@ -196,27 +202,45 @@ def _share_kpi(successes: float, n: float) -> dict:
     }
 
 
-def _missing_table_notes(
-    j,
-    config: PilotConfig,
-    activities,
-    reps,
-    outcomes,
-    has_acts: bool,
-    has_reps: bool,
-    language: str,
-) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class _StepInputs:
+    """The tables and settings every part of step 3 reads, as :func:`analyse` resolved them
+    (``activities`` is None when missing or empty)."""
+
+    j: JourneyData
+    config: PilotConfig
+    stage_events: pd.DataFrame
+    activities: pd.DataFrame | None
+    reps: pd.DataFrame | None
+    outcomes: pd.DataFrame | None
+    as_of: object
+    language: str
+    other_label: str
+    alpha: float
+
+    @property
+    def has_acts(self) -> bool:
+        return self.activities is not None
+
+    @property
+    def has_reps(self) -> bool:
+        reps = self.reps
+        return reps is not None and "team" in reps.columns and reps["team"].notna().any()
+
+
+def _missing_table_notes(inp: _StepInputs) -> list[tuple[str, str]]:
     """What the step cannot measure with the tables it was given, one sentence each."""
+    language = inp.language
     notes: list[tuple[str, str]] = []
-    if not has_acts:
+    if not inp.has_acts:
         notes.append(("warn", _t("handoff_no_activities", language)))
-    if not has_reps:
+    if not inp.has_reps:
         notes.append(("warn", _t("handoff_no_reps", language)))
-    if outcomes is None or not len(outcomes):
+    if inp.outcomes is None or not len(inp.outcomes):
         notes.append(("warn", _t("handoff_no_outcomes", language)))
-    if "proposal" not in j.stage_ids:
+    if "proposal" not in inp.j.stage_ids:
         notes.append(("note", _t("handoff_no_proposal_stage", language)))
-    for name, event, known in sla_events_known(config, activities):
+    for name, event, known in sla_events_known(inp.config, inp.activities):
         notes.append(
             ("warn", _t("handoff_sla_unknown_event", language, name=name, event=event, known=known))
         )
@@ -231,6 +255,10 @@ def _contact_notes(
     language: str,
 ) -> list[tuple[str, str]]:
     """What first contact rests on here: missing contact types, inferred or early contacts."""
+
+    def share_note(key: str, n: int) -> tuple[str, str]:
+        return ("note", _t(key, language, n=f"{n:,}", share=_pct(n / max(len(d), 1))))
+
     notes: list[tuple[str, str]] = []
     if not contacted_any:
         types = ", ".join(sorted({str(x) for x in pd.unique(activities["type"].dropna())}))
@@ -249,17 +277,7 @@ def _contact_notes(
         notes.append(("note", _t("handoff_no_team_column", language)))
     inferred = int(contacts["contact_inferred"].sum())
     if inferred:
-        notes.append(
-            (
-                "note",
-                _t(
-                    "handoff_contact_inferred",
-                    language,
-                    n=f"{inferred:,}",
-                    share=_pct(inferred / max(len(d), 1)),
-                ),
-            )
-        )
+        notes.append(share_note("handoff_contact_inferred", inferred))
     before = int(contacts["contact_before_created"].sum())
     if before:
         notes.append(("note", _t("handoff_contact_before_created", language, n=f"{before:,}")))
@@ -267,35 +285,56 @@ def _contact_notes(
         (~pd.Index(d["deal_id"]).isin(pd.Index(activities["deal_id"].astype(object)))).sum()
     )
     if silent:
-        notes.append(
-            (
-                "note",
-                _t(
-                    "handoff_deals_without_activity",
-                    language,
-                    n=f"{silent:,}",
-                    share=_pct(silent / max(len(d), 1)),
-                ),
-            )
-        )
+        notes.append(share_note("handoff_deals_without_activity", silent))
     return notes
 
 
-def _speed_views(
-    contacts, j, config: PilotConfig, contacted_any: bool, has_reps: bool, alpha, language
-):
+def _lead_contacts(inp: _StepInputs, notes: list[tuple[str, str]]) -> tuple[pd.DataFrame, bool]:
+    """Each lead's first contact (its deal frame alone without activities), and whether any
+    lead had a logged contact; what the contacts rest on is added to ``notes``."""
+    d = inp.j.deals
+    if not inp.has_acts:
+        return deal_frame(d, inp.config, inp.reps, other_label=inp.other_label), False
+    contacts = first_contacts(
+        d,
+        inp.activities,
+        inp.config,
+        inp.reps,
+        as_of=inp.as_of,
+        other_label=inp.other_label,
+        journey=inp.j,
+    )
+    contacted_any = bool((contacts["contacted"] & ~contacts["contact_inferred"]).any())
+    notes.extend(_contact_notes(contacts, inp.activities, d, contacted_any, inp.language))
+    return contacts, contacted_any
+
+
+def _sla_table(inp: _StepInputs, contacts: pd.DataFrame, contacted_any: bool) -> pd.DataFrame:
+    """Every SLA's state per deal, team views pooled below the minimum group size."""
+    sla_base = contacts if contacted_any else contacts.drop(columns="contacted", errors="ignore")
+    # Each team view counts the people behind its own rows (open deals, an SLA's deals).
+    return safe_teams(
+        sla_status(sla_base, inp.config, inp.j, inp.activities),
+        inp.config.min_group_size,
+        inp.other_label,
+        within="sla",
+    )
+
+
+def _speed_views(inp: _StepInputs, contacts: pd.DataFrame, contacted_any: bool):
     """Response times, contact curves, the value of speed and the slow-handoff findings."""
+    j, config, alpha = inp.j, inp.config, inp.alpha
     if contacted_any:
         response = response_times(contacts, RESPONSE_DIMENSIONS)
         by_owner = response_times(contacts, ["owner_id"])
-        curves = contact_curves(contacts, "team" if has_reps else "source")
+        curves = contact_curves(contacts, "team" if inp.has_reps else "source")
         conversion = conversion_by_response(contacts, j, config)
         cost = late_contact_cost(contacts, j, config)
         model = fit_mix_model(j, config, stages=j.stage_ids[:1])
         model = model if model.adjusted_for else None
         slices = slow_handoff_tests(contacts, j, config, alpha=alpha, model=model)
         slow = find_slow_handoffs(
-            contacts, j, config, alpha=alpha, language=language, tests=slices, model=model
+            contacts, j, config, alpha=alpha, language=inp.language, tests=slices, model=model
         )
     else:
         empty = contacts.iloc[:0].assign(contacted=False, business_hours=0.0, hours=0.0, attempts=0)
@@ -306,78 +345,40 @@ def _speed_views(
     return response, by_owner, curves, conversion, cost, slices, slow
 
 
-def _sleeping_views(
-    d,
-    stage_events,
-    activities,
-    config: PilotConfig,
-    reps,
-    j,
-    has_acts: bool,
-    other_label,
-    alpha,
-    language,
-):
+def _sleeping_views(inp: _StepInputs) -> tuple[pd.DataFrame, list[Finding]]:
     """Sleeping leads (team views pooled below the minimum group size) and their findings."""
-    if has_acts:
-        sleeping = safe_teams(
-            sleeping_leads(
-                d, stage_events, activities, config, reps, journey=j, other_label=other_label
-            ),
-            config.min_group_size,
-            other_label,
-        )
-        sleep_findings = find_sleeping_leads(sleeping, config, alpha=alpha, language=language)
-    else:
-        sleeping = pd.DataFrame(
-            columns=[
-                "deal_id",
-                "owner_id",
-                "team",
-                "stage",
-                "amount",
-                "created_at",
-                "last_touch_at",
-                "idle_days",
-                "sleeping",
-            ]
-        )
-        sleep_findings = []
-    return sleeping, sleep_findings
+    if not inp.has_acts:
+        return pd.DataFrame(columns=SLEEPING_COLUMNS), []
+    config = inp.config
+    leads = sleeping_leads(
+        inp.j.deals,
+        inp.stage_events,
+        inp.activities,
+        config,
+        inp.reps,
+        journey=inp.j,
+        other_label=inp.other_label,
+    )
+    sleeping = safe_teams(leads, config.min_group_size, inp.other_label)
+    return sleeping, find_sleeping_leads(sleeping, config, alpha=inp.alpha, language=inp.language)
 
 
 def _cost_text(cost: dict, config: PilotConfig, contacted_any: bool, language: str) -> str:
     """The sentence on what late first contact costs, in leads and money where amounts exist."""
+    if not (cost and np.isfinite(cost.get("lost_leads", np.nan))):
+        return _t("handoff_cost_unknown" if contacted_any else "handoff_no_data", language)
+    rates = {
+        "sla": _num(config.sla.first_contact_hours),
+        "within": _pct(cost["within_rate"]),
+        "within_n": f"{cost['within_n']:,}",
+        "late": _pct(cost["late_rate"]),
+        "late_n": f"{cost['late_n']:,}",
+        "lost": f"{cost['lost_leads']:,.0f}",
+    }
+    if not np.isfinite(cost["lost_amount"]):
+        return _t("handoff_cost_no_amounts", language, won=f"{cost['lost_won']:,.1f}", **rates)
     currency = f" {config.currency}" if config.currency else ""
-    if cost and np.isfinite(cost.get("lost_leads", np.nan)):
-        cost_text = _t(
-            "handoff_cost",
-            language,
-            sla=_num(config.sla.first_contact_hours),
-            within=_pct(cost["within_rate"]),
-            within_n=f"{cost['within_n']:,}",
-            late=_pct(cost["late_rate"]),
-            late_n=f"{cost['late_n']:,}",
-            lost=f"{cost['lost_leads']:,.0f}",
-            amount=f"{cost['lost_amount']:,.0f}{currency}",
-        )
-        if not np.isfinite(cost["lost_amount"]):
-            cost_text = _t(
-                "handoff_cost_no_amounts",
-                language,
-                sla=_num(config.sla.first_contact_hours),
-                within=_pct(cost["within_rate"]),
-                within_n=f"{cost['within_n']:,}",
-                late=_pct(cost["late_rate"]),
-                late_n=f"{cost['late_n']:,}",
-                lost=f"{cost['lost_leads']:,.0f}",
-                won=f"{cost['lost_won']:,.1f}",
-            )
-    elif contacted_any:
-        cost_text = _t("handoff_cost_unknown", language)
-    else:
-        cost_text = _t("handoff_no_data", language)
-    return cost_text
+    return _t("handoff_cost", language, amount=f"{cost['lost_amount']:,.0f}{currency}", **rates)
 
 
 def _handoff_kpis(
@@ -405,6 +406,25 @@ def _handoff_kpis(
     if has_acts and len(sleeping):
         kpis["sleeping_share"] = _share_kpi(float(sleeping["sleeping"].sum()), float(len(sleeping)))
     return kpis
+
+
+def _sla_labels(sla: pd.DataFrame, language: str) -> dict[str, str]:
+    """Display name of each SLA: the two built-in ones translated, custom ones as named."""
+    return {
+        str(s): _t(f"handoff_sla_{s}", language)
+        if str(s) in ("first_contact", "proposal_review")
+        else str(s)
+        for s in (sla["sla"].cat.categories if len(sla) else [])
+    }
+
+
+def _intro(j: JourneyData, config: PilotConfig, language: str) -> str:
+    return _t(
+        "handoff_measured_as_of",
+        language,
+        as_of=f"{j.as_of:%Y-%m-%d %H:%M}",
+        hours=_num(BusinessClock.from_config(config.calendar).hours_per_day),
+    )
 
 
 def analyse(
@@ -446,59 +466,19 @@ def analyse(
     if as_of is None:
         as_of = analysis_date(deals, stage_events, activities)
     j = prepare(deals, stage_events, config, as_of=as_of)
-    d = j.deals
-    has_acts = activities is not None
-    has_reps = reps is not None and "team" in reps.columns and reps["team"].notna().any()
-    notes = _missing_table_notes(
-        j, config, activities, reps, outcomes, has_acts, has_reps, language
+    inp = _StepInputs(
+        j, config, stage_events, activities, reps, outcomes, as_of, language, other_label, alpha
     )
-
-    contacted_any = False
-    if has_acts:
-        contacts = first_contacts(
-            d, activities, config, reps, as_of=as_of, other_label=other_label, journey=j
-        )
-        contacted_any = bool((contacts["contacted"] & ~contacts["contact_inferred"]).any())
-        notes.extend(_contact_notes(contacts, activities, d, contacted_any, language))
-    else:
-        contacts = deal_frame(d, config, reps, other_label=other_label)
-
-    measured = {
-        "first_contact": contacted_any,
-        "sleeping": has_acts,
-        "teams": has_reps,
-        "outcomes": outcomes is not None and len(outcomes) > 0,
-    }
-    sla_base = contacts if contacted_any else contacts.drop(columns="contacted", errors="ignore")
-    # Each team view counts the people behind its own rows (open deals, an SLA's deals).
-    sla = safe_teams(
-        sla_status(sla_base, config, j, activities),
-        config.min_group_size,
-        other_label,
-        within="sla",
-    )
+    notes = _missing_table_notes(inp)
+    contacts, contacted_any = _lead_contacts(inp, notes)
+    sla = _sla_table(inp, contacts, contacted_any)
     compliance = sla_compliance(sla)
-    by_team = sla_compliance(sla, "team")
     response, by_owner, curves, conversion, cost, slices, slow = _speed_views(
-        contacts, j, config, contacted_any, has_reps, alpha, language
+        inp, contacts, contacted_any
     )
-    sleeping, sleep_findings = _sleeping_views(
-        d, stage_events, activities, config, reps, j, has_acts, other_label, alpha, language
-    )
+    sleeping, sleep_findings = _sleeping_views(inp)
     findings = rank([*slow, *sleep_findings])
-    cs = cs_handoff(d, config, activities, outcomes, as_of=as_of)
-
-    cost_text = _cost_text(cost, config, contacted_any, language)
-
-    kpis = _handoff_kpis(compliance, contacts, cost, sleeping, contacted_any, has_acts)
-
-    labels = {
-        str(s): _t(f"handoff_sla_{s}", language)
-        if str(s) in ("first_contact", "proposal_review")
-        else str(s)
-        for s in (sla["sla"].cat.categories if len(sla) else [])
-    }
-    highlight = [f.value for f in slow if f.dimension == "team"]
+    cs = cs_handoff(j.deals, config, activities, outcomes, as_of=as_of)
     logger.info(
         "handoffs as of %s: %d leads, %d SLA rows, %d findings",
         j.as_of,
@@ -509,14 +489,19 @@ def analyse(
     return HandoffAnalysis(
         as_of=j.as_of,
         language=language,
-        measured=measured,
+        measured={
+            "first_contact": contacted_any,
+            "sleeping": inp.has_acts,
+            "teams": inp.has_reps,
+            "outcomes": outcomes is not None and len(outcomes) > 0,
+        },
         contacts=contacts,
         response=response,
         response_by_owner=by_owner,
         curves=curves,
         sla=sla,
         compliance=compliance,
-        compliance_by_team=by_team,
+        compliance_by_team=sla_compliance(sla, "team"),
         breaches=breach_list(sla),
         owner_breaches=breaches_by_owner(sla),
         sleeping=sleeping,
@@ -525,7 +510,7 @@ def analyse(
         sleeping_top=sleeping_list(sleeping) if len(sleeping) else sleeping,
         conversion=conversion,
         cost=cost,
-        cost_text=cost_text,
+        cost_text=_cost_text(cost, config, contacted_any, language),
         sources=source_reach(j, "source"),
         cs=cs,
         cs_table=cs_view(cs, language),
@@ -533,14 +518,9 @@ def analyse(
         findings=findings,
         findings_table=findings_table(findings),
         alerts=alerts(sla, sleeping, config, language),
-        kpis=kpis,
-        intro=_t(
-            "handoff_measured_as_of",
-            language,
-            as_of=f"{j.as_of:%Y-%m-%d %H:%M}",
-            hours=_num(BusinessClock.from_config(config.calendar).hours_per_day),
-        ),
+        kpis=_handoff_kpis(compliance, contacts, cost, sleeping, contacted_any, inp.has_acts),
+        intro=_intro(j, config, language),
         notes=notes,
-        sla_labels=labels,
-        highlight=highlight,
+        sla_labels=_sla_labels(sla, language),
+        highlight=[f.value for f in slow if f.dimension == "team"],
     )

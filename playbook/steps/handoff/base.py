@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.journey import WON, JourneyData, aggregate
+from playbook.steps.journey.events import _require as _require
 from playbook.workspace.calendar import NAT, to_ns
 from playbook.workspace.config import PilotConfig
 from playbook.workspace.privacy import people_groups
@@ -25,6 +26,8 @@ ATTEMPT_TYPES = ("call_attempt",)
 KICKOFF_TYPES = ("kickoff",)
 SLOW_DIMENSIONS = ("team", "source", "owner_id")
 SLEEP_DIMENSIONS = ("team", "owner_id")
+#: Slice dimensions that are people (compared on like deals when a model is given).
+PEOPLE_DIMENSIONS = ("team", "owner_id")
 RESPONSE_DIMENSIONS = ("team", "source", "month")
 CS_METRICS = (
     "days_to_kickoff",
@@ -49,13 +52,11 @@ def _t(key: str, language: str, **values) -> str:
     return t(key, language, **values)
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{name} is missing column(s) {', '.join(missing)}; "
-            f"it has {', '.join(map(str, frame.columns))}"
-        )
+def _dimension_label(dim: str, language: str) -> str:
+    from playbook.i18n import TEXT
+
+    key = f"handoff_dim_{dim}"
+    return TEXT[key][language] if key in TEXT else dim
 
 
 def _language(language: str | None, config: PilotConfig) -> str:

@@ -5,6 +5,7 @@ Part of step 3 (:mod:`playbook.steps.handoff`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,127 @@ CS_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True)
+class _WonDeals:
+    """The won deals with a closing time, the population of the customer-success metrics."""
+
+    ids: np.ndarray
+    closed: np.ndarray  # signature time, int64 ns
+    as_of_ns: int
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+# metric -> (kind, values, observed / valid); kind is "km", "share" or "median"
+_Metrics = dict[str, tuple[str, np.ndarray, np.ndarray]]
+
+
+def _activity_metrics(
+    won: _WonDeals, activities: pd.DataFrame, kickoff_types: Sequence[str]
+) -> _Metrics:
+    """Days to kick-off, and (with a team column) customer success before the signature."""
+    W, closed = len(won), won.closed
+    idx = _deal_rows(pd.Series(won.ids), activities["deal_id"])
+    at = to_ns(activities["at"])
+    ok = (idx >= 0) & (at != NAT) & (at <= won.as_of_ns)
+    kick = ok & _type_in(activities["type"], kickoff_types)
+    has_team = "team" in activities.columns
+    cs = ok & _type_in(activities["team"], ["customer_success"]) if has_team else None
+    if not kick.any() and cs is not None:
+        kick = cs & (at >= closed[np.maximum(idx, 0)])
+    first = _first(idx[kick], at[kick], W)
+    seen = first != _BIG
+    stop = np.where(seen, np.maximum(first, closed), won.as_of_ns)
+    per: _Metrics = {"days_to_kickoff": ("km", (stop - closed) / DAY_NS, seen)}
+    if cs is not None:
+        before = cs & (at < closed[np.maximum(idx, 0)])
+        flag = np.zeros(W, dtype=bool)
+        flag[idx[before]] = True
+        per["cs_before_signature"] = ("share", flag, np.ones(W, dtype=bool))
+    return per
+
+
+class _OutcomeColumns:
+    """The columns of ``outcomes`` aligned with the won deals (one outcome row per deal)."""
+
+    def __init__(self, outcomes: pd.DataFrame, won: _WonDeals) -> None:
+        self.o = outcomes.drop_duplicates("deal_id")
+        pos = _deal_rows(self.o["deal_id"], pd.Series(won.ids))
+        self.has = pos >= 0
+        self.p = np.maximum(pos, 0)
+
+    def times(self, name: str) -> np.ndarray | None:
+        """A timestamp column as int64 ns (NaT for deals without outcome); None when absent."""
+        if name not in self.o.columns:
+            return None
+        return np.where(self.has, to_ns(self.o[name])[self.p], NAT)
+
+    def values(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """A numeric column (0 where empty) and where it is filled; None when absent."""
+        if name not in self.o.columns:
+            return None
+        s = self.o[name]
+        valid = s.notna().to_numpy()[self.p] & self.has
+        return s.astype("Float64").fillna(0).to_numpy(dtype=float)[self.p], valid
+
+
+def _outcome_metrics(won: _WonDeals, outcomes: pd.DataFrame) -> _Metrics:
+    """Go-live, delays, complaints, renewals and upsells of the won deals."""
+    W, closed = len(won), won.closed
+    cols = _OutcomeColumns(outcomes, won)
+    per: _Metrics = {}
+    live = cols.times("go_live_at")
+    if live is not None:
+        seen = live != NAT
+        stop = np.where(seen, np.maximum(live, closed), won.as_of_ns)
+        per["days_to_go_live"] = ("km", (stop - closed) / DAY_NS, seen)
+    delayed = cols.values("delayed")
+    if delayed is not None:
+        per["delay_rate"] = ("share", delayed[0] > 0, delayed[1])
+    complaints = cols.values("complaints")
+    if complaints is not None:
+        valid = complaints[1] & (live != NAT) if live is not None else complaints[1]
+        per["complaint_rate"] = ("share", complaints[0] > 0, valid)
+    renewed = cols.values("renewed")
+    if renewed is not None:
+        per["renewal_rate"] = ("share", renewed[0] > 0, renewed[1])
+    upsell = cols.times("upsell_at")
+    if upsell is not None:
+        upsold = upsell != NAT
+        per["upsell_rate"] = ("share", upsold, np.ones(W, dtype=bool))
+        days = np.where(upsold, (upsell - closed) / DAY_NS, np.nan)
+        per["days_to_first_upsell"] = ("median", days, upsold)
+    return per
+
+
+def _metric_by_group(kind: str, v: np.ndarray, f: np.ndarray, g: np.ndarray, G: int) -> dict:
+    """``unit | n | events | estimate | ci_low | ci_high`` of one metric per group code."""
+    if kind == "share":
+        n = np.bincount(g, weights=f, minlength=G).astype(np.int64)
+        ev = np.bincount(g, weights=f & v, minlength=G).astype(np.int64)
+        low, high = wilson_interval(ev, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = np.where(n > 0, ev / n, np.nan)
+        return {
+            "unit": "share",
+            "n": n,
+            "events": ev,
+            "estimate": est,
+            "ci_low": low,
+            "ci_high": high,
+        }
+    ev = np.bincount(g, weights=f, minlength=G).astype(np.int64)
+    if kind == "km":
+        n = np.bincount(g, minlength=G)
+        est = km_quantiles(v, f, g, G, (0.5,))[:, 0]
+    else:
+        n = ev
+        est = pd.Series(v[f]).groupby(g[f]).median().reindex(range(G)).to_numpy()
+    nan = np.full(G, np.nan)
+    return {"unit": "days", "n": n, "events": ev, "estimate": est, "ci_low": nan, "ci_high": nan}
+
+
 def cs_handoff(
     deals: pd.DataFrame,
     config: PilotConfig,
@@ -83,69 +205,19 @@ def cs_handoff(
     status = _status(deals)
     closed_all = to_ns(deals["closed_at"])
     won_rows = np.flatnonzero((status == WON) & (closed_all != NAT))
-    W = len(won_rows)
     if as_of is None:
         as_of = analysis_date(deals, deals.assign(entered_at=deals["created_at"]), activities)
-    as_of_ns = pd.Timestamp(as_of).value
-    closed = closed_all[won_rows]
-    won_ids = deals["deal_id"].to_numpy()[won_rows]
-    per: dict[str, tuple] = {}  # metric -> (kind, values, observed/valid)
+    won = _WonDeals(
+        ids=deals["deal_id"].to_numpy()[won_rows],
+        closed=closed_all[won_rows],
+        as_of_ns=pd.Timestamp(as_of).value,
+    )
+    W = len(won)
+    per: _Metrics = {}
     if activities is not None and len(activities) and W:  # no won deal: nothing to hand off
-        idx = _deal_rows(pd.Series(won_ids), activities["deal_id"])
-        at = to_ns(activities["at"])
-        ok = (idx >= 0) & (at != NAT) & (at <= as_of_ns)
-        kick = ok & _type_in(activities["type"], kickoff_types)
-        has_team = "team" in activities.columns
-        cs = ok & _type_in(activities["team"], ["customer_success"]) if has_team else None
-        if not kick.any() and cs is not None:
-            kick = cs & (at >= closed[np.maximum(idx, 0)])
-        first = _first(idx[kick], at[kick], W)
-        seen = first != _BIG
-        stop = np.where(seen, np.maximum(first, closed), as_of_ns)
-        per["days_to_kickoff"] = ("km", (stop - closed) / DAY_NS, seen)
-        if cs is not None:
-            before = cs & (at < closed[np.maximum(idx, 0)])
-            flag = np.zeros(W, dtype=bool)
-            flag[idx[before]] = True
-            per["cs_before_signature"] = ("share", flag, np.ones(W, dtype=bool))
+        per.update(_activity_metrics(won, activities, kickoff_types))
     if outcomes is not None and len(outcomes):
-        o = outcomes.drop_duplicates("deal_id")
-        pos = _deal_rows(o["deal_id"], pd.Series(won_ids))
-        has = pos >= 0
-        p = np.maximum(pos, 0)
-
-        def col(name: str, kind: str = "ns"):
-            if name not in o.columns:
-                return None
-            if kind == "ns":
-                v = to_ns(o[name])[p]
-                return np.where(has, v, NAT)
-            s = o[name]
-            valid = s.notna().to_numpy()[p] & has
-            vals = s.astype("Float64").fillna(0).to_numpy(dtype=float)[p]
-            return vals, valid
-
-        live = col("go_live_at")
-        if live is not None:
-            seen = live != NAT
-            stop = np.where(seen, np.maximum(live, closed), as_of_ns)
-            per["days_to_go_live"] = ("km", (stop - closed) / DAY_NS, seen)
-        delayed = col("delayed", "value")
-        if delayed is not None:
-            per["delay_rate"] = ("share", delayed[0] > 0, delayed[1])
-        complaints = col("complaints", "value")
-        if complaints is not None:
-            valid = complaints[1] & (live != NAT) if live is not None else complaints[1]
-            per["complaint_rate"] = ("share", complaints[0] > 0, valid)
-        renewed = col("renewed", "value")
-        if renewed is not None:
-            per["renewal_rate"] = ("share", renewed[0] > 0, renewed[1])
-        upsell = col("upsell_at")
-        if upsell is not None:
-            upsold = upsell != NAT
-            per["upsell_rate"] = ("share", upsold, np.ones(W, dtype=bool))
-            days = np.where(upsold, (upsell - closed) / DAY_NS, np.nan)
-            per["days_to_first_upsell"] = ("median", days, upsold)
+        per.update(_outcome_metrics(won, outcomes))
     if not per or not W:
         return pd.DataFrame(columns=CS_COLUMNS)
 
@@ -156,49 +228,12 @@ def cs_handoff(
             groups.append((dim, codes, uniques))
     frames = []
     for dim, codes, uniques in groups:
-        G = len(uniques)
         keep = codes >= 0
-        g = codes[keep]
-        for metric in CS_METRICS:
-            if metric not in per:
-                continue
+        for metric in (m for m in CS_METRICS if m in per):
             kind, values, flag = per[metric]
-            v, f = values[keep], flag[keep]
-            if kind == "share":
-                n = np.bincount(g, weights=f, minlength=G).astype(np.int64)
-                ev = np.bincount(g, weights=f & v, minlength=G).astype(np.int64)
-                low, high = wilson_interval(ev, n)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    est = np.where(n > 0, ev / n, np.nan)
-                unit = "share"
-            else:
-                n = (
-                    np.bincount(g, minlength=G)
-                    if kind == "km"
-                    else np.bincount(g, weights=f, minlength=G).astype(np.int64)
-                )
-                ev = np.bincount(g, weights=f, minlength=G).astype(np.int64)
-                if kind == "km":
-                    est = km_quantiles(v, f, g, G, (0.5,))[:, 0]
-                else:
-                    est = pd.Series(v[f]).groupby(g[f]).median().reindex(range(G)).to_numpy()
-                low = high = np.full(G, np.nan)
-                unit = "days"
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "dimension": dim,
-                        "value": uniques.astype(str),
-                        "metric": metric,
-                        "unit": unit,
-                        "n": n,
-                        "events": ev,
-                        "estimate": est,
-                        "ci_low": low,
-                        "ci_high": high,
-                    }
-                )
-            )
+            stats = _metric_by_group(kind, values[keep], flag[keep], codes[keep], len(uniques))
+            head = {"dimension": dim, "value": uniques.astype(str), "metric": metric}
+            frames.append(pd.DataFrame({**head, **stats}))
     return pd.concat(frames, ignore_index=True)[CS_COLUMNS]
 
 

@@ -1,14 +1,15 @@
 """Findings of the handoff step: slices (teams, sources, reps) credibly slower to first
-contact whose leads also convert worse (``slow_handoff``), and slices with credibly more
-sleeping leads (``sleeping_leads``). Log-rank tests, Benjamini–Hochberg across slices.
-Teams and reps are people: their leads' conversion is compared with what those leads would
-be expected to do from their mix (:mod:`playbook.steps.adjust`), not with the rest of the
-company."""
+contact whose leads also convert worse (``slow_handoff``). Log-rank tests, Benjamini–Hochberg
+across slices. Teams and reps are people: their leads' conversion is compared with what those
+leads would be expected to do from their mix (:mod:`playbook.steps.adjust`), not with the rest
+of the company. Slices with credibly more sleeping leads are found in
+:mod:`playbook.steps.handoff.sleeping`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,10 +26,11 @@ from playbook.stats import (
 )
 from playbook.steps.adjust import MixModel, fit_mix_model
 from playbook.steps.handoff.base import (
-    SLEEP_DIMENSIONS,
+    PEOPLE_DIMENSIONS,
     SLOW_DIMENSIONS,
     _aligned,
     _codes,
+    _dimension_label,
     _downstream,
     _language,
     _num,
@@ -132,8 +134,91 @@ SLICE_COLUMNS = [
     "p_conv",
     "p_conv_adj",
 ]
-#: Slice dimensions that are people (compared on like deals when a model is given).
-PEOPLE_DIMENSIONS = ("team", "owner_id")
+
+
+@dataclass(frozen=True)
+class _Leads:
+    """Per lead (row of ``contacts``): time to first contact and what happened at the first
+    stage, the arrays every slice of every dimension is summed from."""
+
+    time: np.ndarray  # business hours to first contact (to censoring when not contacted)
+    event: np.ndarray  # contacted
+    mature: np.ndarray  # resolved at the first stage
+    advanced: np.ndarray  # advanced past the first stage (mature leads)
+    breached: np.ndarray  # waited longer than the first-contact SLA
+    decided: np.ndarray  # contacted, or the SLA has passed
+
+    @classmethod
+    def of(cls, contacts: pd.DataFrame, journey: JourneyData, config: PilotConfig) -> _Leads:
+        time = contacts["business_hours"].to_numpy()
+        event = contacts["contacted"].to_numpy()
+        mature = journey.mature[:, 0]
+        breached = time > config.sla.first_contact_hours
+        return cls(
+            time=time,
+            event=event,
+            mature=mature,
+            advanced=journey.advanced[:, 0] & mature,
+            breached=breached,
+            decided=event | breached,
+        )
+
+
+def _slice_tests(
+    dim: str, codes: np.ndarray, uniques: pd.Index, leads: _Leads, min_n: int
+) -> pd.DataFrame:
+    """One row per value of ``dim``: speed (log-rank against the rest) and raw conversion."""
+    G = len(uniques)
+    keep = codes >= 0
+    g = codes[keep]
+    time, event = leads.time[keep], leads.event[keep]
+    lr = logrank_vs_rest(time, event, g, G)
+    n_leads = np.bincount(g, minlength=G)
+    med = km_quantiles(time, event, g, G, (0.5,))[:, 0]
+    n = np.bincount(g, weights=leads.mature[keep], minlength=G)
+    a = np.bincount(g, weights=leads.advanced[keep], minlength=G)
+    dec = np.bincount(g, weights=leads.decided[keep], minlength=G)
+    br = np.bincount(g, weights=(leads.breached & leads.decided)[keep], minlength=G)
+    total_leads, total_n, total_a = n_leads.sum(), n.sum(), a.sum()
+    testable = (n_leads >= min_n) & (total_leads - n_leads >= min_n)
+    conv_ok = (n >= min_n) & (total_n - n >= min_n)
+    p_conv = slice_vs_rest_test(a, n, total_a, total_n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
+            {
+                "dimension": dim,
+                "value": uniques.astype(str),
+                "code": np.arange(G),
+                "leads": n_leads,
+                "contacted": np.bincount(g, weights=event, minlength=G).astype(int),
+                "median_business_hours": med,
+                "rest_median_business_hours": np.nan,
+                "sla_breach_rate": np.where(dec > 0, br / dec, np.nan),
+                "z_time": np.where(testable, lr["z"], np.nan),
+                "p_time": np.where(testable, _st.norm.cdf(lr["z"]), np.nan),
+                "lead_n": n.astype(np.int64),
+                "lead_advanced": a.astype(np.int64),
+                "lead_rate": np.where(n > 0, a / n, np.nan),
+                "shrunk_rate": shrink_rates(a, n, fit_beta_prior(a, n)),
+                "rest_lead_rate": (total_a - a) / (total_n - n),
+                "expected_lead_rate": np.nan,
+                "p_conv": np.where(conv_ok, p_conv, np.nan),
+            }
+        )
+
+
+def _rest_medians(
+    out: pd.DataFrame, rows: np.ndarray, codes_of: dict[str, np.ndarray], leads: _Leads
+) -> None:
+    """The median time to first contact of the rest of the leads, for ``rows``. In place."""
+    for i in rows:
+        codes = codes_of[out.at[i, "dimension"]]
+        keep = codes >= 0
+        inside = (codes[keep] == out.at[i, "code"]).astype(np.int64)  # group 0 is the rest
+        rest = km_quantiles(
+            leads.time[keep], leads.event[keep], inside, 2, (0.5,), resolution=1 / 3600
+        )
+        out.at[i, "rest_median_business_hours"] = rest[0, 0]
 
 
 def slow_handoff_tests(
@@ -175,60 +260,14 @@ def slow_handoff_tests(
         where the slice was compared with the rest.
     """
     _aligned(contacts, journey)
-    j = journey
-    time = contacts["business_hours"].to_numpy()
-    event = contacts["contacted"].to_numpy()
-    mat = j.mature[:, 0]
-    adv = j.advanced[:, 0] & mat
-    sla = config.sla.first_contact_hours
-    breached = time > sla
-    decided = event | breached
+    leads = _Leads.of(contacts, journey, config)
     frames = []
     for dim in dimensions:
         if dim not in contacts.columns or contacts[dim].isna().all():
             continue
         codes, uniques = _codes(contacts[dim])
-        G = len(uniques)
-        if G < 2:
-            continue
-        keep = codes >= 0
-        g = codes[keep]
-        lr = logrank_vs_rest(time[keep], event[keep], g, G)
-        leads = np.bincount(g, minlength=G)
-        med = km_quantiles(time[keep], event[keep], g, G, (0.5,))[:, 0]
-        n = np.bincount(g, weights=mat[keep], minlength=G)
-        a = np.bincount(g, weights=adv[keep], minlength=G)
-        prior = fit_beta_prior(a, n)
-        dec = np.bincount(g, weights=decided[keep], minlength=G)
-        br = np.bincount(g, weights=(breached & decided)[keep], minlength=G)
-        total_leads, total_n, total_a = leads.sum(), n.sum(), a.sum()
-        testable = (leads >= min_n) & (total_leads - leads >= min_n)
-        conv_ok = (n >= min_n) & (total_n - n >= min_n)
-        p_conv = slice_vs_rest_test(a, n, total_a, total_n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "dimension": dim,
-                        "value": uniques.astype(str),
-                        "code": np.arange(G),
-                        "leads": leads,
-                        "contacted": np.bincount(g, weights=event[keep], minlength=G).astype(int),
-                        "median_business_hours": med,
-                        "rest_median_business_hours": np.nan,
-                        "sla_breach_rate": np.where(dec > 0, br / dec, np.nan),
-                        "z_time": np.where(testable, lr["z"], np.nan),
-                        "p_time": np.where(testable, _st.norm.cdf(lr["z"]), np.nan),
-                        "lead_n": n.astype(np.int64),
-                        "lead_advanced": a.astype(np.int64),
-                        "lead_rate": np.where(n > 0, a / n, np.nan),
-                        "shrunk_rate": shrink_rates(a, n, prior),
-                        "rest_lead_rate": (total_a - a) / (total_n - n),
-                        "expected_lead_rate": np.nan,
-                        "p_conv": np.where(conv_ok, p_conv, np.nan),
-                    }
-                )
-            )
+        if len(uniques) >= 2:
+            frames.append(_slice_tests(dim, codes, uniques, leads, min_n))
     if not frames:
         return pd.DataFrame(columns=SLICE_COLUMNS)
     out = pd.concat(frames, ignore_index=True)
@@ -239,12 +278,7 @@ def slow_handoff_tests(
         _like_leads(out, slow, codes_of, journey, config, model, min_n)
     out["p_conv_adj"] = benjamini_hochberg(np.where(slow, out["p_conv"], np.nan))
     small = len(contacts) * len(out) <= 2_000_000
-    for i in np.flatnonzero(slow | small):
-        codes = codes_of[out.at[i, "dimension"]]
-        keep = codes >= 0
-        inside = (codes[keep] == out.at[i, "code"]).astype(np.int64)  # group 0 is the rest
-        rest = km_quantiles(time[keep], event[keep], inside, 2, (0.5,), resolution=1 / 3600)
-        out.at[i, "rest_median_business_hours"] = rest[0, 0]
+    _rest_medians(out, np.flatnonzero(slow | small), codes_of, leads)
     out.attrs["lead_advanced"] = out.pop("lead_advanced").to_numpy()
     out.attrs["code"] = out.pop("code").to_numpy()
     return out[SLICE_COLUMNS]
@@ -279,11 +313,117 @@ def _like_leads(
             out.at[i, "p_conv"] = float(_st.norm.cdf((observed - p.sum()) / np.sqrt(variance)))
 
 
-def _dimension_label(dim: str, language: str) -> str:
-    from playbook.i18n import TEXT
+@dataclass(frozen=True)
+class _SlowContext:
+    """What every slow-handoff finding reads besides its own row of the tests."""
 
-    key = f"handoff_dim_{dim}"
-    return TEXT[key][language] if key in TEXT else dim
+    contacts: pd.DataFrame
+    language: str
+    alpha: float
+    stage: str  # the first stage id
+    adjusted_for: list[str]  # the model's dimensions (empty without a model)
+    downstream: float  # conversion from the next stage to won
+    avg_won: float  # average won amount
+    total_won: float  # won revenue (won deals without amounts)
+
+    @classmethod
+    def of(cls, contacts, journey: JourneyData, language, alpha, model) -> _SlowContext:
+        down, avg = _downstream(journey)
+        won = journey.status == WON
+        deals = journey.deals
+        amounts = deals["amount"].to_numpy(dtype=float)[won] if "amount" in deals else []
+        return cls(
+            contacts=contacts,
+            language=language,
+            alpha=alpha,
+            stage=journey.stage_ids[0],
+            adjusted_for=list(model.adjusted_for) if model is not None else [],
+            downstream=down,
+            avg_won=avg,
+            total_won=float(np.nansum(amounts)) if len(amounts) else float(won.sum()),
+        )
+
+
+def _slow_candidates(
+    t: pd.DataFrame, alpha: float, min_ratio: float, min_excess_hours: float
+) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """The tested slices that are slower and convert worse, with every slice's ratio of
+    medians, expected lead rate (NaN when compared with the rest) and reference rate."""
+    rest = t["rest_median_business_hours"]
+    med = t["median_business_hours"].fillna(np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = med / rest
+    expected = t.get("expected_lead_rate", pd.Series(np.nan, index=t.index))
+    reference = expected.fillna(t["rest_lead_rate"])
+    flagged = t[
+        (t["p_time_adj"] < alpha)
+        & (t["p_conv_adj"] < alpha)
+        & ((ratio >= min_ratio) | (rest <= 0))
+        & (med - rest >= min_excess_hours)
+        & (t["lead_rate"] < reference)
+    ]
+    return flagged, ratio, expected, reference
+
+
+def _slow_finding(ctx: _SlowContext, r, ratio: float, expected: float, reference: float) -> Finding:
+    """The finding of one flagged slice (a row of :func:`slow_handoff_tests`)."""
+    language, alpha = ctx.language, ctx.alpha
+    like_deals = pd.notna(expected)
+    gap = max(reference - r.shrunk_rate, 0.0)
+    impact = gap * r.lead_n * ctx.downstream * ctx.avg_won
+    strong = ratio >= 2 and max(r.p_time_adj, r.p_conv_adj) < alpha / 10
+    big = ctx.total_won > 0 and impact >= 0.05 * ctx.total_won
+    column = ctx.contacts[r.dimension]
+    inside = (column.astype(str).to_numpy() == r.value) & column.notna().to_numpy()
+    time = ctx.contacts["business_hours"].to_numpy()
+    event = ctx.contacts["contacted"].to_numpy()
+    lo, hi = _median_interval(time[inside], event[inside])
+    rate_lo, rate_hi = wilson_interval(int(round(r.lead_rate * r.lead_n)), int(r.lead_n))
+    evidence = _t(
+        "handoff_evidence_slow_adjusted" if like_deals else "handoff_evidence_slow",
+        language,
+        dimension=_dimension_label(r.dimension, language),
+        value=r.value,
+        hours=_num(r.median_business_hours),
+        rest_hours=_num(r.rest_median_business_hours),
+        n=f"{int(r.leads):,}",
+        rate=_pct(r.lead_rate),
+        low=_pct(rate_lo),
+        high=_pct(rate_hi),
+        rest_rate=_pct(r.rest_lead_rate),
+        **({"expected": _pct(expected)} if like_deals else {}),
+    )
+    people = r.dimension in PEOPLE_DIMENSIONS
+    return Finding(
+        kind="slow_handoff",
+        severity=3 if strong and big else 2 if strong else 1,
+        adjusted_for=(ctx.adjusted_for if like_deals else []) if people else None,
+        dimension=r.dimension,
+        value=r.value,
+        stage=ctx.stage,
+        metric="first_contact_business_hours",
+        observed=float(r.median_business_hours),
+        baseline=float(r.rest_median_business_hours),
+        ci_low=lo,
+        ci_high=hi,
+        n=int(r.leads),
+        p_value=float(max(r.p_time_adj, r.p_conv_adj)),
+        impact=float(impact),
+        evidence=evidence,
+        extra={
+            "lead_rate": float(r.lead_rate),
+            "lead_ci_low": float(rate_lo),
+            "lead_ci_high": float(rate_hi),
+            "rest_lead_rate": float(r.rest_lead_rate),
+            "expected_lead_rate": float(expected) if like_deals else None,
+            "shrunk_rate": float(r.shrunk_rate),
+            "lead_n": int(r.lead_n),
+            "p_time": float(r.p_time_adj),
+            "p_conv": float(r.p_conv_adj),
+            "sla_breach_rate": float(r.sla_breach_rate),
+            "ratio": float(ratio),
+        },
+    )
 
 
 def find_slow_handoffs(
@@ -332,215 +472,15 @@ def find_slow_handoffs(
     language = _language(language, config)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1; got {alpha!r}")
-    t = (
-        tests
-        if tests is not None
-        else slow_handoff_tests(
-            contacts,
-            journey,
-            config,
-            dimensions=dimensions,
-            min_n=min_n,
-            alpha=alpha,
-            model=model,
+    t = tests
+    if t is None:
+        t = slow_handoff_tests(
+            contacts, journey, config, dimensions=dimensions, min_n=min_n, alpha=alpha, model=model
         )
-    )
     if not len(t):
         return []
-    rest = t["rest_median_business_hours"]
-    med = t["median_business_hours"].fillna(np.inf)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = med / rest
-    expected = t.get("expected_lead_rate", pd.Series(np.nan, index=t.index))
-    reference = expected.fillna(t["rest_lead_rate"])
-    flagged = t[
-        (t["p_time_adj"] < alpha)
-        & (t["p_conv_adj"] < alpha)
-        & ((ratio >= min_ratio) | (rest <= 0))
-        & (med - rest >= min_excess_hours)
-        & (t["lead_rate"] < reference)
-    ]
-    used = list(model.adjusted_for) if model is not None else []
-    down, avg = _downstream(journey)
-    won = journey.status == WON
-    amounts = (
-        journey.deals["amount"].to_numpy(dtype=float)[won] if "amount" in journey.deals else []
+    flagged, ratio, expected, reference = _slow_candidates(t, alpha, min_ratio, min_excess_hours)
+    ctx = _SlowContext.of(contacts, journey, language, alpha, model)
+    return rank(
+        [_slow_finding(ctx, r, ratio[i], expected[i], reference[i]) for i, r in flagged.iterrows()]
     )
-    total_won = float(np.nansum(amounts)) if len(amounts) else float(won.sum())
-    time = contacts["business_hours"].to_numpy()
-    event = contacts["contacted"].to_numpy()
-    stage = journey.stage_ids[0]
-    findings = []
-    for i, r in flagged.iterrows():
-        like_deals = pd.notna(expected[i])
-        gap = max(reference[i] - r.shrunk_rate, 0.0)
-        impact = gap * r.lead_n * down * avg
-        strong = ratio[i] >= 2 and max(r.p_time_adj, r.p_conv_adj) < alpha / 10
-        big = total_won > 0 and impact >= 0.05 * total_won
-        severity = 3 if strong and big else 2 if strong else 1
-        inside = contacts[r.dimension].astype(str).to_numpy() == r.value
-        inside &= contacts[r.dimension].notna().to_numpy()
-        lo, hi = _median_interval(time[inside], event[inside])
-        rate_lo, rate_hi = wilson_interval(int(round(r.lead_rate * r.lead_n)), int(r.lead_n))
-        evidence = _t(
-            "handoff_evidence_slow_adjusted" if like_deals else "handoff_evidence_slow",
-            language,
-            dimension=_dimension_label(r.dimension, language),
-            value=r.value,
-            hours=_num(r.median_business_hours),
-            rest_hours=_num(r.rest_median_business_hours),
-            n=f"{int(r.leads):,}",
-            rate=_pct(r.lead_rate),
-            low=_pct(rate_lo),
-            high=_pct(rate_hi),
-            rest_rate=_pct(r.rest_lead_rate),
-            **({"expected": _pct(expected[i])} if like_deals else {}),
-        )
-        people = r.dimension in PEOPLE_DIMENSIONS
-        findings.append(
-            Finding(
-                kind="slow_handoff",
-                severity=severity,
-                adjusted_for=(used if like_deals else []) if people else None,
-                dimension=r.dimension,
-                value=r.value,
-                stage=stage,
-                metric="first_contact_business_hours",
-                observed=float(r.median_business_hours),
-                baseline=float(r.rest_median_business_hours),
-                ci_low=lo,
-                ci_high=hi,
-                n=int(r.leads),
-                p_value=float(max(r.p_time_adj, r.p_conv_adj)),
-                impact=float(impact),
-                evidence=evidence,
-                extra={
-                    "lead_rate": float(r.lead_rate),
-                    "lead_ci_low": float(rate_lo),
-                    "lead_ci_high": float(rate_hi),
-                    "rest_lead_rate": float(r.rest_lead_rate),
-                    "expected_lead_rate": float(expected[i]) if like_deals else None,
-                    "shrunk_rate": float(r.shrunk_rate),
-                    "lead_n": int(r.lead_n),
-                    "p_time": float(r.p_time_adj),
-                    "p_conv": float(r.p_conv_adj),
-                    "sla_breach_rate": float(r.sla_breach_rate),
-                    "ratio": float(ratio[i]),
-                },
-            )
-        )
-    return rank(findings)
-
-
-def find_sleeping_leads(
-    sleeping: pd.DataFrame,
-    config: PilotConfig,
-    *,
-    dimensions: Sequence[str] = SLEEP_DIMENSIONS,
-    alpha: float = 0.05,
-    min_n: int = 20,
-    min_gap: float = 0.05,
-    language: str | None = None,
-) -> list[Finding]:
-    """Teams or reps with credibly more sleeping deals than the rest of the company.
-
-    Each slice's sleeping share of open deals is compared with the rest by a one-sided
-    Fisher exact test, adjusted by Benjamini–Hochberg across all slices compared; shares
-    are shrunk towards the company by an empirical-Bayes beta prior per dimension. A slice
-    is reported when the adjusted p < ``alpha`` and the shrunk share exceeds the rest's by
-    ``min_gap``. Severity: 2 when the shrunk excess is at least ``2 * min_gap`` and the
-    adjusted p < ``alpha / 10``; 3 when moreover the excess sleeping amount is at least 5%
-    of the open pipeline; else 1.
-
-    Returns
-    -------
-    list of Finding
-        kind ``sleeping_leads``; ``metric`` ``sleeping_share``, ``observed`` / ``baseline``
-        the slice's and the rest's share, Wilson interval, ``n`` open deals; teams and reps
-        carry ``adjusted_for=[]``: people compared on how many of their open deals sit idle,
-        not adjusted for the deal mix.
-    """
-    language = _language(language, config)
-    if not len(sleeping):
-        return []
-    flag = sleeping["sleeping"].to_numpy()
-    amount = sleeping["amount"].to_numpy(dtype=float)
-    known = ~np.isnan(amount)
-    avg = float(amount[known].mean()) if known.any() else 1.0
-    pipeline = float(amount[known].sum()) if known.any() else float(len(amount))
-    rows = []
-    for dim in dimensions:
-        if dim not in sleeping.columns or sleeping[dim].isna().all():
-            continue
-        codes, uniques = _codes(sleeping[dim])
-        keep = codes >= 0
-        G = len(uniques)
-        if G < 2:
-            continue
-        g = codes[keep]
-        n = np.bincount(g, minlength=G).astype(float)
-        s = np.bincount(g, weights=flag[keep], minlength=G)
-        shrunk = shrink_rates(s, n, fit_beta_prior(s, n))
-        for k in range(G):
-            if n[k] < min_n or n.sum() - n[k] < min_n:
-                continue
-            rows.append(
-                {
-                    "dimension": dim,
-                    "value": str(uniques[k]),
-                    "n": n[k],
-                    "s": s[k],
-                    "rest_n": n.sum() - n[k],
-                    "rest_s": s.sum() - s[k],
-                    "shrunk": shrunk[k],
-                }
-            )
-    if not rows:
-        return []
-    t = pd.DataFrame(rows)
-    t["p_raw"] = slice_vs_rest_test(
-        t["s"], t["n"], t["s"] + t["rest_s"], t["n"] + t["rest_n"], alternative="greater"
-    )
-    t["p_adj"] = benjamini_hochberg(t["p_raw"])
-    t["rate"] = t["s"] / t["n"]
-    t["rest_rate"] = t["rest_s"] / t["rest_n"]
-    t["gap"] = t["shrunk"] - t["rest_rate"]
-    findings = []
-    for r in t[(t["p_adj"] < alpha) & (t["gap"] >= min_gap)].itertuples(index=False):
-        impact = max(r.rate - r.rest_rate, 0.0) * r.n * avg
-        strong = r.gap >= 2 * min_gap and r.p_adj < alpha / 10
-        big = pipeline > 0 and impact >= 0.05 * pipeline
-        lo, hi = wilson_interval(r.s, r.n)
-        findings.append(
-            Finding(
-                kind="sleeping_leads",
-                severity=3 if strong and big else 2 if strong else 1,
-                # people compared on idle open deals, not on conversion: not adjusted
-                adjusted_for=[] if r.dimension in PEOPLE_DIMENSIONS else None,
-                dimension=r.dimension,
-                value=r.value,
-                metric="sleeping_share",
-                observed=float(r.rate),
-                baseline=float(r.rest_rate),
-                ci_low=lo,
-                ci_high=hi,
-                n=int(r.n),
-                p_value=float(r.p_adj),
-                impact=float(impact),
-                evidence=_t(
-                    "handoff_evidence_sleeping",
-                    language,
-                    dimension=_dimension_label(r.dimension, language),
-                    value=r.value,
-                    sleeping=f"{int(r.s):,}",
-                    n=f"{int(r.n):,}",
-                    rate=_pct(r.rate),
-                    low=_pct(lo),
-                    high=_pct(hi),
-                    days=_num(config.sleeping_lead_days),
-                    rest_rate=_pct(r.rest_rate),
-                ),
-                extra={"shrunk_rate": float(r.shrunk), "p_raw": float(r.p_raw)},
-            )
-        )
-    return rank(findings)

@@ -5,6 +5,7 @@ breaches per owner. Part of step 3 (:mod:`playbook.steps.handoff`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,47 +43,59 @@ SLA_COLUMNS = [
     "state",
     "overdue",
 ]
+#: A breach list row: the SLA row led by its owner, without the state (always breached).
+BREACH_COLUMNS = [
+    "owner_id",
+    "team",
+    *(c for c in SLA_COLUMNS if c not in ("owner_id", "team", "state")),
+]
+
+
+@dataclass(frozen=True)
+class _SlaWindow:
+    """One SLA over the deals it applies to: when each deal's clock started, when the next
+    step came (NAT if not yet) and until when it could still come (``horizon``)."""
+
+    name: str
+    rows: np.ndarray  # rows of ``contacts``
+    start: np.ndarray
+    end: np.ndarray
+    horizon: np.ndarray
+    limit_hours: float
+    unit: str  # business_hours or business_days
 
 
 def _sla_rows(
-    name: str,
-    rows: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    horizon: np.ndarray,
-    limit_hours: float,
-    unit: str,
-    clock: BusinessClock,
-    contacts: pd.DataFrame,
-    as_of_ns: int,
+    w: _SlaWindow, clock: BusinessClock, contacts: pd.DataFrame, as_of_ns: int
 ) -> pd.DataFrame:
-    """Per-deal SLA states for one SLA (``end`` NAT when the next step has not happened)."""
+    """Per-deal SLA states for one SLA."""
+    rows, start, end = w.rows, w.start, w.end
     done = end != NAT
-    stop = np.where(done, end, np.maximum(horizon, start))
+    stop = np.where(done, end, np.maximum(w.horizon, start))
     elapsed_h = np.maximum(clock.hours_between(start, stop), 0.0)
-    late = elapsed_h > limit_hours + 1e-9
-    waiting = horizon >= as_of_ns
+    late = elapsed_h > w.limit_hours + 1e-9
+    waiting = w.horizon >= as_of_ns
     state = np.where(
         done,
         np.where(late, "breached", "met"),
         np.where(late, "breached", np.where(waiting, "pending", "ended")),
     )
     status = contacts["status"].to_numpy()[rows]
-    factor = clock.hours_per_day if unit == "business_days" else 1.0
+    factor = clock.hours_per_day if w.unit == "business_days" else 1.0
     return pd.DataFrame(
         {
-            "sla": name,
+            "sla": w.name,
             "deal_id": contacts["deal_id"].to_numpy()[rows],
             "owner_id": contacts["owner_id"].to_numpy()[rows],
             "team": contacts["team"].to_numpy()[rows],
             "status": status,
             "amount": contacts["amount"].to_numpy()[rows],
             "start_at": _dt(start),
-            "due_at": clock.add_hours(start, np.full(len(start), limit_hours)),
+            "due_at": clock.add_hours(start, np.full(len(start), w.limit_hours)),
             "end_at": _dt(np.where(done, end, NAT)),
             "elapsed": elapsed_h / factor,
-            "limit": limit_hours / factor,
-            "unit": unit,
+            "limit": w.limit_hours / factor,
+            "unit": w.unit,
             "state": state,
             "overdue": (~done) & late & (status == "open"),
         }
@@ -142,6 +155,87 @@ def sla_events_known(
     return out
 
 
+def _first_contact_window(
+    contacts: pd.DataFrame, j: JourneyData, config: PilotConfig
+) -> _SlaWindow:
+    """Lead created → first real sales contact, every lead; open leads can still be
+    contacted until ``as_of``, closed ones until their close."""
+    created = to_ns(contacts["created_at"])
+    first = to_ns(contacts["first_contact_at"])
+    first = np.where(first != NAT, np.maximum(first, created), NAT)
+    return _SlaWindow(
+        name="first_contact",
+        rows=np.arange(len(contacts)),
+        start=created,
+        end=first,
+        horizon=np.where(j.status == OPEN, j.as_of.value, j.end_ns),
+        limit_hours=config.sla.first_contact_hours,
+        unit="business_hours",
+    )
+
+
+def _proposal_window(j: JourneyData, config: PilotConfig, clock: BusinessClock) -> _SlaWindow:
+    """First entry to ``proposal`` → next stage or loss, the deals that visited proposal."""
+    p = j.stage_ids.index("proposal")
+    rows = np.flatnonzero(j.visits[:, p] > 0)
+    start = j.first_enter[rows, p]
+    decided = j.advanced[rows, p] | j.lost[rows, p]
+    days = j.days[rows, p]
+    end = np.where(
+        decided & np.isfinite(days),
+        start + (np.round(np.nan_to_num(days) * DAY_NS / 1000) * 1000).astype(np.int64),
+        NAT,
+    )
+    return _SlaWindow(
+        name="proposal_review",
+        rows=rows,
+        start=start,
+        end=end,
+        horizon=np.full(len(rows), j.as_of.value, dtype=np.int64),
+        limit_hours=config.sla.proposal_review_business_days * clock.hours_per_day,
+        unit="business_days",
+    )
+
+
+def _custom_windows(
+    contacts: pd.DataFrame,
+    j: JourneyData,
+    config: PilotConfig,
+    activities: pd.DataFrame | None,
+) -> list[_SlaWindow]:
+    """Each ``sla.custom`` whose events are known (and, for activity types, logged)."""
+    as_of_ns = j.as_of.value
+    open_ = j.status == OPEN
+    closed = np.where(open_, NAT, j.end_ns)
+    act_rows = act_ns = None
+    if activities is not None:
+        act_rows = _deal_rows(contacts["deal_id"], activities["deal_id"])
+        act_ns = to_ns(activities["at"])
+        act_ns = np.where(act_ns <= as_of_ns, act_ns, NAT)
+    unknown = {(n, e) for n, e, _ in sla_events_known(config, activities)}
+    windows = []
+    for sla in config.sla.custom:
+        events = [
+            e if e in j.stage_ids else e.strip().lower() for e in (sla.from_event, sla.to_event)
+        ]
+        if (sla.name, sla.from_event) in unknown or (sla.name, sla.to_event) in unknown:
+            continue
+        if activities is None and any(
+            e not in j.stage_ids and e not in _SPECIAL_EVENTS for e in events
+        ):
+            continue
+        start_all = _event_times(events[0], j, activities, act_rows, act_ns)
+        rows = np.flatnonzero(start_all != NAT)
+        start = start_all[rows]
+        end = _event_times(events[1], j, activities, act_rows, act_ns, after=start_all)[rows]
+        after_close = (~open_[rows]) & (start >= closed[rows])
+        horizon = np.where(open_[rows] | after_close, as_of_ns, closed[rows])
+        windows.append(
+            _SlaWindow(sla.name, rows, start, end, horizon, sla.within_hours, "business_hours")
+        )
+    return windows
+
+
 def sla_status(
     contacts: pd.DataFrame,
     config: PilotConfig,
@@ -174,97 +268,19 @@ def sla_status(
     """
     j = journey
     clock = BusinessClock.from_config(config.calendar, config.timezone)
-    as_of_ns = j.as_of.value
     if len(contacts) != j.n_deals or not np.array_equal(
         contacts["deal_id"].to_numpy(), j.deals["deal_id"].to_numpy()
     ):
         raise ValueError("contacts must be built on journey.deals (same deals, same order)")
-    closed = np.where(j.status == OPEN, NAT, j.end_ns)
-    open_ = j.status == OPEN
-    frames = []
+    windows = []
     if "contacted" in contacts:
-        created = to_ns(contacts["created_at"])
-        first = to_ns(contacts["first_contact_at"])
-        first = np.where(first != NAT, np.maximum(first, created), NAT)
-        horizon = np.where(open_, as_of_ns, closed)
-        rows = np.arange(len(contacts))
-        frames.append(
-            _sla_rows(
-                "first_contact",
-                rows,
-                created,
-                first,
-                horizon,
-                config.sla.first_contact_hours,
-                "business_hours",
-                clock,
-                contacts,
-                as_of_ns,
-            )
-        )
+        windows.append(_first_contact_window(contacts, j, config))
     if "proposal" in j.stage_ids:
-        p = j.stage_ids.index("proposal")
-        rows = np.flatnonzero(j.visits[:, p] > 0)
-        start = j.first_enter[rows, p]
-        decided = j.advanced[rows, p] | j.lost[rows, p]
-        days = j.days[rows, p]
-        end = np.where(
-            decided & np.isfinite(days),
-            start + (np.round(np.nan_to_num(days) * DAY_NS / 1000) * 1000).astype(np.int64),
-            NAT,
-        )
-        frames.append(
-            _sla_rows(
-                "proposal_review",
-                rows,
-                start,
-                end,
-                np.full(len(rows), as_of_ns, dtype=np.int64),
-                config.sla.proposal_review_business_days * clock.hours_per_day,
-                "business_days",
-                clock,
-                contacts,
-                as_of_ns,
-            )
-        )
-    act_rows = act_ns = None
-    if activities is not None:
-        act_rows = _deal_rows(contacts["deal_id"], activities["deal_id"])
-        act_ns = to_ns(activities["at"])
-        act_ns = np.where(act_ns <= as_of_ns, act_ns, NAT)
-    unknown = {(n, e) for n, e, _ in sla_events_known(config, activities)}
-    for sla in config.sla.custom:
-        events = [
-            e if e in j.stage_ids else e.strip().lower() for e in (sla.from_event, sla.to_event)
-        ]
-        if (sla.name, sla.from_event) in unknown or (sla.name, sla.to_event) in unknown:
-            continue
-        if activities is None and any(
-            e not in j.stage_ids and e not in _SPECIAL_EVENTS for e in events
-        ):
-            continue
-        start_all = _event_times(events[0], j, activities, act_rows, act_ns)
-        rows = np.flatnonzero(start_all != NAT)
-        start = start_all[rows]
-        end = _event_times(events[1], j, activities, act_rows, act_ns, after=start_all)[rows]
-        after_close = (~open_[rows]) & (start >= closed[rows])
-        horizon = np.where(open_[rows] | after_close, as_of_ns, closed[rows])
-        frames.append(
-            _sla_rows(
-                sla.name,
-                rows,
-                start,
-                end,
-                horizon,
-                sla.within_hours,
-                "business_hours",
-                clock,
-                contacts,
-                as_of_ns,
-            )
-        )
-    if not frames:
+        windows.append(_proposal_window(j, config, clock))
+    windows.extend(_custom_windows(contacts, j, config, activities))
+    if not windows:
         return pd.DataFrame(columns=SLA_COLUMNS)
+    frames = [_sla_rows(w, clock, contacts, j.as_of.value) for w in windows]
     out = pd.concat(frames, ignore_index=True)
     order = list(dict.fromkeys(out["sla"]))
     out["sla"] = pd.Categorical(out["sla"], categories=order)
@@ -340,23 +356,8 @@ def breach_list(sla: pd.DataFrame) -> pd.DataFrame:
         ``owner_id | team | sla | deal_id | status | amount | start_at | due_at | end_at |
         elapsed | limit | unit | overdue``.
     """
-    columns = [
-        "owner_id",
-        "team",
-        "sla",
-        "deal_id",
-        "status",
-        "amount",
-        "start_at",
-        "due_at",
-        "end_at",
-        "elapsed",
-        "limit",
-        "unit",
-        "overdue",
-    ]
     if not len(sla):
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=BREACH_COLUMNS)
     out = sla[sla["state"] == "breached"]
     order = np.lexsort(
         (
@@ -365,4 +366,4 @@ def breach_list(sla: pd.DataFrame) -> pd.DataFrame:
             out["owner_id"].astype(str).to_numpy(),
         )
     )
-    return out.iloc[order][columns].reset_index(drop=True)
+    return out.iloc[order][BREACH_COLUMNS].reset_index(drop=True)

@@ -1,23 +1,51 @@
-"""Sleeping leads: deals handed over and never touched within the SLA."""
+"""Sleeping leads: deals handed over and never touched within the SLA, and the teams or reps
+with credibly more of them (``sleeping_leads`` findings)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from playbook.findings import Finding, rank
 from playbook.stats import (
+    benjamini_hochberg,
+    fit_beta_prior,
+    shrink_rates,
+    slice_vs_rest_test,
     wilson_interval,
 )
 from playbook.steps.handoff.base import (
+    PEOPLE_DIMENSIONS,
+    SLEEP_DIMENSIONS,
+    _codes,
     _deal_rows,
+    _dimension_label,
     _dt,
+    _language,
     _last,
+    _num,
+    _pct,
     _require,
+    _t,
 )
 from playbook.steps.handoff.contacts import deal_frame
 from playbook.steps.journey import OPEN, JourneyData, resolve
 from playbook.workspace.calendar import DAY_NS, NAT, to_ns
 from playbook.workspace.config import PilotConfig
+
+SLEEPING_COLUMNS = [
+    "deal_id",
+    "owner_id",
+    "team",
+    "stage",
+    "amount",
+    "created_at",
+    "last_touch_at",
+    "idle_days",
+    "sleeping",
+]
 
 
 def sleeping_leads(
@@ -101,3 +129,137 @@ def sleeping_list(sleeping: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(
         ["amount", "idle_days"], ascending=[False, False], na_position="last", kind="stable"
     ).reset_index(drop=True)
+
+
+def _sleeping_slices(sleeping: pd.DataFrame, dimensions: Sequence[str], min_n: int) -> pd.DataFrame:
+    """Each slice with enough open deals (and enough in the rest): open and sleeping deals
+    of the slice and of the rest, and the slice's shrunk sleeping share."""
+    flag = sleeping["sleeping"].to_numpy()
+    rows = []
+    for dim in dimensions:
+        if dim not in sleeping.columns or sleeping[dim].isna().all():
+            continue
+        codes, uniques = _codes(sleeping[dim])
+        keep = codes >= 0
+        G = len(uniques)
+        if G < 2:
+            continue
+        g = codes[keep]
+        n = np.bincount(g, minlength=G).astype(float)
+        s = np.bincount(g, weights=flag[keep], minlength=G)
+        shrunk = shrink_rates(s, n, fit_beta_prior(s, n))
+        for k in range(G):
+            if n[k] < min_n or n.sum() - n[k] < min_n:
+                continue
+            rows.append(
+                {
+                    "dimension": dim,
+                    "value": str(uniques[k]),
+                    "n": n[k],
+                    "s": s[k],
+                    "rest_n": n.sum() - n[k],
+                    "rest_s": s.sum() - s[k],
+                    "shrunk": shrunk[k],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _sleeping_tests(t: pd.DataFrame) -> pd.DataFrame:
+    """The slices' one-sided tests against the rest, adjusted across all slices."""
+    t["p_raw"] = slice_vs_rest_test(
+        t["s"], t["n"], t["s"] + t["rest_s"], t["n"] + t["rest_n"], alternative="greater"
+    )
+    t["p_adj"] = benjamini_hochberg(t["p_raw"])
+    t["rate"] = t["s"] / t["n"]
+    t["rest_rate"] = t["rest_s"] / t["rest_n"]
+    t["gap"] = t["shrunk"] - t["rest_rate"]
+    return t
+
+
+def _sleeping_finding(
+    r, config: PilotConfig, language: str, alpha: float, min_gap: float, avg: float, pipeline: float
+) -> Finding:
+    """The finding of one slice with credibly more sleeping deals (a row of the tests)."""
+    impact = max(r.rate - r.rest_rate, 0.0) * r.n * avg
+    strong = r.gap >= 2 * min_gap and r.p_adj < alpha / 10
+    big = pipeline > 0 and impact >= 0.05 * pipeline
+    lo, hi = wilson_interval(r.s, r.n)
+    return Finding(
+        kind="sleeping_leads",
+        severity=3 if strong and big else 2 if strong else 1,
+        # people compared on idle open deals, not on conversion: not adjusted
+        adjusted_for=[] if r.dimension in PEOPLE_DIMENSIONS else None,
+        dimension=r.dimension,
+        value=r.value,
+        metric="sleeping_share",
+        observed=float(r.rate),
+        baseline=float(r.rest_rate),
+        ci_low=lo,
+        ci_high=hi,
+        n=int(r.n),
+        p_value=float(r.p_adj),
+        impact=float(impact),
+        evidence=_t(
+            "handoff_evidence_sleeping",
+            language,
+            dimension=_dimension_label(r.dimension, language),
+            value=r.value,
+            sleeping=f"{int(r.s):,}",
+            n=f"{int(r.n):,}",
+            rate=_pct(r.rate),
+            low=_pct(lo),
+            high=_pct(hi),
+            days=_num(config.sleeping_lead_days),
+            rest_rate=_pct(r.rest_rate),
+        ),
+        extra={"shrunk_rate": float(r.shrunk), "p_raw": float(r.p_raw)},
+    )
+
+
+def find_sleeping_leads(
+    sleeping: pd.DataFrame,
+    config: PilotConfig,
+    *,
+    dimensions: Sequence[str] = SLEEP_DIMENSIONS,
+    alpha: float = 0.05,
+    min_n: int = 20,
+    min_gap: float = 0.05,
+    language: str | None = None,
+) -> list[Finding]:
+    """Teams or reps with credibly more sleeping deals than the rest of the company.
+
+    Each slice's sleeping share of open deals is compared with the rest by a one-sided
+    Fisher exact test, adjusted by Benjamini–Hochberg across all slices compared; shares
+    are shrunk towards the company by an empirical-Bayes beta prior per dimension. A slice
+    is reported when the adjusted p < ``alpha`` and the shrunk share exceeds the rest's by
+    ``min_gap``. Severity: 2 when the shrunk excess is at least ``2 * min_gap`` and the
+    adjusted p < ``alpha / 10``; 3 when moreover the excess sleeping amount is at least 5%
+    of the open pipeline; else 1.
+
+    Returns
+    -------
+    list of Finding
+        kind ``sleeping_leads``; ``metric`` ``sleeping_share``, ``observed`` / ``baseline``
+        the slice's and the rest's share, Wilson interval, ``n`` open deals; teams and reps
+        carry ``adjusted_for=[]``: people compared on how many of their open deals sit idle,
+        not adjusted for the deal mix.
+    """
+    language = _language(language, config)
+    if not len(sleeping):
+        return []
+    amount = sleeping["amount"].to_numpy(dtype=float)
+    known = ~np.isnan(amount)
+    avg = float(amount[known].mean()) if known.any() else 1.0
+    pipeline = float(amount[known].sum()) if known.any() else float(len(amount))
+    t = _sleeping_slices(sleeping, dimensions, min_n)
+    if not len(t):
+        return []
+    t = _sleeping_tests(t)
+    found = t[(t["p_adj"] < alpha) & (t["gap"] >= min_gap)]
+    return rank(
+        [
+            _sleeping_finding(r, config, language, alpha, min_gap, avg, pipeline)
+            for r in found.itertuples(index=False)
+        ]
+    )

@@ -32,17 +32,8 @@ for the same frames, config and ``as_of``, to do it once for several metrics.
 
 from __future__ import annotations
 
-from playbook.steps.journey.index import (
-    DAY_NS,
-    LOST,
-    OPEN,
-    STATUSES,
-    WON,
-    JourneyData,
-    aggregate,
-    prepare,
-    resolve,
-)
+from playbook.steps.journey.events import DAY_NS, LOST, OPEN, STATUSES, WON
+from playbook.steps.journey.index import JourneyData, aggregate, prepare, resolve
 from playbook.steps.journey.monitor import flows, phase_summary, stage_monitor, variants
 from playbook.steps.journey.tracks import build_tracks, deal_paths, deal_stages
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from playbook.steps.journey.index import LOST, OPEN, WON, JourneyData, aggregate, resolve
+from playbook.steps.journey.events import LOST, OPEN, WON
+from playbook.steps.journey.index import JourneyData, aggregate, resolve
 from playbook.steps.journey.tracks import _path_keys, _stage_cat, deal_stages
 from playbook.workspace.config import PilotConfig
 

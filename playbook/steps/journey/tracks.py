@@ -8,18 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from playbook.steps.journey.index import (
-    DAY_NS,
-    EXITS,
-    LOST,
-    NAT,
-    OPEN,
-    STATUSES,
-    WON,
-    JourneyData,
-    _to_datetime,
-    resolve,
-)
+from playbook.steps.journey.events import DAY_NS, LOST, NAT, OPEN, STATUSES, WON, _to_datetime
+from playbook.steps.journey.index import EXITS, JourneyData, resolve
 from playbook.workspace.config import PilotConfig
 
 

@@ -315,6 +315,65 @@ def _strongest(p: np.ndarray) -> int:
     return int(np.nanargmin(p)) if len(p) and np.isfinite(p).any() else 0
 
 
+@dataclass(frozen=True)
+class _Primary:
+    """The stage the verdict is about, and what was decided there."""
+
+    index: int  # position of its from-stage in the funnel
+    label: str  # "From → To" in the report language
+    row: pd.Series  # its effects row (before ``p_adj`` and ``role`` are added)
+    p: float  # its adjusted p-value
+    code: str  # the verdict
+    roles: list[str]  # the role of every effects row
+    unreachable: bool  # unit-level variation alone exceeds the expected lift
+
+    def summary(self) -> dict[str, Any]:
+        """The effects row as plain Python values, with the adjusted p-value."""
+        out = {k: (v.item() if hasattr(v, "item") else v) for k, v in self.row.items()}
+        out["p_primary"] = self.p
+        return out
+
+
+def _judge(
+    res: pd.DataFrame,
+    check: ArmsCheck,
+    ps: PilotSettings,
+    unreachable: np.ndarray,
+    config: Any,
+    lang: str,
+) -> _Primary:
+    """Pick the primary stage (the target, else the strongest evidence) and give its verdict;
+    the other stages are exploratory (Holm). Adds ``p_adj`` and ``role`` to ``res``."""
+    ids = list(config.funnel.ids)
+    S = len(ids) - 1
+    target_named = ps.target_stage is not None
+    pi = ids.index(ps.target_stage) if target_named else _strongest(res["p_raw"].iloc[:S])
+    check.judge_primary(pi, MIX_BIAS_SHARE * ps.expected_lift)
+    p_adj = adjust_across_stages(res["p_raw"].to_numpy(), stage_roles(S, pi, False), target_named)
+    p_primary = float(p_adj[pi])
+    row = res.iloc[pi]
+    code = verdict_code(row, p_primary, ps, bool(unreachable[pi]), check)
+    moved = code in ("likely_real", "likely_harmful", "associated", "associated_drop")
+    roles = stage_roles(S, pi, moved)
+    res["p_adj"] = np.where(np.isin(roles, ["primary", "exploratory"]), p_adj, np.nan)
+    res["role"] = roles
+    label = f"{config.stage_label(ids[pi], lang)} → {config.stage_label(ids[pi + 1], lang)}"
+    return _Primary(pi, label, row, p_primary, code, roles, bool(unreachable[pi]))
+
+
+def _group_labels(ps: PilotSettings, lang: str) -> dict[str, str]:
+    """Group value -> its name in the legends."""
+    return {ps.pilot_value: t("legend_pilot", lang), ps.control_value: t("legend_control", lang)}
+
+
+def _effects(res: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """The effects table shown: :data:`EFFECT_COLUMNS`, stages as funnel categoricals."""
+    effects = res[EFFECT_COLUMNS].copy()
+    effects["from"] = pd.Categorical(effects["from"], categories=ids)
+    effects["to"] = pd.Categorical(effects["to"], categories=ids)
+    return effects
+
+
 def evaluate(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -358,10 +417,7 @@ def evaluate(
         raise ValueError(
             f"pilot.target_stage must be one of {', '.join(ids[:-1])}; got {ps.target_stage!r}"
         )
-    group_labels = {
-        ps.pilot_value: t("legend_pilot", lang),
-        ps.control_value: t("legend_control", lang),
-    }
+    group_labels = _group_labels(ps, lang)
     a = assign(deals, ps, reps)
     if a.problem:
         return _unavailable(a, ps, config, lang, group_labels)
@@ -369,76 +425,43 @@ def evaluate(
     res, check, perm_ok = _estimate(c, ps, config, n_perm=n_perm, n_boot=n_boot, seed=seed)
     post_end = min(c.journey.as_of, a.end) if a.end is not None else c.journey.as_of
     weeks = _weeks(a.start, post_end)
-    unreachable = _sizes(res, c, ps, weeks)
-
-    # the primary stage carries the verdict; the others are exploratory (Holm)
-    S = len(ids) - 1
-    target_named = ps.target_stage is not None
-    pi = ids.index(ps.target_stage) if target_named else _strongest(res["p_raw"].iloc[:S])
-    check.judge_primary(pi, MIX_BIAS_SHARE * ps.expected_lift)
-    p_adj = adjust_across_stages(res["p_raw"].to_numpy(), stage_roles(S, pi, False), target_named)
-    p_primary = float(p_adj[pi])
-    row = res.iloc[pi]
-    code = verdict_code(row, p_primary, ps, bool(unreachable[pi]), check)
-    moved = code in ("likely_real", "likely_harmful", "associated", "associated_drop")
-    roles = stage_roles(S, pi, moved)
-    res["p_adj"] = np.where(np.isin(roles, ["primary", "exploratory"]), p_adj, np.nan)
-    res["role"] = roles
-    label = f"{config.stage_label(ids[pi], lang)} → {config.stage_label(ids[pi + 1], lang)}"
-    unit_word = t(f"pilot_unit_{a.unit}", lang)
+    pr = _judge(res, check, ps, _sizes(res, c, ps, weeks), config, lang)
     verdict_text, design_text, notes = _sentences(
-        c,
-        a,
-        ps,
-        check,
-        row,
-        lang,
-        primary=pi,
-        label=label,
-        code=code,
-        roles=roles,
-        p_primary=p_primary,
-        unreachable=bool(unreachable[pi]),
-        weeks=weeks,
-        perm_ok=perm_ok,
+        c, a, ps, check, pr, lang, weeks=weeks, perm_ok=perm_ok
     )
     findings = pilot_findings(
         res,
-        roles,
+        pr.roles,
         ps,
         check,
-        primary=pi,
-        p_primary=p_primary,
-        code=code,
+        primary=pr.index,
+        p_primary=pr.p,
+        code=pr.code,
         text=verdict_text,
         lang=lang,
         config=config,
     )
-    effects = res[EFFECT_COLUMNS].copy()
-    effects["from"] = pd.Categorical(effects["from"], categories=ids)
-    effects["to"] = pd.Categorical(effects["to"], categories=ids)
-    primary = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-    primary["p_primary"] = p_primary
+    unit_word = t(f"pilot_unit_{a.unit}", lang)
     return PilotResult(
         available=True,
-        stage=ids[pi],
-        stage_label=label,
+        stage=ids[pr.index],
+        stage_label=pr.label,
         group_labels=group_labels,
         start=a.start,
         end=a.end,
         unit=a.unit,
         method=check.estimator,
         groups=_groups(c.sub, pd.to_datetime(c.sub["created_at"])),
-        effects=effects,
-        trend=_trend(c, stage_events, config, ids[pi]),
-        primary=primary,
-        verdict=code,
+        effects=_effects(res, ids),
+        trend=_trend(c, stage_events, config, ids[pr.index]),
+        primary=pr.summary(),
+        verdict=pr.code,
         verdict_text=verdict_text,
-        verdict_kind="p" if code == "likely_real" else "warn",
+        verdict_kind="p" if pr.code == "likely_real" else "warn",
         method_text=method_sentence(check, a, res, lang, unit_word, len(c.units)),
         warnings=notes,
         findings=findings,
-        kpis=kpis_of(row, code),
+        kpis=kpis_of(pr.row, pr.code),
         design=check.design,
         design_text=design_text,
         adjusted_for=list(check.adjusted_for),
@@ -455,31 +478,23 @@ def _sentences(
     a: Assignment,
     ps: PilotSettings,
     check: ArmsCheck,
-    row: pd.Series,
+    pr: _Primary,
     lang: str,
     *,
-    primary: int,
-    label: str,
-    code: str,
-    roles: list[str],
-    p_primary: float,
-    unreachable: bool,
     weeks: float,
     perm_ok: bool,
 ) -> tuple[str, list[str], list[str]]:
     """The verdict sentence, the design and balance sentences, and the caveats."""
     unit_word = t(f"pilot_unit_{a.unit}", lang)
-    S = len(roles) - 1
+    S = len(pr.roles) - 1
     target_named = ps.target_stage is not None
-    pi = primary
+    pi, row, label = pr.index, pr.row, pr.label
     values = {
         "stage": label,
         "lift": pts(row["effect"]),
         "low": pts(row["effect_low"]),
         "high": pts(row["effect_high"]),
-        "p": fmt_p(p_primary)
-        if target_named
-        else t("pilot_p_adjusted", lang, p=fmt_p(p_primary), n=S),
+        "p": fmt_p(pr.p) if target_named else t("pilot_p_adjusted", lang, p=fmt_p(pr.p), n=S),
         "prob": format_probability(row["prob_positive"]),
         "n": int(row["pilot_n"] + row["control_n"]),
         "more": "–" if pd.isna(row["more_deals"]) else f"{int(row['more_deals']):,}",
@@ -488,7 +503,9 @@ def _sentences(
         "units": len(c.units),
         "unit": unit_word,
     }
-    verdict_text = verdict_sentence(code, row, check, lang, values=values, unreachable=unreachable)
+    verdict_text = verdict_sentence(
+        pr.code, row, check, lang, values=values, unreachable=pr.unreachable
+    )
     design_text = [
         t(
             f"pilot_design_{check.design}",
@@ -511,7 +528,7 @@ def _sentences(
         weeks=weeks,
         immature_share=immature.sum() / entered.sum() if entered.sum() else 0.0,
         n_rows=S,
-        after_moved=label if "after_moved_stage" in roles else None,
+        after_moved=label if "after_moved_stage" in pr.roles else None,
         pre_gap=row["pilot_pre_rate"] - row["control_pre_rate"],
     )
     return verdict_text, design_text, notes
