@@ -45,17 +45,6 @@ LONG_MODULES = {
 
 #: Still too long: "path:function" -> lines today.
 LONG_FUNCTIONS = {
-    "steps/adjust/model.py:fit_mix_model": 134,
-    "steps/handoff/__init__.py:analyse": 137,
-    "steps/handoff/customer_success.py:cs_handoff": 153,
-    "steps/handoff/findings.py:slow_handoff_tests": 112,
-    "steps/handoff/findings.py:find_slow_handoffs": 144,
-    "steps/handoff/findings.py:find_sleeping_leads": 112,
-    "steps/handoff/sla.py:sla_status": 127,
-    "steps/journey/index.py:prepare": 251,
-    "steps/monthly/__init__.py:month_metrics": 147,
-    "steps/pilot/__init__.py:evaluate": 133,
-    "steps/pilot/inference.py:cluster_inference": 139,
     "workspace/adapters/log.py:tables_from_log": 101,
     "workspace/load.py:cross_checks": 153,
     "workspace/load.py:read_workspace": 117,

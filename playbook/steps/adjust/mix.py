@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 #: Defaults of the ``adjustment`` section of pilot.yml.
@@ -94,6 +95,7 @@ def _short(value: float) -> str:
     return f"{value:.3g}"
 
 
+@takes_pilot
 def deal_mix(
     deals: pd.DataFrame,
     config: PilotConfig | None = None,

@@ -17,6 +17,7 @@ from playbook.steps.adjust.compare import oe_table
 from playbook.steps.adjust.mix import PERIOD_DIMENSION, adjustment_settings, deal_mix
 from playbook.steps.adjust.ridge import calibrate, expit, fit_ridge_logit
 from playbook.steps.journey import JourneyData, resolve
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 logger = logging.getLogger(__name__)
@@ -411,6 +412,7 @@ def fit_mix_model(
     )
 
 
+@takes_pilot
 def expected_conversion(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -12,6 +12,7 @@ import pandas as pd
 from playbook.stats import fit_beta_prior
 from playbook.steps.adjust import MixModel
 from playbook.steps.journey import JourneyData, resolve
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.stages import cohort_rates
 from playbook.workspace.config import PilotConfig
 
@@ -62,6 +63,7 @@ def _deal_periods(created: pd.Series, freq: str) -> np.ndarray:
     return np.asarray(labels, dtype=object)[inverse]
 
 
+@takes_pilot
 def rep_period_rates(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -20,6 +20,7 @@ from playbook.steps.adjust import (
 )
 from playbook.steps.journey import JourneyData, resolve
 from playbook.steps.plan.kpi import kpi_by_rep
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.stages import stage_rates
 from playbook.workspace.config import PilotConfig
 from playbook.workspace.privacy import pool_small_groups
@@ -44,6 +45,7 @@ COMPARE_COLUMNS = [
 ]
 
 
+@takes_pilot
 def rep_stage_performance(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

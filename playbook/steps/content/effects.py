@@ -32,6 +32,7 @@ import pandas as pd
 from playbook.findings import Finding
 from playbook.stats import benjamini_hochberg, wilson_interval
 from playbook.steps import journey as journey_mod
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ EFFECT_COLUMNS = [
 VERDICTS = ("winner", "problem", "no_difference", "too_few")
 
 
+@takes_pilot
 def content_uses(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

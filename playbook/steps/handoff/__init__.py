@@ -91,6 +91,7 @@ from playbook.steps.handoff.sleeping import (
 )
 from playbook.steps.handoff.views import findings_table, localise_values
 from playbook.steps.journey import JourneyData
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import BusinessClock
 from playbook.workspace.config import PilotConfig
 
@@ -427,6 +428,7 @@ def _intro(j: JourneyData, config: PilotConfig, language: str) -> str:
     )
 
 
+@takes_pilot
 def analyse(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -28,6 +28,7 @@ from playbook.steps.handoff.base import (
     deal_teams,
 )
 from playbook.steps.journey import OPEN, JourneyData
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import HOUR_NS, NAT, BusinessClock, to_ns
 from playbook.workspace.config import PilotConfig
 
@@ -75,6 +76,7 @@ def deal_frame(
     return out
 
 
+@takes_pilot
 def first_contacts(
     deals: pd.DataFrame,
     activities: pd.DataFrame,

@@ -30,6 +30,7 @@ from playbook.steps.handoff.base import (
     analysis_date,
 )
 from playbook.steps.journey import WON
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import DAY_NS, NAT, to_ns
 from playbook.workspace.config import PilotConfig
 
@@ -169,6 +170,7 @@ def _metric_by_group(kind: str, v: np.ndarray, f: np.ndarray, g: np.ndarray, G: 
     return {"unit": "days", "n": n, "events": ev, "estimate": est, "ci_low": nan, "ci_high": nan}
 
 
+@takes_pilot
 def cs_handoff(
     deals: pd.DataFrame,
     config: PilotConfig,

@@ -32,6 +32,7 @@ from playbook.steps.handoff.base import (
 )
 from playbook.steps.handoff.contacts import deal_frame
 from playbook.steps.journey import OPEN, JourneyData, resolve
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import DAY_NS, NAT, to_ns
 from playbook.workspace.config import PilotConfig
 
@@ -48,6 +49,7 @@ SLEEPING_COLUMNS = [
 ]
 
 
+@takes_pilot
 def sleeping_leads(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 
 from playbook.stats import wilson_interval
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.privacy import pool_small_groups
 
 #: Deal fields whose filling is scored (only those present in the export count).
 KEY_FIELDS = ("amount", "segment", "region", "product", "source", "account_id")
 
 
+@takes_pilot
 def deal_completeness(
     deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -125,6 +127,7 @@ def team_completeness(
     return grouped[["team", "reps", "deals", "completeness", "ci_low", "ci_high"]]
 
 
+@takes_pilot
 def data_quality(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

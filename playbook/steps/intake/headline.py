@@ -17,6 +17,7 @@ import pandas as pd
 
 from playbook.exceptions import Note
 from playbook.stats import wilson_interval
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 #: Below this many recorded losses the resolved-deals win rate is not a headline.
@@ -48,6 +49,7 @@ def data_as_of(deals: pd.DataFrame, stage_events: pd.DataFrame | None = None) ->
     return max(m for m in moments if pd.notna(m))
 
 
+@takes_pilot
 def mature_conversion(
     deals: pd.DataFrame,
     config: PilotConfig,
@@ -90,6 +92,7 @@ def mature_conversion(
     }
 
 
+@takes_pilot
 def headline_kpis(
     deals: pd.DataFrame, stage_events: pd.DataFrame, config: PilotConfig
 ) -> dict[str, dict]:
@@ -125,6 +128,7 @@ def hidden_win_rate(kpis: dict[str, dict]) -> bool:
     return "mature_conversion" in kpis
 
 
+@takes_pilot
 def headline_notes(
     deals: pd.DataFrame, stage_events: pd.DataFrame, config: PilotConfig
 ) -> list[Note]:

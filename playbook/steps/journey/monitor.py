@@ -9,9 +9,11 @@ import pandas as pd
 from playbook.steps.journey.events import LOST, OPEN, WON
 from playbook.steps.journey.index import JourneyData, aggregate, resolve
 from playbook.steps.journey.tracks import _path_keys, _stage_cat, deal_stages
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 
+@takes_pilot
 def stage_monitor(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -41,6 +43,7 @@ def stage_monitor(
     return out.drop(columns=["group", "mature_n", "immature"])
 
 
+@takes_pilot
 def variants(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -90,6 +93,7 @@ def variants(
     )
 
 
+@takes_pilot
 def flows(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -153,6 +157,7 @@ def flows(
     )
 
 
+@takes_pilot
 def phase_summary(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

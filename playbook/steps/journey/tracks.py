@@ -10,6 +10,7 @@ import pandas as pd
 
 from playbook.steps.journey.events import DAY_NS, LOST, NAT, OPEN, STATUSES, WON, _to_datetime
 from playbook.steps.journey.index import EXITS, JourneyData, resolve
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 
@@ -21,6 +22,7 @@ def _take_ids(j: JourneyData, rows: np.ndarray) -> pd.Series:
     return pd.Series(j.deals["deal_id"].array.take(rows), name="deal_id")
 
 
+@takes_pilot
 def build_tracks(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -125,6 +127,7 @@ def _outcome(j: JourneyData) -> pd.Categorical:
     return pd.Categorical.from_codes(code, categories=cats)
 
 
+@takes_pilot
 def deal_paths(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -182,6 +185,7 @@ def deal_paths(
     )
 
 
+@takes_pilot
 def deal_stages(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

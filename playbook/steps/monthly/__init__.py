@@ -20,6 +20,7 @@ from playbook.steps.monthly.metrics import (  # noqa: F401 (the API)
     month_metrics,
     shift_month,
 )
+from playbook.steps.prepared import takes_pilot
 
 
 def kpi_table(
@@ -245,6 +246,7 @@ def kpi_view(
     return out
 
 
+@takes_pilot
 def trend_rates(
     deals: pd.DataFrame, stage_events: pd.DataFrame, config, month: str, n: int = 12
 ) -> pd.DataFrame:

@@ -61,6 +61,7 @@ from playbook.steps.pilot.verdict import (
     verdict_code,
     verdict_sentence,
 )
+from playbook.steps.prepared import takes_pilot
 
 logger = logging.getLogger(__name__)
 
@@ -374,6 +375,7 @@ def _effects(res: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     return effects
 
 
+@takes_pilot
 def evaluate(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from playbook.steps.pilot.settings import PilotSettings, settings, unit_kind, unit_of
+from playbook.steps.prepared import takes_pilot
 
 __all__ = ["icc_anova", "power", "design", "design_from_data", "power_curve", "recommend_split"]
 
@@ -142,6 +143,7 @@ def design(
     }
 
 
+@takes_pilot
 def design_from_data(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -259,6 +261,7 @@ def power_curve(
     return pd.concat(frames, ignore_index=True)
 
 
+@takes_pilot
 def recommend_split(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from playbook.i18n import t
 from playbook.stats import format_probability
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.scoring.features import CONTACT_TYPES
 from playbook.steps.scoring.fitted import ScoringModel
 from playbook.steps.scoring.options import ScoringSettings, settings
@@ -55,6 +56,7 @@ class AlertContext:
         return self.journey.as_of
 
 
+@takes_pilot
 def find_alerts(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from playbook.i18n import t
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.scoring.features import (
     ACTIVITY_FEATURES,
     MAX_LEVELS,
@@ -97,6 +98,7 @@ def single_auc(values: pd.Series, y: np.ndarray, numeric: bool) -> float:
     return float(max(auc, 1 - auc))
 
 
+@takes_pilot
 def feature_audit(
     deals: pd.DataFrame,
     *,

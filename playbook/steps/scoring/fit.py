@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.i18n import t
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.scoring.audit import feature_audit
 from playbook.steps.scoring.baseline import baseline_scores, baseline_table
 from playbook.steps.scoring.features import build_features
@@ -31,6 +32,7 @@ from playbook.steps.scoring.window import data_end, history_window, thin_history
 logger = logging.getLogger(__name__)
 
 
+@takes_pilot
 def fit_scoring(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame | None,

@@ -10,11 +10,13 @@ import pandas as pd
 
 from playbook.i18n import t
 from playbook.stats import wilson_interval
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.scoring.features import MISSING, build_features
 from playbook.steps.scoring.fitted import MODEL_PATH, ScoringModel, predict
 from playbook.steps.scoring.window import data_end
 
 
+@takes_pilot
 def score_deals(
     model: ScoringModel,
     deals: pd.DataFrame,

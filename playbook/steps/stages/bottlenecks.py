@@ -38,6 +38,7 @@ from playbook.stats import (
     wilson_interval,
 )
 from playbook.steps.journey import WON, JourneyData, aggregate, resolve
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 logger = logging.getLogger(__name__)
@@ -219,6 +220,7 @@ def _carrier(row, j: JourneyData, d: pd.DataFrame, dimensions) -> tuple[str, obj
     return best[1:]
 
 
+@takes_pilot
 def bottleneck_tests(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -498,6 +500,7 @@ def _finding(r, j, tests, config, dims, value_of, *, alpha, min_gap, lang) -> Fi
     )
 
 
+@takes_pilot
 def find_bottlenecks(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

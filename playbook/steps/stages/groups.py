@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.journey import JourneyData, resolve
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 
@@ -49,6 +50,7 @@ def cohort_period(created: pd.Series, freq: str) -> pd.Series:
         ) from exc
 
 
+@takes_pilot
 def sliced_journey(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

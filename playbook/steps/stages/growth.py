@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.journey import WON, JourneyData
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.stages.groups import cohort_period, group_codes, sliced_journey
 from playbook.steps.stages.rates import rates_table
 from playbook.workspace.config import PilotConfig
@@ -45,6 +46,7 @@ def _funnel_counts(j: JourneyData, codes: np.ndarray, G: int) -> dict[str, np.nd
     return {"reached": reached, "won": won, "aov": aov, "accounts": accounts}
 
 
+@takes_pilot
 def growth_decomposition(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -151,6 +153,7 @@ def _log_mean_changes(
     return dlog, contrib
 
 
+@takes_pilot
 def stage_sensitivity(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -17,6 +17,7 @@ from playbook.stats import (
     wilson_interval,
 )
 from playbook.steps.journey import LOST, JourneyData, aggregate
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.stages.groups import cohort_period, group_codes, sliced_journey, stage_cat
 from playbook.workspace.config import PilotConfig
 
@@ -86,6 +87,7 @@ def _warn_small(out: pd.DataFrame, by: list[str], min_n: int) -> None:
     warnings.warn(warning, stacklevel=3)
 
 
+@takes_pilot
 def stage_rates(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -133,6 +135,7 @@ def stage_rates(
     return out
 
 
+@takes_pilot
 def time_to_advance(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -191,6 +194,7 @@ def time_to_advance(
     return out
 
 
+@takes_pilot
 def cohort_rates(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -232,6 +236,7 @@ def cohort_rates(
     return out
 
 
+@takes_pilot
 def lost_breakdown(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from playbook.findings import Finding
 from playbook.steps.journey import JourneyData
+from playbook.steps.prepared import takes_pilot
 from playbook.steps.stages.growth import stage_sensitivity
 from playbook.steps.stages.rates import stage_rates
 from playbook.workspace.config import PilotConfig
@@ -31,6 +32,7 @@ def flagged_cells(findings: Sequence[Finding], dimension: str) -> set[tuple[str,
     }
 
 
+@takes_pilot
 def focus_rates(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,
@@ -64,6 +66,7 @@ def _focus_groups(deals: pd.DataFrame, config: PilotConfig, labels: tuple[str, s
     return deals.assign(group=np.where(in_focus, labels[0], labels[1]))
 
 
+@takes_pilot
 def focus_sensitivity(
     deals: pd.DataFrame,
     stage_events: pd.DataFrame,

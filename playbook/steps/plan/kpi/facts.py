@@ -14,6 +14,7 @@ import pandas as pd
 
 from playbook.steps.intake import deal_completeness
 from playbook.steps.plan.kpi.metrics import CONTACT_TYPES, MEETING_TYPES
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import NAT
 from playbook.workspace.config import PilotConfig
 
@@ -82,6 +83,7 @@ def _rep_attribute(owner: pd.Series, reps: pd.DataFrame | None, column: str) -> 
     return owner.astype(str).map(mapping).fillna("unknown").astype(str).to_numpy(dtype=object)
 
 
+@takes_pilot
 def deal_facts(
     deals: pd.DataFrame,
     config: PilotConfig,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from playbook.stats import wilson_interval
 from playbook.steps.plan.kpi.facts import business_hours
+from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import DAY_NS
 from playbook.workspace.config import PilotConfig
 
@@ -55,6 +56,7 @@ def _compliance_rows(
     return rows
 
 
+@takes_pilot
 def sla_proposal(
     facts: pd.DataFrame,
     config: PilotConfig,
