@@ -59,17 +59,32 @@ class ParsedTables:
     def unknown_dimensions(self) -> pd.Series:
         return self.tables["assessments"]["dimension"].notna() & self.dimension_ids.isna()
 
+    def flag(
+        self,
+        table: str,
+        column: str,
+        mask: pd.Series,
+        message: str,
+        fix: str,
+        values: pd.Series | None = None,
+    ) -> list[Problem]:
+        """The rows of ``table`` where ``mask`` holds, as problems with ``column`` (showing
+        its values, or ``values``)."""
+        if values is None:
+            values = self.tables[table].loc[mask, column]
+        return row_problems(self.files[table], column, message, fix, self.rows[table][mask], values)
+
 
 def close_dates(t: ParsedTables) -> list[Problem]:
     """Every won or lost deal has a close date, and none closes before it was created."""
-    deals, f = t.deals, t.files["deals"]
+    deals = t.deals
     closed = deals["status"].isin(["won", "lost"])
     if "closed_at" not in deals:
         if not closed.any():
             return []
         return [
             Problem(
-                file=f,
+                file=t.files["deals"],
                 column="closed_at",
                 message=f"{int(closed.sum())} won/lost deals but no closed_at column",
                 fix="add closed_at (the date each deal was won or lost)",
@@ -77,20 +92,20 @@ def close_dates(t: ParsedTables) -> list[Problem]:
         ]
     no_close = closed & deals["closed_at"].isna()
     before = deals["closed_at"] < deals["created_at"]
-    return row_problems(
-        f,
+    return t.flag(
+        "deals",
         "closed_at",
+        no_close,
         "won/lost deal without a close date",
         "fill in closed_at for every won or lost deal",
-        t.rows["deals"][no_close],
-        deals.loc[no_close, "status"],
-    ) + row_problems(
-        f,
+        values=deals.loc[no_close, "status"],
+    ) + t.flag(
+        "deals",
         "closed_at",
+        before,
         "closed before it was created",
         "check created_at and closed_at of this deal",
-        t.rows["deals"][before],
-        deals.loc[before, "closed_at"].astype(str),
+        values=deals.loc[before, "closed_at"].astype(str),
     )
 
 
@@ -138,13 +153,13 @@ def _before_creation(t: ParsedTables, table: str, time_col: str) -> list[Problem
     when = frame[time_col]
     start = frame["deal_id"].map(t.deal_by_id["created_at"])
     early = when.notna() & start.notna() & (when < start)
-    return row_problems(
-        t.files[table],
+    return t.flag(
+        table,
         time_col,
+        early,
         "stage entered before the deal was created",
         "check the dates of this event and the deal's created_at",
-        t.rows[table][early],
-        when[early].astype(str),
+        values=when[early].astype(str),
     )
 
 
@@ -155,13 +170,12 @@ def outcomes_of_won_deals(t: ParsedTables) -> list[Problem]:
         return []
     status = outcomes["deal_id"].map(t.deal_by_id["status"])
     not_won = status.notna() & (status != "won")
-    return row_problems(
-        t.files["outcomes"],
+    return t.flag(
+        "outcomes",
         "deal_id",
+        not_won,
         "outcome recorded for a deal that is not won",
         "outcomes are for won deals only",
-        t.rows["outcomes"][not_won],
-        outcomes.loc[not_won, "deal_id"],
     )
 
 
@@ -198,13 +212,12 @@ def assessment_scores(t: ParsedTables) -> list[Problem]:
         return []
     lo, hi = t.config.capability.scale_min, t.config.capability.scale_max
     out = assessments["score"].notna() & ~assessments["score"].between(lo, hi)
-    return row_problems(
-        t.files["assessments"],
+    return t.flag(
+        "assessments",
         "score",
+        out,
         f"score outside the scale {lo:g}–{hi:g}",
         "correct the score or set capability.scale_min/scale_max in pilot.yml",
-        t.rows["assessments"][out],
-        assessments.loc[out, "score"],
     )
 
 
@@ -216,13 +229,8 @@ def assessed_reps(t: ParsedTables) -> list[Problem]:
     unknown = assessments["rep_id"].notna() & ~assessments["rep_id"].isin(
         t.tables["reps"]["rep_id"]
     )
-    return row_problems(
-        t.files["assessments"],
-        "rep_id",
-        "rep_id not found in reps",
-        "add the rep to reps",
-        t.rows["assessments"][unknown],
-        assessments.loc[unknown, "rep_id"],
+    return t.flag(
+        "assessments", "rep_id", unknown, "rep_id not found in reps", "add the rep to reps"
     )
 
 
