@@ -50,42 +50,16 @@ class Stage(_Strict):
         return [self.id, self.label_en, self.label_zh, *self.aliases]
 
 
+#: The funnel when pilot.yml names none: (id, English, Chinese, CRM aliases, window days).
 DEFAULT_STAGES = [
-    Stage(
-        id="lead",
-        label_en="Lead",
-        label_zh="线索",
-        aliases=["Prospecting", "New", "潜在客户"],
-        window_days=14,
-    ),
-    Stage(
-        id="intent",
-        label_en="Intent",
-        label_zh="意向",
-        aliases=["Qualification", "Qualified", "Engaging", "需求确认"],
-        window_days=30,
-    ),
-    Stage(
-        id="proposal",
-        label_en="Proposal",
-        label_zh="方案",
-        aliases=["Proposal/Price Quote", "Quote", "报价"],
-        window_days=30,
-    ),
-    Stage(
-        id="negotiation",
-        label_en="Negotiation",
-        label_zh="谈判",
-        aliases=["Negotiation/Review", "商务谈判"],
-        window_days=60,
-    ),
-    Stage(
-        id="signed",
-        label_en="Signed",
-        label_zh="签约",
-        aliases=["Closed Won", "Won", "赢单", "成交"],
-        window_days=30,
-    ),
+    Stage(id=id_, label_en=en, label_zh=zh, aliases=aliases, window_days=days)
+    for id_, en, zh, aliases, days in (
+        ("lead", "Lead", "线索", ["Prospecting", "New", "潜在客户"], 14),
+        ("intent", "Intent", "意向", ["Qualification", "Qualified", "Engaging", "需求确认"], 30),
+        ("proposal", "Proposal", "方案", ["Proposal/Price Quote", "Quote", "报价"], 30),
+        ("negotiation", "Negotiation", "谈判", ["Negotiation/Review", "商务谈判"], 60),
+        ("signed", "Signed", "签约", ["Closed Won", "Won", "赢单", "成交"], 30),
+    )
 ]
 
 

@@ -115,7 +115,7 @@ def attach_file_text(
 
     Parameters
     ----------
-    raw, row_numbers, label : the table as read (see :func:`playbook.workspace.load.read_raw`).
+    raw, row_numbers, label : the table as read (see :func:`playbook.workspace.files.read_raw`).
     boundary : the workspace's trust boundary; relative paths are taken from its workspace.
 
     Returns

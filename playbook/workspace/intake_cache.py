@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from playbook.workspace.config import PilotConfig
+from playbook.workspace.inputs import file_sha256, input_files
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,6 @@ def cache_key(
 ) -> str | None:
     """The key of a workspace's validated dataset; None when it must not be cached."""
     from playbook import __version__
-    from playbook.workspace.load import file_sha256, input_files
 
     if isinstance(config.source, dict) and config.source.get("type") == "sql":
         return None

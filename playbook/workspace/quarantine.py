@@ -28,13 +28,8 @@ import pandas as pd
 
 from playbook.exceptions import DataError, Note, Problem
 from playbook.workspace.dataset import Dataset
-from playbook.workspace.load import (
-    RawWorkspace,
-    check_workspace,
-    dataset_of,
-    read_workspace,
-    sort_problems,
-)
+from playbook.workspace.load import check_workspace, dataset_of, sort_problems
+from playbook.workspace.reading import RawWorkspace, read_workspace
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import logging
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
@@ -128,73 +129,16 @@ def tables_from_log(
     events = events.copy()
     events["entered_at"] = ctx.dates(events["entered_at"], label, src.columns.get("entered_at", ""))
     ctx.check()
-    ns = instants(events["entered_at"], ctx.config.timezone)
-    deal = events["deal_id"]
-    codes, uniques = pd.factorize(deal)  # NaN ids get -1 and are left to the loader
-    order = np.lexsort((ns, codes))  # by deal, then time; ties keep the log's order
-    ordered = events.iloc[order]
-    code = codes[order]
-    first = np.r_[True, code[1:] != code[:-1]] & (code >= 0)
-    won, lost = outcome_keys(src.won, src.lost)
-    keys = name_keys(ordered["stage"])
-    derived = pd.DataFrame(
-        {
-            "deal_id": ordered["deal_id"][first].to_numpy(),
-            "created_at": ordered["entered_at"][first].to_numpy(),
-        },
-        index=pd.Index(code[first]),
-    )
-    deal_rows = pd.Series(rows.iloc[order][first].to_numpy(), index=derived.index)
-    if "owner_id" in ordered:
-        owned = ordered["owner_id"].notna().to_numpy() & (code >= 0)
-        owners = pd.Series(ordered["owner_id"].to_numpy()[owned], index=code[owned])
-        pick = ~owners.index.duplicated(keep="first" if src.owner == "first" else "last")
-        derived["owner_id"] = owners[pick].reindex(derived.index)
-    terminal = (keys.isin(won) | keys.isin(lost)).to_numpy() & (code >= 0)
-    ends = pd.DataFrame(
-        {
-            "status": np.where(keys.isin(won).to_numpy()[terminal], "won", "lost"),
-            "closed_at": ordered["entered_at"].to_numpy()[terminal],
-        },
-        index=code[terminal],
-    )
-    ends = ends[~ends.index.duplicated(keep="last")].reindex(derived.index)
-    derived["status"] = ends["status"].fillna("open")
-    derived["closed_at"] = ends["closed_at"]
-    for column in [c for c in ordered.columns if c.startswith("deal:")]:
-        values = ordered[column]
-        present = values.notna().to_numpy() & (code >= 0)
-        attr = pd.Series(values.to_numpy()[present], index=code[present])
-        derived[column.removeprefix("deal:")] = attr[~attr.index.duplicated()].reindex(
-            derived.index
-        )
+    log = SortedLog.of(events, src, ctx.config.timezone)
+    derived, deal_rows = _deals_of_log(log, rows, src)
     if deals_file is not None:
         deals = _merge_deals_file(ctx, src, deals_file, derived)
     else:
         deals = as_table(dict(derived.items()), deal_rows, label)
-
-    alias = ctx.config.funnel.alias_map()
-    funnel = keys.isin(alias.keys())
-    drop = keys.isin(lost) & ~funnel
-    if src.other_events == "drop":
-        drop |= ~funnel
-        other = ~funnel & ~keys.isin(won) & ~keys.isin(lost) & ordered["stage"].notna()
-        if other.any():
-            names = ordered["stage"][other].value_counts()
-            shown = ", ".join(f"{n} ({c})" for n, c in names.head(8).items())
-            ctx.notes.append(
-                Note(
-                    "note_other_events",
-                    file=label,
-                    n=int(other.sum()),
-                    names=f"{shown}{' …' if len(names) > 8 else ''}",
-                )
-            )
-    drop = drop & ordered["stage"].notna()
-    kept = ~drop.to_numpy()
-    event_cols = [c for c in ("deal_id", "stage", "entered_at", "owner_id") if c in ordered]
+    kept = ~_dropped_events(ctx, src, log, label).to_numpy()
+    event_cols = [c for c in ("deal_id", "stage", "entered_at", "owner_id") if c in log.events]
     # back to the log's own order, so problems are listed by line
-    kept_rows = np.sort(order[kept])
+    kept_rows = np.sort(log.order[kept])
     stage_events = as_table(
         {c: events[c].iloc[kept_rows] for c in event_cols}, rows.iloc[kept_rows], label
     )
@@ -206,6 +150,99 @@ def tables_from_log(
         len(kept),
     )
     return {"deals": deals, "stage_events": stage_events}
+
+
+@dataclass
+class SortedLog:
+    """The log's events by deal, then time (ties keep the log's order), with the
+    normalised names of their stages and of the won and lost events."""
+
+    #: Position in the log of each sorted event.
+    order: np.ndarray
+    events: pd.DataFrame
+    #: Deal number of each sorted event (-1: no deal id, left to the loader).
+    code: np.ndarray
+    keys: pd.Series
+    won: set[str]
+    lost: set[str]
+
+    @classmethod
+    def of(cls, events: pd.DataFrame, src: LongSource | XesSource, timezone: str) -> SortedLog:
+        ns = instants(events["entered_at"], timezone)
+        codes, _ = pd.factorize(events["deal_id"])
+        order = np.lexsort((ns, codes))
+        ordered = events.iloc[order]
+        won, lost = outcome_keys(src.won, src.lost)
+        return cls(order, ordered, codes[order], name_keys(ordered["stage"]), won, lost)
+
+
+def _deals_of_log(
+    log: SortedLog, rows: pd.Series, src: LongSource | XesSource
+) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per deal of the log (indexed by deal number), and the row of its first event:
+    created at the first event, owned by the first or last event's owner, won or lost at its
+    last won/lost event, open otherwise."""
+    ordered, code = log.events, log.code
+    first = np.r_[True, code[1:] != code[:-1]] & (code >= 0)
+    derived = pd.DataFrame(
+        {
+            "deal_id": ordered["deal_id"][first].to_numpy(),
+            "created_at": ordered["entered_at"][first].to_numpy(),
+        },
+        index=pd.Index(code[first]),
+    )
+    deal_rows = pd.Series(rows.iloc[log.order][first].to_numpy(), index=derived.index)
+    if "owner_id" in ordered:
+        keep = "first" if src.owner == "first" else "last"
+        derived["owner_id"] = _per_deal(ordered["owner_id"], code, keep).reindex(derived.index)
+    terminal = (log.keys.isin(log.won) | log.keys.isin(log.lost)).to_numpy() & (code >= 0)
+    ends = pd.DataFrame(
+        {
+            "status": np.where(log.keys.isin(log.won).to_numpy()[terminal], "won", "lost"),
+            "closed_at": ordered["entered_at"].to_numpy()[terminal],
+        },
+        index=code[terminal],
+    )
+    ends = ends[~ends.index.duplicated(keep="last")].reindex(derived.index)
+    derived["status"] = ends["status"].fillna("open")
+    derived["closed_at"] = ends["closed_at"]
+    for column in [c for c in ordered.columns if c.startswith("deal:")]:
+        derived[column.removeprefix("deal:")] = _per_deal(ordered[column], code).reindex(
+            derived.index
+        )
+    return derived, deal_rows
+
+
+def _per_deal(values: pd.Series, code: np.ndarray, keep: str = "first") -> pd.Series:
+    """The first (or last) value given of each deal, indexed by deal number."""
+    present = values.notna().to_numpy() & (code >= 0)
+    by_deal = pd.Series(values.to_numpy()[present], index=code[present])
+    return by_deal[~by_deal.index.duplicated(keep=keep)]
+
+
+def _dropped_events(
+    ctx: Context, src: LongSource | XesSource, log: SortedLog, label: str
+) -> pd.Series:
+    """Sorted events that are no stage event: lost events outside the funnel, and with
+    ``other_events: drop`` every event outside it (named in a note)."""
+    ordered, keys = log.events, log.keys
+    funnel = keys.isin(ctx.config.funnel.alias_map().keys())
+    drop = keys.isin(log.lost) & ~funnel
+    if src.other_events == "drop":
+        drop |= ~funnel
+        other = ~funnel & ~keys.isin(log.won) & ~keys.isin(log.lost) & ordered["stage"].notna()
+        if other.any():
+            names = ordered["stage"][other].value_counts()
+            shown = ", ".join(f"{n} ({c})" for n, c in names.head(8).items())
+            ctx.notes.append(
+                Note(
+                    "note_other_events",
+                    file=label,
+                    n=int(other.sum()),
+                    names=f"{shown}{' …' if len(names) > 8 else ''}",
+                )
+            )
+    return drop & ordered["stage"].notna()
 
 
 def _merge_deals_file(
