@@ -38,17 +38,11 @@ LAYERS = {
     "exceptions": 1,
 }
 
-#: Still too long: path -> lines today. Lower these as the modules are split.
-LONG_MODULES = {
-    "workspace/load.py": 864,
-}
+#: Modules allowed over the limit, path -> lines (none: every module is within it).
+LONG_MODULES = {}
 
-#: Still too long: "path:function" -> lines today.
-LONG_FUNCTIONS = {
-    "workspace/adapters/log.py:tables_from_log": 101,
-    "workspace/load.py:cross_checks": 153,
-    "workspace/load.py:read_workspace": 117,
-}
+#: Functions allowed over the limit, "path:function" -> lines (none).
+LONG_FUNCTIONS = {}
 
 
 def _modules() -> dict[str, Path]:
