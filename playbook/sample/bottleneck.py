@@ -13,7 +13,7 @@ import numpy as np
 
 from playbook.sample.draws import logit
 from playbook.sample.observed import Observed
-from playbook.sample.shape import BASE_ADVANCE, LOST_REASONS, SEGMENTS
+from playbook.sample.shape import BASE_ADVANCE, LOST_REASONS, LOST_REASONS_ZH, SEGMENTS
 
 NAME = "bottleneck"
 SEGMENT = "Manufacturing"
@@ -40,6 +40,7 @@ def slow_down(lg: np.ndarray, dwell: np.ndarray, segment: np.ndarray):
 def truth(observed: Observed, segment: np.ndarray, zh: bool) -> dict[str, Any]:
     """The planting's entry in ``truth.json``."""
     bn = in_segment(segment)
+    reason = LOST_REASONS[STAGE][REASON][0]
     return {
         "dimension": "segment",
         "value": SEGMENT,
@@ -49,7 +50,7 @@ def truth(observed: Observed, segment: np.ndarray, zh: bool) -> dict[str, Any]:
         "rate": RATE,
         "baseline": BASE_ADVANCE[STAGE],
         "dwell_factor": DWELL,
-        "lost_reason": LOST_REASONS[STAGE][REASON][1 if zh else 0],
+        "lost_reason": LOST_REASONS_ZH[reason] if zh else reason,
         "observed": {
             "rate": observed.rate(STAGE, bn),
             "baseline": observed.rate(STAGE, ~bn),

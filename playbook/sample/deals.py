@@ -16,6 +16,7 @@ from playbook.sample.draws import pick
 from playbook.sample.options import Options
 from playbook.sample.shape import (
     LOST_REASONS,
+    LOST_REASONS_ZH,
     PRODUCT_AMOUNT,
     PRODUCT_P,
     PRODUCTS,
@@ -133,7 +134,7 @@ def lost_reasons(
     reason_code = np.full(n, -1, np.int64)
     for s in range(4):
         sel = lost_stage == s
-        weights = [r[2] for r in LOST_REASONS[s]]
+        weights = [weight for _, weight in LOST_REASONS[s]]
         codes = pick(rng, weights, n)
         price = rng.random(n) < bottleneck.REASON_P  # drawn always: same stream either way
         if s == bottleneck.STAGE and options.on[bottleneck.NAME]:
@@ -141,8 +142,9 @@ def lost_reasons(
         reason_code[sel] = codes[sel]
     lost_reason = np.full(n, "", dtype=object)
     for s in range(4):
-        for k, (en, zh_name, _) in enumerate(LOST_REASONS[s]):
-            lost_reason[(lost_stage == s) & (reason_code == k)] = zh_name if options.zh else en
+        for k, (reason, _) in enumerate(LOST_REASONS[s]):
+            shown = LOST_REASONS_ZH[reason] if options.zh else reason
+            lost_reason[(lost_stage == s) & (reason_code == k)] = shown
     return lost_reason
 
 

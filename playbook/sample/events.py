@@ -11,7 +11,7 @@ from playbook.sample.company import Company
 from playbook.sample.deals import Deals
 from playbook.sample.draws import cdf
 from playbook.sample.funnel import Funnel
-from playbook.sample.shape import RAW_STAGES
+from playbook.sample.shape import RAW_STAGE_WEIGHTS, RAW_STAGES
 
 #: (stage, stage gone back to, share of stays): negotiation -> proposal -> negotiation, ...
 REGRESSIONS = ((3, 2, 0.03), (2, 1, 0.01))
@@ -82,9 +82,9 @@ def _raw_names(rng: np.random.Generator, stage: np.ndarray, language: str) -> np
     """The CRM's name of each event's stage, drawn from the stage's usual and rarer labels."""
     names = np.empty(stage.size, dtype=object)
     u = rng.random(stage.size)
-    for s, options in enumerate(RAW_STAGES[language]):
+    for s, (raw, share) in enumerate(zip(RAW_STAGES[language], RAW_STAGE_WEIGHTS, strict=True)):
         sel = stage == s
-        labels = np.array([name for name, _ in options], dtype=object)
-        weights = np.array([w for _, w in options])
+        labels = np.array(raw, dtype=object)
+        weights = np.array(share)
         names[sel] = labels[np.searchsorted(cdf(weights), u[sel], side="right")]
     return names

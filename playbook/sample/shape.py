@@ -68,44 +68,40 @@ DRIVERS = {
     },
 }
 
-# Raw CRM stage names: (name, weight) per stage; the first is the usual label.
+# Raw CRM stage names per language: each stage's usual label, then a rarer one.
 RAW_STAGES = {
     "en": [
-        [("Lead", 0.93), ("Prospecting", 0.07)],
-        [("Intent", 0.88), ("Qualification", 0.12)],
-        [("Proposal", 0.88), ("Proposal/Price Quote", 0.12)],
-        [("Negotiation", 0.94), ("Negotiation/Review", 0.06)],
-        [("Signed", 0.95), ("Closed Won", 0.05)],
+        ("Lead", "Prospecting"),
+        ("Intent", "Qualification"),
+        ("Proposal", "Proposal/Price Quote"),
+        ("Negotiation", "Negotiation/Review"),
+        ("Signed", "Closed Won"),
     ],
     "zh": [
-        [("线索", 0.93), ("潜在客户", 0.07)],
-        [("意向", 0.88), ("需求确认", 0.12)],
-        [("方案", 0.88), ("报价", 0.12)],
-        [("谈判", 0.94), ("商务谈判", 0.06)],
-        [("签约", 0.95), ("赢单", 0.05)],
+        ("线索", "潜在客户"),
+        ("意向", "需求确认"),
+        ("方案", "报价"),
+        ("谈判", "商务谈判"),
+        ("签约", "赢单"),
     ],
 }
+# How often each stage's two raw names are used, in either language.
+RAW_STAGE_WEIGHTS = [(0.93, 0.07), (0.88, 0.12), (0.88, 0.12), (0.94, 0.06), (0.95, 0.05)]
 
-# Lost reasons per stage: (en, zh, weight).
+# Lost reasons per stage: (reason, weight).
 LOST_REASONS = [
-    [
-        ("no response", "联系不上", 0.40),
-        ("not a fit", "需求不匹配", 0.35),
-        ("no budget", "没有预算", 0.25),
-    ],
-    [
-        ("no budget", "没有预算", 0.35),
-        ("no decision", "无决策", 0.35),
-        ("chose competitor", "选择竞品", 0.30),
-    ],
-    [
-        ("price too high", "价格太高", 0.35),
-        ("chose competitor", "选择竞品", 0.35),
-        ("no decision", "无决策", 0.30),
-    ],
-    [
-        ("price too high", "价格太高", 0.35),
-        ("chose competitor", "选择竞品", 0.35),
-        ("procurement blocked", "采购流程受阻", 0.30),
-    ],
+    [("no response", 0.40), ("not a fit", 0.35), ("no budget", 0.25)],
+    [("no budget", 0.35), ("no decision", 0.35), ("chose competitor", 0.30)],
+    [("price too high", 0.35), ("chose competitor", 0.35), ("no decision", 0.30)],
+    [("price too high", 0.35), ("chose competitor", 0.35), ("procurement blocked", 0.30)],
 ]
+# The lost reasons in the Chinese sample.
+LOST_REASONS_ZH = {
+    "no response": "联系不上",
+    "not a fit": "需求不匹配",
+    "no budget": "没有预算",
+    "no decision": "无决策",
+    "chose competitor": "选择竞品",
+    "price too high": "价格太高",
+    "procurement blocked": "采购流程受阻",
+}

@@ -176,8 +176,7 @@ def _funnel(observed: Observed, language: str, n: int) -> dict[str, Any]:
         "baseline_advance": dict(zip(STAGES[:4], BASE_ADVANCE, strict=True)),
         "dwell_mean_days": dict(zip(STAGES[:4], DWELL_MEAN_DAYS, strict=True)),
         "raw_stage_names": {
-            sid: [name for name, _ in names]
-            for sid, names in zip(STAGES, RAW_STAGES[language], strict=True)
+            sid: list(names) for sid, names in zip(STAGES, RAW_STAGES[language], strict=True)
         },
         "observed_rate": {STAGES[s]: observed.rate(s, np.ones(n, bool)) for s in range(4)},
     }

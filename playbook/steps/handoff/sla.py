@@ -300,21 +300,13 @@ def sla_compliance(sla: pd.DataFrame, by: str | Sequence[str] | None = None) -> 
     base = ["limit", "unit", "n", "met", "breached", "pending", "overdue", "compliance"]
     if not len(sla):
         return pd.DataFrame(columns=[*keys, *base, "ci_low", "ci_high"])
-    frame = sla.assign(
-        met=sla["state"].eq("met"),
-        breached=sla["state"].eq("breached"),
-        pending=sla["state"].eq("pending"),
-    )
+    # a flag per state, counted per slice like the overdue flag
+    states = ("met", "breached", "pending")
+    frame = sla.assign(**{state: sla["state"].eq(state) for state in states})
+    counts = {flag: (flag, "sum") for flag in (*states, "overdue")}
     out = (
         frame.groupby(keys, observed=True, sort=True, dropna=True)
-        .agg(
-            limit=("limit", "first"),
-            unit=("unit", "first"),
-            met=("met", "sum"),
-            breached=("breached", "sum"),
-            pending=("pending", "sum"),
-            overdue=("overdue", "sum"),
-        )
+        .agg(limit=("limit", "first"), unit=("unit", "first"), **counts)
         .reset_index()
     )
     out["n"] = out["met"] + out["breached"]

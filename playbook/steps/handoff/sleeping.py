@@ -168,12 +168,14 @@ def _sleeping_slices(sleeping: pd.DataFrame, dimensions: Sequence[str], min_n: i
 
 
 def _sleeping_tests(t: pd.DataFrame) -> pd.DataFrame:
-    """The slices' one-sided tests against the rest, adjusted across all slices."""
+    """The slices' one-sided tests against the rest, adjusted across all slices, with each
+    slice's sleeping share and its Wilson interval."""
     t["p_raw"] = slice_vs_rest_test(
         t["s"], t["n"], t["s"] + t["rest_s"], t["n"] + t["rest_n"], alternative="greater"
     )
     t["p_adj"] = benjamini_hochberg(t["p_raw"])
     t["rate"] = t["s"] / t["n"]
+    t["ci_low"], t["ci_high"] = wilson_interval(t["s"], t["n"])
     t["rest_rate"] = t["rest_s"] / t["rest_n"]
     t["gap"] = t["shrunk"] - t["rest_rate"]
     return t
@@ -186,7 +188,6 @@ def _sleeping_finding(
     impact = max(r.rate - r.rest_rate, 0.0) * r.n * avg
     strong = r.gap >= 2 * min_gap and r.p_adj < alpha / 10
     big = pipeline > 0 and impact >= 0.05 * pipeline
-    lo, hi = wilson_interval(r.s, r.n)
     return Finding(
         kind="sleeping_leads",
         severity=3 if strong and big else 2 if strong else 1,
@@ -197,8 +198,8 @@ def _sleeping_finding(
         metric="sleeping_share",
         observed=float(r.rate),
         baseline=float(r.rest_rate),
-        ci_low=lo,
-        ci_high=hi,
+        ci_low=float(r.ci_low),
+        ci_high=float(r.ci_high),
         n=int(r.n),
         p_value=float(r.p_adj),
         impact=float(impact),
@@ -210,8 +211,8 @@ def _sleeping_finding(
             sleeping=f"{int(r.s):,}",
             n=f"{int(r.n):,}",
             rate=_pct(r.rate),
-            low=_pct(lo),
-            high=_pct(hi),
+            low=_pct(r.ci_low),
+            high=_pct(r.ci_high),
             days=_num(config.sleeping_lead_days),
             rest_rate=_pct(r.rest_rate),
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -35,25 +36,33 @@ class AlertContext:
     ----------
     deals, stage_events, config : the tables and config :func:`find_alerts` was given.
     journey : their :func:`playbook.steps.journey.prepare` result.
-    journey_deals : the journey's deals, every status (``deal_id``, ``status``, ``created_at``,
-        ...), with a fresh index.
-    owner : deal id -> owner id (empty when deals have no ``owner_id``).
     settings : the scoring settings (stall factor, dormancy, renewal window).
     language : the language of the reasons and actions.
+    journey_deals, owner : derived from ``journey`` on first use (see below).
     """
 
     deals: pd.DataFrame
     stage_events: pd.DataFrame
     config: Any
     journey: Any
-    journey_deals: pd.DataFrame
-    owner: dict
     settings: ScoringSettings
     language: str
 
     @property
     def now(self) -> pd.Timestamp:
         return self.journey.as_of
+
+    @cached_property
+    def journey_deals(self) -> pd.DataFrame:
+        """The journey's deals, every status (``deal_id``, ``status``, ``created_at``, ...),
+        with a fresh index."""
+        return self.journey.deals.reset_index(drop=True)
+
+    @cached_property
+    def owner(self) -> dict:
+        """Deal id -> owner id (empty when deals have no ``owner_id``)."""
+        d = self.journey_deals
+        return dict(zip(d["deal_id"], d["owner_id"], strict=True)) if "owner_id" in d else {}
 
 
 @takes_pilot
@@ -101,19 +110,13 @@ def find_alerts(
     """
     from playbook.steps.journey import resolve
 
-    cfg = scoring or settings(config)
-    lang = language or config.language
-    j = resolve(deals, stage_events, config, as_of, journey)
-    d = j.deals.reset_index(drop=True)
     ctx = AlertContext(
         deals=deals,
         stage_events=stage_events,
         config=config,
-        journey=j,
-        journey_deals=d,
-        owner=dict(zip(d["deal_id"], d["owner_id"], strict=True)) if "owner_id" in d else {},
-        settings=cfg,
-        language=lang,
+        journey=resolve(deals, stage_events, config, as_of, journey),
+        settings=scoring or settings(config),
+        language=language or config.language,
     )
     found = [
         _uncontacted_leads(ctx, scores, activities),
