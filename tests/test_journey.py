@@ -445,3 +445,19 @@ def test_phase_summary_places_stages_and_activities_on_one_timeline():
     assert no_acts.loc["awareness", "deals"] == 0 and pd.isna(
         no_acts.loc["awareness", "activities"]
     )
+
+
+@pytest.mark.parametrize("table", [build_tracks, deal_paths, deal_stages, stage_monitor, flows])
+def test_a_journey_table_shows_the_step_signature_and_its_own_docstring(table) -> None:
+    import inspect
+
+    assert list(inspect.signature(table).parameters) == [
+        "deals",
+        "stage_events",
+        "config",
+        "as_of",
+        "journey",
+    ]
+    assert inspect.signature(table).parameters["journey"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "Returns" in table.__doc__ and table.__module__.startswith("playbook.steps.journey")
+    assert getattr(table, "takes_pilot", False)
