@@ -3,7 +3,6 @@ shared by the steps."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -382,32 +381,6 @@ def resolve(
             "prepare it again or drop as_of"
         )
     return journey
-
-
-def over_journey(table: Callable[[JourneyData], pd.DataFrame]) -> Callable[..., pd.DataFrame]:
-    """Offer ``table``, a frame computed from the prepared journey alone, over the frames.
-
-    The journey tables (tracks, paths, the stage monitor, ...) share one public
-    signature, written here once: ``(deals, stage_events, config, as_of=None, *,
-    journey=None)``; :func:`resolve` prepares (or checks) the journey from them and
-    hands it to ``table``. Name and docstring stay ``table``'s, so ``help()`` reads as
-    before; mark the result :func:`~playbook.steps.prepared.takes_pilot` as usual.
-    """
-
-    def over_frames(
-        deals: pd.DataFrame,
-        stage_events: pd.DataFrame,
-        config: PilotConfig,
-        as_of=None,
-        *,
-        journey: JourneyData | None = None,
-    ) -> pd.DataFrame:
-        return table(resolve(deals, stage_events, config, as_of, journey))
-
-    # not functools.wraps: its __wrapped__ would make inspect show table's own (journey)
-    for name in ("__module__", "__name__", "__qualname__", "__doc__"):
-        setattr(over_frames, name, getattr(table, name))
-    return over_frames
 
 
 def aggregate(

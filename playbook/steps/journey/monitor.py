@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.journey.events import LOST, OPEN, WON
-from playbook.steps.journey.index import JourneyData, aggregate, over_journey, resolve
+from playbook.steps.journey.index import JourneyData, aggregate, resolve
+from playbook.steps.journey.tables import over_journey
 from playbook.steps.journey.tracks import _path_keys, _stage_cat, deal_stages
 from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig

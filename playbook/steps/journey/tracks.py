@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.journey.events import DAY_NS, LOST, NAT, OPEN, STATUSES, WON, _to_datetime
-from playbook.steps.journey.index import EXITS, JourneyData, over_journey
+from playbook.steps.journey.index import EXITS, JourneyData
+from playbook.steps.journey.tables import over_journey
 from playbook.steps.prepared import takes_pilot
 
 
