@@ -42,9 +42,6 @@ def stage_cat(codes, ids) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=list(ids))
 
 
-BY = parameter("by", "str | Sequence[str] | None", default=None)
-
-
 def cohort_period(created: pd.Series, freq: str) -> pd.Series:
     try:
         return pd.to_datetime(created).dt.to_period(freq)
@@ -67,6 +64,10 @@ def sliced_journey(
     by = as_list(by)
     check_by(deals, by)
     return by, resolve(deals, stage_events, config, as_of, journey)
+
+
+#: Where a stage table's slice columns stand in its public signature (see over_slices).
+BY = parameter("by", "str | Sequence[str] | None", default=None)
 
 
 def over_slices(table: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
