@@ -461,3 +461,26 @@ def test_a_journey_table_shows_the_step_signature_and_its_own_docstring(table) -
     assert inspect.signature(table).parameters["journey"].kind is inspect.Parameter.KEYWORD_ONLY
     assert "Returns" in table.__doc__ and table.__module__.startswith("playbook.steps.journey")
     assert getattr(table, "takes_pilot", False)
+
+
+def test_a_table_over_the_journey_and_frames_takes_the_rest_by_keyword() -> None:
+    import inspect
+
+    from playbook.steps.adjust import expected_conversion
+    from playbook.steps.capability import rep_stage_performance
+
+    assert str(inspect.signature(rep_stage_performance)) == (
+        "(deals: 'pd.DataFrame', stage_events: 'pd.DataFrame', config: 'PilotConfig', *, "
+        "as_of=None, journey: 'JourneyData | None' = None, model: 'MixModel | None' = None)"
+        " -> 'pd.DataFrame'"
+    )
+    assert list(inspect.signature(expected_conversion).parameters) == [
+        "deals",
+        "stage_events",
+        "config",
+        "as_of",
+        "journey",
+    ]
+    assert expected_conversion.__doc__.startswith("Each resolved deal's expected chance")
+    with pytest.raises(TypeError):
+        expected_conversion(None, None, None, None)

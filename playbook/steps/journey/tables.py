@@ -81,3 +81,28 @@ def over_journey(table: Table) -> Table:
         return table(resolve(*frames, given.pop("as_of"), given.pop("journey")), **given)
 
     return offer(table, [*FRAMES, *positionals, AS_OF, *options, JOURNEY], run)
+
+
+#: ``as_of`` where everything after the frames goes by keyword.
+KEYWORD_AS_OF = AS_OF.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+
+
+def over_journey_and_frames(table: Table) -> Table:
+    """Offer ``table(journey, <frames it reads>, *, <own options>)`` over the frames.
+
+    For the tables that read a frame besides the journey (the config's mix settings,
+    say): the table's parameters named like a frame (``stage_events``, ``config``) are
+    handed that frame, as :func:`~playbook.steps.prepared.takes_pilot` fills them by
+    name. Everything after the frames goes by keyword: ``(deals, stage_events, config,
+    *, as_of=None, journey=None, <own options>)``.
+    """
+    own = list(inspect.signature(table).parameters.values())[1:]
+    reads = [p.name for p in own if p.name in {frame.name for frame in FRAMES}]
+    options = [p for p in own if p.kind is p.KEYWORD_ONLY]
+
+    def run(given: dict) -> pd.DataFrame:
+        frames = {frame.name: given.pop(frame.name) for frame in FRAMES}
+        j = resolve(*frames.values(), given.pop("as_of"), given.pop("journey"))
+        return table(j, *(frames[name] for name in reads), **given)
+
+    return offer(table, [*FRAMES, KEYWORD_AS_OF, JOURNEY, *options], run)
