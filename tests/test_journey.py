@@ -445,3 +445,42 @@ def test_phase_summary_places_stages_and_activities_on_one_timeline():
     assert no_acts.loc["awareness", "deals"] == 0 and pd.isna(
         no_acts.loc["awareness", "activities"]
     )
+
+
+@pytest.mark.parametrize("table", [build_tracks, deal_paths, deal_stages, stage_monitor, flows])
+def test_a_journey_table_shows_the_step_signature_and_its_own_docstring(table) -> None:
+    import inspect
+
+    assert list(inspect.signature(table).parameters) == [
+        "deals",
+        "stage_events",
+        "config",
+        "as_of",
+        "journey",
+    ]
+    assert inspect.signature(table).parameters["journey"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert "Returns" in table.__doc__ and table.__module__.startswith("playbook.steps.journey")
+    assert getattr(table, "takes_pilot", False)
+
+
+def test_a_table_over_the_journey_and_frames_takes_the_rest_by_keyword() -> None:
+    import inspect
+
+    from playbook.steps.adjust import expected_conversion
+    from playbook.steps.capability import rep_stage_performance
+
+    assert str(inspect.signature(rep_stage_performance)) == (
+        "(deals: 'pd.DataFrame', stage_events: 'pd.DataFrame', config: 'PilotConfig', *, "
+        "as_of=None, journey: 'JourneyData | None' = None, model: 'MixModel | None' = None)"
+        " -> 'pd.DataFrame'"
+    )
+    assert list(inspect.signature(expected_conversion).parameters) == [
+        "deals",
+        "stage_events",
+        "config",
+        "as_of",
+        "journey",
+    ]
+    assert expected_conversion.__doc__.startswith("Each resolved deal's expected chance")
+    with pytest.raises(TypeError):
+        expected_conversion(None, None, None, None)

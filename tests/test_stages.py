@@ -537,3 +537,21 @@ def test_focus_sensitivity_values_stages_in_each_group(tmp_path):
     mine = table[table["group"] == "F"].reset_index(drop=True)
     assert mine["rate"].tolist() == pytest.approx(alone["rate"].tolist())
     assert (mine["gain_relative"] >= 0).all()
+
+
+def test_the_sliced_stage_tables_show_their_full_signature() -> None:
+    import inspect
+
+    from playbook.steps import stages
+
+    assert str(inspect.signature(stages.stage_rates)) == (
+        "(deals: 'pd.DataFrame', stage_events: 'pd.DataFrame', config: 'PilotConfig', "
+        "by: 'str | Sequence[str] | None' = None, as_of=None, *, min_n: 'int' = 30, "
+        "confidence: 'float' = 0.95, journey: 'JourneyData | None' = None) -> 'pd.DataFrame'"
+    )
+    cohort = inspect.signature(stages.cohort_rates).parameters
+    assert list(cohort)[:6] == ["deals", "stage_events", "config", "freq", "by", "as_of"]
+    assert stages.lost_breakdown.__name__ == "lost_breakdown"
+    assert "furthest stage" in stages.lost_breakdown.__doc__
+    with pytest.raises(TypeError):
+        stages.lost_breakdown(None, None, None, None, None, None)

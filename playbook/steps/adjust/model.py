@@ -16,7 +16,8 @@ from playbook.stats import fit_beta_prior
 from playbook.steps.adjust.compare import oe_table
 from playbook.steps.adjust.mix import PERIOD_DIMENSION, adjustment_settings, deal_mix
 from playbook.steps.adjust.ridge import calibrate, expit, fit_ridge_logit
-from playbook.steps.journey import JourneyData, resolve
+from playbook.steps.journey import JourneyData
+from playbook.steps.journey.tables import over_journey_and_frames
 from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
@@ -413,14 +414,8 @@ def fit_mix_model(
 
 
 @takes_pilot
-def expected_conversion(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    *,
-    as_of=None,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_journey_and_frames
+def expected_conversion(j: JourneyData, config: PilotConfig) -> pd.DataFrame:
     """Each resolved deal's expected chance to advance at each stage, from its mix.
 
     Returns
@@ -430,7 +425,6 @@ def expected_conversion(
         where the outcome is known (see :meth:`MixModel.frame`); ``attrs["adjusted_for"]``
         lists the dimensions used.
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     model = fit_mix_model(j, config)
     out = model.frame()
     out.attrs["adjusted_for"] = model.adjusted_for

@@ -38,7 +38,6 @@ suppressed rows say so in a ``suppressed`` column and carry no value.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +87,6 @@ from playbook.steps.capability.views import (
 from playbook.steps.journey import JourneyData
 from playbook.steps.plan.kpi import deal_facts
 from playbook.workspace.config import PilotConfig
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "CONSISTENCY_COLUMNS",

@@ -9,7 +9,6 @@ Part of step 4 (:mod:`playbook.steps.capability`)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -23,8 +22,6 @@ from playbook.steps.capability.consistency_rates import (
     rep_period_rates,
 )
 from playbook.steps.capability.ranking import RANK_COLUMNS, rank_periods
-
-logger = logging.getLogger(__name__)
 
 __all__ = [
     "CONSISTENCY_COLUMNS",

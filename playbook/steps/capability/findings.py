@@ -127,6 +127,28 @@ def _group_profile(row: pd.Series, comparison: pd.DataFrame, k: int, w: _Wording
     )
 
 
+def _seen_from(r: Any, *, benchmark: bool) -> dict[str, float | int]:
+    """A comparison row as a finding states it: from the benchmark's side or the rest's.
+
+    The row's interval is of ``gap`` = benchmark − rest; moved onto the observed side's
+    mean it reads the same way round from the benchmark and mirrored from the rest.
+    """
+    if benchmark:
+        mean, other, n = r.benchmark_mean, r.rest_mean, r.benchmark_reps
+        low, high = mean - (r.gap - r.ci_low), mean + (r.ci_high - r.gap)
+    else:
+        mean, other, n = r.rest_mean, r.benchmark_mean, r.rest_reps
+        low, high = mean - (r.ci_high - r.gap), mean + (r.gap - r.ci_low)
+    return {
+        "observed": float(mean),
+        "baseline": float(other),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "n": int(n),
+        "p_value": float(r.p_adj),
+    }
+
+
 def _behaviour_findings(comparison: pd.DataFrame, w: _Wording) -> list[Finding]:
     """One finding per behaviour or customer metric where the group differs credibly."""
     from playbook.i18n import t
@@ -143,12 +165,7 @@ def _behaviour_findings(comparison: pd.DataFrame, w: _Wording) -> list[Finding]:
             severity=1,
             adjusted_for=w.adjusted_for,
             metric=str(r.metric),
-            observed=float(r.benchmark_mean),
-            baseline=float(r.rest_mean),
-            ci_low=float(r.benchmark_mean - (r.gap - r.ci_low)),
-            ci_high=float(r.benchmark_mean + (r.ci_high - r.gap)),
-            n=int(r.benchmark_reps),
-            p_value=float(r.p_adj),
+            **_seen_from(r, benchmark=True),
             evidence=t(
                 "cap_finding_behaviour",
                 language,
@@ -189,12 +206,7 @@ def _gap_findings(comparison: pd.DataFrame, links: pd.DataFrame, w: _Wording) ->
                 value=str(r.dimension),
                 stage=None if link is None else str(link["stage"]),
                 metric="assessment_score",
-                observed=float(r.rest_mean),
-                baseline=float(r.benchmark_mean),
-                ci_low=float(r.rest_mean - (r.ci_high - r.gap)),
-                ci_high=float(r.rest_mean + (r.gap - r.ci_low)),
-                n=int(r.rest_reps),
-                p_value=float(r.p_adj),
+                **_seen_from(r, benchmark=False),
                 evidence=_gap_text(r, link, w),
                 impact=float(rel),
                 extra={

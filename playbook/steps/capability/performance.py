@@ -18,7 +18,8 @@ from playbook.steps.adjust import (
     MixModel,
     compared_stage_rate,
 )
-from playbook.steps.journey import JourneyData, resolve
+from playbook.steps.journey import JourneyData
+from playbook.steps.journey.tables import over_journey_and_frames
 from playbook.steps.plan.kpi import kpi_by_rep
 from playbook.steps.prepared import takes_pilot
 from playbook.steps.stages import stage_rates
@@ -46,13 +47,12 @@ COMPARE_COLUMNS = [
 
 
 @takes_pilot
+@over_journey_and_frames
 def rep_stage_performance(
-    deals: pd.DataFrame,
+    j: JourneyData,
     stage_events: pd.DataFrame,
     config: PilotConfig,
     *,
-    as_of=None,
-    journey: JourneyData | None = None,
     model: MixModel | None = None,
 ) -> pd.DataFrame:
     """Per rep and stage over the whole analysed period: rate, interval, shrunk rate, and
@@ -71,7 +71,6 @@ def rep_stage_performance(
         (``o_e`` × the stage's mean expected rate) and ``adjusted_shrunk`` that rate shrunk
         like ``shrunk``; without a model they are NaN.
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SmallSampleWarning)
         sr = stage_rates(j.deals, stage_events, config, by="owner_id", min_n=0, journey=j)

@@ -8,20 +8,15 @@ import pandas as pd
 
 from playbook.steps.journey.events import LOST, OPEN, WON
 from playbook.steps.journey.index import JourneyData, aggregate, resolve
+from playbook.steps.journey.tables import over_journey
 from playbook.steps.journey.tracks import _path_keys, _stage_cat, deal_stages
 from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
 
 @takes_pilot
-def stage_monitor(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_journey
+def stage_monitor(j: JourneyData) -> pd.DataFrame:
     """Per stage: how many deals entered, advanced, were lost, are still open, and dwell.
 
     Returns
@@ -37,7 +32,6 @@ def stage_monitor(
         visited the stage, open deals still there censored; NaN when the curve does not
         fall that far.
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     out = aggregate(j)
     out.insert(0, "stage", _stage_cat(out.pop("stage").to_numpy(), j.stage_ids))
     return out.drop(columns=["group", "mature_n", "immature"])
@@ -94,14 +88,8 @@ def variants(
 
 
 @takes_pilot
-def flows(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_journey
+def flows(j: JourneyData) -> pd.DataFrame:
     """Moves between stages for a journey map (Sankey-style), exits included.
 
     Returns
@@ -113,7 +101,6 @@ def flows(
         or open. ``transitions`` counts moves; ``deals`` counts distinct deals making them.
         Ordered by source, then target, in funnel order.
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     K = j.n_stages
     V = len(j.v_deal)
     # node codes: 0 start, 1..K stages, K+1 won, K+2 lost, K+3 open

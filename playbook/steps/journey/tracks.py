@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.journey.events import DAY_NS, LOST, NAT, OPEN, STATUSES, WON, _to_datetime
-from playbook.steps.journey.index import EXITS, JourneyData, resolve
+from playbook.steps.journey.index import EXITS, JourneyData
+from playbook.steps.journey.tables import over_journey
 from playbook.steps.prepared import takes_pilot
-from playbook.workspace.config import PilotConfig
 
 
 def _stage_cat(codes: np.ndarray, ids) -> pd.Categorical:
@@ -23,14 +23,8 @@ def _take_ids(j: JourneyData, rows: np.ndarray) -> pd.Series:
 
 
 @takes_pilot
-def build_tracks(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_journey
+def build_tracks(j: JourneyData) -> pd.DataFrame:
     """One row per visit of a deal to a stage, in time order.
 
     Returns
@@ -45,7 +39,6 @@ def build_tracks(
         stage the deal visited before; ``inferred`` a visit added by the rules
         (won without a last-stage event, deal without events).
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     V = len(j.v_deal)
     ids = j.stage_ids
     last = np.r_[j.v_deal[1:] != j.v_deal[:-1], True] if V else np.zeros(0, bool)
@@ -128,14 +121,8 @@ def _outcome(j: JourneyData) -> pd.Categorical:
 
 
 @takes_pilot
-def deal_paths(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_journey
+def deal_paths(j: JourneyData) -> pd.DataFrame:
     """One row per deal: its path through the funnel and how it ended.
 
     Returns
@@ -149,7 +136,6 @@ def deal_paths(
         runs from the earlier of created_at and the first event to the close, or to
         ``as_of`` for open deals (``censored``).
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     ids = j.stage_ids
     D = j.n_deals
     inverse, texts = _path_keys(j)
@@ -186,14 +172,8 @@ def deal_paths(
 
 
 @takes_pilot
-def deal_stages(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_journey
+def deal_stages(j: JourneyData) -> pd.DataFrame:
     """One row per deal and stage it entered (by the skip rule): its outcome there.
 
     Returns
@@ -206,7 +186,6 @@ def deal_stages(
         ``mature`` is False for open deals still within the stage's ``window_days``.
         Dwell is summed over visits; it is censored for an open deal still there.
     """
-    j = resolve(deals, stage_events, config, as_of, journey)
     rows, cols = np.nonzero(j.entered)
     outcome = np.where(j.advanced[rows, cols], 0, np.where(j.lost[rows, cols], 1, 2))
     fe = j.first_enter[rows, cols]

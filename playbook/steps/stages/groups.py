@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from playbook.steps.journey import JourneyData, resolve
+from playbook.steps.journey.tables import AS_OF, FRAMES, JOURNEY, offer, own_parameters, parameter
 from playbook.steps.prepared import takes_pilot
 from playbook.workspace.config import PilotConfig
 
@@ -63,3 +64,26 @@ def sliced_journey(
     by = as_list(by)
     check_by(deals, by)
     return by, resolve(deals, stage_events, config, as_of, journey)
+
+
+#: Where a stage table's slice columns stand in its public signature (see over_slices).
+BY = parameter("by", "str | Sequence[str] | None", default=None)
+
+
+def over_slices(table: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """Offer ``table(by, journey, <own positionals>, *, <own options>)`` over the frames.
+
+    Its public signature is :mod:`playbook.steps.journey.tables`' with ``by=None``
+    before ``as_of``, after the table's own positionals (``freq`` of the cohort
+    tables stands before ``by``, as it always has). The ``by`` columns are checked
+    and the journey prepared by :func:`sliced_journey`; mark the result
+    ``takes_pilot`` as usual.
+    """
+    positionals, options = own_parameters(table, computed_from=2)
+
+    def run(given: dict) -> pd.DataFrame:
+        frames = (given.pop("deals"), given.pop("stage_events"), given.pop("config"))
+        by, j = sliced_journey(*frames, given.pop("by"), given.pop("as_of"), given.pop("journey"))
+        return table(by, j, **given)
+
+    return offer(table, [*FRAMES, *positionals, BY, AS_OF, *options, JOURNEY], run)

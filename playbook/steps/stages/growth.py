@@ -3,16 +3,13 @@ and the latest change between two mature periods."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
 from playbook.steps.journey import WON, JourneyData
 from playbook.steps.prepared import takes_pilot
-from playbook.steps.stages.groups import cohort_period, group_codes, sliced_journey
+from playbook.steps.stages.groups import cohort_period, group_codes, over_slices
 from playbook.steps.stages.rates import rates_table
-from playbook.workspace.config import PilotConfig
 
 
 def _funnel_counts(j: JourneyData, codes: np.ndarray, G: int) -> dict[str, np.ndarray]:
@@ -47,16 +44,8 @@ def _funnel_counts(j: JourneyData, codes: np.ndarray, G: int) -> dict[str, np.nd
 
 
 @takes_pilot
-def growth_decomposition(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    freq: str = "M",
-    by: str | Sequence[str] | None = None,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_slices
+def growth_decomposition(by: list[str], j: JourneyData, freq: str = "M") -> pd.DataFrame:
     """Revenue per creation period as leads x frequency x stage rates x order value.
 
     revenue = leads x frequency x prod(stage rates) x aov, exactly, per cohort period:
@@ -76,7 +65,6 @@ def growth_decomposition(
         period and where a factor is 0 or missing. ``immature`` marks periods younger
         than the sum of the stage windows (their rates are still rising).
     """
-    by, j = sliced_journey(deals, stage_events, config, by, as_of, journey)
     K = j.n_stages
     period = cohort_period(j.deals["created_at"], freq)
     keys = pd.DataFrame({c: j.deals[c].to_numpy() for c in by})
@@ -154,16 +142,9 @@ def _log_mean_changes(
 
 
 @takes_pilot
+@over_slices
 def stage_sensitivity(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    by: str | Sequence[str] | None = None,
-    as_of=None,
-    *,
-    points: float = 0.01,
-    relative: float = 0.10,
-    journey: JourneyData | None = None,
+    by: list[str], j: JourneyData, *, points: float = 0.01, relative: float = 0.10
 ) -> pd.DataFrame:
     """Monthly revenue gained by improving each stage's rate, to see where to act.
 
@@ -179,7 +160,6 @@ def stage_sensitivity(
         in deal amount units per month. When no amount is known the column is
         ``won_deals`` (won deals per month) and the gains are in won deals too.
     """
-    by, j = sliced_journey(deals, stage_events, config, by, as_of, journey)
     K = j.n_stages
     codes, labels = group_codes(j.deals[by], by)
     G = len(labels)

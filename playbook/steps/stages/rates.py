@@ -5,7 +5,6 @@ The counting rules are in the docstring of :mod:`playbook.steps.stages`."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,8 +17,12 @@ from playbook.stats import (
 )
 from playbook.steps.journey import LOST, JourneyData, aggregate
 from playbook.steps.prepared import takes_pilot
-from playbook.steps.stages.groups import cohort_period, group_codes, sliced_journey, stage_cat
-from playbook.workspace.config import PilotConfig
+from playbook.steps.stages.groups import (
+    cohort_period,
+    group_codes,
+    over_slices,
+    stage_cat,
+)
 
 RATE_COLUMNS = [
     "from",
@@ -88,16 +91,9 @@ def _warn_small(out: pd.DataFrame, by: list[str], min_n: int) -> None:
 
 
 @takes_pilot
+@over_slices
 def stage_rates(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    by: str | Sequence[str] | None = None,
-    as_of=None,
-    *,
-    min_n: int = 30,
-    confidence: float = 0.95,
-    journey: JourneyData | None = None,
+    by: list[str], j: JourneyData, *, min_n: int = 30, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Stage-to-next-stage conversion, optionally per slice, censoring-aware.
 
@@ -128,7 +124,6 @@ def stage_rates(
     SmallSampleWarning
         When some row rests on fewer than ``min_n`` resolved deals.
     """
-    by, j = sliced_journey(deals, stage_events, config, by, as_of, journey)
     codes, labels = group_codes(j.deals[by], by)
     out = rates_table(j, codes, labels, by, confidence)
     _warn_small(out, by, min_n)
@@ -136,16 +131,8 @@ def stage_rates(
 
 
 @takes_pilot
-def time_to_advance(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    by: str | Sequence[str] | None = None,
-    as_of=None,
-    *,
-    max_days: int | None = None,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_slices
+def time_to_advance(by: list[str], j: JourneyData, *, max_days: int | None = None) -> pd.DataFrame:
     """Cumulative incidence of advancing (and of being lost) within t days of entering a stage.
 
     Aalen–Johansen estimate with advance and loss as competing outcomes; open deals are
@@ -163,7 +150,6 @@ def time_to_advance(
         ``[by...] | stage | days | at_risk | cum_advanced | cum_lost`` for days
         0..max_days, for every stage except the last that some deal visited.
     """
-    by, j = sliced_journey(deals, stage_events, config, by, as_of, journey)
     K = j.n_stages
     codes, labels = group_codes(j.deals[by], by)
     G = len(labels)
@@ -195,16 +181,9 @@ def time_to_advance(
 
 
 @takes_pilot
+@over_slices
 def cohort_rates(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    freq: str = "M",
-    by: str | Sequence[str] | None = None,
-    as_of=None,
-    *,
-    confidence: float = 0.95,
-    journey: JourneyData | None = None,
+    by: list[str], j: JourneyData, freq: str = "M", *, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Stage rates per creation cohort, with cohorts too young to read marked.
 
@@ -222,7 +201,6 @@ def cohort_rates(
         (its deals have not had time to reach and leave the stage): read it as
         provisional, not as low conversion.
     """
-    by, j = sliced_journey(deals, stage_events, config, by, as_of, journey)
     period = cohort_period(j.deals["created_at"], freq)
     keys = pd.DataFrame({c: j.deals[c].to_numpy() for c in by})
     keys["cohort"] = period.dt.start_time.to_numpy()
@@ -237,15 +215,8 @@ def cohort_rates(
 
 
 @takes_pilot
-def lost_breakdown(
-    deals: pd.DataFrame,
-    stage_events: pd.DataFrame,
-    config: PilotConfig,
-    by: str | Sequence[str] | None = None,
-    as_of=None,
-    *,
-    journey: JourneyData | None = None,
-) -> pd.DataFrame:
+@over_slices
+def lost_breakdown(by: list[str], j: JourneyData) -> pd.DataFrame:
     """Lost deals by the stage they were lost at and their ``lost_reason``.
 
     A deal is lost at its furthest stage (as in :func:`stage_rates`).
@@ -257,7 +228,6 @@ def lost_breakdown(
         shares are within the slice, ``amount`` sums the deals' amounts (missing ones
         skipped; NaN when none is known). A missing reason stays missing (NaN).
     """
-    by, j = sliced_journey(deals, stage_events, config, by, as_of, journey)
     sel = np.flatnonzero((j.status == LOST) & (j.furthest >= 0))
     d = j.deals
     frame = pd.DataFrame({c: d[c].to_numpy()[sel] for c in by})
