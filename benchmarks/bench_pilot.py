@@ -97,7 +97,9 @@ def run_pilot(ws: Path, jobs: int, warm: bool) -> dict:
         command = [str(PLAYBOOK), "run", str(ws), "--out", str(Path(scratch) / "out")]
         command += ["--jobs", str(jobs)]
         started = time.perf_counter()
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         memory = TreeMemory(proc.pid)
         row: dict = {"steps": {}}
         for line in proc.stdout:  # type: ignore[union-attr]
