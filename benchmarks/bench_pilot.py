@@ -12,7 +12,8 @@ and reports:
 * each step's own time, as the runner prints it (steps run in parallel on
   ``--jobs`` kernels, so they add up to more than the wall time);
 * peak memory of the process tree: the highest sum of the resident set sizes of the
-  command and every process it started (kernels included), sampled every 0.1 s.
+  command and every process it started (kernels included), sampled every 0.1 s; and the
+  same peak until the steps start (the intake's).
 
 Usage::
 
@@ -106,6 +107,7 @@ def run_pilot(ws: Path, jobs: int, warm: bool) -> dict:
             now = time.perf_counter() - started
             if RUNNING_LINE.search(line):
                 row["intake_s"] = round(now, 2)
+                row["intake_peak_mib"] = round(memory.peak / 2**20)
             if size := SIZE_LINE.search(line):
                 row["deals"] = int(size["deals"].replace(",", ""))
                 row["stage_events"] = int(size["events"].replace(",", ""))

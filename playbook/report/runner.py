@@ -223,17 +223,12 @@ def data_period(deals: pd.DataFrame) -> dict:
     return {"start": str(created.min().date()), "end": str(created.max().date())}
 
 
-def _summarise(ws, config, lang, results, run_id, period_data, base, timings) -> dict:
-    """What :func:`assemble_report` needs beyond the run's options: period, teams, history."""
+def _data_facts(period_data, base: Path) -> dict:
+    """What the summary needs from the tables (period, teams, targets, the last run), taken
+    before the steps run so the runner need not keep the tables while the kernels work."""
     period = data_period(period_data.deals)
     return {
-        "workspace": ws,
-        "config": config,
-        "language": lang,
-        "results": results,
-        "run_id": run_id,
         "period": period,
-        "timings": timings,
         "rep_teams": rep_teams_of(period_data.reps, period_data.deals),
         "previous": previous_summary(base, period),
         "targets": company_targets(period_data.targets, period["end"]),
@@ -322,10 +317,13 @@ def run_pilot(
         config = dataset.config
         period_data = apply_period(dataset)
         save_cache(period_data, cache)
+        facts = _data_facts(period_data, base)
         say(
             f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} "
             f"stage events; running {len(steps)} step(s) with {jobs} worker(s)"
         )
+        # The kernels read the cache; at a million deals these tables are gigabytes.
+        del dataset, period_data
         parameters = {
             "workspace": str(ws),
             "cache_dir": str(cache),
@@ -337,9 +335,17 @@ def run_pilot(
             "load_validate_s": round(t_load, 2),
             "total_s": round(time.perf_counter() - t0, 2),
         }
-        context = _summarise(ws, config, lang, results, run_id, period_data, base, timings)
         summary = assemble_report(
-            tmp, **context, extra={"quarantine": aside.record()}, allowed=allowed
+            tmp,
+            workspace=ws,
+            config=config,
+            language=lang,
+            results=results,
+            run_id=run_id,
+            timings=timings,
+            **facts,
+            extra={"quarantine": aside.record()},
+            allowed=allowed,
         )
         unavailable = _export(tmp, exports, results, paper)
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
