@@ -235,6 +235,18 @@ def _data_facts(period_data, base: Path) -> dict:
     }
 
 
+def _summarise(ws, config, lang, results, run_id, facts: dict, clock: tuple) -> dict:
+    """What :func:`assemble_report` needs: the run's options, its results, the data's facts
+    and its timings (``clock``: when the run started, how long the intake took)."""
+    started, t_load = clock
+    timings = {
+        "load_validate_s": round(t_load, 2),
+        "total_s": round(time.perf_counter() - started, 2),
+    }
+    context = {"workspace": ws, "config": config, "language": lang, "results": results}
+    return {**context, "run_id": run_id, "timings": timings, **facts}
+
+
 def _prepare_data(ws: Path, dataset, aside, tmp: Path, anonymize: bool):
     """The data the steps see, anonymised when asked, with the rows set aside written out."""
     if anonymize:  # over the whole workspace, as `playbook pseudonyms` maps them back
@@ -322,8 +334,7 @@ def run_pilot(
             f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} "
             f"stage events; running {len(steps)} step(s) with {jobs} worker(s)"
         )
-        # The kernels read the cache; at a million deals these tables are gigabytes.
-        del dataset, period_data
+        del dataset, period_data  # the kernels read the cache; these are gigabytes at 1M deals
         parameters = {
             "workspace": str(ws),
             "cache_dir": str(cache),
@@ -331,21 +342,9 @@ def run_pilot(
             "language": lang,
         }
         results = run_steps(steps, folder_nb, tmp, parameters, jobs=jobs, timeout=timeout, say=say)
-        timings = {
-            "load_validate_s": round(t_load, 2),
-            "total_s": round(time.perf_counter() - t0, 2),
-        }
+        context = _summarise(ws, config, lang, results, run_id, facts, (t0, t_load))
         summary = assemble_report(
-            tmp,
-            workspace=ws,
-            config=config,
-            language=lang,
-            results=results,
-            run_id=run_id,
-            timings=timings,
-            **facts,
-            extra={"quarantine": aside.record()},
-            allowed=allowed,
+            tmp, **context, extra={"quarantine": aside.record()}, allowed=allowed
         )
         unavailable = _export(tmp, exports, results, paper)
         # A partial run (--only) is kept under its run id but never becomes ``latest``.
