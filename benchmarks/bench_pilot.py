@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import psutil
+from bench_intake import workspace  # the same generated sample, shared on disk
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / ".data"
@@ -41,16 +42,6 @@ PLAYBOOK = Path(sys.executable).with_name("playbook")  # the command of this env
 STEP_LINE = re.compile(r"^\[\d+/\d+\] (?P<step>\S+): ok \((?P<seconds>[\d.]+) s\)")
 RUNNING_LINE = re.compile(r"running \d+ step")
 SIZE_LINE = re.compile(r"Validated .*: (?P<deals>[\d,]+) deals, (?P<events>[\d,]+) stage events")
-
-
-def workspace(deals: int, data: Path) -> Path:
-    """The generated sample at ``deals`` deals (CSV), built on first use."""
-    folder = data / f"intake-deals{deals}-seed42"
-    if not (folder / "deals.csv").exists():
-        from playbook.sample import generate
-
-        generate(folder, seed=42, deals=deals)
-    return folder
 
 
 class TreeMemory:

@@ -137,3 +137,28 @@ def test_a_marked_function_keeps_its_name_and_signature() -> None:
     assert stages.stage_rates.__name__ == "stage_rates"
     assert "by" in inspect.signature(stages.stage_rates).parameters
     assert getattr(stages.stage_rates, "takes_pilot", False)
+
+
+def test_steps_over_a_pilot_reuse_its_journey(data, monkeypatch) -> None:
+    """Capability, the plan's SLA proposal and the content library read the Pilot's
+    journey instead of preparing their own (step 5 used to prepare it three times)."""
+    from playbook.steps import capability, content, plan
+
+    fresh = Pilot(data)
+    calls = []
+    real = journey_index.prepare
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(journey_index, "prepare", counting)
+    monkeypatch.setattr(journey, "prepare", counting)  # the name the steps import
+    study = capability.analyse(fresh, language="en")
+    dev = plan.analyse(fresh, study, language="en")
+    content.materials_for(fresh, dev.weaknesses)
+    content.analyse(fresh, language="en")
+    assert len(calls) == 1  # the Pilot's own, on first use
+    by_dataset = plan.analyse(data, capability.analyse(data, language="en"), language="en")
+    pd.testing.assert_frame_equal(dev.sla, by_dataset.sla)
+    assert len(calls) > 1  # a plain Dataset still prepares its own

@@ -122,3 +122,13 @@ def takes_pilot(func: F) -> F:
 
     with_pilot.takes_pilot = True  # type: ignore[attr-defined]
     return with_pilot  # type: ignore[return-value]
+
+
+def journey_of(data: Dataset | Pilot, as_of: Any = None) -> JourneyData:
+    """The journey a step reads from ``data``: a Pilot's own, prepared once and shared by
+    every step of the notebook; for a Dataset (or another ``as_of``) one prepared now."""
+    from playbook.steps.journey import index
+
+    if isinstance(data, Pilot) and (as_of is None or pd.Timestamp(as_of) == data.journey.as_of):
+        return data.journey
+    return index.prepare(data.deals, data.stage_events, data.config, as_of)

@@ -86,6 +86,7 @@ from playbook.steps.capability.views import (
 )
 from playbook.steps.journey import JourneyData
 from playbook.steps.plan.kpi import deal_facts
+from playbook.steps.prepared import journey_of
 from playbook.workspace.config import PilotConfig
 
 __all__ = [
@@ -207,13 +208,11 @@ class _StepInputs:
         consistency: dict[str, Any],
     ) -> _StepInputs:
         """Settings with their defaults, the prepared journey and the fitted deal-mix model."""
-        from playbook.steps.journey import prepare
-
         config: PilotConfig = data.config
         language = language or config.language
         settings = consistency_settings(config, **consistency)
         mgs = int(min_group_size if min_group_size is not None else config.min_group_size)
-        j = prepare(data.deals, data.stage_events, config, as_of)
+        j = journey_of(data, as_of)
         model = fit_mix_model(j, config, enabled=adjust)
         return cls(
             data=data,

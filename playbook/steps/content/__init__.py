@@ -27,6 +27,7 @@ from playbook.steps.content.effects import (
     item_effects,
 )
 from playbook.steps.content.search import ContentIndex, build_index, effect_labels, search
+from playbook.steps.prepared import journey_of
 
 __all__ = [
     "LIBRARY_COLUMNS",
@@ -139,7 +140,9 @@ def analyse(dataset, *, language: str = "en") -> ContentStudy:
     content = dataset.content
     if content is None:
         return ContentStudy(False, language, labels=labels)
-    uses = content_uses(dataset.deals, dataset.stage_events, dataset.activities, config)
+    uses = content_uses(
+        dataset.deals, dataset.stage_events, dataset.activities, config, journey=journey_of(dataset)
+    )
     effects = item_effects(uses)
     present = [c for c in STRATA if c in dataset.deals.columns]
     findings = find_content_effects(
@@ -290,7 +293,13 @@ def materials_for(dataset, weaknesses: pd.DataFrame) -> pd.DataFrame:
     """
     if dataset.content is None:
         return pd.DataFrame(columns=MATERIAL_COLUMNS)
-    uses = content_uses(dataset.deals, dataset.stage_events, dataset.activities, dataset.config)
+    uses = content_uses(
+        dataset.deals,
+        dataset.stage_events,
+        dataset.activities,
+        dataset.config,
+        journey=journey_of(dataset),
+    )
     return learning_materials(weaknesses, item_effects(uses), dataset.content)
 
 

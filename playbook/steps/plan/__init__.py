@@ -39,6 +39,7 @@ from playbook.steps.plan.kpi import (
 from playbook.steps.plan.learning import PLAN_COLUMNS, learning_paths, module_demand
 from playbook.steps.plan.rules import DEFAULT_RULES, plan_rules, validate_rules
 from playbook.steps.plan.settings import DEFAULT_PLAN, plan_settings
+from playbook.steps.prepared import journey_of
 from playbook.workspace.config import PilotConfig
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,13 @@ def analyse(
         paths=paths,
         demand=module_demand(paths),
         pairs=pairs,
-        sla=sla_proposal(facts, config, deals=data.deals, stage_events=data.stage_events),
+        sla=sla_proposal(
+            facts,
+            config,
+            deals=data.deals,
+            stage_events=data.stage_events,
+            journey=journey_of(data),
+        ),
         notes=notes,
         sla_labels={
             "first_contact": t("sla_first_contact", language),
