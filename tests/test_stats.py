@@ -111,6 +111,17 @@ def test_beta_prior_shrinks_small_groups_more():
     assert abs(shrunk[3] - raw[3]) > abs(shrunk[1] - raw[1])
 
 
+def test_shrink_rates_fits_the_groups_own_prior_by_default():
+    # the steps rely on this: shrink_rates(s, n) is the shrinkage toward the groups' own prior
+    rng = np.random.default_rng(7)
+    n = rng.integers(0, 400, size=40)  # some empty groups among them
+    s = rng.binomial(n, rng.uniform(0.05, 0.6, size=40))
+    prior = fit_beta_prior(s, n)
+    assert 0 < prior[0] < 1e6  # a real, finite prior: the default is not the flat one
+    np.testing.assert_array_equal(shrink_rates(s, n), shrink_rates(s, n, prior))
+    assert not np.allclose(shrink_rates(s, n, (0.0, 0.0))[n > 0], shrink_rates(s, n)[n > 0])
+
+
 def test_beta_prior_without_enough_groups_is_flat():
     assert fit_beta_prior([3], [10]) == (0.0, 0.0)
     np.testing.assert_allclose(shrink_rates([3], [10]), [0.3])

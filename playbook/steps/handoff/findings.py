@@ -18,7 +18,6 @@ from scipy import stats as _st
 from playbook.findings import Finding, rank
 from playbook.stats import (
     benjamini_hochberg,
-    fit_beta_prior,
     km_quantiles,
     shrink_rates,
     slice_vs_rest_test,
@@ -199,7 +198,7 @@ def _slice_tests(
                 "lead_n": n.astype(np.int64),
                 "lead_advanced": a.astype(np.int64),
                 "lead_rate": np.where(n > 0, a / n, np.nan),
-                "shrunk_rate": shrink_rates(a, n, fit_beta_prior(a, n)),
+                "shrunk_rate": shrink_rates(a, n),
                 "rest_lead_rate": (total_a - a) / (total_n - n),
                 "expected_lead_rate": np.nan,
                 "p_conv": np.where(conv_ok, p_conv, np.nan),

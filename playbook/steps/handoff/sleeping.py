@@ -11,7 +11,6 @@ import pandas as pd
 from playbook.findings import Finding, rank
 from playbook.stats import (
     benjamini_hochberg,
-    fit_beta_prior,
     shrink_rates,
     slice_vs_rest_test,
     wilson_interval,
@@ -149,7 +148,7 @@ def _sleeping_slices(sleeping: pd.DataFrame, dimensions: Sequence[str], min_n: i
         g = codes[keep]
         n = np.bincount(g, minlength=G).astype(float)
         s = np.bincount(g, weights=flag[keep], minlength=G)
-        shrunk = shrink_rates(s, n, fit_beta_prior(s, n))
+        shrunk = shrink_rates(s, n)
         for k in range(G):
             if n[k] < min_n or n.sum() - n[k] < min_n:
                 continue

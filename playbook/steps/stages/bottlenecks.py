@@ -31,7 +31,6 @@ from playbook.findings import Finding, rank
 from playbook.i18n import t
 from playbook.stats import (
     benjamini_hochberg,
-    fit_beta_prior,
     km_quantiles,
     shrink_rates,
     slice_vs_rest_test,
@@ -136,7 +135,7 @@ def _raw_rows(j: JourneyData, d: pd.DataFrame, dimensions, min_n, comp_adv, comp
             a = agg[agg["stage"] == s]
             adv = a["advanced"].to_numpy().astype(float)
             n = a["mature_n"].to_numpy().astype(float)
-            shrunk = shrink_rates(adv, n, fit_beta_prior(adv, n))
+            shrunk = shrink_rates(adv, n)
             for g in range(G):
                 if n[g] < min_n or comp_n[s] - n[g] < min_n:
                     continue
