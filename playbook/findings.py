@@ -17,6 +17,9 @@ SCHEMA_VERSION = "1.2"
 
 #: Severity levels: 1 worth a look, 2 material, 3 critical.
 SEVERITIES = (1, 2, 3)
+#: Revenue at stake is material (one condition of severity 3) from this share of its whole:
+#: won revenue for conversion findings, the open pipeline for sleeping deals.
+MATERIAL_SHARE = 0.05
 
 KINDS = (
     "bottleneck",
@@ -135,6 +138,11 @@ def rank(findings: Iterable[Finding]) -> list[Finding]:
             str(f.metric),
         ),
     )
+
+
+def is_material(impact: float, whole: float) -> bool:
+    """Whether revenue at stake is material: at least :data:`MATERIAL_SHARE` of a positive whole."""
+    return whole > 0 and impact >= MATERIAL_SHARE * whole
 
 
 def kpi(

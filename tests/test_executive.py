@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbook.findings import Finding, finding_record, rank
+from playbook.findings import Finding, finding_record, is_material, rank
 from playbook.report.executive import (
     assured_share,
     build_executive,
@@ -234,3 +234,10 @@ def test_scorecard_compares_with_target_and_last_period() -> None:
     win = rows[1]
     assert win["previous"] == 0.30 and win["direction"] == "worse"
     assert win["target"] == 0.2 and win["vs_target"] == "better"
+
+
+def test_revenue_at_stake_is_material_from_five_percent_of_a_positive_whole():
+    assert is_material(5.0, 100.0)
+    assert not is_material(4.99, 100.0)
+    assert not is_material(0.0, 0.0)  # nothing won (or no pipeline): nothing is material
+    assert not is_material(3.0, -1.0)

@@ -123,9 +123,12 @@ def _status(deals: pd.DataFrame) -> np.ndarray:
 
 
 def analysis_date(
-    deals: pd.DataFrame, stage_events: pd.DataFrame, activities: pd.DataFrame | None = None
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame | None,
+    activities: pd.DataFrame | None = None,
 ) -> pd.Timestamp:
-    """The latest timestamp in deals (created, closed), stage events and activities.
+    """The latest timestamp in deals (created, closed), stage events and activities (each
+    of the last two when given).
 
     Raises
     ------
@@ -135,7 +138,8 @@ def analysis_date(
     parts = [deals["created_at"]]
     if "closed_at" in deals:
         parts.append(deals["closed_at"])
-    parts.append(stage_events["entered_at"])
+    if stage_events is not None:
+        parts.append(stage_events["entered_at"])
     if activities is not None and len(activities):
         parts.append(activities["at"])
     best = max((to_ns(p).max(initial=NAT) for p in parts), default=NAT)

@@ -208,7 +208,7 @@ def cs_handoff(
     closed_all = to_ns(deals["closed_at"])
     won_rows = np.flatnonzero((status == WON) & (closed_all != NAT))
     if as_of is None:
-        as_of = analysis_date(deals, deals.assign(entered_at=deals["created_at"]), activities)
+        as_of = analysis_date(deals, None, activities)
     won = _WonDeals(
         ids=deals["deal_id"].to_numpy()[won_rows],
         closed=closed_all[won_rows],

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from playbook.findings import Finding, rank
+from playbook.findings import Finding, is_material, rank
 from playbook.stats import (
     benjamini_hochberg,
     km_quantiles,
@@ -371,7 +371,7 @@ def _slow_finding(ctx: _SlowContext, r, ratio: float, expected: float, reference
     gap = max(reference - r.shrunk_rate, 0.0)
     impact = gap * r.lead_n * ctx.downstream * ctx.avg_won
     strong = ratio >= 2 and max(r.p_time_adj, r.p_conv_adj) < alpha / 10
-    big = ctx.total_won > 0 and impact >= 0.05 * ctx.total_won
+    big = is_material(impact, ctx.total_won)
     column = ctx.contacts[r.dimension]
     inside = (column.astype(str).to_numpy() == r.value) & column.notna().to_numpy()
     time = ctx.contacts["business_hours"].to_numpy()

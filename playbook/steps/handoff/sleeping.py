@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from playbook.findings import Finding, rank
+from playbook.findings import Finding, is_material, rank
 from playbook.stats import (
     benjamini_hochberg,
     shrink_rates,
@@ -186,7 +186,7 @@ def _sleeping_finding(
     """The finding of one slice with credibly more sleeping deals (a row of the tests)."""
     impact = max(r.rate - r.rest_rate, 0.0) * r.n * avg
     strong = r.gap >= 2 * min_gap and r.p_adj < alpha / 10
-    big = pipeline > 0 and impact >= 0.05 * pipeline
+    big = is_material(impact, pipeline)
     return Finding(
         kind="sleeping_leads",
         severity=3 if strong and big else 2 if strong else 1,

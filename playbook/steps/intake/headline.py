@@ -39,14 +39,30 @@ def funnel_window_days(config: PilotConfig) -> float:
     return float(sum(s.window_days for s in config.funnel.stages[:-1]))
 
 
-def data_as_of(deals: pd.DataFrame, stage_events: pd.DataFrame | None = None) -> pd.Timestamp:
-    """The latest timestamp in the data (creation, close or stage entry), as the journey uses."""
+def data_as_of(
+    deals: pd.DataFrame,
+    stage_events: pd.DataFrame | None = None,
+    activities: pd.DataFrame | None = None,
+) -> pd.Timestamp:
+    """The latest timestamp in the data (creation, close, stage entry or activity): the
+    analysis date when none is given.
+
+    Raises
+    ------
+    ValueError
+        When the tables hold no timestamp at all.
+    """
     moments = [deals["created_at"].max()]
     if "closed_at" in deals:
         moments.append(deals["closed_at"].max())
     if stage_events is not None and len(stage_events):
         moments.append(stage_events["entered_at"].max())
-    return max(m for m in moments if pd.notna(m))
+    if activities is not None and len(activities):
+        moments.append(activities["at"].max())
+    moments = [m for m in moments if pd.notna(m)]
+    if not moments:
+        raise ValueError("as_of cannot be inferred: the data hold no timestamp; pass as_of")
+    return pd.Timestamp(max(moments))
 
 
 @takes_pilot

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from playbook.findings import Finding, rank
+from playbook.findings import Finding, is_material, rank
 from playbook.i18n import t
 from playbook.stats import (
     benjamini_hochberg,
@@ -457,7 +457,7 @@ def _finding(r, j, tests, config, dims, value_of, *, alpha, min_gap, lang) -> Fi
     slow = bool(med[0] > 0 and med[1] >= 1.5 * med[0])  # NaN compares False
     large_gap = r.gap >= 2 * min_gap
     strong = r.p_adj < alpha / 10 and (large_gap or slow)
-    big = value_of["total_won"] > 0 and impact >= 0.05 * value_of["total_won"]
+    big = is_material(impact, value_of["total_won"])
     lo, hi = wilson_interval(r.advanced, r.n)
     frm = config.stage_label(j.stage_ids[s], lang)
     to = config.stage_label(j.stage_ids[s + 1], lang)

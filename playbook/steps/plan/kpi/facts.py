@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.steps.intake import deal_completeness
+from playbook.steps.intake.headline import data_as_of
 from playbook.steps.plan.kpi.metrics import CONTACT_TYPES, MEETING_TYPES
 from playbook.steps.prepared import takes_pilot
 from playbook.workspace.calendar import NAT
@@ -60,20 +61,6 @@ def business_hours(start, end, calendar=None) -> np.ndarray:
 
 
 # --- per-deal facts -----------------------------------------------------------------------------
-
-
-def _as_of(deals: pd.DataFrame, activities: pd.DataFrame | None, as_of) -> pd.Timestamp:
-    if as_of is not None:
-        return pd.Timestamp(as_of)
-    stamps = [deals["created_at"].max()]
-    if "closed_at" in deals:
-        stamps.append(deals["closed_at"].max())
-    if activities is not None and len(activities):
-        stamps.append(activities["at"].max())
-    stamps = [s for s in stamps if pd.notna(s)]
-    if not stamps:
-        raise ValueError("as_of cannot be inferred: the data hold no timestamp; pass as_of")
-    return pd.Timestamp(max(stamps))
 
 
 def _rep_attribute(owner: pd.Series, reps: pd.DataFrame | None, column: str) -> np.ndarray:
@@ -138,7 +125,9 @@ def deal_facts(
         numerators/denominators are 0/1 floats; unknown facts are NaN (``expected_won``
         on open deals and without ``expected_won``).
     """
-    as_of_ts = _as_of(deals, activities, as_of)
+    as_of_ts = (
+        pd.Timestamp(as_of) if as_of is not None else data_as_of(deals, activities=activities)
+    )
     out = _deal_results(deals, reps)
     status = out["status"].to_numpy()
     expected = _expected_wins(expected_won, out["deal_id"], np.isin(status, ["won", "lost"]))
