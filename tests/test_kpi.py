@@ -101,6 +101,23 @@ def _outcomes() -> pd.DataFrame:
     )
 
 
+def test_deal_facts_default_to_the_latest_timestamp_of_deals_and_activities() -> None:
+    late = pd.DataFrame(
+        {"deal_id": ["D4"], "at": pd.to_datetime(["2026-04-01 10:00"]), "type": ["email"]}
+    )
+    activities = pd.concat([_activities(), late.assign(team="sales")], ignore_index=True)
+    inferred = kpi.deal_facts(_deals(), default_config(), activities=activities)
+    given = kpi.deal_facts(
+        _deals(), default_config(), activities=activities, as_of="2026-04-01 10:00"
+    )
+    pd.testing.assert_frame_equal(inferred, given)
+    deals_only = kpi.deal_facts(
+        _deals(), default_config(), activities=activities, as_of="2026-03-25"
+    )
+    # D4 is open: its waiting time runs to the analysis date, here set by the late activity
+    assert inferred["elapsed_hours"].iloc[3] > deals_only["elapsed_hours"].iloc[3]
+
+
 def test_deal_facts_on_paper() -> None:
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "team": ["A", "B"], "role": ["new", "new"]})
     events = pd.DataFrame(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 
 from playbook.i18n import t
 from playbook.steps.intake.headline import (
     MIN_LOSSES,
+    data_as_of,
     headline_kpis,
     headline_notes,
     index_notes,
@@ -113,3 +115,24 @@ def test_the_notes_say_why_in_both_languages() -> None:
 def test_won_revenue_is_unknown_not_zero_without_amounts() -> None:
     deals, events = funnel()
     assert headline_kpis(deals, events, CONFIG)["won_revenue"]["value"] is None
+
+
+def test_the_analysis_date_is_the_latest_timestamp_of_any_table_given():
+    deals = pd.DataFrame(
+        {
+            "created_at": [DAY0, DAY0 + pd.Timedelta(days=3)],
+            "closed_at": [DAY0 + pd.Timedelta(days=5), pd.NaT],
+        }
+    )
+    events = pd.DataFrame({"entered_at": [DAY0 + pd.Timedelta(days=7)]})
+    activities = pd.DataFrame({"at": [DAY0 + pd.Timedelta(days=9), pd.NaT]})
+    assert data_as_of(deals) == DAY0 + pd.Timedelta(days=5)
+    assert data_as_of(deals, events) == DAY0 + pd.Timedelta(days=7)
+    assert data_as_of(deals, activities=activities) == DAY0 + pd.Timedelta(days=9)
+    assert data_as_of(deals, events, activities.iloc[:0]) == DAY0 + pd.Timedelta(days=7)
+
+
+def test_without_any_timestamp_the_analysis_date_must_be_given():
+    empty = pd.DataFrame({"created_at": [pd.NaT], "closed_at": [pd.NaT]})
+    with pytest.raises(ValueError, match="pass as_of"):
+        data_as_of(empty)
