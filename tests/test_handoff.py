@@ -372,3 +372,17 @@ def test_customer_success_handoff_without_a_won_deal(frames) -> None:
     assert "customer_success" in set(acts["team"])
     overall = cs[cs["dimension"] == "all"]
     assert (overall["n"] == 0).all()
+
+
+def test_analysis_date_without_stage_events_reads_deals_and_activities():
+    deals = pd.DataFrame(
+        {
+            "created_at": pd.to_datetime(["2026-01-05", "2026-02-01"]),
+            "closed_at": pd.to_datetime(["2026-02-10", None]),
+        }
+    )
+    activities = pd.DataFrame({"at": pd.to_datetime(["2026-02-20", None])})
+    events = pd.DataFrame({"entered_at": pd.to_datetime(["2026-03-01"])})
+    assert handoff.analysis_date(deals, None) == pd.Timestamp("2026-02-10")
+    assert handoff.analysis_date(deals, None, activities) == pd.Timestamp("2026-02-20")
+    assert handoff.analysis_date(deals, events, activities) == pd.Timestamp("2026-03-01")
