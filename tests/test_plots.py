@@ -143,3 +143,9 @@ def test_long_words_are_shortened_like_any_text_argument() -> None:
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend[0] == "lift 10 points" and len(legend[1]) <= 150 and "…" in legend[1]
     plt.close(fig)
+
+
+def test_a_mark_the_figure_does_not_draw_is_refused() -> None:
+    lift = pd.DataFrame({"scorer": ["m"], "decile": [1], "cum_share_random": [1.0]})
+    with pytest.raises(ValueError, match=r"gains_chart: words.marks names no mark \['randon'\]"):
+        plots.gains_chart(lift.assign(cum_share_won=1.0), words=plots.Words(marks={"randon": "x"}))

@@ -29,8 +29,9 @@ class Words:
     xlabel, ylabel : the axis labels; ``None`` keeps the figure's own.
     empty : said in place of the figure when there is nothing to draw.
     suppressed : said where a group is too small to be shown.
-    marks : the names of the figure's marks by role (``{"perfect": "perfect calibration"}``);
-        the roles a figure draws, and their defaults, are listed in its docstring.
+    marks : the names of the figure's marks by role (``{"perfect": "perfect calibration"}``):
+        legend entries, reference lines, value labels. The roles a figure draws are those of
+        the default of its ``words`` parameter, which ``help()`` shows.
     """
 
     title: str = ""
@@ -50,12 +51,20 @@ class Words:
 
 def default_words(defaults: Words) -> Callable[[_Draw], _Draw]:
     """Decorate a figure function so that its ``words`` keyword falls back on ``defaults``
-    (its signature shows them as the default, so ``help()`` lists them)."""
+    (its signature shows them as the default, so ``help()`` lists them). A mark the
+    figure does not draw is refused, so a misspelt role does not go unnoticed."""
 
     def decorate(draw: _Draw) -> _Draw:
         @functools.wraps(draw)
         def wrapper(*args, words: Words | None = None, **kwargs):
-            return draw(*args, words=(words or Words()).over(defaults), **kwargs)
+            words = words or Words()
+            unknown = sorted(set(words.marks) - set(defaults.marks))
+            if unknown:
+                raise ValueError(
+                    f"{draw.__name__}: words.marks names no mark {unknown}; "
+                    f"its marks are {sorted(defaults.marks)}"
+                )
+            return draw(*args, words=words.over(defaults), **kwargs)
 
         signature = inspect.signature(draw)
         shown = [
