@@ -232,7 +232,9 @@ def test_group_means_are_suppressed_below_min_group_size(
             _profile(values), [f"B{i}" for i in range(n_bench)], min_group_size=5
         )
     )
-    fig = plots.capability_radar(gaps, suppressed_label="suppressed: fewer than 5 people")
+    fig = plots.capability_radar(
+        gaps, words=plots.Words(suppressed="suppressed: fewer than 5 people")
+    )
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     if not split_shown:
         assert any("suppressed" in t for t in texts) or len(gaps) < 3
@@ -262,7 +264,7 @@ def test_team_means_use_complementary_suppression() -> None:
     assert not out["suppressed"].any()
     tiny = capability.team_capability(scores.head(4), reps, min_group_size=5, other="other")
     assert tiny["suppressed"].all() and tiny["mean"].isna().all()
-    fig = plots.team_heatmap(tiny, suppressed_label="suppressed")
+    fig = plots.team_heatmap(tiny, words=plots.Words(suppressed="suppressed"))
     assert any(t.get_text() == "suppressed" for t in fig.axes[0].texts)
 
 

@@ -394,16 +394,18 @@ def test_pilot_figures_draw_in_chinese_without_missing_glyphs() -> None:
             effects,
             labels={"lead": "线索", "intent": "意向", "proposal": "方案"},
             expected=0.1,
-            title="各阶段试点提升",
+            words=plots.Words(title="各阶段试点提升"),
         ),
         lambda: plots.pilot_trend(
             trend,
             start="2026-08-01",
             group_labels={"pilot": "试点组", "control": "对照组"},
-            title="意向 → 方案",
+            words=plots.Words(title="意向 → 方案"),
         ),
-        lambda: plots.pilot_power(curve, title="检验力", lift_label="提升 {lift} 个百分点"),
-        lambda: plots.pilot_effects(effects.iloc[:0], empty_text="没有可评估的试点"),
+        lambda: plots.pilot_power(
+            curve, words=plots.Words(title="检验力", marks={"lift": "提升 {lift} 个百分点"})
+        ),
+        lambda: plots.pilot_effects(effects.iloc[:0], words=plots.Words(empty="没有可评估的试点")),
         lambda: plots.pilot_balance(
             pd.DataFrame(
                 {
@@ -413,12 +415,13 @@ def test_pilot_figures_draw_in_chinese_without_missing_glyphs() -> None:
                     "std_diff_pre": [1.1, -1.3, 0.02],
                 }
             ),
-            title="两组是否可比？",
-            xlabel="标准化差异",
-            after_label="试点开始后",
-            before_label="试点开始前",
+            words=plots.Words(
+                title="两组是否可比？",
+                xlabel="标准化差异",
+                marks={"after": "试点开始后", "before": "试点开始前"},
+            ),
         ),
-        lambda: plots.pilot_balance(pd.DataFrame(), empty_text="没有可评估的试点"),
+        lambda: plots.pilot_balance(pd.DataFrame(), words=plots.Words(empty="没有可评估的试点")),
     ]
     for draw in draws:
         with warnings.catch_warnings(record=True) as caught:

@@ -384,13 +384,19 @@ def test_scoring_figures_draw_in_chinese_without_missing_glyphs(fitted, sample_d
     scores = scoring.score_deals(fitted, d.deals, d.activities)
     quality = scoring.lead_quality(fitted, d.deals, scores)
     draws = [
-        lambda: plots.calibration_curve(fitted.calibration_, title="校准", xlabel="预测赢单率"),
-        lambda: plots.gains_chart(fitted.lift_, title="累计增益", random_label="随机顺序"),
-        lambda: plots.feature_importance(fitted.importance_, title="特征", xlabel="AUC 下降"),
-        lambda: plots.lead_quality_chart(
-            quality, title="各来源赢单率", count_label="n={n} · 在途 {open}"
+        lambda: plots.calibration_curve(
+            fitted.calibration_, words=plots.Words(title="校准", xlabel="预测赢单率")
         ),
-        lambda: plots.calibration_curve(pd.DataFrame(), empty_text="未评估模型"),
+        lambda: plots.gains_chart(
+            fitted.lift_, words=plots.Words(title="累计增益", marks={"random": "随机顺序"})
+        ),
+        lambda: plots.feature_importance(
+            fitted.importance_, words=plots.Words(title="特征", xlabel="AUC 下降")
+        ),
+        lambda: plots.lead_quality_chart(
+            quality, words=plots.Words(title="各来源赢单率", marks={"count": "n={n} · 在途 {open}"})
+        ),
+        lambda: plots.calibration_curve(pd.DataFrame(), words=plots.Words(empty="未评估模型")),
     ]
     for draw in draws:
         with warnings.catch_warnings(record=True) as caught:

@@ -38,12 +38,14 @@ from playbook.plots.scoring import (
     gains_chart,
     lead_quality_chart,
 )
+from playbook.plots.words import Words
 
 __all__ = [
     "BAD",
     "HIGHLIGHT",
     "MUTED",
     "PALETTE",
+    "Words",
     "advance_curves",
     "calibration_curve",
     "capability_radar",

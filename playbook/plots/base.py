@@ -8,6 +8,7 @@ figure unless given ``ax``, so headless runs never draw on a stale one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from playbook.plots.parts import (
     row_labels,
 )
 from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE, theme
+from playbook.plots.words import Words, default_words
 
 __all__ = [
     "BAD",
@@ -33,6 +35,7 @@ __all__ = [
     "MUTED",
     "PALETTE",
     "TITLE_CHARS",
+    "Words",
     "completeness_by_rep",
     "interval_errors",
     "readable_labels",
@@ -51,7 +54,8 @@ def readable_labels(draw: _Draw) -> _Draw:
     Text values in the frames, series, lists and dicts it is given (and the index
     of a frame) longer than :data:`~playbook.display.LABEL_CHARS` are shortened the
     same way everywhere (so a value and its key in a ``labels`` dict still match),
-    and text arguments such as titles are cut at :data:`TITLE_CHARS`. A
+    and text arguments such as titles (and every text of a :class:`Words`) are cut at
+    :data:`TITLE_CHARS`. A
     120,000-character segment then draws as a readable tick label instead of a
     figure a million pixels wide. Column names are left as they are.
     """
@@ -68,6 +72,9 @@ def _readable(value: Any, top: bool = True) -> Any:
     inside data (frames, series, lists, sets, tuples, dicts) at LABEL_CHARS."""
     if isinstance(value, str):
         return short_label(value, TITLE_CHARS if top else LABEL_CHARS)
+    if isinstance(value, Words):
+        texts = {f.name: _readable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return Words(**{**texts, "marks": {k: _readable(v) for k, v in value.marks.items()}})
     if isinstance(value, pd.DataFrame):
         changed = {c: _readable_series(value[c]) for c in value.columns}
         changed = {c: s for c, s in changed.items() if s is not value[c]}
@@ -121,14 +128,8 @@ def _readable_index(index: pd.Index) -> pd.Index:
 
 
 @readable_labels
-def completeness_by_rep(
-    per_rep: pd.DataFrame,
-    *,
-    title: str = "",
-    label_rep: str = "rep",
-    label_value: str = "completeness",
-    ax=None,
-):
+@default_words(Words(xlabel="completeness", ylabel="rep"))
+def completeness_by_rep(per_rep: pd.DataFrame, *, words: Words, ax=None):
     """Horizontal bars of record completeness per rep with Wilson intervals.
 
     Parameters
@@ -146,4 +147,4 @@ def completeness_by_rep(
         ax.scatter(data["team_completeness"], list(y), marker="|", s=120, color=BAD, zorder=3)
     row_labels(ax, list(y), data["owner_id"].astype(str), fontsize=7)
     percent_axis(ax, "x", limits=(0, 1), decimals=None)
-    return finish(fig, ax, title, xlabel=label_value, ylabel=label_rep)
+    return finish(fig, ax, words)

@@ -27,6 +27,7 @@ from playbook.plots.parts import (
     row_labels,
 )
 from playbook.plots.style import BAD, HIGHLIGHT, INK, PALETTE, theme
+from playbook.plots.words import Words, default_words
 
 __all__ = [
     "consistency_grid",
@@ -39,14 +40,9 @@ __all__ = [
 
 
 @readable_labels
+@default_words(Words(xlabel="", empty="no data"))
 def consistency_grid(
-    ranking: pd.DataFrame,
-    consistency: pd.DataFrame,
-    *,
-    title: str = "",
-    xlabel: str = "",
-    max_reps: int = 40,
-    empty_label: str = "no data",
+    ranking: pd.DataFrame, consistency: pd.DataFrame, *, words: Words, max_reps: int = 40
 ):
     """Rep × period grid of ranks: framed cells are the period's top group, ★ marks
     consistent strong converters.
@@ -64,7 +60,7 @@ def consistency_grid(
     periods = sorted(ranking["period"].astype(str).unique()) if len(ranking) else []
     fig, ax = figure_axes(None, figsize=(1.1 * max(len(periods), 3) + 2.8, height))
     if not reps or not periods:
-        return no_data_figure(fig, ax, empty_label, title)
+        return no_data_figure(fig, ax, words.empty, words.title)
     data = ranking.assign(owner_id=ranking["owner_id"].astype(str), period=ranking["period"])
     data = data[data["owner_id"].isin(reps)]
     share = (data["rank"] / data["ranked"]).to_numpy(dtype=float)
@@ -94,7 +90,7 @@ def consistency_grid(
     ax.set_xticks(range(len(periods)))
     ax.set_xticklabels(periods, fontsize=8)
     ax.grid(False)
-    return finish(fig, ax, title, xlabel=xlabel)
+    return finish(fig, ax, words)
 
 
 _PHI = np.linspace(0, 2 * np.pi, 721)
@@ -139,25 +135,25 @@ def _radii(values, scale: tuple[float, float]) -> np.ndarray:
     return np.clip(np.asarray(values, dtype=float) - scale[0], 0, scale[1] - scale[0])
 
 
+_RADAR_MARKS = {"benchmark": "benchmark", "rest": "rest of the team", "team": "team", "gap": "gap"}
+
+
 @readable_labels
+@default_words(Words(suppressed="suppressed", marks=_RADAR_MARKS))
 def capability_radar(
     gaps: pd.DataFrame,
     *,
     dimension_labels: dict[str, str] | None = None,
     scale: tuple[float, float] = (1.0, 5.0),
-    title: str = "",
-    benchmark_label: str = "benchmark",
-    rest_label: str = "rest of the team",
-    team_label: str = "team",
-    gap_label: str = "gap",
-    suppressed_label: str = "suppressed",
+    words: Words,
     ax=None,
 ):
     """Radar of the benchmark group's mean scores against the rest of the team.
 
     The area between the two polygons is shaded (blue where the benchmark is ahead,
     red where behind). When the group comparison is suppressed, only the team mean
-    is drawn (if shown) and the figure says ``suppressed_label``.
+    is drawn (if shown) and the figure says ``words.suppressed``. The marks name the
+    legend's ``benchmark``, ``rest``, ``team`` and ``gap``.
 
     Parameters
     ----------
@@ -178,7 +174,7 @@ def capability_radar(
     else:
         fig = ax.figure
     if len(order) < 3:
-        no_data(ax, suppressed_label if len(order) else "—")
+        no_data(ax, words.suppressed if len(order) else "—")
         return fig
     angles = _radar_axes(ax, [labels.get(d, d) for d in order], scale)
     bench = data["benchmark_mean"].to_numpy(dtype=float)
@@ -197,21 +193,21 @@ def capability_radar(
             color=HIGHLIGHT,
             alpha=0.28,
             lw=0,
-            label=gap_label,
+            label=words.marks["gap"],
         )
         ax.fill_between(_PHI, rr, rb, where=rb < rr, interpolate=True, color=BAD, alpha=0.22, lw=0)
-        ax.plot(_PHI, rr, color="#6b7785", lw=1.8, ls="--", label=rest_label)
-        ax.plot(_PHI, rb, color=HIGHLIGHT, lw=2.2, label=benchmark_label)
+        ax.plot(_PHI, rr, color="#6b7785", lw=1.8, ls="--", label=words.marks["rest"])
+        ax.plot(_PHI, rb, color=HIGHLIGHT, lw=2.2, label=words.marks["benchmark"])
         ax.scatter(angles, _radii(bench, scale), color=HIGHLIGHT, s=18, zorder=3)
         ax.scatter(angles, _radii(rest, scale), color="#6b7785", s=14, zorder=3)
     else:
         if not np.isnan(team).all():
             rt = _outline(_radii(np.nan_to_num(team, nan=scale[0]), scale))
-            ax.plot(_PHI, rt, color="#6b7785", lw=1.8, label=team_label)
+            ax.plot(_PHI, rt, color="#6b7785", lw=1.8, label=words.marks["team"])
         ax.text(
             0.5,
             0.5,
-            suppressed_label,
+            words.suppressed,
             transform=ax.transAxes,
             ha="center",
             va="center",
@@ -224,24 +220,22 @@ def capability_radar(
         ax.legend(
             loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, fontsize=8, frameon=False
         )
-    if title:
-        ax.set_title(title, pad=28)
+    if words.title:
+        ax.set_title(words.title, pad=28)
     fig.tight_layout()
     return fig
 
 
 @readable_labels
+@default_words(Words(empty="—", marks={"benchmark": "benchmark", "rep": "{rep}"}))
 def rep_radars(
     rep_gaps: pd.DataFrame,
     reps: Sequence[str],
     *,
     dimension_labels: dict[str, str] | None = None,
     scale: tuple[float, float] = (1.0, 5.0),
-    title: str = "",
-    benchmark_label: str = "benchmark",
-    rep_label: str = "{rep}",
+    words: Words,
     ncols: int = 4,
-    empty_label: str = "—",
 ):
     """Small multiples: each rep's scores (filled) against the benchmark mean (dashed).
 
@@ -251,8 +245,9 @@ def rep_radars(
         :func:`playbook.steps.capability.rep_gaps` (rep_id, dimension, score, benchmark).
     reps : sequence of str
         Which reps to draw, in order.
-    rep_label : str
-        Panel title, formatted with ``rep``.
+    words : Words
+        ``marks["rep"]`` is the panel title, formatted with ``rep``; ``marks["benchmark"]``
+        names the dashed line.
     """
     labels = dimension_labels or {}
     reps = [str(r) for r in reps]
@@ -266,7 +261,7 @@ def rep_radars(
         if i >= len(reps) or len(dims) < 3:
             axis.set_axis_off()
             if i == 0 and not reps:
-                fig.text(0.5, 0.5, empty_label, ha="center")
+                fig.text(0.5, 0.5, words.empty, ha="center")
             continue
         rep = reps[i]
         data = rep_gaps[rep_gaps["rep_id"].astype(str) == rep].set_index("dimension").reindex(dims)
@@ -280,22 +275,21 @@ def rep_radars(
         if not np.isnan(bench).any():
             axis.plot(_PHI, _outline(_radii(bench, scale)), color=HIGHLIGHT, lw=1.2, ls="--")
         _finish_radar(axis, scale)
-        axis.set_title(rep_label.format(rep=rep), fontsize=9, pad=12)
+        axis.set_title(words.marks["rep"].format(rep=rep), fontsize=9, pad=12)
     handles = [
-        matplotlib.lines.Line2D([], [], color=HIGHLIGHT, ls="--", label=benchmark_label),
+        matplotlib.lines.Line2D([], [], color=HIGHLIGHT, ls="--", label=words.marks["benchmark"]),
     ]
     fig.legend(handles=handles, loc="lower center", frameon=False, fontsize=8)
-    return finish_panels(fig, title, rect=(0, 0.04, 1, 1))
+    return finish_panels(fig, words, rect=(0, 0.04, 1, 1))
 
 
 @readable_labels
+@default_words(Words(xlabel="", suppressed="suppressed"))
 def gap_forest(
     gaps: pd.DataFrame,
     *,
     dimension_labels: dict[str, str] | None = None,
-    title: str = "",
-    xlabel: str = "",
-    suppressed_label: str = "suppressed",
+    words: Words,
     alpha: float = 0.05,
     ax=None,
 ):
@@ -320,7 +314,7 @@ def gap_forest(
             ax.text(
                 0,
                 yi,
-                suppressed_label if bool(row.suppressed) else "—",
+                words.suppressed if bool(row.suppressed) else "—",
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -341,18 +335,18 @@ def gap_forest(
         )
         ax.text(row.ci_high, yi + 0.18, f"{row.gap:+.2f}", fontsize=8, ha="left", color=INK)
     row_labels(ax, y, [labels.get(d, d) for d in data["dimension"]], fontsize=9)
-    return finish(fig, ax, title, xlabel=xlabel)
+    return finish(fig, ax, words)
 
 
 @readable_labels
+@default_words(Words(xlabel="", ylabel="", empty="—"))
 def link_heatmap(
     links: pd.DataFrame,
     *,
     stage_labels: dict[str, str] | None = None,
     dimension_labels: dict[str, str] | None = None,
-    title: str = "",
+    words: Words,
     alpha: float = 0.05,
-    empty_label: str = "—",
     ax=None,
 ):
     """Stage × competency heatmap of correlations across reps; credible cells framed.
@@ -371,7 +365,7 @@ def link_heatmap(
         ax, figsize=(1.3 * max(len(dims), 3) + 2.5, 0.6 * max(len(stages), 2) + 1.8)
     )
     if not stages or not dims:
-        return no_data_figure(fig, ax, empty_label, title)
+        return no_data_figure(fig, ax, words.empty, words.title)
     r = links.pivot_table(index="stage", columns="dimension", values="r", aggfunc="first")
     r = r.reindex(index=stages, columns=dims)
     p = links.pivot_table(index="stage", columns="dimension", values="p_adj", aggfunc="first")
@@ -383,7 +377,7 @@ def link_heatmap(
                 frame_cell(ax, (j, i), lw=2.2)
     ax.set_yticklabels([stage_labels.get(s, s) for s in stages], rotation=0, fontsize=8)
     _dimension_columns(ax, [labels.get(d, d) for d in dims])
-    return finish(fig, ax, title, xlabel="", ylabel="")
+    return finish(fig, ax, words)
 
 
 def _dimension_columns(ax, names: list[str], ticks=None) -> None:
@@ -394,14 +388,13 @@ def _dimension_columns(ax, names: list[str], ticks=None) -> None:
 
 
 @readable_labels
+@default_words(Words(suppressed="suppressed", empty="—"))
 def team_heatmap(
     team_scores: pd.DataFrame,
     *,
     dimension_labels: dict[str, str] | None = None,
     scale: tuple[float, float] = (1.0, 5.0),
-    title: str = "",
-    suppressed_label: str = "suppressed",
-    empty_label: str = "—",
+    words: Words,
     ax=None,
 ):
     """Team × competency mean scores; suppressed cells say so.
@@ -420,7 +413,7 @@ def team_heatmap(
         ax, figsize=(1.3 * max(len(dims), 3) + 2.5, 0.5 * max(len(teams), 2) + 1.8)
     )
     if not teams:
-        return no_data_figure(fig, ax, empty_label, title)
+        return no_data_figure(fig, ax, words.empty, words.title)
     table = team_scores.pivot_table(
         index="team", columns="dimension", values="mean", aggfunc="first", dropna=False
     )
@@ -441,10 +434,10 @@ def team_heatmap(
         for j in range(len(dims)):
             v = table.iat[i, j]
             hidden = bool(sup.iat[i, j]) if pd.notna(sup.iat[i, j]) else False
-            text = suppressed_label if hidden else ("" if pd.isna(v) else f"{v:.1f}")
+            text = words.suppressed if hidden else ("" if pd.isna(v) else f"{v:.1f}")
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=BAD if hidden else INK)
     names = [f"{t} (n={n})" for t, n in zip(teams, reps, strict=True)]
     row_labels(ax, range(len(teams)), names, fontsize=8)
     _dimension_columns(ax, [labels.get(d, d) for d in dims], range(len(dims)))
     ax.grid(False)
-    return finish(fig, ax, title)
+    return finish(fig, ax, words)

@@ -18,6 +18,7 @@ from playbook.plots.parts import (
     row_labels,
 )
 from playbook.plots.style import BAD, GREY, HIGHLIGHT, MUTED, PALETTE
+from playbook.plots.words import Words, default_words
 
 
 def _transition_names(frm, to, labels: dict[str, str], arrow: str = " → ") -> list[str]:
@@ -26,14 +27,8 @@ def _transition_names(frm, to, labels: dict[str, str], arrow: str = " → ") -> 
 
 
 @readable_labels
-def funnel(
-    rates: pd.DataFrame,
-    *,
-    labels: dict[str, str] | None = None,
-    title: str = "",
-    xlabel: str = "",
-    ax=None,
-):
+@default_words(Words(xlabel=""))
+def funnel(rates: pd.DataFrame, *, labels: dict[str, str] | None = None, words: Words, ax=None):
     """Stage → next-stage rates as bars with 95% intervals and their n.
 
     Parameters
@@ -59,18 +54,20 @@ def funnel(
             )
     row_labels(ax, y, names)
     percent_axis(ax, "x", limits=(0, 1))
-    return finish(fig, ax, title, xlabel=xlabel)
+    return finish(fig, ax, words)
+
+
+_OUTCOMES = ("entered", "lost", "open", "skip", "regress")
 
 
 @readable_labels
+@default_words(Words(marks={"dwell": "median {days} d", **{k: k for k in _OUTCOMES}}))
 def journey_map(
     monitor: pd.DataFrame,
     moves: pd.DataFrame,
     *,
     labels: dict[str, str] | None = None,
-    title: str = "",
-    outcome_labels: dict[str, str] | None = None,
-    dwell_label: str = "median {days} d",
+    words: Words,
 ):
     """Layered flow of deals through the funnel: volumes, drop-offs, skips, regressions, dwell.
 
@@ -78,27 +75,28 @@ def journey_map(
     ----------
     monitor : stage_monitor frame (stage, entered, lost, open, median_dwell_days).
     moves : flows frame (source, target, kind, deals).
-    labels : stage id -> display label; outcome_labels for won/lost/open.
+    labels : stage id -> display label.
+    words : marks name the legend's entered, lost, open, skip and regress, and ``dwell``
+        (with a ``{days}`` placeholder) the median dwell under each stage.
     """
     from matplotlib.patches import Rectangle
 
     labels = labels or {}
-    outcome_labels = outcome_labels or {}
     layout = _JourneyLayout.of(monitor)
     stages = layout.stages
     fig, ax = figure_axes(None, figsize=(max(8, 2.2 * len(stages)), 5.2))
-    _stage_columns(ax, monitor, layout, labels, dwell_label)
+    _stage_columns(ax, monitor, layout, labels, words.marks["dwell"])
     _move_arrows(ax, moves, layout)
     handles = [
         Rectangle((0, 0), 1, 1, color=c) for c in (HIGHLIGHT, BAD, MUTED, PALETTE[1], PALETTE[3])
     ]
-    names = [outcome_labels.get(k, k) for k in ("entered", "lost", "open", "skip", "regress")]
+    names = [words.marks[k] for k in _OUTCOMES]
     ax.legend(handles, names, loc="upper right", fontsize=8, frameon=False, ncol=5)
     ax.set_xlim(-1, layout.x[stages[-1]] + 1)
     ax.set_ylim(-1.2, 4.4)
     ax.axis("off")
-    if title:
-        ax.set_title(title)
+    if words.title:
+        ax.set_title(words.title)
     return fig
 
 
@@ -204,12 +202,12 @@ def _move_arrows(ax, moves: pd.DataFrame, layout: _JourneyLayout) -> None:
 
 
 @readable_labels
+@default_words(Words(xlabel="", ylabel="days"))
 def dwell_distributions(
     tracks: pd.DataFrame,
     *,
     labels: dict[str, str] | None = None,
-    title: str = "",
-    ylabel: str = "days",
+    words: Words,
     order: list[str] | None = None,
 ):
     """Dwell-time distribution per stage (completed visits), log scale.
@@ -237,18 +235,12 @@ def dwell_distributions(
         linewidth=0.8,
     )
     ax.set_yscale("log")
-    return finish(fig, ax, title, xlabel="", ylabel=ylabel)
+    return finish(fig, ax, words)
 
 
 @readable_labels
-def advance_curves(
-    curves: pd.DataFrame,
-    *,
-    labels: dict[str, str] | None = None,
-    title: str = "",
-    xlabel: str = "days",
-    ylabel: str = "",
-):
+@default_words(Words(xlabel="days", ylabel=""))
+def advance_curves(curves: pd.DataFrame, *, labels: dict[str, str] | None = None, words: Words):
     """Cumulative share advanced within t days of entering each stage (open deals censored).
 
     Parameters
@@ -266,17 +258,18 @@ def advance_curves(
             color=PALETTE[i % len(PALETTE)],
         )
     percent_axis(ax, "y", limits=(0, 1))
-    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend={})
+    return finish(fig, ax, words, legend={})
 
 
 @readable_labels
+@default_words(Words(xlabel=""))
 def rate_heatmap(
     rates: pd.DataFrame,
     dimension: str,
     *,
     labels: dict[str, str] | None = None,
     flagged: set[tuple[str, str]] | None = None,
-    title: str = "",
+    words: Words,
 ):
     """Slice × transition heatmap of rates; flagged cells (value, from) are outlined.
 
@@ -300,10 +293,11 @@ def rate_heatmap(
         if str(value) in rows and stage in froms:
             frame_cell(ax, (froms.index(stage), rows.index(str(value))), lw=2.5)
     ax.tick_params(axis="x", labelrotation=0, labelsize=8)
-    return finish(fig, ax, title, xlabel="", ylabel=dimension)
+    return finish(fig, ax, words.over(Words(ylabel=dimension)))
 
 
 @readable_labels
+@default_words(Words(ylabel=""))
 def waterfall(
     contributions: pd.DataFrame,
     *,
@@ -311,8 +305,7 @@ def waterfall(
     end_label: str,
     start: float,
     end: float,
-    title: str = "",
-    ylabel: str = "",
+    words: Words,
 ):
     """Waterfall from one period's revenue to the next through each factor's contribution.
 
@@ -337,17 +330,12 @@ def waterfall(
         ha="right",
         fontsize=8,
     )
-    return finish(fig, ax, title, ylabel=ylabel)
+    return finish(fig, ax, words)
 
 
 @readable_labels
-def trend_lines(
-    cohorts: pd.DataFrame,
-    *,
-    labels: dict[str, str] | None = None,
-    title: str = "",
-    ylabel: str = "",
-):
+@default_words(Words(ylabel=""))
+def trend_lines(cohorts: pd.DataFrame, *, labels: dict[str, str] | None = None, words: Words):
     """Stage rate by creation month, one line per transition; provisional months hollow.
 
     Parameters
@@ -358,8 +346,8 @@ def trend_lines(
     fig, ax = figure_axes(None, figsize=(8, 4.2))
     if cohorts.empty:
         ax.axis("off")
-        if title:
-            ax.set_title(title)
+        if words.title:
+            ax.set_title(words.title)
         return fig
     pairs = list(dict.fromkeys(zip(cohorts["from"], cohorts["to"], strict=True)))
     for i, (frm, to) in enumerate(pairs):
@@ -379,4 +367,4 @@ def trend_lines(
         )
     percent_axis(ax, "y", limits=(0, 1))
     fig.autofmt_xdate()
-    return finish(fig, ax, title, ylabel=ylabel, legend={"ncol": 2})
+    return finish(fig, ax, words, legend={"ncol": 2})

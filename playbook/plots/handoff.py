@@ -22,28 +22,26 @@ from playbook.plots.parts import (
     row_labels,
 )
 from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE, theme
+from playbook.plots.words import Words, default_words
 
 
-def _empty(fig, ax, text: str, title: str):
-    """The figure of a missing table: says ``text`` where the data would be."""
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=11, color=GREY)
+def _empty(fig, ax, words: Words):
+    """The figure of a missing table: says ``words.empty`` where the data would be."""
+    ax.text(0.5, 0.5, words.empty, ha="center", va="center", fontsize=11, color=GREY)
     ax.set_axis_off()
-    if title:
-        ax.set_title(title)
+    if words.title:
+        ax.set_title(words.title)
     return fig
 
 
 @readable_labels
+@default_words(Words(xlabel="", ylabel="", empty="", marks={"sla": "SLA"}))
 def response_time_curves(
     curves: pd.DataFrame,
     *,
     highlight: Sequence[str] = (),
     sla_hours: float | None = None,
-    title: str = "",
-    xlabel: str = "",
-    ylabel: str = "",
-    sla_label: str = "SLA",
-    empty: str = "",
+    words: Words,
     ax=None,
 ):
     """Share of leads contacted within t business hours, one line per group.
@@ -53,12 +51,11 @@ def response_time_curves(
     curves : :func:`playbook.steps.handoff.contact_curves` frame (group, leads, hours, share).
     highlight : groups drawn bold in the alarm colour (e.g. a slow team); others muted
         when any is highlighted.
-    sla_hours : draws the SLA as a dashed vertical line.
-    empty : text shown when ``curves`` is empty.
+    sla_hours : draws the SLA as a dashed vertical line, named by ``words.marks["sla"]``.
     """
     fig, ax = figure_axes(ax, figsize=(8, 4.5))
     if not len(curves):
-        return _empty(fig, ax, empty, title)
+        return _empty(fig, ax, words)
     highlight = set(map(str, highlight))
     groups = list(dict.fromkeys(curves["group"].astype(str)))
     for i, group in enumerate(groups):
@@ -76,24 +73,21 @@ def response_time_curves(
         )
     if sla_hours is not None:
         ax.axvline(sla_hours, color=INK, linestyle="--", linewidth=1)
-        ax.text(sla_hours, 1.0, f" {sla_label}", fontsize=9, va="top")
+        ax.text(sla_hours, 1.0, f" {words.marks['sla']}", fontsize=9, va="top")
     ax.set_xlim(0, float(curves["hours"].max()))
     percent_axis(ax, "y", limits=(0, 1.02))
     beside = {"loc": "center left", "bbox_to_anchor": (1.01, 0.5)}
-    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend=beside)
+    return finish(fig, ax, words, legend=beside)
 
 
 @readable_labels
+@default_words(Words(xlabel="", ylabel="", empty="", marks={"reference": ""}))
 def response_conversion(
     conversion: pd.DataFrame,
     *,
     bucket_labels: dict[str, str] | None = None,
     reference: float | None = None,
-    reference_label: str = "",
-    title: str = "",
-    xlabel: str = "",
-    ylabel: str = "",
-    empty: str = "",
+    words: Words,
     ax=None,
 ):
     """Lead conversion by time-to-first-contact bucket: rates with 95% intervals and n.
@@ -103,12 +97,13 @@ def response_conversion(
     conversion : :func:`playbook.steps.handoff.conversion_by_response` frame (bucket, n, rate,
         ci_low, ci_high).
     bucket_labels : display label per bucket (e.g. for ``none``).
-    reference : a rate drawn as a dashed line (e.g. leads contacted within the SLA).
+    reference : a rate drawn as a dashed line (e.g. leads contacted within the SLA), named
+        by ``words.marks["reference"]``.
     """
     fig, ax = figure_axes(ax, figsize=(8, 4.5))
     data = conversion[conversion["n"] > 0].reset_index(drop=True) if len(conversion) else conversion
     if not len(data):
-        return _empty(fig, ax, empty, title)
+        return _empty(fig, ax, words)
     bucket_labels = bucket_labels or {}
     x = np.arange(len(data))
     names = [bucket_labels.get(str(b), str(b)) for b in data["bucket"]]
@@ -120,23 +115,27 @@ def response_conversion(
     if reference is not None and np.isfinite(reference):
         ax.axhline(reference, color=BAD, linestyle="--", linewidth=1)
         ax.text(
-            len(data) - 0.5, reference + 0.01, reference_label, ha="right", fontsize=8, color=BAD
+            len(data) - 0.5,
+            reference + 0.01,
+            words.marks["reference"],
+            ha="right",
+            fontsize=8,
+            color=BAD,
         )
     ax.set_xticks(x)
     ax.set_xticklabels(names)
     percent_axis(ax, "y", limits=(0, 1))
-    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel)
+    return finish(fig, ax, words)
 
 
 @readable_labels
+@default_words(Words(xlabel="", empty=""))
 def sla_by_team(
     compliance: pd.DataFrame,
     *,
     sla_labels: dict[str, str] | None = None,
     target: float = 0.8,
-    title: str = "",
-    xlabel: str = "",
-    empty: str = "",
+    words: Words,
 ):
     """SLA compliance per team: one panel per SLA (so no ``ax``), bars with 95% intervals.
 
@@ -150,7 +149,7 @@ def sla_by_team(
     data = compliance[compliance["n"] > 0] if len(compliance) else compliance
     if not len(data):
         fig, ax = figure_axes(None)
-        return _empty(fig, ax, empty, title)
+        return _empty(fig, ax, words)
     import matplotlib.pyplot as plt
 
     theme()
@@ -164,9 +163,9 @@ def sla_by_team(
         part = data[data["sla"].astype(str) == sla]
         _team_compliance(ax_i, part.set_index(part["team"].astype(str)).reindex(teams), target)
         ax_i.set_title(sla_labels.get(sla, sla), fontsize=10)
-        ax_i.set_xlabel(xlabel)
+        ax_i.set_xlabel(words.xlabel)
         ax_i.invert_yaxis()
-    return finish_panels(fig, title)
+    return finish_panels(fig, words)
 
 
 def _team_compliance(ax, part: pd.DataFrame, target: float) -> None:
@@ -194,14 +193,13 @@ def _team_compliance(ax, part: pd.DataFrame, target: float) -> None:
 
 
 @readable_labels
+@default_words(Words(ylabel="", empty=""))
 def source_reach(
     sources: pd.DataFrame,
     *,
     labels: dict[str, str] | None = None,
     by: str = "source",
-    title: str = "",
-    ylabel: str = "",
-    empty: str = "",
+    words: Words,
     ax=None,
 ):
     """How far each source's leads get: share reaching each stage, with 95% intervals.
@@ -214,7 +212,7 @@ def source_reach(
     """
     fig, ax = figure_axes(ax, figsize=(8, 4.5))
     if not len(sources):
-        return _empty(fig, ax, empty, title)
+        return _empty(fig, ax, words)
     labels = labels or {}
     stages = [s for s in sources["stage"].cat.categories if s in set(sources["stage"].astype(str))]
     x = np.arange(len(stages))
@@ -238,4 +236,4 @@ def source_reach(
     ax.set_xticks(x)
     ax.set_xticklabels([labels.get(s, s) for s in stages])
     percent_axis(ax, "y", limits=(0, None))
-    return finish(fig, ax, title, ylabel=ylabel, legend={})
+    return finish(fig, ax, words, legend={})

@@ -13,6 +13,7 @@ import matplotlib
 import pandas as pd
 
 from playbook.plots.style import INK, theme
+from playbook.plots.words import Words
 
 # pyplot is imported where a figure is made, after the style module chose the backend.
 
@@ -60,26 +61,27 @@ def row_labels(ax, y, names, **text) -> None:
     ax.set_yticklabels(names, **text)
 
 
-def finish(fig, ax, title: str = "", *, xlabel=None, ylabel=None, legend=None, **title_style):
-    """How a one-panel figure ends: axis labels, a small frameless legend, the title if
-    there is one, a tight layout. ``legend`` holds the legend's placement (``{}`` for the
-    default); ``None`` draws none. Returns ``fig``."""
-    if xlabel is not None:
-        ax.set_xlabel(xlabel)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel)
+def finish(fig, ax, words: Words, *, legend=None, **title_style):
+    """How a one-panel figure ends: the axis labels of ``words`` (where not ``None``), a
+    small frameless legend, the title if there is one, a tight layout. ``legend`` holds
+    the legend's placement (``{}`` for the default); ``None`` draws none. Returns ``fig``."""
+    if words.xlabel is not None:
+        ax.set_xlabel(words.xlabel)
+    if words.ylabel is not None:
+        ax.set_ylabel(words.ylabel)
     if legend is not None:
         ax.legend(fontsize=8, frameon=False, **legend)
-    if title:
-        ax.set_title(title, **title_style)
+    if words.title:
+        ax.set_title(words.title, **title_style)
     fig.tight_layout()
     return fig
 
 
-def finish_panels(fig, title: str = "", **layout):
-    """How a figure of several panels ends: the title over them all, a tight layout."""
-    if title:
-        fig.suptitle(title, fontweight="bold")
+def finish_panels(fig, words: Words, **layout):
+    """How a figure of several panels ends: the title of ``words`` over them all, a tight
+    layout."""
+    if words.title:
+        fig.suptitle(words.title, fontweight="bold")
     fig.tight_layout(**layout)
     return fig
 

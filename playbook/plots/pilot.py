@@ -8,6 +8,7 @@ from playbook.plots.base import readable_labels
 from playbook.plots.empty import empty_figure
 from playbook.plots.parts import figure_axes, finish, interval_bars, percent_axis, row_labels
 from playbook.plots.style import BAD, GREY, HIGHLIGHT, INK, MUTED, PALETTE
+from playbook.plots.words import Words, default_words
 from playbook.stats import format_probability
 
 
@@ -17,14 +18,13 @@ def _zero_line(ax) -> None:
 
 
 @readable_labels
+@default_words(Words(xlabel="lift"))
 def pilot_effects(
     effects: pd.DataFrame,
     *,
     labels: dict[str, str] | None = None,
     expected: float | None = None,
-    title: str = "",
-    xlabel: str = "lift",
-    empty_text: str = "",
+    words: Words,
     ax=None,
 ):
     """Forest plot: the pilot's lift per stage (and end to end) with 95% intervals.
@@ -39,7 +39,7 @@ def pilot_effects(
     labels = labels or {}
     fig, ax = figure_axes(ax, figsize=(8, 0.6 * len(effects) + 1.8))
     if effects.empty:
-        return empty_figure(fig, ax, empty_text)
+        return empty_figure(fig, ax, words.empty)
     data = effects.reset_index(drop=True)
     names = [
         f"{labels.get(str(f), f)} → {labels.get(str(t), t)}"
@@ -67,18 +67,17 @@ def pilot_effects(
     row_labels(ax, y, names)
     ax.set_ylim(-0.7, len(data) - 0.3)
     percent_axis(ax, "x")
-    return finish(fig, ax, title, xlabel=xlabel, fontsize=10)
+    return finish(fig, ax, words, fontsize=10)
 
 
 @readable_labels
+@default_words(Words(ylabel=""))
 def pilot_trend(
     trend: pd.DataFrame,
     *,
     start=None,
     group_labels: dict[str, str] | None = None,
-    title: str = "",
-    ylabel: str = "",
-    empty_text: str = "",
+    words: Words,
     ax=None,
 ):
     """Monthly rate of one stage for the pilot and control groups, with 95% bands.
@@ -92,7 +91,7 @@ def pilot_trend(
     group_labels = group_labels or {}
     fig, ax = figure_axes(ax, figsize=(8, 4.2))
     if trend.empty:
-        return empty_figure(fig, ax, empty_text)
+        return empty_figure(fig, ax, words.empty)
     for i, (group, data) in enumerate(trend.groupby("group", sort=True)):
         color = [HIGHLIGHT, PALETTE[1]][i % 2]
         x = pd.to_datetime(data["cohort"])
@@ -107,56 +106,41 @@ def pilot_trend(
         ax.axvline(pd.Timestamp(start), color=BAD, lw=1, ls="--")
     percent_axis(ax, "y", limits=(0, 1))
     fig.autofmt_xdate()
-    return finish(fig, ax, title, ylabel=ylabel, legend={}, fontsize=10)
+    return finish(fig, ax, words, legend={}, fontsize=10)
+
+
+_POWER_MARKS = {"lift": "lift {lift} points", "target": "wanted power"}
 
 
 @readable_labels
-def pilot_power(
-    curve: pd.DataFrame,
-    *,
-    target: float = 0.8,
-    title: str = "",
-    xlabel: str = "weeks",
-    ylabel: str = "power",
-    lift_label: str = "lift {lift} points",
-    target_label: str = "wanted power",
-    empty_text: str = "",
-    ax=None,
-):
+@default_words(Words(xlabel="weeks", ylabel="power", marks=_POWER_MARKS))
+def pilot_power(curve: pd.DataFrame, *, target: float = 0.8, words: Words, ax=None):
     """Power to detect each lift by pilot length, with the wanted power as a line.
 
-    Parameters
-    ----------
-    curve : power_curve frame (lift, weeks, power) for one stage.
-    lift_label : legend text with a ``{lift}`` placeholder (points, e.g. 10).
+    ``curve`` is a power_curve frame (lift, weeks, power) for one stage. Marks: ``lift``,
+    a legend entry with a ``{lift}`` placeholder (points, e.g. 10); ``target``, the line.
     """
     fig, ax = figure_axes(ax, figsize=(7, 4.2))
     if curve.empty:
-        return empty_figure(fig, ax, empty_text)
+        return empty_figure(fig, ax, words.empty)
     for i, (lift, data) in enumerate(curve.groupby("lift", sort=True)):
         ax.plot(
             data["weeks"],
             data["power"],
             color=PALETTE[i % len(PALETTE)],
-            label=lift_label.format(lift=f"{lift * 100:.0f}"),
+            label=words.marks["lift"].format(lift=f"{lift * 100:.0f}"),
         )
-    ax.axhline(target, color=BAD, ls="--", lw=1, label=target_label)
+    ax.axhline(target, color=BAD, ls="--", lw=1, label=words.marks["target"])
     percent_axis(ax, "y", limits=(0, 1))
-    legend = {"loc": "lower right"}
-    return finish(fig, ax, title, xlabel=xlabel, ylabel=ylabel, legend=legend, fontsize=10)
+    return finish(fig, ax, words, legend={"loc": "lower right"}, fontsize=10)
 
 
+_BALANCE_MARKS = {"after": "after the start", "before": "before the start"}
+
+
+@default_words(Words(xlabel="standardised difference", marks=_BALANCE_MARKS))
 def pilot_balance(
-    balance: pd.DataFrame,
-    *,
-    limit: float = 0.1,
-    title: str = "",
-    xlabel: str = "standardised difference",
-    after_label: str = "after the start",
-    before_label: str = "before the start",
-    empty_text: str = "",
-    max_rows: int = 30,
-    ax=None,
+    balance: pd.DataFrame, *, limit: float = 0.1, words: Words, max_rows: int = 30, ax=None
 ):
     """Balance of the pilot and control groups: standardised difference per category.
 
@@ -166,22 +150,29 @@ def pilot_balance(
         std_diff_pre with a pre-period), one row per category; the largest ``max_rows``
         differences are drawn.
     limit : the usual "alike" band (dotted lines at +-limit).
+    words : marks ``after`` and ``before`` name the differences after and before the start.
     """
     data = balance.dropna(subset=["std_diff"]).reset_index(drop=True) if len(balance) else balance
     fig, ax = figure_axes(ax, figsize=(8, 0.28 * min(len(data), max_rows) + 1.8))
     if data.empty:
-        return empty_figure(fig, ax, empty_text)
+        return empty_figure(fig, ax, words.empty)
     shown = data.loc[data["std_diff"].abs().sort_values(ascending=False).index[:max_rows]]
     shown = shown.sort_index()
     # differences of categories one arm does not have at all are infinite: draw at the edge
     edge = max(3.0, float(shown["std_diff"].abs().replace(float("inf"), 0).max()) * 1.1)
     after = shown["std_diff"].clip(-edge, edge)
     y = list(range(len(shown)))[::-1]
-    ax.scatter(after, y, color=HIGHLIGHT, s=30, zorder=3, label=after_label)
+    ax.scatter(after, y, color=HIGHLIGHT, s=30, zorder=3, label=words.marks["after"])
     if "std_diff_pre" in shown:
         before = shown["std_diff_pre"].clip(-edge, edge)
         ax.scatter(
-            before, y, facecolors="white", edgecolors=PALETTE[1], s=30, zorder=3, label=before_label
+            before,
+            y,
+            facecolors="white",
+            edgecolors=PALETTE[1],
+            s=30,
+            zorder=3,
+            label=words.marks["before"],
         )
         ax.legend(fontsize=8, frameon=False, loc="lower right")
     for x in (-limit, limit):
@@ -191,4 +182,4 @@ def pilot_balance(
         ax, y, [f"{d} = {v}" for d, v in zip(shown["dimension"], shown["value"], strict=True)]
     )
     ax.set_ylim(-0.7, len(shown) - 0.3)
-    return finish(fig, ax, title, xlabel=xlabel, fontsize=10)
+    return finish(fig, ax, words, fontsize=10)

@@ -23,19 +23,14 @@ from playbook.plots.parts import (
     row_labels,
 )
 from playbook.plots.style import BAD, HIGHLIGHT, MUTED, theme
+from playbook.plots.words import Words, default_words
 
 __all__ = ["module_demand", "metric_distributions", "sla_curves"]
 
 
 @readable_labels
-def module_demand(
-    demand: pd.DataFrame,
-    *,
-    title: str = "",
-    xlabel: str = "",
-    empty_label: str = "—",
-    ax=None,
-):
+@default_words(Words(xlabel="", empty="—"))
+def module_demand(demand: pd.DataFrame, *, words: Words, ax=None):
     """Horizontal bars: how many reps each learning module is recommended to.
 
     Parameters
@@ -47,7 +42,7 @@ def module_demand(
     data = demand.reset_index(drop=True)
     fig, ax = figure_axes(ax, figsize=(8, 0.38 * max(len(data), 3) + 1.4))
     if not len(data):
-        return no_data_figure(fig, ax, empty_label, title)
+        return no_data_figure(fig, ax, words.empty, words.title)
     y = np.arange(len(data))[::-1]
     colors = [HIGHLIGHT if p == 1 else MUTED for p in data["priority"]]
     ax.barh(y, data["reps"], color=colors)
@@ -55,18 +50,13 @@ def module_demand(
         ax.text(n + 0.1, yi, f"{n}", va="center", fontsize=8)
     row_labels(ax, y, data["module"], fontsize=8)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    return finish(fig, ax, title, xlabel=xlabel)
+    return finish(fig, ax, words)
 
 
 @readable_labels
+@default_words(Words(ylabel="", empty="—"))
 def metric_distributions(
-    values: pd.DataFrame,
-    candidates: pd.DataFrame,
-    *,
-    title: str = "",
-    ylabel: str = "",
-    ncols: int = 3,
-    empty_label: str = "—",
+    values: pd.DataFrame, candidates: pd.DataFrame, *, words: Words, ncols: int = 3
 ):
     """Small multiples: each candidate metric's distribution across reps, with p25,
     median and p75 marked (threshold sizing for incentives).
@@ -86,14 +76,14 @@ def metric_distributions(
     for i, axis in enumerate(axes.ravel()):
         if i >= len(metrics):
             if not metrics and i == 0:
-                no_data(axis, empty_label)
+                no_data(axis, words.empty)
             else:
                 axis.set_axis_off()
             continue
         _metric_histogram(axis, values[values["metric"] == metrics[i]], quant.loc[metrics[i]])
         if i % axes.shape[1] == 0:
-            axis.set_ylabel(ylabel, fontsize=8)
-    return finish_panels(fig, title)
+            axis.set_ylabel(words.ylabel, fontsize=8)
+    return finish_panels(fig, words)
 
 
 def _metric_histogram(axis, data: pd.DataFrame, quantiles: pd.Series) -> None:
@@ -112,15 +102,8 @@ def _metric_histogram(axis, data: pd.DataFrame, quantiles: pd.Series) -> None:
 
 
 @readable_labels
-def sla_curves(
-    sla: pd.DataFrame,
-    *,
-    labels: dict[str, str] | None = None,
-    title: str = "",
-    xlabel: str = "",
-    ylabel: str = "",
-    empty_label: str = "—",
-):
+@default_words(Words(xlabel="", ylabel="", empty="—"))
+def sla_curves(sla: pd.DataFrame, *, labels: dict[str, str] | None = None, words: Words):
     """One panel per SLA: compliance against the threshold with its 95% band; the
     configured threshold is the large dot.
 
@@ -139,7 +122,7 @@ def sla_curves(
     fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.6), squeeze=False)
     for axis, name in zip(axes.ravel(), names or [None], strict=True):
         if name is None:
-            no_data(axis, empty_label)
+            no_data(axis, words.empty)
             continue
         data = sla[sla["sla"] == name].sort_values("threshold")
         x = data["threshold"].to_numpy(dtype=float)
@@ -163,6 +146,6 @@ def sla_curves(
         axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         percent_axis(axis, "y", limits=(0, 1.08))
         axis.set_title(labels.get(name, name), fontsize=10)
-        axis.set_xlabel(xlabel)
-        axis.set_ylabel(ylabel)
-    return finish_panels(fig, title)
+        axis.set_xlabel(words.xlabel)
+        axis.set_ylabel(words.ylabel)
+    return finish_panels(fig, words)

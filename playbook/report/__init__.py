@@ -348,8 +348,10 @@ class StepReport:
                 end_label=frame["step"].iloc[-1],
                 start=float(waterfall[value].iloc[0]),
                 end=float(waterfall[value].iloc[-1]),
-                title=self.text("fig_pipeline", month=month),
-                ylabel=self.text("axis_revenue" if value == "amount" else "col_deals"),
+                words=plots.Words(
+                    title=self.text("fig_pipeline", month=month),
+                    ylabel=self.text("axis_revenue" if value == "amount" else "col_deals"),
+                ),
             ),
             "pipeline_waterfall",
         )
@@ -421,8 +423,10 @@ class StepReport:
                 end_label=end,
                 start=float(revenue["value_before"]),
                 end=float(revenue["value_after"]),
-                title=self.text("fig_waterfall", start=start, end=end),
-                ylabel=self.text("axis_revenue"),
+                words=plots.Words(
+                    title=self.text("fig_waterfall", start=start, end=end),
+                    ylabel=self.text("axis_revenue"),
+                ),
             ),
             name,
         )

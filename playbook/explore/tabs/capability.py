@@ -106,13 +106,17 @@ class CapabilityTab(Tab):
                     gaps.drop(columns="group"),
                     dimension_labels=study.dimension_labels,
                     scale=study.scale,
-                    title=label,
-                    benchmark_label=t("cap_benchmark", lang),
-                    rest_label=t("cap_rest", lang),
-                    team_label=t("cap_team", lang),
-                    gap_label=t("cap_gap_area", lang),
-                    suppressed_label=study.suppressed_label,
                     ax=ax,
+                    words=plots.Words(
+                        title=label,
+                        suppressed=study.suppressed_label,
+                        marks={
+                            "benchmark": t("cap_benchmark", lang),
+                            "rest": t("cap_rest", lang),
+                            "team": t("cap_team", lang),
+                            "gap": t("cap_gap_area", lang),
+                        },
+                    ),
                 )
             return fig
 

@@ -57,9 +57,10 @@ class JourneyTab(Tab):
                     monitor.drop(columns="group"),
                     flows.drop(columns="group"),
                     labels=labels,
-                    title=f"{t('fig_journey_map', lang)} · {label}",
-                    outcome_labels=legend,
-                    dwell_label=t("dwell_median", lang),
+                    words=plots.Words(
+                        title=f"{t('fig_journey_map', lang)} · {label}",
+                        marks={"dwell": t("dwell_median", lang), **legend},
+                    ),
                 )
 
             out.append(self.context.figures.image(f"journey_{i}", [monitor, flows], draw))

@@ -70,7 +70,9 @@ class StagesTab(Tab):
             fig, axes = plt.subplots(1, len(groups), figsize=size, squeeze=False)
             for ax, (label, rates) in zip(axes[0], groups, strict=True):
                 rates = rates.drop(columns="group")
-                plots.funnel(rates, labels=labels, title=label, xlabel=xlabel, ax=ax)
+                plots.funnel(
+                    rates, labels=labels, ax=ax, words=plots.Words(title=label, xlabel=xlabel)
+                )
             return fig
 
         return [self.context.figures.image("stages", [shown.figure_data["stage_rates"]], draw)]
