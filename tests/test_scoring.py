@@ -412,3 +412,68 @@ def test_module_does_no_io_outside_save_and_load() -> None:
     source = Path(scoring.__file__).read_text(encoding="utf-8")
     assert source.count("joblib.dump(") == 1 and source.count("joblib.load(") == 1
     assert "read_csv" not in source and "open(" not in source
+
+
+# --- speed paths give the old answers -----------------------------------------------------
+
+
+def _column_type_row_by_row(values: pd.Series) -> str:
+    """column_type as it was: every row parsed."""
+    from playbook.workspace.schema import is_missing, parse_numbers
+
+    text = values.astype(object)
+    filled = ~is_missing(text)
+    if not filled.any():
+        return "empty"
+    return "category" if parse_numbers(text[filled])[1].any() else "numeric"
+
+
+def test_column_type_and_distinct_counts_from_distinct_values_match_every_row() -> None:
+    from playbook.steps.scoring.features import PARSE_FIRST, column_type, count_distinct
+
+    many = [f"{i:,}" for i in range(PARSE_FIRST + 500)]
+    columns = {
+        "numbers as text": pd.Series(["1,234.5", "¥300", "N/A", None, "-36.4"] * 50, dtype=object),
+        "text past the first values": pd.Series([*many, "abc", *many], dtype=object),
+        "numbers past the first values": pd.Series([*many, "", *many], dtype=object),
+        "categories": pd.Series(["web", "event", np.nan, "web"] * 30, dtype=object),
+        "only missing tokens": pd.Series(["N/A", "", None] * 10, dtype=object),
+        "mixed objects": pd.Series([1, True, "1", 1.0, "x"] * 10, dtype=object),
+        "mixed numbers": pd.Series([1, True, 2.5] * 10, dtype=object),
+    }
+    for name, values in columns.items():
+        assert column_type(values) == _column_type_row_by_row(values), name
+        filled = values.dropna()
+        assert count_distinct(filled) == filled.astype(str).nunique(), name
+    assert column_type(columns["text past the first values"]) == "category"
+    assert column_type(columns["numbers past the first values"]) == "numeric"
+
+
+def test_gradient_boosting_scores_on_one_thread_as_on_two() -> None:
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from playbook.steps.scoring.models import one_thread, pipeline
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    X = pd.DataFrame(
+        {
+            "source": rng.choice(["web", "event", "referral", "partner"], n),
+            "sales_touches": rng.poisson(2, n).astype(float),
+            "hours_to_contact": rng.exponential(30, n),
+        }
+    )
+    y = rng.random(n) < 1 / (1 + np.exp(-(X["sales_touches"] - 2 + (X["source"] == "web"))))
+    numeric = ["sales_touches", "hours_to_contact"]
+
+    def fitted_scores() -> np.ndarray:
+        model = pipeline(list(X.columns), numeric, "boosting", seed=0).fit(X[:3000], y[:3000])
+        return model.predict_proba(X[3000:])[:, 1]
+
+    with threadpool_limits(limits=2, user_api="openmp"):
+        two = fitted_scores()
+    with one_thread():
+        openmp = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"]
+        assert openmp and set(openmp) == {1}
+        one = fitted_scores()
+    np.testing.assert_array_equal(one, two)

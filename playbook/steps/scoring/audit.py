@@ -36,6 +36,7 @@ from playbook.steps.scoring.features import (
     MAX_LEVELS,
     MISSING,
     column_type,
+    count_distinct,
     filled_mask,
     identifies_rows,
     name_words,
@@ -180,7 +181,7 @@ def _static_check(
         on_closed, on_open = float(filled[closed].mean()), float(filled[~closed].mean())
         if on_closed - on_open > FILL_GAP:
             return "filled_after", {"closed": f"{on_closed:.0%}", "open": f"{on_open:.0%}"}
-    distinct = int(values[filled].astype(str).nunique())
+    distinct = count_distinct(values[filled])
     if distinct <= 1:
         return "constant", {}
     if identifies_rows(name, values, kind):  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from playbook.steps.scoring.models import (
     fit_candidates,
     importance,
     lift,
+    one_thread,
     paired_test,
     pick,
 )
@@ -120,7 +121,8 @@ def fit_scoring(
         _set_threshold(model, X, source)
         logger.info("scoring: no model (%s); source baseline only", model.thin_[0])
         return model
-    _evaluate(model, X, y, window.train, source, seed)
+    with one_thread():
+        _evaluate(model, X, y, window.train, source, seed)
     _set_threshold(model, X, source)
     return model
 

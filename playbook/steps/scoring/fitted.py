@@ -10,6 +10,7 @@ import pandas as pd
 
 from playbook.steps.scoring.baseline import baseline_scores
 from playbook.steps.scoring.features import ACTIVITY_FEATURES
+from playbook.steps.scoring.models import one_thread
 from playbook.steps.scoring.options import ScoringSettings
 
 #: Activity features that depend on how the lead is worked after creation (``potential``
@@ -79,7 +80,8 @@ def predict(model: ScoringModel, X: pd.DataFrame, *, potential: bool) -> np.ndar
     if model.chosen_ == "model" and model.pipeline_ is not None:
         if potential and model.typical_:
             X = X.assign(**model.typical_)
-        return model.pipeline_.predict_proba(X[model.features_])[:, 1]
+        with one_thread():
+            return model.pipeline_.predict_proba(X[model.features_])[:, 1]
     source = X["source"] if "source" in X else None
     if source is None:
         return np.full(len(X), model.overall_rate_)
