@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
+from playbook.stats import wilson_interval
 from playbook.steps.content.effects import content_uses, find_content_effects, item_effects
 from playbook.workspace.config import default_config
 
@@ -191,3 +192,75 @@ def test_uses_take_the_stage_at_the_activity_and_drop_activities_after_the_close
     assert got[("D2", "C3")] == ("intent", True, False)
     assert ("D2", "C4") not in got  # after the deal was lost
     assert len(uses) == 4 and uses.loc[uses["deal_id"] == "D3", "stage"].item() == "lead"
+
+
+def _plain_item_effects(uses: pd.DataFrame, min_deals: int = 20, alpha: float = 0.05):
+    """The comparison written directly in pandas, one filter of the whole frame per item."""
+    from playbook.steps.content.effects import VERDICTS, _mantel_haenszel, _verdicts
+
+    resolved = uses[uses["resolved"].astype(bool)].copy()
+    resolved["stratum"] = resolved.groupby(["owner_id", "segment"], sort=False).ngroup()
+
+    def compare(stage, item, claimed):
+        at_stage = resolved[resolved["stage"] == stage]
+        mine = at_stage[at_stage["content_id"] == item].drop_duplicates("deal_id")
+        excluded = {c for s, c in claimed if s == stage and c != item}
+        others = at_stage[~at_stage["content_id"].isin(excluded | {item})]
+        if others.empty:
+            others = at_stage[at_stage["content_id"] != item]
+        others = others[~others["deal_id"].isin(mine["deal_id"])].drop_duplicates("deal_id")
+        n, k = len(mine), int(mine["advanced"].sum())
+        low, high = wilson_interval(k, n)
+        row = dict(content_id=item, stage=stage, deals=n, advanced=k, rate=k / n if n else np.nan)
+        row.update(ci_low=low, ci_high=high)
+        counts = pd.concat(
+            [
+                mine.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("item_"),
+                others.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("ref_"),
+            ],
+            axis=1,
+            join="inner",
+        )
+        compared, reference = int(counts["item_size"].sum()), int(counts["ref_size"].sum())
+        if compared:
+            row.update(
+                _mantel_haenszel(
+                    counts["item_sum"], counts["item_size"], counts["ref_sum"], counts["ref_size"]
+                )
+            )
+        row["compared"] = compared
+        row["tested"] = compared >= min_deals and reference >= min_deals
+        return row
+
+    pairs = sorted(set(zip(resolved["stage"], resolved["content_id"], strict=True)))
+    claimed: set = set()
+    for _ in range(len(pairs) + 1):
+        table = _verdicts(pd.DataFrame([compare(s, c, claimed) for s, c in pairs]), alpha)
+        keys = pd.Series(list(zip(table["stage"], table["content_id"], strict=True)))
+        new = table[table["verdict"].isin(["winner", "problem"]) & ~keys.isin(claimed)]
+        if new.empty:
+            break
+        first = new.sort_values("p_value", kind="stable").groupby("stage").head(1)
+        claimed |= set(zip(first["stage"], first["content_id"], strict=True))
+    order = {v: i for i, v in enumerate(VERDICTS)}
+    table = table.assign(_v=table["verdict"].map(order), _d=-table["difference"].abs())
+    table = table.sort_values(["stage", "_v", "_d", "content_id"], kind="stable")
+    return table[list(item_effects(uses.iloc[:0]).columns)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_item_effects_equal_the_plain_pandas_comparison(seed):
+    """Deals that used several items (some claimed), repeated and censored rows included."""
+    rng = np.random.default_rng(seed)
+    uses = company(seed, effects={"P2": 1.0, "P3": 0.7, "I3": -0.9, "N1": 0.6}, deals_per_stage=900)
+    # a second item for a third of the deals, a repeated row, and censored rows
+    extra = uses.sample(frac=0.35, random_state=seed)
+    extra = extra.assign(content_id=[rng.choice(ITEMS[s]) for s in extra["stage"]])
+    repeated = uses.sample(frac=0.05, random_state=seed + 1)
+    uses = pd.concat([uses, extra, repeated]).sample(frac=1.0, random_state=seed)
+    uses["resolved"] = rng.random(len(uses)) > 0.1
+    uses = uses.reset_index(drop=True)
+    fast, plain = item_effects(uses), _plain_item_effects(uses)
+    assert (fast["verdict"] != "too_few").sum() >= 8
+    assert fast["verdict"].isin(["winner", "problem"]).sum() >= 3  # several rounds ran
+    pd.testing.assert_frame_equal(fast, plain, check_exact=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -204,19 +205,23 @@ def item_effects(
         ``p_value`` CMH, ``q_value`` Benjamini–Hochberg; ``verdict`` winner, problem,
         no_difference or too_few. Sorted by stage, verdict, then difference.
     """
-    resolved = uses[uses["resolved"].astype(bool)].copy()
+    resolved = uses[uses["resolved"].astype(bool)]
     if resolved.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
-    keys = [c for c in strata if c in resolved.columns]
-    # one integer per combination of the strata columns (vectorised: no per-row join)
-    resolved["stratum"] = (
-        resolved.groupby(keys, sort=False, dropna=False, observed=True).ngroup() if keys else 0
-    )
-    pairs = resolved[["stage", "content_id"]].drop_duplicates().itertuples(index=False)
-    pairs = sorted((str(s), str(c)) for s, c in pairs)
+    stages = _StageUses.split(resolved, [c for c in strata if c in resolved.columns])
+    pairs = sorted((stage, item) for stage, at in stages.items() for item in at.items)
     claimed: set[tuple[str, str]] = set()
+    # A row depends on the round only through the items claimed at its stage: a stage
+    # where nothing new was claimed keeps its rows instead of computing them again.
+    rows_by_reference: dict[tuple[str, str, frozenset[str]], dict] = {}
     for _ in range(len(pairs) + 1):
-        rows = [_compare(resolved, stage, item, claimed, min_deals) for stage, item in pairs]
+        rows = []
+        for stage, item in pairs:
+            excluded = frozenset(c for s, c in claimed if s == stage and c != item)
+            key = (stage, item, excluded)
+            if key not in rows_by_reference:
+                rows_by_reference[key] = stages[stage].compare(item, excluded, min_deals)
+            rows.append(rows_by_reference[key])
         table = _verdicts(pd.DataFrame(rows), alpha)
         keys = list(zip(table["stage"], table["content_id"], strict=True))
         new = table[table["verdict"].isin(["winner", "problem"]) & ~pd.Series(keys).isin(claimed)]
@@ -232,49 +237,110 @@ def item_effects(
     return table[EFFECT_COLUMNS].reset_index(drop=True)
 
 
-def _compare(resolved: pd.DataFrame, stage: str, item: str, claimed: set, min_deals: int) -> dict:
-    """One item at one stage against the ordinary other items there (see :func:`item_effects`)."""
-    at_stage = resolved[resolved["stage"] == stage]
-    mine = at_stage[at_stage["content_id"] == item].drop_duplicates("deal_id")
-    excluded = {c for s, c in claimed if s == stage and c != item}
-    others = at_stage[~at_stage["content_id"].isin(excluded | {item})]
-    if others.empty:  # every other item is itself claimed: compare with all of them
-        others = at_stage[at_stage["content_id"] != item]
-    others = others[~others["deal_id"].isin(mine["deal_id"])].drop_duplicates("deal_id")
-    n_all, a_all = len(mine), int(mine["advanced"].sum())
-    low, high = wilson_interval(a_all, n_all)
-    row = {
-        "content_id": item,
-        "stage": stage,
-        "deals": n_all,
-        "advanced": a_all,
-        "rate": a_all / n_all if n_all else np.nan,
-        "ci_low": low,
-        "ci_high": high,
-    }
-    counts = pd.concat(
-        [
-            mine.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("item_"),
-            others.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("ref_"),
-        ],
-        axis=1,
-        join="inner",
-    )
-    compared, reference = int(counts["item_size"].sum()), int(counts["ref_size"].sum())
-    row.update(_mantel_haenszel(counts) if compared else {})
-    row["compared"] = compared
-    row["tested"] = compared >= min_deals and reference >= min_deals
-    return row
+@dataclass(frozen=True)
+class _StageUses:
+    """The resolved uses of one stage as integer codes, in the rows' order.
+
+    ``deal`` and ``item`` index ``deals``/``items`` of the stage; ``stratum`` numbers the
+    combinations of the strata columns over every stage (in order of first appearance).
+    """
+
+    stage: str
+    items: list[str]
+    deal: np.ndarray
+    item: np.ndarray
+    stratum: np.ndarray
+    advanced: np.ndarray
+    strata: int
+
+    @classmethod
+    def split(cls, resolved: pd.DataFrame, keys: list[str]) -> dict[str, _StageUses]:
+        stratum = (
+            resolved.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+            if keys
+            else np.zeros(len(resolved), dtype=np.int64)
+        )
+        stage_code, stage_names = pd.factorize(resolved["stage"].astype(str).to_numpy())
+        deal_ids = resolved["deal_id"].to_numpy()
+        content_ids = resolved["content_id"].astype(str).to_numpy()
+        advanced = resolved["advanced"].to_numpy(dtype=float)
+        strata = int(stratum.max()) + 1 if len(stratum) else 0
+        out = {}
+        for code, stage in enumerate(stage_names):
+            rows = np.flatnonzero(stage_code == code)
+            deal, _ = pd.factorize(deal_ids[rows])
+            item, items = pd.factorize(content_ids[rows])
+            out[str(stage)] = cls(
+                str(stage),
+                [str(i) for i in items],
+                deal,
+                item,
+                stratum[rows],
+                advanced[rows],
+                strata,
+            )
+        return out
+
+    def compare(self, item: str, excluded: frozenset[str], min_deals: int) -> dict:
+        """One item against the ordinary other items of the stage (see :func:`item_effects`)."""
+        code = self.items.index(item)
+        is_item = self.item == code
+        mine = _first_per_deal(self.deal, np.flatnonzero(is_item))
+        blocked = np.isin(np.arange(len(self.items)), [self.items.index(c) for c in excluded])
+        blocked[code] = True
+        allowed = ~blocked[self.item]
+        if not allowed.any():  # every other item is itself claimed: compare with all of them
+            allowed = ~is_item
+        used_item = np.zeros(self.deal.max() + 1, dtype=bool)
+        used_item[self.deal[mine]] = True
+        others = _first_per_deal(self.deal, np.flatnonzero(allowed & ~used_item[self.deal]))
+        n_all, a_all = len(mine), int(self.advanced[mine].sum())
+        low, high = wilson_interval(a_all, n_all)
+        row = {
+            "content_id": item,
+            "stage": self.stage,
+            "deals": n_all,
+            "advanced": a_all,
+            "rate": a_all / n_all if n_all else np.nan,
+            "ci_low": low,
+            "ci_high": high,
+        }
+        item_size, item_sum = self._per_stratum(mine)
+        ref_size, ref_sum = self._per_stratum(others)
+        shared = (item_size > 0) & (ref_size > 0)
+        compared, reference = int(item_size[shared].sum()), int(ref_size[shared].sum())
+        if compared:
+            row.update(
+                _mantel_haenszel(
+                    item_sum[shared], item_size[shared], ref_sum[shared], ref_size[shared]
+                )
+            )
+        row["compared"] = compared
+        row["tested"] = compared >= min_deals and reference >= min_deals
+        return row
+
+    def _per_stratum(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Deals and deals advanced in each stratum (ascending stratum number)."""
+        stratum = self.stratum[rows]
+        size = np.bincount(stratum, minlength=self.strata)
+        advanced = np.bincount(stratum, weights=self.advanced[rows], minlength=self.strata)
+        return size, advanced
 
 
-def _mantel_haenszel(counts: pd.DataFrame) -> dict:
-    """Pooled odds ratio, its interval, the CMH p-value and the standardised rates."""
+def _first_per_deal(deal: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` keeping the first of each deal (``drop_duplicates("deal_id")``)."""
+    _, first = np.unique(deal[rows], return_index=True)
+    return rows[np.sort(first)]
+
+
+def _mantel_haenszel(a: np.ndarray, n: np.ndarray, c: np.ndarray, m: np.ndarray) -> dict:
+    """Pooled odds ratio, its interval, the CMH p-value and the standardised rates.
+
+    Per stratum: ``a`` of the item's ``n`` deals advanced, ``c`` of the reference's ``m``.
+    """
     from statsmodels.stats.contingency_tables import StratifiedTable
 
-    a = counts["item_sum"].to_numpy(float)
-    n = counts["item_size"].to_numpy(float)
-    c = counts["ref_sum"].to_numpy(float)
-    m = counts["ref_size"].to_numpy(float)
+    a, n, c, m = (np.asarray(v, dtype=float) for v in (a, n, c, m))
     observed = a.sum() / n.sum()
     baseline = float((n * c / m).sum() / n.sum())
     tables = np.stack([np.stack([a, n - a]), np.stack([c, m - c])])  # 2 x 2 x strata
