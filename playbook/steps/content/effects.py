@@ -94,42 +94,92 @@ def content_uses(
         ``deal_id | stage | content_id | owner_id | segment | resolved | advanced | actor_id``;
         ``resolved`` is False for an open deal still within the stage's window (censored),
         ``advanced`` True when the deal reached a later stage. The funnel's last stage is
-        left out (nothing follows it). Empty when no activity names a content item.
+        left out (nothing follows it). The deal's first use of an item at a stage gives the
+        row's ``actor_id`` (the actor, else the deal's owner); rows are sorted by deal, stage
+        and item. Empty when no activity names a content item.
     """
     columns = [*USE_COLUMNS, "actor_id"]
     if activities is None or "content_id" not in activities.columns:
         return pd.DataFrame(columns=columns)
-    acts = activities.loc[activities["content_id"].notna(), ["deal_id", "at", "content_id"]]
-    acts = acts.assign(
-        deal_id=acts["deal_id"].astype(str),
-        content_id=acts["content_id"].astype(str),
-        actor_id=(
-            activities.loc[acts.index, "actor_id"].astype(object)
-            if "actor_id" in activities.columns
-            else np.nan
-        ),
-    )
-    if acts.empty:
+    named = np.flatnonzero(activities["content_id"].notna().to_numpy())
+    if not len(named):
         return pd.DataFrame(columns=columns)
     info = _deal_info(deals)
-    acts = acts.merge(info, on="deal_id", how="inner")
-    closed = acts["closed_at"].notna() & (acts["at"] > acts["closed_at"])
-    acts = acts[~closed]
-    acts["actor_id"] = acts["actor_id"].where(acts["actor_id"].notna(), acts["owner_id"])
-    acts["stage"] = _stage_at(acts, stage_events, config)
-    outcomes = journey_mod.deal_stages(deals, stage_events, config, journey=journey)
-    outcomes = outcomes.assign(
-        deal_id=outcomes["deal_id"].astype(str), stage=outcomes["stage"].astype(str)
+    deal_index = pd.Index(info["deal_id"])
+    # Every table meets on the deal's row in ``info``: integers instead of id strings.
+    acts = pd.DataFrame(
+        {
+            "row": deal_index.get_indexer(activities["deal_id"].iloc[named].astype(str)),
+            "at": activities["at"].to_numpy()[named],
+            "position": named,
+        }
     )
-    last = config.funnel.ids[-1]
-    uses = acts[acts["stage"] != last].merge(
-        outcomes[["deal_id", "stage", "outcome", "mature"]], on=["deal_id", "stage"], how="inner"
+    closed_at = info["closed_at"].to_numpy()[acts["row"].to_numpy()]
+    acts = acts[(acts["row"].to_numpy() >= 0) & ~(acts["at"].to_numpy() > closed_at)]
+    row, position = acts["row"].to_numpy(), acts["position"].to_numpy()
+    stage = _stage_at(row, acts["at"].to_numpy(), stage_events, deal_index, config)
+    j = journey_mod.resolve(deals, stage_events, config, None, journey)
+    journey_row = pd.Index(j.deals["deal_id"].astype(str)).get_indexer(info["deal_id"])[row]
+    keep = (journey_row >= 0) & (stage != len(config.funnel.ids) - 1)
+    keep[keep] = j.entered[journey_row[keep], stage[keep]]
+    row, position, stage, journey_row = row[keep], position[keep], stage[keep], journey_row[keep]
+    at = acts["at"].to_numpy()[keep]
+    content = activities["content_id"].iloc[position].astype(str).to_numpy()
+    first = _first_use(info["deal_id"].to_numpy(), row, stage, content, at, config)
+    row, position, stage, journey_row = (
+        row[first],
+        position[first],
+        stage[first],
+        journey_row[first],
     )
-    uses["resolved"] = (uses["outcome"] != "open") | uses["mature"].astype(bool)
-    uses["advanced"] = uses["outcome"] == "advanced"
-    uses = uses.sort_values(["deal_id", "stage", "content_id", "at"], kind="stable")
-    uses = uses.drop_duplicates(["deal_id", "stage", "content_id"])
-    return uses[columns].reset_index(drop=True)
+    advanced = j.advanced[journey_row, stage]
+    lost = j.lost[journey_row, stage]
+    owner = info["owner_id"].to_numpy()[row]
+    actor = (
+        activities["actor_id"].iloc[position].astype(object).to_numpy()
+        if "actor_id" in activities.columns
+        else np.full(len(row), np.nan)
+    )
+    uses = pd.DataFrame(
+        {
+            "deal_id": info["deal_id"].to_numpy()[row],
+            "stage": np.asarray(config.funnel.ids, dtype=object)[stage],
+            "content_id": content[first],
+            "owner_id": owner,
+            "segment": info["segment"].to_numpy()[row],
+            "resolved": advanced | lost | j.mature[journey_row, stage].astype(bool),
+            "advanced": advanced.astype(bool),
+            "actor_id": pd.Series(actor).where(pd.notna(actor), owner).to_numpy(),
+        }
+    )
+    return uses[columns]
+
+
+def _first_use(
+    deal_ids: np.ndarray,
+    row: np.ndarray,
+    stage: np.ndarray,
+    content: np.ndarray,
+    at: np.ndarray,
+    config: PilotConfig,
+) -> np.ndarray:
+    """Positions of each deal's first use of an item at a stage, by deal id, stage id, item.
+
+    Ids sort as strings; among uses at the same time the earlier row comes first and an
+    unknown time comes last.
+    """
+    used = np.unique(row)
+    deal_rank = np.empty(len(deal_ids), dtype=np.int64)
+    deal_rank[used[np.argsort(deal_ids[used], kind="stable")]] = np.arange(len(used))
+    stage_rank = np.argsort(np.argsort(np.asarray(config.funnel.ids, dtype=object)))
+    item, _ = pd.factorize(content, sort=True)
+    moment = at.astype("datetime64[ns]").view(np.int64)
+    moment = np.where(np.isnat(at), np.iinfo(np.int64).max, moment)
+    order = np.lexsort((moment, item, stage_rank[stage], deal_rank[row]))
+    key = np.stack([row[order], stage[order], item[order]])
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
+    return order[new]
 
 
 def _deal_info(deals: pd.DataFrame) -> pd.DataFrame:
@@ -152,26 +202,35 @@ def _deal_info(deals: pd.DataFrame) -> pd.DataFrame:
     return info.drop_duplicates("deal_id")
 
 
-def _stage_at(acts: pd.DataFrame, stage_events: pd.DataFrame, config: PilotConfig) -> pd.Series:
-    """The stage id each activity's deal was in at its time (first stage before any event)."""
+def _stage_at(
+    row: np.ndarray,
+    at: np.ndarray,
+    stage_events: pd.DataFrame,
+    deal_index: pd.Index,
+    config: PilotConfig,
+) -> np.ndarray:
+    """The funnel position of the stage each activity's deal (``row`` of ``deal_index``) was
+    in at its time ``at`` (the first stage before any event)."""
     order = {s: i for i, s in enumerate(config.funnel.ids)}
-    events = pd.DataFrame(
-        {
-            "deal_id": stage_events["deal_id"].astype(str).to_numpy(),
-            "entered_at": stage_events["entered_at"].to_numpy(),
-            "stage": stage_events["stage"].astype(str).to_numpy(),
-        }
-    ).dropna(subset=["entered_at"])
-    events = events[events["stage"].isin(order)]
-    # Two stages logged at the same moment: the later funnel stage is where the deal is.
-    events["rank"] = events["stage"].map(order)
-    events = events.sort_values(["entered_at", "rank"], kind="stable")
-    left = acts[["deal_id", "at"]].reset_index().sort_values("at", kind="stable")
-    found = pd.merge_asof(
-        left, events, left_on="at", right_on="entered_at", by="deal_id", direction="backward"
-    )
-    stage = found.set_index("index")["stage"].reindex(acts.index)
-    return stage.fillna(config.funnel.ids[0]).astype(str)
+    event_row = deal_index.get_indexer(stage_events["deal_id"].astype(str))
+    entered = stage_events["entered_at"].to_numpy()
+    rank = stage_events["stage"].astype(str).map(order).to_numpy(dtype=float)
+    known = (event_row >= 0) & ~np.isnat(entered) & ~np.isnan(rank)
+    event_row, entered, rank = event_row[known], entered[known], rank[known].astype(np.int64)
+    # Events by deal, then time, then funnel order: the last one at or before the activity
+    # is where the deal was (two stages logged at the same moment: the later funnel stage).
+    # Times become ranks over both tables so that (deal, time) is one sortable integer.
+    times, time_rank = np.unique(np.concatenate([entered, at]), return_inverse=True)
+    event_key = event_row * len(times) + time_rank[: len(entered)]
+    act_key = row * len(times) + time_rank[len(entered) :]
+    by_key = np.lexsort((rank, event_key))
+    found = np.searchsorted(event_key[by_key], act_key, side="right") - 1
+    hit = found >= 0
+    hit[hit] = event_row[by_key[found[hit]]] == row[hit]
+    hit &= ~np.isnat(at)
+    stage = np.zeros(len(row), dtype=np.int64)
+    stage[hit] = rank[by_key[found[hit]]]
+    return stage
 
 
 # --- the comparison ---------------------------------------------------------------------------
