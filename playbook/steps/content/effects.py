@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,42 +94,92 @@ def content_uses(
         ``deal_id | stage | content_id | owner_id | segment | resolved | advanced | actor_id``;
         ``resolved`` is False for an open deal still within the stage's window (censored),
         ``advanced`` True when the deal reached a later stage. The funnel's last stage is
-        left out (nothing follows it). Empty when no activity names a content item.
+        left out (nothing follows it). The deal's first use of an item at a stage gives the
+        row's ``actor_id`` (the actor, else the deal's owner); rows are sorted by deal, stage
+        and item. Empty when no activity names a content item.
     """
     columns = [*USE_COLUMNS, "actor_id"]
     if activities is None or "content_id" not in activities.columns:
         return pd.DataFrame(columns=columns)
-    acts = activities.loc[activities["content_id"].notna(), ["deal_id", "at", "content_id"]]
-    acts = acts.assign(
-        deal_id=acts["deal_id"].astype(str),
-        content_id=acts["content_id"].astype(str),
-        actor_id=(
-            activities.loc[acts.index, "actor_id"].astype(object)
-            if "actor_id" in activities.columns
-            else np.nan
-        ),
-    )
-    if acts.empty:
+    named = np.flatnonzero(activities["content_id"].notna().to_numpy())
+    if not len(named):
         return pd.DataFrame(columns=columns)
     info = _deal_info(deals)
-    acts = acts.merge(info, on="deal_id", how="inner")
-    closed = acts["closed_at"].notna() & (acts["at"] > acts["closed_at"])
-    acts = acts[~closed]
-    acts["actor_id"] = acts["actor_id"].where(acts["actor_id"].notna(), acts["owner_id"])
-    acts["stage"] = _stage_at(acts, stage_events, config)
-    outcomes = journey_mod.deal_stages(deals, stage_events, config, journey=journey)
-    outcomes = outcomes.assign(
-        deal_id=outcomes["deal_id"].astype(str), stage=outcomes["stage"].astype(str)
+    deal_index = pd.Index(info["deal_id"])
+    # Every table meets on the deal's row in ``info``: integers instead of id strings.
+    acts = pd.DataFrame(
+        {
+            "row": deal_index.get_indexer(activities["deal_id"].iloc[named].astype(str)),
+            "at": activities["at"].to_numpy()[named],
+            "position": named,
+        }
     )
-    last = config.funnel.ids[-1]
-    uses = acts[acts["stage"] != last].merge(
-        outcomes[["deal_id", "stage", "outcome", "mature"]], on=["deal_id", "stage"], how="inner"
+    closed_at = info["closed_at"].to_numpy()[acts["row"].to_numpy()]
+    acts = acts[(acts["row"].to_numpy() >= 0) & ~(acts["at"].to_numpy() > closed_at)]
+    row, position = acts["row"].to_numpy(), acts["position"].to_numpy()
+    stage = _stage_at(row, acts["at"].to_numpy(), stage_events, deal_index, config)
+    j = journey_mod.resolve(deals, stage_events, config, None, journey)
+    journey_row = pd.Index(j.deals["deal_id"].astype(str)).get_indexer(info["deal_id"])[row]
+    keep = (journey_row >= 0) & (stage != len(config.funnel.ids) - 1)
+    keep[keep] = j.entered[journey_row[keep], stage[keep]]
+    row, position, stage, journey_row = row[keep], position[keep], stage[keep], journey_row[keep]
+    at = acts["at"].to_numpy()[keep]
+    content = activities["content_id"].iloc[position].astype(str).to_numpy()
+    first = _first_use(info["deal_id"].to_numpy(), row, stage, content, at, config)
+    row, position, stage, journey_row = (
+        row[first],
+        position[first],
+        stage[first],
+        journey_row[first],
     )
-    uses["resolved"] = (uses["outcome"] != "open") | uses["mature"].astype(bool)
-    uses["advanced"] = uses["outcome"] == "advanced"
-    uses = uses.sort_values(["deal_id", "stage", "content_id", "at"], kind="stable")
-    uses = uses.drop_duplicates(["deal_id", "stage", "content_id"])
-    return uses[columns].reset_index(drop=True)
+    advanced = j.advanced[journey_row, stage]
+    lost = j.lost[journey_row, stage]
+    owner = info["owner_id"].to_numpy()[row]
+    actor = (
+        activities["actor_id"].iloc[position].astype(object).to_numpy()
+        if "actor_id" in activities.columns
+        else np.full(len(row), np.nan)
+    )
+    uses = pd.DataFrame(
+        {
+            "deal_id": info["deal_id"].to_numpy()[row],
+            "stage": np.asarray(config.funnel.ids, dtype=object)[stage],
+            "content_id": content[first],
+            "owner_id": owner,
+            "segment": info["segment"].to_numpy()[row],
+            "resolved": advanced | lost | j.mature[journey_row, stage].astype(bool),
+            "advanced": advanced.astype(bool),
+            "actor_id": pd.Series(actor).where(pd.notna(actor), owner).to_numpy(),
+        }
+    )
+    return uses[columns]
+
+
+def _first_use(
+    deal_ids: np.ndarray,
+    row: np.ndarray,
+    stage: np.ndarray,
+    content: np.ndarray,
+    at: np.ndarray,
+    config: PilotConfig,
+) -> np.ndarray:
+    """Positions of each deal's first use of an item at a stage, by deal id, stage id, item.
+
+    Ids sort as strings; among uses at the same time the earlier row comes first and an
+    unknown time comes last.
+    """
+    used = np.unique(row)
+    deal_rank = np.empty(len(deal_ids), dtype=np.int64)
+    deal_rank[used[np.argsort(deal_ids[used], kind="stable")]] = np.arange(len(used))
+    stage_rank = np.argsort(np.argsort(np.asarray(config.funnel.ids, dtype=object)))
+    item, _ = pd.factorize(content, sort=True)
+    moment = at.astype("datetime64[ns]").view(np.int64)
+    moment = np.where(np.isnat(at), np.iinfo(np.int64).max, moment)
+    order = np.lexsort((moment, item, stage_rank[stage], deal_rank[row]))
+    key = np.stack([row[order], stage[order], item[order]])
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
+    return order[new]
 
 
 def _deal_info(deals: pd.DataFrame) -> pd.DataFrame:
@@ -151,26 +202,35 @@ def _deal_info(deals: pd.DataFrame) -> pd.DataFrame:
     return info.drop_duplicates("deal_id")
 
 
-def _stage_at(acts: pd.DataFrame, stage_events: pd.DataFrame, config: PilotConfig) -> pd.Series:
-    """The stage id each activity's deal was in at its time (first stage before any event)."""
+def _stage_at(
+    row: np.ndarray,
+    at: np.ndarray,
+    stage_events: pd.DataFrame,
+    deal_index: pd.Index,
+    config: PilotConfig,
+) -> np.ndarray:
+    """The funnel position of the stage each activity's deal (``row`` of ``deal_index``) was
+    in at its time ``at`` (the first stage before any event)."""
     order = {s: i for i, s in enumerate(config.funnel.ids)}
-    events = pd.DataFrame(
-        {
-            "deal_id": stage_events["deal_id"].astype(str).to_numpy(),
-            "entered_at": stage_events["entered_at"].to_numpy(),
-            "stage": stage_events["stage"].astype(str).to_numpy(),
-        }
-    ).dropna(subset=["entered_at"])
-    events = events[events["stage"].isin(order)]
-    # Two stages logged at the same moment: the later funnel stage is where the deal is.
-    events["rank"] = events["stage"].map(order)
-    events = events.sort_values(["entered_at", "rank"], kind="stable")
-    left = acts[["deal_id", "at"]].reset_index().sort_values("at", kind="stable")
-    found = pd.merge_asof(
-        left, events, left_on="at", right_on="entered_at", by="deal_id", direction="backward"
-    )
-    stage = found.set_index("index")["stage"].reindex(acts.index)
-    return stage.fillna(config.funnel.ids[0]).astype(str)
+    event_row = deal_index.get_indexer(stage_events["deal_id"].astype(str))
+    entered = stage_events["entered_at"].to_numpy()
+    rank = stage_events["stage"].astype(str).map(order).to_numpy(dtype=float)
+    known = (event_row >= 0) & ~np.isnat(entered) & ~np.isnan(rank)
+    event_row, entered, rank = event_row[known], entered[known], rank[known].astype(np.int64)
+    # Events by deal, then time, then funnel order: the last one at or before the activity
+    # is where the deal was (two stages logged at the same moment: the later funnel stage).
+    # Times become ranks over both tables so that (deal, time) is one sortable integer.
+    times, time_rank = np.unique(np.concatenate([entered, at]), return_inverse=True)
+    event_key = event_row * len(times) + time_rank[: len(entered)]
+    act_key = row * len(times) + time_rank[len(entered) :]
+    by_key = np.lexsort((rank, event_key))
+    found = np.searchsorted(event_key[by_key], act_key, side="right") - 1
+    hit = found >= 0
+    hit[hit] = event_row[by_key[found[hit]]] == row[hit]
+    hit &= ~np.isnat(at)
+    stage = np.zeros(len(row), dtype=np.int64)
+    stage[hit] = rank[by_key[found[hit]]]
+    return stage
 
 
 # --- the comparison ---------------------------------------------------------------------------
@@ -204,19 +264,23 @@ def item_effects(
         ``p_value`` CMH, ``q_value`` Benjamini–Hochberg; ``verdict`` winner, problem,
         no_difference or too_few. Sorted by stage, verdict, then difference.
     """
-    resolved = uses[uses["resolved"].astype(bool)].copy()
+    resolved = uses[uses["resolved"].astype(bool)]
     if resolved.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
-    keys = [c for c in strata if c in resolved.columns]
-    # one integer per combination of the strata columns (vectorised: no per-row join)
-    resolved["stratum"] = (
-        resolved.groupby(keys, sort=False, dropna=False, observed=True).ngroup() if keys else 0
-    )
-    pairs = resolved[["stage", "content_id"]].drop_duplicates().itertuples(index=False)
-    pairs = sorted((str(s), str(c)) for s, c in pairs)
+    stages = _StageUses.split(resolved, [c for c in strata if c in resolved.columns])
+    pairs = sorted((stage, item) for stage, at in stages.items() for item in at.items)
     claimed: set[tuple[str, str]] = set()
+    # A row depends on the round only through the items claimed at its stage: a stage
+    # where nothing new was claimed keeps its rows instead of computing them again.
+    rows_by_reference: dict[tuple[str, str, frozenset[str]], dict] = {}
     for _ in range(len(pairs) + 1):
-        rows = [_compare(resolved, stage, item, claimed, min_deals) for stage, item in pairs]
+        rows = []
+        for stage, item in pairs:
+            excluded = frozenset(c for s, c in claimed if s == stage and c != item)
+            key = (stage, item, excluded)
+            if key not in rows_by_reference:
+                rows_by_reference[key] = stages[stage].compare(item, excluded, min_deals)
+            rows.append(rows_by_reference[key])
         table = _verdicts(pd.DataFrame(rows), alpha)
         keys = list(zip(table["stage"], table["content_id"], strict=True))
         new = table[table["verdict"].isin(["winner", "problem"]) & ~pd.Series(keys).isin(claimed)]
@@ -232,49 +296,110 @@ def item_effects(
     return table[EFFECT_COLUMNS].reset_index(drop=True)
 
 
-def _compare(resolved: pd.DataFrame, stage: str, item: str, claimed: set, min_deals: int) -> dict:
-    """One item at one stage against the ordinary other items there (see :func:`item_effects`)."""
-    at_stage = resolved[resolved["stage"] == stage]
-    mine = at_stage[at_stage["content_id"] == item].drop_duplicates("deal_id")
-    excluded = {c for s, c in claimed if s == stage and c != item}
-    others = at_stage[~at_stage["content_id"].isin(excluded | {item})]
-    if others.empty:  # every other item is itself claimed: compare with all of them
-        others = at_stage[at_stage["content_id"] != item]
-    others = others[~others["deal_id"].isin(mine["deal_id"])].drop_duplicates("deal_id")
-    n_all, a_all = len(mine), int(mine["advanced"].sum())
-    low, high = wilson_interval(a_all, n_all)
-    row = {
-        "content_id": item,
-        "stage": stage,
-        "deals": n_all,
-        "advanced": a_all,
-        "rate": a_all / n_all if n_all else np.nan,
-        "ci_low": low,
-        "ci_high": high,
-    }
-    counts = pd.concat(
-        [
-            mine.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("item_"),
-            others.groupby("stratum")["advanced"].agg(["sum", "size"]).add_prefix("ref_"),
-        ],
-        axis=1,
-        join="inner",
-    )
-    compared, reference = int(counts["item_size"].sum()), int(counts["ref_size"].sum())
-    row.update(_mantel_haenszel(counts) if compared else {})
-    row["compared"] = compared
-    row["tested"] = compared >= min_deals and reference >= min_deals
-    return row
+@dataclass(frozen=True)
+class _StageUses:
+    """The resolved uses of one stage as integer codes, in the rows' order.
+
+    ``deal`` and ``item`` index ``deals``/``items`` of the stage; ``stratum`` numbers the
+    combinations of the strata columns over every stage (in order of first appearance).
+    """
+
+    stage: str
+    items: list[str]
+    deal: np.ndarray
+    item: np.ndarray
+    stratum: np.ndarray
+    advanced: np.ndarray
+    strata: int
+
+    @classmethod
+    def split(cls, resolved: pd.DataFrame, keys: list[str]) -> dict[str, _StageUses]:
+        stratum = (
+            resolved.groupby(keys, sort=False, dropna=False, observed=True).ngroup().to_numpy()
+            if keys
+            else np.zeros(len(resolved), dtype=np.int64)
+        )
+        stage_code, stage_names = pd.factorize(resolved["stage"].astype(str).to_numpy())
+        deal_ids = resolved["deal_id"].to_numpy()
+        content_ids = resolved["content_id"].astype(str).to_numpy()
+        advanced = resolved["advanced"].to_numpy(dtype=float)
+        strata = int(stratum.max()) + 1 if len(stratum) else 0
+        out = {}
+        for code, stage in enumerate(stage_names):
+            rows = np.flatnonzero(stage_code == code)
+            deal, _ = pd.factorize(deal_ids[rows])
+            item, items = pd.factorize(content_ids[rows])
+            out[str(stage)] = cls(
+                str(stage),
+                [str(i) for i in items],
+                deal,
+                item,
+                stratum[rows],
+                advanced[rows],
+                strata,
+            )
+        return out
+
+    def compare(self, item: str, excluded: frozenset[str], min_deals: int) -> dict:
+        """One item against the ordinary other items of the stage (see :func:`item_effects`)."""
+        code = self.items.index(item)
+        is_item = self.item == code
+        mine = _first_per_deal(self.deal, np.flatnonzero(is_item))
+        blocked = np.isin(np.arange(len(self.items)), [self.items.index(c) for c in excluded])
+        blocked[code] = True
+        allowed = ~blocked[self.item]
+        if not allowed.any():  # every other item is itself claimed: compare with all of them
+            allowed = ~is_item
+        used_item = np.zeros(self.deal.max() + 1, dtype=bool)
+        used_item[self.deal[mine]] = True
+        others = _first_per_deal(self.deal, np.flatnonzero(allowed & ~used_item[self.deal]))
+        n_all, a_all = len(mine), int(self.advanced[mine].sum())
+        low, high = wilson_interval(a_all, n_all)
+        row = {
+            "content_id": item,
+            "stage": self.stage,
+            "deals": n_all,
+            "advanced": a_all,
+            "rate": a_all / n_all if n_all else np.nan,
+            "ci_low": low,
+            "ci_high": high,
+        }
+        item_size, item_sum = self._per_stratum(mine)
+        ref_size, ref_sum = self._per_stratum(others)
+        shared = (item_size > 0) & (ref_size > 0)
+        compared, reference = int(item_size[shared].sum()), int(ref_size[shared].sum())
+        if compared:
+            row.update(
+                _mantel_haenszel(
+                    item_sum[shared], item_size[shared], ref_sum[shared], ref_size[shared]
+                )
+            )
+        row["compared"] = compared
+        row["tested"] = compared >= min_deals and reference >= min_deals
+        return row
+
+    def _per_stratum(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Deals and deals advanced in each stratum (ascending stratum number)."""
+        stratum = self.stratum[rows]
+        size = np.bincount(stratum, minlength=self.strata)
+        advanced = np.bincount(stratum, weights=self.advanced[rows], minlength=self.strata)
+        return size, advanced
 
 
-def _mantel_haenszel(counts: pd.DataFrame) -> dict:
-    """Pooled odds ratio, its interval, the CMH p-value and the standardised rates."""
+def _first_per_deal(deal: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` keeping the first of each deal (``drop_duplicates("deal_id")``)."""
+    _, first = np.unique(deal[rows], return_index=True)
+    return rows[np.sort(first)]
+
+
+def _mantel_haenszel(a: np.ndarray, n: np.ndarray, c: np.ndarray, m: np.ndarray) -> dict:
+    """Pooled odds ratio, its interval, the CMH p-value and the standardised rates.
+
+    Per stratum: ``a`` of the item's ``n`` deals advanced, ``c`` of the reference's ``m``.
+    """
     from statsmodels.stats.contingency_tables import StratifiedTable
 
-    a = counts["item_sum"].to_numpy(float)
-    n = counts["item_size"].to_numpy(float)
-    c = counts["ref_sum"].to_numpy(float)
-    m = counts["ref_size"].to_numpy(float)
+    a, n, c, m = (np.asarray(v, dtype=float) for v in (a, n, c, m))
     observed = a.sum() / n.sum()
     baseline = float((n * c / m).sum() / n.sum())
     tables = np.stack([np.stack([a, n - a]), np.stack([c, m - c])])  # 2 x 2 x strata
