@@ -471,7 +471,8 @@ def run_duckdb(folder: Path, threads: int | None = None) -> dict:
 
 
 def _polars_tracks(pl, deals, events_path: str, as_of):
-    """One row per visit, as ``SQL_TRACKS``, with Polars' lazy API.
+    """One row per visit, as ``SQL_TRACKS``, with Polars' lazy API (the sorted events are
+    collected on the way, the rest is returned as a lazy frame).
 
     Events are matched to deals on the shared categorical ``deal_id`` (no string is
     hashed) and sorted once by deal, time and funnel order; runs at one stage are merged
@@ -490,9 +491,15 @@ def _polars_tracks(pl, deals, events_path: str, as_of):
         .sort("d", "entered_at", "k")
     )
     same_deal_before = pl.col("d") == pl.col("d").shift(1)
-    events = events.with_columns(
-        run_start=~(same_deal_before & (pl.col("k") == pl.col("k").shift(1))).fill_null(False),
-        is_last=(pl.col("d") != pl.col("d").shift(-1)).fill_null(True),
+    # collected once: the three queries below read it (a lazy frame read three times would
+    # be scanned, joined and sorted three times)
+    events = (
+        events.with_columns(
+            run_start=~(same_deal_before & (pl.col("k") == pl.col("k").shift(1))).fill_null(False),
+            is_last=(pl.col("d") != pl.col("d").shift(-1)).fill_null(True),
+        )
+        .collect()
+        .lazy()
     )
     visit_columns = ["d", "k", "entered_at", "status", "closed_at", "inferred"]
     recorded = events.filter("run_start").with_columns(inferred=pl.lit(False))
