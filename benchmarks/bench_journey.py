@@ -1,4 +1,4 @@
-"""Benchmark: deal tracks + stage matrix by segment + dwell quantiles, pandas vs DuckDB SQL.
+"""Benchmark: deal tracks + stage matrix by segment + dwell quantiles, pandas vs DuckDB vs Polars.
 
 For each number of stage events the canonical tables are generated once (seeded, see
 ``generate.py``) as Parquet, then every measurement runs in a fresh Python process, so
@@ -20,18 +20,26 @@ that neither the heap nor the peak resident memory of one run carries into anoth
   and dwell median and p90 with ``quantile_cont``. Those quantiles are *plain*, not
   censoring-aware: open deals still in a stage count with their dwell so far, where the
   pandas path uses Kaplan-Meier estimates. The counts are exact and must agree.
+* ``polars`` -- the same metrics as the DuckDB reference with Polars' lazy API over the
+  same Parquet files: the same tracks columns, counts and plain (linearly interpolated)
+  dwell quantiles. Events are matched to deals on the shared categorical ``deal_id``,
+  sorted once, and runs, neighbours and repeats are read from shifted columns of the
+  sorted frame instead of windows over deal partitions.
 
 Each run reports wall time from the first read of the Parquet files to the last result
 (imports and interpreter start excluded, reported apart), the CPU time of all its threads
 and the peak resident set size of its process (``VmHWM`` from ``/proc/self/status``).
-Before timing, both engines are run on a small size and their counts compared (and the
-comparison printed); a mismatch ends the script with exit status 1.
+Before timing, the selected engines are run on a small size and their counts compared (and
+the comparison printed); a mismatch there or at any measured size ends the script with exit
+status 1. Ratios are against the fastest engine of the same size.
 
-DuckDB (``duckdb==2.0.0``) is a core dependency of the package (SQL sources).
+DuckDB (``duckdb==2.0.0``) is a core dependency of the package (SQL sources); Polars
+(``polars==2.1.0``) a development one, used only here.
 
 Usage::
 
-    python benchmarks/bench_journey.py --events 1000000 10000000 --repeat 1
+    python benchmarks/bench_journey.py --events 1000000 10000000 --repeat 2
+    python benchmarks/bench_journey.py --events 10000000 --engines pandas polars
     python benchmarks/bench_journey.py --events 1000000 --engines pandas --json out.json
 """
 
@@ -49,19 +57,22 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / ".data"
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "polars")
 # the default funnel (playbook.workspace.config.DEFAULT_STAGES); the pandas worker checks it
 STAGES = ("lead", "intent", "proposal", "negotiation", "signed")
 COUNTS = ("entered", "advanced", "lost", "open")
 TRACK_SUMMARY = ("rows", "skips", "regressions", "repeats", "censored", "inferred")
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.5  # issue 3: pandas against DuckDB
+TARGET_RATIO_FASTEST = 1.2  # issue 17: pandas against the fastest other engine
 TARGET_PEAK_BYTES = 3e9
 TARGET_EVENTS = 10_000_000
-INSTALL_HINT = (
-    "DuckDB is needed for the reference measurements but is not installed; it is a dependency "
-    "of the package (reinstall it with `pip install -e .`), or run the pandas path alone with "
-    "--engines pandas"
-)
+INSTALL_HINTS = {
+    "duckdb": "DuckDB is needed for the reference measurements but is not installed; it is a "
+    "dependency of the package (reinstall it with `pip install -e .`), or leave it out of "
+    "--engines",
+    "polars": "Polars is needed for the polars engine but is not installed; it is a development "
+    "dependency (`pip install -e '.[dev]'`), or leave it out of --engines",
+}
 CACHE = "cache"  # the save_cache folder inside each data folder
 
 
@@ -456,6 +467,243 @@ def run_duckdb(folder: Path, threads: int | None = None) -> dict:
     }
 
 
+# --- the Polars engine -----------------------------------------------------------------------
+
+
+def _polars_tracks(pl, deals, events_path: str, as_of):
+    """One row per visit, as ``SQL_TRACKS``, with Polars' lazy API (the sorted events are
+    collected on the way, the rest is returned as a lazy frame).
+
+    Events are matched to deals on the shared categorical ``deal_id`` (no string is
+    hashed) and sorted once by deal, time and funnel order; runs at one stage are merged
+    with shifted columns, not windows over the deal partitions. The inferred visits are
+    added and the visits sorted again (a won deal's inferred last-stage visit ends its
+    track); a visit's neighbours are read from shifted columns of the sorted frame.
+    """
+    n_stages, last = len(STAGES), len(STAGES) - 1
+    stage_code = pl.col("stage").cast(pl.Enum(STAGES), strict=False).to_physical()
+    events = (
+        pl.scan_parquet(events_path)
+        .select("deal_id", stage_code.cast(pl.Int8).alias("k"), "entered_at")
+        .filter(pl.col("k").is_not_null() & (pl.col("entered_at") <= as_of))
+        .join(deals.select("deal_id", "d", "status", "closed_at"), on="deal_id")
+        .drop("deal_id")
+        .sort("d", "entered_at", "k")
+    )
+    same_deal_before = pl.col("d") == pl.col("d").shift(1)
+    # collected once: the three queries below read it (a lazy frame read three times would
+    # be scanned, joined and sorted three times)
+    events = (
+        events.with_columns(
+            run_start=~(same_deal_before & (pl.col("k") == pl.col("k").shift(1))).fill_null(False),
+            is_last=(pl.col("d") != pl.col("d").shift(-1)).fill_null(True),
+        )
+        .collect()
+        .lazy()
+    )
+    visit_columns = ["d", "k", "entered_at", "status", "closed_at", "inferred"]
+    recorded = events.filter("run_start").with_columns(inferred=pl.lit(False))
+    last_events = events.filter("is_last")
+    signed_at_closing = last_events.filter(
+        (pl.col("status") == "won") & (pl.col("k") != last)
+    ).with_columns(
+        k=pl.lit(last, pl.Int8),
+        entered_at=pl.max_horizontal("closed_at", "entered_at"),
+        inferred=pl.lit(True),
+    )
+    no_events = deals.join(last_events.select("d"), on="d", how="anti")
+    lead_at_creation = no_events.filter(pl.col("created_at").is_not_null()).with_columns(
+        k=pl.lit(0, pl.Int8), entered_at=pl.col("created_at"), inferred=pl.lit(True)
+    )
+    signed_without_events = no_events.filter(
+        (pl.col("status") == "won") & pl.coalesce("closed_at", "created_at").is_not_null()
+    ).with_columns(
+        k=pl.lit(last, pl.Int8),
+        entered_at=pl.max_horizontal("closed_at", "created_at"),
+        inferred=pl.lit(True),
+    )
+    visits = pl.concat(
+        [
+            part.select(visit_columns)
+            for part in (recorded, signed_at_closing, lead_at_creation, signed_without_events)
+        ]
+    ).sort("d", "entered_at", "k")
+    first_of_deal = (pl.col("d") != pl.col("d").shift(1)).fill_null(True)
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    same_deal_after = (pl.col("d") == pl.col("d").shift(-1)).fill_null(False)
+    next_at = pl.when(same_deal_after).then(pl.col("entered_at").shift(-1))
+    next_stage = pl.when(same_deal_after).then(pl.col("k").shift(-1))
+    visits = visits.with_columns(
+        visit=row - pl.when(first_of_deal).then(row).forward_fill() + 1,
+        next_at=next_at,
+        next_stage=next_stage,
+        # a stage met again: the (deal, stage) pair was seen on an earlier row
+        is_repeat=~(pl.col("d").cast(pl.Int64) * n_stages + pl.col("k")).is_first_distinct(),
+    )
+    is_open = pl.col("status") == "open"
+    left_at = (
+        pl.when(pl.col("next_at").is_not_null())
+        .then(pl.col("next_at"))
+        .when(~is_open)
+        .then(pl.max_horizontal("closed_at", "entered_at"))
+    )
+    stage, nxt = pl.col("k"), pl.col("next_stage")
+    return visits.with_columns(left_at=left_at).select(
+        "d",
+        "visit",
+        "k",
+        "entered_at",
+        "left_at",
+        (
+            (pl.col("left_at").fill_null(as_of) - pl.col("entered_at")).dt.total_microseconds()
+            / 86400e6
+        ).alias("dwell_days"),
+        (pl.col("next_at").is_null() & is_open).alias("censored"),
+        "next_stage",
+        pl.when(nxt.is_null())
+        .then(pl.col("status").cast(pl.String))
+        .when(nxt > stage + 1)
+        .then(pl.lit("skip"))
+        .when(nxt < stage)
+        .then(pl.lit("regress"))
+        .otherwise(pl.lit("advance"))
+        .alias("exit"),
+        (nxt > stage + 1).fill_null(False).alias("is_skip"),
+        (nxt < stage).fill_null(False).alias("is_regression"),
+        "is_repeat",
+        "inferred",
+    )
+
+
+def run_polars(folder: Path) -> dict:
+    """The same metrics as the DuckDB reference, with Polars' lazy API over the same files."""
+    t_import = time.perf_counter()
+    import polars as pl
+
+    import_s = time.perf_counter() - t_import
+    rss_ready = current_rss()
+    last = len(STAGES) - 1
+    clock = Clock()
+    deals = (
+        pl.scan_parquet((folder / "deals.parquet").as_posix())
+        .select(
+            "deal_id",
+            "created_at",
+            "status",
+            pl.when(pl.col("status") != "open").then(pl.col("closed_at")).alias("closed_at"),
+            "segment",
+        )
+        .with_row_index("d")
+        .collect()
+    )
+    events_path = (folder / "stage_events.parquet").as_posix()
+    as_of = max(
+        x
+        for x in (
+            deals["created_at"].max(),
+            deals["closed_at"].max(),
+            pl.scan_parquet(events_path).select(pl.col("entered_at").max()).collect().item(),
+        )
+        if x is not None
+    )
+    clock.mark("load_deals_as_of")
+    tracks = _polars_tracks(pl, deals.lazy(), events_path, as_of).collect()
+    clock.mark("tracks")
+    deal_stages = (
+        tracks.lazy()
+        .group_by("d", "k")
+        .agg(dwell=pl.col("dwell_days").sum())
+        .join(deals.lazy().select("d", "segment", "status"), on="d")
+        .collect()
+    )
+    clock.mark("deal_stages")
+    outcomes = (
+        deal_stages.lazy()
+        .group_by("d")
+        .agg(pl.col("segment").first(), pl.col("status").first(), furthest=pl.col("k").max())
+        .group_by("segment", "status", "furthest")
+        .agg(n=pl.len())
+        .collect()
+    )
+    counts = _expand_counts(
+        [(str(seg), str(st), int(f), int(n)) for seg, st, f, n in outcomes.iter_rows()]
+    )
+    clock.mark("counts_by_segment")
+    quantiles = [pl.col("dwell").quantile(q, interpolation="linear") for q in (0.5, 0.9)]
+    dwell_frames = [
+        deal_stages.lazy().group_by(keys).agg(quantiles[0].alias("q50"), quantiles[1].alias("q90"))
+        for keys in (["segment", "k"], ["k"])
+    ]
+    by_segment, overall = pl.collect_all(dwell_frames)
+    dwell = {(False, str(s), int(k)): (a, b) for s, k, a, b in by_segment.iter_rows()}
+    dwell |= {(True, None, int(k)): (a, b) for k, a, b in overall.iter_rows()}
+    clock.mark("dwell_quantiles")
+    peak = peak_rss()
+
+    n_events = pl.scan_parquet(events_path).select(pl.len()).collect().item()
+    summary = {
+        "rows": tracks.height,
+        "skips": int(tracks["is_skip"].sum()),
+        "regressions": int(tracks["is_regression"].sum()),
+        "repeats": int(tracks["is_repeat"].sum()),
+        "censored": int(tracks["censored"].sum()),
+        "inferred": int(tracks["inferred"].sum()),
+    }
+    rows = []
+    for (overall_row, seg, k), values in sorted(counts.items(), key=_count_order):
+        if not overall_row and k == last:
+            continue  # the stage matrix has no row for the last stage
+        qs = dwell.get((overall_row, seg, k), (None, None))
+        rows.append(
+            {
+                "segment": seg,
+                "stage": STAGES[k],
+                **dict(zip(COUNTS, values, strict=True)),
+                "median_dwell_days": _num(qs[0]),
+                "p90_dwell_days": _num(qs[1]),
+            }
+        )
+    return {
+        "engine": "polars",
+        "n_events": n_events,
+        "n_deals": deals.height,
+        "seconds": clock.total,
+        "cpu_seconds": clock.total_cpu,
+        "phases": clock.phases,
+        "memory_after_phase": clock.memory,
+        "peak_rss": peak,
+        "rss_after_imports": rss_ready,
+        "import_seconds": round(import_s, 3),
+        "versions": {"polars": pl.__version__},
+        "threads": pl.thread_pool_size(),
+        "tracks": summary,
+        "metrics": rows,
+    }
+
+
+def _count_order(item) -> tuple:
+    (overall_row, seg, k), _ = item
+    return (overall_row, seg or "", k)
+
+
+def _expand_counts(outcomes: list[tuple[str, str, int, int]]) -> dict:
+    """entered / advanced / lost / open per (overall, segment, stage) from the number of
+    deals per (segment, status, furthest stage), as ``SQL_COUNTS`` (skips count as passed)."""
+    last = len(STAGES) - 1
+    out: dict[tuple[bool, str | None, int], list[int]] = {}
+    for seg, status, furthest, n in outcomes:
+        for k in range(len(STAGES)):
+            entered = furthest >= k
+            advanced = furthest > k or (k == last == furthest and status == "won")
+            at_end = furthest == k
+            values = (entered, advanced, at_end and status == "lost", at_end and status == "open")
+            for key in ((False, seg, k), (True, None, k)):
+                row = out.setdefault(key, [0, 0, 0, 0])
+                for i, hit in enumerate(values):
+                    row[i] += n if hit else 0
+    return out
+
+
 # --- orchestration (parent process) ----------------------------------------------------------
 
 
@@ -492,11 +740,13 @@ def machine() -> dict:
 def measure(engine: str, folder: Path, threads: int | None = None) -> dict:
     """One run of ``engine`` on ``folder`` in a fresh Python process."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", engine, "--data", str(folder)]
+    env = None
     if threads:
         cmd += ["--threads", str(threads)]
+        env = {**os.environ, "POLARS_MAX_THREADS": str(threads)}  # read when Polars loads
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(
@@ -519,52 +769,63 @@ def ensure_data(n_events: int, seed: int, out: Path) -> Path:
     return folder
 
 
-def compare(a: dict, b: dict) -> list[str]:
-    """Differences between two runs' counts and track summaries (empty when they agree)."""
+def compare(runs: dict[str, dict]) -> list[str]:
+    """Differences between the runs' counts and track summaries, each engine against the
+    first (empty when they all agree)."""
     problems = []
-    for key in TRACK_SUMMARY:
-        if a["tracks"][key] != b["tracks"][key]:
-            problems.append(f"tracks {key}: {a['tracks'][key]} vs {b['tracks'][key]}")
+    (first, a), *others = runs.items()
     ma = {(r["segment"], r["stage"]): r for r in a["metrics"]}
-    mb = {(r["segment"], r["stage"]): r for r in b["metrics"]}
-    for key in sorted(set(ma) | set(mb), key=lambda k: (k[0] or "", STAGES.index(k[1]))):
-        if key not in ma or key not in mb:
-            problems.append(f"{key}: only in {'pandas' if key in ma else 'duckdb'}")
-            continue
-        for c in COUNTS:
-            if ma[key][c] != mb[key][c]:
-                problems.append(f"{key} {c}: {ma[key][c]} vs {mb[key][c]}")
+    for other, b in others:
+        for key in TRACK_SUMMARY:
+            if a["tracks"][key] != b["tracks"][key]:
+                problems.append(
+                    f"tracks {key}: {a['tracks'][key]} ({first}) vs {b['tracks'][key]} ({other})"
+                )
+        mb = {(r["segment"], r["stage"]): r for r in b["metrics"]}
+        for key in sorted(set(ma) | set(mb), key=lambda k: (k[0] or "", STAGES.index(k[1]))):
+            if key not in ma or key not in mb:
+                problems.append(f"{key}: only in {first if key in ma else other}")
+                continue
+            for c in COUNTS:
+                if ma[key][c] != mb[key][c]:
+                    problems.append(f"{key} {c}: {ma[key][c]} ({first}) vs {mb[key][c]} ({other})")
     return problems
 
 
-def print_check(p: dict, d: dict) -> None:
-    print(f"\nCheck at {p['n_events']:,} events ({p['n_deals']:,} deals): pandas vs DuckDB")
+def print_check(runs: dict[str, dict]) -> None:
+    """The engines' counts side by side (``a/b/c`` in the order of ``runs``)."""
+    first = next(iter(runs.values()))
+    names = "/".join(runs)
+    print(f"\nCheck at {first['n_events']:,} events ({first['n_deals']:,} deals): {names}")
     print(
         "  tracks: "
-        + ", ".join(f"{k} {p['tracks'][k]:,}/{d['tracks'][k]:,}" for k in TRACK_SUMMARY)
+        + ", ".join(
+            f"{k} " + "/".join(f"{r['tracks'][k]:,}" for r in runs.values()) for k in TRACK_SUMMARY
+        )
     )
-    dm = {(r["segment"], r["stage"]): r for r in d["metrics"]}
-    head = (
+    by_key = [{(r["segment"], r["stage"]): r for r in run["metrics"]} for run in runs.values()]
+    width = 9 * len(runs)
+    print(
         f"  {'segment':<14}{'stage':<12}"
-        + "".join(f"{c:>17}" for c in COUNTS)
-        + f"{'median KM/plain':>20}{'p90 KM/plain':>20}"
+        + "".join(f"{c:>{width}}" for c in COUNTS)
+        + f"{'median ' + names:>{width + 8}}{'p90 ' + names:>{width + 8}}"
     )
-    print(head)
-    for r in p["metrics"]:
-        o = dm.get((r["segment"], r["stage"]), {})
+    print("  (pandas dwell quantiles are Kaplan-Meier estimates, the others plain)")
 
-        def pair(c, r=r, o=o):
-            return f"{r[c]:,}/{o.get(c, '-'):,}" if c in o else f"{r[c]:,}/-"
+    def num(x):
+        return "-" if x is None else f"{x:.2f}"
 
-        def q(c, r=r, o=o):
-            a, b = r[c], o.get(c)
-            return f"{'-' if a is None else f'{a:.2f}'}/{'-' if b is None else f'{b:.2f}'}"
-
-        seg = r["segment"] or "(all)"
+    for r in first["metrics"]:
+        key = (r["segment"], r["stage"])
+        rows = [m.get(key, {}) for m in by_key]
+        cells = ["/".join(f"{o[c]:,}" if c in o else "-" for o in rows) for c in COUNTS]
+        quantiles = [
+            "/".join(num(o.get(c)) for o in rows) for c in ("median_dwell_days", "p90_dwell_days")
+        ]
         print(
-            f"  {seg:<14}{r['stage']:<12}"
-            + "".join(f"{pair(c):>17}" for c in COUNTS)
-            + f"{q('median_dwell_days'):>20}{q('p90_dwell_days'):>20}"
+            f"  {r['segment'] or '(all)':<14}{r['stage']:<12}"
+            + "".join(f"{cell:>{width}}" for cell in cells)
+            + "".join(f"{q:>{width + 8}}" for q in quantiles)
         )
 
 
@@ -582,39 +843,68 @@ def best(runs: list[dict]) -> dict:
     return out
 
 
+def fastest_engine(by_engine: dict[str, dict]) -> str:
+    """The engine with the shortest best time at one size."""
+    return min(by_engine, key=lambda e: by_engine[e]["seconds"])
+
+
 def print_results(results: dict[int, dict[str, dict]]) -> None:
+    """Best run per engine and size; ratios against the fastest engine at that size."""
     print(
         f"\n{'events':>12}{'deals':>11}  {'engine':<8}{'time s':>8}{'CPU s':>8}"
         f"{'peak RSS MiB':>14}{'imports s':>11}{'time ratio':>12}{'RSS ratio':>11}  phases (s)"
     )
     for n, by_engine in results.items():
-        ref = by_engine.get("duckdb")
+        ref = by_engine[fastest_engine(by_engine)]
         for engine, r in by_engine.items():
-            t_ratio = r["seconds"] / ref["seconds"] if ref else None
-            m_ratio = r["peak_rss"] / ref["peak_rss"] if ref else None
+            t_ratio = r["seconds"] / ref["seconds"]
+            m_ratio = r["peak_rss"] / ref["peak_rss"]
             phases = ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items())
             print(
                 f"{n:>12,}{r['n_deals']:>11,}  {engine:<8}{r['seconds']:>8.2f}"
                 f"{r['cpu_seconds']:>8.2f}{_mib(r['peak_rss']):>14}{r['import_seconds']:>11.2f}"
-                f"{'' if t_ratio is None else f'{t_ratio:.2f}x':>12}"
-                f"{'' if m_ratio is None else f'{m_ratio:.2f}x':>11}  {phases}"
+                f"{t_ratio:>11.2f}x{m_ratio:>10.2f}x  {phases}"
             )
+    if len(results) > 1:
+        sizes = sorted(results)
+        small, large = sizes[0], sizes[-1]
+        print(f"\nGrowth from {small:,} to {large:,} events ({large / small:.0f}x the events):")
+        for engine in results[large]:
+            if engine in results[small]:
+                a, b = results[small][engine], results[large][engine]
+                print(
+                    f"  {engine:<8} time {b['seconds'] / a['seconds']:.1f}x, "
+                    f"CPU {b['cpu_seconds'] / a['cpu_seconds']:.1f}x, "
+                    f"peak RSS {b['peak_rss'] / a['peak_rss']:.1f}x"
+                )
 
 
 def print_targets(results: dict[int, dict[str, dict]]) -> None:
     sizes = [n for n in results if n >= TARGET_EVENTS and "pandas" in results[n]]
     if not sizes:
-        print(f"\nTargets (issue 3) are set at {TARGET_EVENTS:,} events; not measured here.")
+        print(
+            f"\nTargets (issues 3 and 17) are set at {TARGET_EVENTS:,} events; not measured here."
+        )
         return
     n = max(sizes)
-    p, ref = results[n]["pandas"], results[n].get("duckdb")
-    print(f"\nTargets (issue 3) at {n:,} events:")
-    if ref:
-        ratio = p["seconds"] / ref["seconds"]
+    by_engine = results[n]
+    p, duck = by_engine["pandas"], by_engine.get("duckdb")
+    print(f"\nTargets at {n:,} events:")
+    if duck:
+        ratio = p["seconds"] / duck["seconds"]
         ok = "met" if ratio <= TARGET_RATIO else "NOT met"
-        print(f"  time within {TARGET_RATIO}x of DuckDB: {ratio:.2f}x -> {ok}")
+        print(f"  (issue 3) time within {TARGET_RATIO}x of DuckDB: {ratio:.2f}x -> {ok}")
     ok = "met" if p["peak_rss"] < TARGET_PEAK_BYTES else "NOT met"
-    print(f"  peak RSS under 3 GB: {p['peak_rss'] / 1e9:.2f} GB -> {ok}")
+    print(f"  (issue 3) peak RSS under 3 GB: {p['peak_rss'] / 1e9:.2f} GB -> {ok}")
+    others = {e: r for e, r in by_engine.items() if e != "pandas"}
+    if others:
+        fastest = fastest_engine(others)
+        ratio = p["seconds"] / others[fastest]["seconds"]
+        ok = "met" if ratio <= TARGET_RATIO_FASTEST else "NOT met"
+        print(
+            f"  (issue 17) time within {TARGET_RATIO_FASTEST}x of the fastest other engine "
+            f"({fastest}): {ratio:.2f}x -> {ok}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -628,24 +918,29 @@ def main(argv: list[str] | None = None) -> int:
         "--check-events",
         type=int,
         default=100_000,
-        help="size at which the two engines' counts are compared first (0: skip)",
+        help="size at which the engines' counts are compared first (0: skip)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="DuckDB threads")
+    parser.add_argument("--threads", type=int, default=None, help="DuckDB and Polars threads")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        run = run_pandas if args.worker == "pandas" else run_duckdb
-        result = run(args.data, args.threads) if args.worker == "duckdb" else run(args.data)
+        if args.worker == "duckdb":
+            result = run_duckdb(args.data, args.threads)
+        else:
+            result = (run_pandas if args.worker == "pandas" else run_polars)(args.data)
         print(json.dumps(result))
         return 0
 
-    if "duckdb" in args.engines and importlib.util.find_spec("duckdb") is None:
-        print(INSTALL_HINT, file=sys.stderr)
+    missing = [e for e in args.engines if e in INSTALL_HINTS and not importlib.util.find_spec(e)]
+    if missing:
+        for engine in missing:
+            print(INSTALL_HINTS[engine], file=sys.stderr)
         return 2
     if args.repeat < 1:
         parser.error(f"--repeat must be at least 1; got {args.repeat}")
+    engines = list(dict.fromkeys(args.engines))
     info = machine()
     print(
         f"{info['cpus']} CPUs ({info['cpu_model']}), "
@@ -654,35 +949,35 @@ def main(argv: list[str] | None = None) -> int:
 
     status = 0
     check = None
-    if args.check_events and set(ENGINES) <= set(args.engines):
+    if args.check_events and len(engines) > 1:
         folder = ensure_data(args.check_events, args.seed, args.data)
-        p, d = (measure(e, folder, args.threads) for e in ENGINES)
-        print_check(p, d)
-        problems = compare(p, d)
+        runs = {e: measure(e, folder, args.threads) for e in engines}
+        print_check(runs)
+        problems = compare(runs)
         print("  counts agree" if not problems else "  MISMATCH:\n  " + "\n  ".join(problems))
-        check = {"n_events": p["n_events"], "problems": problems, "pandas": p, "duckdb": d}
+        check = {"n_events": runs[engines[0]]["n_events"], "problems": problems, **runs}
         if problems:
             return 1
 
     results: dict[int, dict[str, dict]] = {}
     for n in args.events:
         folder = ensure_data(n, args.seed, args.data)
-        runs: dict[str, list[dict]] = {e: [] for e in args.engines}
+        runs_of: dict[str, list[dict]] = {e: [] for e in engines}
         for i in range(args.repeat):
-            for engine in args.engines:
+            for engine in engines:
                 r = measure(engine, folder, args.threads)
-                runs[engine].append(r)
+                runs_of[engine].append(r)
                 print(
                     f"{n:,} events, {engine}, run {i + 1}: {r['seconds']:.2f} s, "
-                    f"peak {_mib(r['peak_rss'])} MiB (load average {r['load_average_before']:.1f})",
+                    f"CPU {r['cpu_seconds']:.2f} s, peak {_mib(r['peak_rss'])} MiB "
+                    f"(load average {r['load_average_before']:.1f})",
                     flush=True,
                 )
-        results[n] = {e: best(rs) for e, rs in runs.items()}
-        if set(ENGINES) <= set(results[n]):
-            problems = compare(results[n]["pandas"], results[n]["duckdb"])
-            if problems:
-                print(f"MISMATCH at {n:,} events:\n  " + "\n  ".join(problems))
-                status = 1
+        results[n] = {e: best(rs) for e, rs in runs_of.items()}
+        problems = compare(results[n]) if len(engines) > 1 else []
+        if problems:
+            print(f"MISMATCH at {n:,} events:\n  " + "\n  ".join(problems))
+            status = 1
     print_results(results)
     print_targets(results)
     versions = {}
