@@ -210,3 +210,28 @@ def test_pages_leave_out_what_cells_wrote_to_stderr(tmp_path: Path) -> None:
     assert "the result" in page
     assert "FutureWarning" not in page and "site-packages" not in page
     assert "FutureWarning" in executed.read_text(encoding="utf-8")  # kept for audit
+
+
+def test_one_exporter_per_language_serves_every_page(tmp_path: Path) -> None:
+    """The exporter is built once per language and reused: each page still drops only
+    the other language's cells, whatever was exported before it."""
+    import nbformat
+
+    from playbook.report.pages import export_html
+
+    nb = nbformat.v4.new_notebook()
+    english, chinese = (
+        nbformat.v4.new_markdown_cell("in English"),
+        nbformat.v4.new_markdown_cell("中文"),
+    )
+    english.metadata["tags"], chinese.metadata["tags"] = ["lang-en"], ["lang-zh"]
+    nb.cells = [english, chinese]
+    executed = tmp_path / "step.ipynb"
+    nbformat.write(nb, executed)
+    pages = {}
+    for n, language in enumerate(["en", "zh", "en", "zh"]):
+        export_html(executed, tmp_path / f"{n}.html", title="t", language=language)
+        pages[n] = (tmp_path / f"{n}.html").read_text(encoding="utf-8")
+    assert "in English" in pages[0] and "中文" not in pages[0]
+    assert "中文" in pages[1] and "in English" not in pages[1]
+    assert pages[2] == pages[0] and pages[3] == pages[1]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -10,6 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playbook.exceptions import StepFailed
 from playbook.report import stopping
@@ -19,6 +22,21 @@ NOTEBOOK_PARAMETERS = ("workspace", "cache_dir", "output_dir", "language")
 
 
 DEFAULT_TIMEOUT = 600
+
+#: What every step notebook imports first: a spare kernel imports them while it waits.
+WARM_IMPORTS = (
+    "pandas",
+    "matplotlib.pyplot",
+    "playbook.plots",
+    "playbook.report",
+    "playbook.steps",
+    "playbook.workspace.load",
+)
+
+#: Seconds a spare kernel gets to start and import :data:`WARM_IMPORTS`.
+SPARE_START_TIMEOUT = 120
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,16 +105,126 @@ def _kernel_config(socket_dir: str | None):
     return config
 
 
+@dataclass
+class _Spare:
+    """A kernel started ahead of its step, with its socket folder and what removes it."""
+
+    manager: Any  # jupyter_client's AsyncKernelManager
+    socket_dir: str | None
+    cleanup: contextlib.ExitStack
+
+
+#: Kernels this (worker) process started ahead of its next steps, see start_spare_kernel.
+_spares: list[_Spare] = []
+
+
+async def _run_silently(manager, code: str, timeout: float) -> None:
+    """Run ``code`` in the manager's kernel without a trace in the notebook: no output
+    kept, no history, no execution count (the step's cells are numbered as before)."""
+    client = manager.client()
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=timeout)
+        msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+        while True:
+            reply = await client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+    finally:
+        client.stop_channels()
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+
+
+async def _start_warm(socket_dir: str | None, timeout: float):
+    from jupyter_client.manager import AsyncKernelManager
+
+    manager = AsyncKernelManager(kernel_name="python3", config=_kernel_config(socket_dir))
+    await manager.start_kernel(
+        cwd=socket_dir or tempfile.gettempdir(),
+        # As papermill's own kernels: no history database written.
+        extra_arguments=["--HistoryManager.hist_file=:memory:"],
+    )
+    try:
+        imports = "; ".join(f"__import__({name!r})" for name in WARM_IMPORTS)
+        await _run_silently(manager, imports, timeout)
+    except BaseException:
+        await manager.shutdown_kernel(now=True)
+        raise
+    return manager
+
+
+def start_spare_kernel(timeout: float = SPARE_START_TIMEOUT) -> bool:
+    """Start a kernel in this process for the next step it executes, and import there what
+    every step imports first (:data:`WARM_IMPORTS`).
+
+    The runner asks its workers for one each while it still reads the workspace, so the
+    first steps find their kernel ready. Returns False when the kernel could not be made
+    ready: the step then starts its own (and reports any error there).
+    """
+    from jupyter_core.utils import run_sync
+
+    cleanup = contextlib.ExitStack()
+    socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" else None
+    if socket_dir is not None:  # removed too if this worker is stopped meanwhile
+        cleanup.enter_context(stopping.temporary(socket_dir))
+        cleanup.callback(shutil.rmtree, socket_dir, True)
+    try:
+        manager = run_sync(_start_warm)(socket_dir, timeout)
+    except Exception as exc:  # noqa: BLE001 - the step starts a kernel of its own instead
+        logger.info("no spare kernel: %s", exc)
+        cleanup.close()
+        return False
+    if not _spares:
+        atexit.register(_stop_spares)
+    _spares.append(_Spare(manager, socket_dir, cleanup))
+    return True
+
+
+def _stop_spare(spare: _Spare) -> None:
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(spare.manager.shutdown_kernel)(now=True)
+    except Exception as exc:  # noqa: BLE001 - e.g. a kernel that died: nothing left to stop
+        logger.info("stopping a spare kernel: %s", exc)
+    finally:
+        spare.cleanup.close()
+
+
+def _stop_spares() -> None:
+    """Spare kernels no step used (fewer steps than workers asked for one)."""
+    while _spares:
+        _stop_spare(_spares.pop())
+
+
+def _papermill_kernel(spare: _Spare | None, cwd: Path) -> dict:
+    """papermill's options to run on ``spare`` (moved into the step's folder, where a
+    new kernel would start), or to start a kernel of its own when there is none."""
+    if spare is None:
+        return {}
+    from jupyter_core.utils import run_sync
+
+    chdir = f"__import__('os').chdir({str(cwd)!r})"
+    run_sync(_run_silently)(spare.manager, chdir, SPARE_START_TIMEOUT)
+    return {"km": spare.manager}
+
+
 def execute_step(
     notebook: str, executed: str, parameters: dict, timeout: int, marker: str
 ) -> StepResult:
-    """Execute one notebook; success needs papermill's result AND the step's marker."""
+    """Execute one notebook; success needs papermill's result AND the step's marker.
+
+    The kernel is a spare one of this process when there is one (see
+    :func:`start_spare_kernel`), else a new one.
+    """
     import papermill
 
     start = time.perf_counter()
     nb_path, out_path, marker_path = Path(notebook), Path(executed), Path(marker)
     step = nb_path.stem
-    socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" else None
+    spare = _spares.pop() if _spares else None
+    socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" and not spare else None
     try:
         # Registered so that a worker stopped mid-step removes it too.
         with stopping.temporary(socket_dir) if socket_dir else contextlib.nullcontext():
@@ -112,6 +240,7 @@ def execute_step(
                 request_save_on_cell_execute=True,
                 shutdown_kernel="immediate",
                 config=_kernel_config(socket_dir),
+                **_papermill_kernel(spare, out_path.parent),
             )
     except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
         return StepResult(
@@ -120,6 +249,8 @@ def execute_step(
     finally:
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
+        if spare is not None:  # papermill leaves a kernel it did not start running
+            _stop_spare(spare)
     if not marker_path.exists():
         return StepResult(
             step,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from playbook.workspace.config import PilotConfig
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+@functools.cache
 def _jinja():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -24,14 +26,10 @@ def _jinja():
     )
 
 
-def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
-    """Code-free, self-contained HTML of an executed notebook.
-
-    nbconvert's ``basic`` template gives the cells' HTML only (no CDN scripts);
-    it is wrapped in our own page with inline CSS, so the page opens offline.
-    Markdown cells tagged for the other language are dropped.
-    """
-    import nbformat
+@functools.cache
+def _exporter(language: str):
+    """One HTML exporter per language, built once: setting up nbconvert's templates costs
+    more than converting a notebook, and the exporter keeps no state between notebooks."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
@@ -49,8 +47,20 @@ def export_html(executed: Path, target: Path, *, title: str, language: str) -> N
         exclude_anchor_links=True,
     )
     exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    return exporter
+
+
+def export_html(executed: Path, target: Path, *, title: str, language: str) -> None:
+    """Code-free, self-contained HTML of an executed notebook.
+
+    nbconvert's ``basic`` template gives the cells' HTML only (no CDN scripts);
+    it is wrapped in our own page with inline CSS, so the page opens offline.
+    Markdown cells tagged for the other language are dropped.
+    """
+    import nbformat
+
     nb = nbformat.read(executed, as_version=4)
-    body, _ = exporter.from_notebook_node(without_stderr(nb))
+    body, _ = _exporter(language).from_notebook_node(without_stderr(nb))
     page = (
         _jinja()
         .get_template("page.html.j2")

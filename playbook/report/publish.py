@@ -170,6 +170,17 @@ def previous_summary(base: Path, period: dict) -> dict | None:
     return summary if before and now and str(before) < str(now) else None
 
 
+def last_step_seconds(base: Path) -> dict[str, float]:
+    """Each step's time in the workspace's ``latest`` report (its manifest), by step; empty
+    when there is none to read."""
+    try:
+        folder = base / (base / "LATEST").read_text(encoding="utf-8").strip()
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return {s["step"]: float(s["seconds"]) for s in manifest["steps"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def cached_table(
     cache_dir: str | Path, table: str, columns: list[str] | None = None
 ) -> pd.DataFrame | None:

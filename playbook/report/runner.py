@@ -10,12 +10,13 @@ place only when every step succeeded; a failed run is kept beside it as
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import as_completed
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from playbook.report.kernel import (
     DEFAULT_TIMEOUT,
     StepResult,
     execute_step,
+    start_spare_kernel,
 )
 from playbook.report.output import check_output_folder, make_folder
 from playbook.report.overview import rep_teams_of
@@ -43,6 +45,7 @@ from playbook.report.pages import (
 )
 from playbook.report.publish import (
     _step_keys,
+    last_step_seconds,
     new_run_id,
     prepare_folder,
     previous_summary,
@@ -78,10 +81,43 @@ class RunResult:
         return self.report_dir / "index.html"
 
 
-# --- one step, in a worker process ---------------------------------------------------------
+#: The steps that take longest on the sample company at every size (benchmarks/README.md,
+#: "The whole pilot"), slowest first. Started first, they do not end up running alone at
+#: the end of a run while the other workers wait.
+SLOWEST_STEPS = (
+    "06_lead_scoring",
+    "05_development_plan",
+    "08_content_library",
+    "04_capability_radar",
+    "03_handoffs",
+)
+
+
+def run_order(steps: Sequence[str], last_seconds: dict[str, float] | None = None) -> list[str]:
+    """``steps`` in the order to start them on parallel workers: longest first.
+
+    A step's length is its time in the workspace's last report (``last_seconds``) when
+    known; otherwise the order of :data:`SLOWEST_STEPS`, then the rest in step order.
+    Steps are independent of one another, so the order changes no result, only how
+    well the workers are kept busy until the end.
+    """
+    last = last_seconds or {}
+    if all(step in last for step in steps):
+        return sorted(steps, key=lambda step: (-last[step], step))
+    known = {step: rank for rank, step in enumerate(SLOWEST_STEPS)}
+    return sorted(steps, key=lambda step: (known.get(step, len(known)), step))
 
 
 # --- HTML -------------------------------------------------------------------------------------
+
+
+def export_page(tmp: Path, step: str, language: str) -> None:
+    """The step's HTML page from its executed notebook (kept for a failed step too),
+    unless it was already written."""
+    executed, page = tmp / "executed" / f"{step}.ipynb", tmp / f"{step}.html"
+    if executed.exists() and not page.exists():
+        title = t(step, language) if step in _step_keys() else step
+        export_html(executed, page, title=title, language=language)
 
 
 # --- assembling the report ---------------------------------------------------------------------
@@ -130,8 +166,11 @@ def run_steps(
     jobs: int,
     timeout: int,
     say: Callable[[str], None],
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[StepResult]:
-    """Execute step notebooks into ``tmp`` (in parallel worker processes when ``jobs`` > 1)."""
+    """Execute step notebooks into ``tmp`` (in parallel worker processes when ``jobs`` > 1:
+    ``pool``'s, or a new pool's), in the order given, and write each step's HTML page as
+    soon as the step ends."""
 
     def args(step: str) -> tuple:
         return (
@@ -143,22 +182,40 @@ def run_steps(
         )
 
     results: list[StepResult] = []
+    language = parameters["language"]
 
     def record(i: int, result: StepResult) -> None:
         results.append(result)
         status = "ok" if result.ok else f"FAILED — {result.error}"
         say(f"[{i}/{len(steps)}] {result.step}: {status} ({result.seconds:.1f} s)")
+        # Written while the other steps still run, not all at the end.
+        export_page(tmp, result.step, language)
 
     if jobs <= 1:
         with stopping.children_stopped_on_error():
             for i, step in enumerate(steps, start=1):
                 record(i, execute_step(*args(step)))
         return results
-    with stopping.worker_pool(jobs) as pool:
-        futures = [pool.submit(execute_step, *args(step)) for step in steps]
+    with contextlib.ExitStack() as own:
+        workers = pool or own.enter_context(stopping.worker_pool(jobs))
+        futures = [workers.submit(execute_step, *args(step)) for step in steps]
         for i, future in enumerate(as_completed(futures), start=1):
             record(i, future.result())
     return results
+
+
+@contextlib.contextmanager
+def step_workers(jobs: int, steps: int) -> Iterator[ProcessPoolExecutor | None]:
+    """The worker processes of a parallel run (None when ``jobs`` is 1), started before
+    the intake: while the runner reads the workspace (on one core), each worker starts
+    the kernel of its first step and imports there what every step needs."""
+    if jobs <= 1:
+        yield None
+        return
+    with stopping.worker_pool(jobs) as pool:
+        for _ in range(min(jobs, steps)):
+            pool.submit(start_spare_kernel)
+        yield pool
 
 
 def assemble_report(
@@ -187,10 +244,7 @@ def assemble_report(
     from playbook.report.overview import build_overview, summary_fields
 
     for result in results:
-        executed = tmp / "executed" / f"{result.step}.ipynb"
-        if executed.exists():
-            title = t(result.step, language) if result.step in _step_keys() else result.step
-            export_html(executed, tmp / f"{result.step}.html", title=title, language=language)
+        export_page(tmp, result.step, language)
     parts = _read_parts(tmp)
     summary = build_summary(parts, config, language, results, period)
     if extra:
@@ -268,6 +322,12 @@ def _export(tmp: Path, exports: Sequence[str], results, paper: str) -> ExportUna
     return None
 
 
+def _run_result(final: Path, results, summary: dict, *, partial: bool, exports) -> RunResult:
+    written = [final / FILE_NAMES[k] for k in exports if (final / FILE_NAMES[k]).exists()]
+    steps = sorted(results, key=lambda r: r.step)
+    return RunResult(final, True, steps, summary, partial=partial, exports=written)
+
+
 def run_pilot(
     workspace: str | Path,
     *,
@@ -314,54 +374,51 @@ def run_pilot(
     t0 = time.perf_counter()
     config = load_config(ws)
     lang = language or config.language
-    say(f"Reading and checking {ws.name} …")  # a large workspace takes a while
-    dataset, aside = load_quarantining(ws, config, allowed=allowed, policy=on_bad_rows)
-    t_load = time.perf_counter() - t0
     folder_nb = notebooks or notebooks_dir()
     steps = select_steps(available_steps(folder_nb), only)
-    base = make_folder(out_folder / safe_name(ws.name))
-    run_id = new_run_id(base)
-    tmp = base / f".tmp-{run_id}"
-    cache = base / f".cache-{run_id}"
-    try:
-        prepare_folder(tmp)
-        dataset = _prepare_data(ws, dataset, aside, tmp, anonymize)
-        config = dataset.config
-        period_data = apply_period(dataset)
-        save_cache(period_data, cache)
-        facts = _data_facts(period_data, base)
-        say(
-            f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} "
-            f"stage events; running {len(steps)} step(s) with {jobs} worker(s)"
-        )
-        del dataset, period_data  # the kernels read the cache; these are gigabytes at 1M deals
-        parameters = {
-            "workspace": str(ws),
-            "cache_dir": str(cache),
-            "output_dir": str(tmp),
-            "language": lang,
-        }
-        results = run_steps(steps, folder_nb, tmp, parameters, jobs=jobs, timeout=timeout, say=say)
-        context = _summarise(ws, config, lang, results, run_id, facts, (t0, t_load))
-        summary = assemble_report(
-            tmp, **context, extra={"quarantine": aside.record()}, allowed=allowed
-        )
-        unavailable = _export(tmp, exports, results, paper)
-        # A partial run (--only) is kept under its run id but never becomes ``latest``.
-        final = publish(tmp, base, run_id, results, move_latest=not only)
-    finally:
-        # Whatever happened (a stop signal included), no temporary folder stays behind;
-        # a published or failed report has already been moved out of ``tmp``.
-        shutil.rmtree(cache, ignore_errors=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-    result = RunResult(
-        report_dir=final,
-        ok=True,
-        steps=sorted(results, key=lambda r: r.step),
-        summary=summary,
-        partial=bool(only),
-        exports=[final / FILE_NAMES[k] for k in exports if (final / FILE_NAMES[k]).exists()],
-    )
+    say(f"Reading and checking {ws.name} …")  # a large workspace takes a while
+    with step_workers(jobs, len(steps)) as pool:
+        dataset, aside = load_quarantining(ws, config, allowed=allowed, policy=on_bad_rows)
+        t_load = time.perf_counter() - t0
+        base = make_folder(out_folder / safe_name(ws.name))
+        run_id = new_run_id(base)
+        tmp = base / f".tmp-{run_id}"
+        cache = base / f".cache-{run_id}"
+        try:
+            prepare_folder(tmp)
+            dataset = _prepare_data(ws, dataset, aside, tmp, anonymize)
+            config = dataset.config
+            period_data = apply_period(dataset)
+            save_cache(period_data, cache)
+            facts = _data_facts(period_data, base)
+            say(
+                f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} "
+                f"stage events; running {len(steps)} step(s) with {jobs} worker(s)"
+            )
+            del dataset, period_data  # the kernels read the cache; these are gigabytes at 1M deals
+            parameters = {
+                "workspace": str(ws),
+                "cache_dir": str(cache),
+                "output_dir": str(tmp),
+                "language": lang,
+            }
+            order = run_order(steps, last_step_seconds(base)) if jobs > 1 else steps
+            results = run_steps(
+                order, folder_nb, tmp, parameters, jobs=jobs, timeout=timeout, say=say, pool=pool
+            )
+            context = _summarise(ws, config, lang, results, run_id, facts, (t0, t_load))
+            summary = assemble_report(
+                tmp, **context, extra={"quarantine": aside.record()}, allowed=allowed
+            )
+            unavailable = _export(tmp, exports, results, paper)
+            # A partial run (--only) is kept under its run id but never becomes ``latest``.
+            final = publish(tmp, base, run_id, results, move_latest=not only)
+        finally:
+            # Whatever happened (a stop signal included), no temporary folder stays behind;
+            # a published or failed report has already been moved out of ``tmp``.
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+    result = _run_result(final, results, summary, partial=bool(only), exports=exports)
     if unavailable is not None:
         raise ExportUnavailable(f"{unavailable}. The HTML report was published: {result.index}")
     return result
