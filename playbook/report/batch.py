@@ -116,6 +116,27 @@ def unit_folders(units: Sequence[str]) -> dict[str, str]:
     return names
 
 
+def _chosen_units(raw, column: str, units, all_units: bool) -> tuple[list[str], list[str], int]:
+    """The units to run, every unit of the workspace, and the deals in no unit.
+
+    Without ``units`` or ``all_units`` the whole workspace is the one unit ``all``.
+    """
+    if not (units or all_units):
+        return ["all"], ["all"], 0
+    available = raw.units(column)
+    if not available:
+        raise UsageError(
+            f"deals have no '{column}' column to split by; set monthly.unit_column in pilot.yml"
+        )
+    chosen = available if all_units else list(dict.fromkeys(units))
+    unknown = [u for u in chosen if u not in available]
+    if unknown:
+        raise UsageError(
+            f"unknown unit(s) {', '.join(unknown)}; {column} values: {', '.join(available)}"
+        )
+    return chosen, available, _unassigned_deals(raw, column)
+
+
 def _unassigned_deals(raw, column: str) -> int:
     """Deals whose unit column is empty: they fall in no unit (``RawWorkspace.units``)."""
     deals = raw.tables["deals"][0]
@@ -203,21 +224,7 @@ def run_monthly(
     if raw.problems:
         raise DataError(raw.problems)
     available = raw.units(column)
-    if units or all_units:
-        if not available:
-            raise UsageError(
-                f"deals have no '{column}' column to split by; set monthly.unit_column in pilot.yml"
-            )
-        chosen = available if all_units else list(dict.fromkeys(units))
-        unknown = [u for u in chosen if u not in available]
-        if unknown:
-            raise UsageError(
-                f"unknown unit(s) {', '.join(unknown)}; {column} values: {', '.join(available)}"
-            )
-        expected, unassigned = available, _unassigned_deals(raw, column)
-    else:
-        chosen = expected = ["all"]
-        unassigned = 0
+    chosen, expected, unassigned = _chosen_units(raw, column, units, all_units)
     folders = unit_folders(list(dict.fromkeys(["all", *available])))
     make_folder(root)
     with MonthLock(root / f".lock-{month}") as lock, _batch_log(root, month) as log:
