@@ -8,7 +8,6 @@ writes its result and words it for the page.
 from __future__ import annotations
 
 import json
-import shlex
 from typing import TYPE_CHECKING
 
 from playbook.i18n import TEXT, t
@@ -75,14 +74,12 @@ def company_section(rollup: dict, month: str, language: str) -> dict:
     if rollup["complete"]:
         notes.append(t("company_complete", language, units=len(rollup["units"])))
     elif rollup["missing"]:
-        again = " ".join(f"--unit {shlex.quote(u)}" for u in rollup["missing"] if u != "all")
         notes.append(
             t(
                 "company_missing",
                 language,
                 missing=", ".join(rollup["missing"]),
                 file=f"{month}.company.json",
-                again=again or "--all-units",
             )
         )
     if rollup["unassigned_deals"]:
