@@ -120,9 +120,19 @@ def _add_unattended_commands(sub) -> None:
     p.add_argument("--month", required=True, help="the month to report, as YYYY-MM")
     units = p.add_mutually_exclusive_group()
     units.add_argument("--unit", action="append", metavar="U", help="a unit to run (repeatable)")
-    units.add_argument("--all-units", action="store_true", help="every value of the unit column")
+    units.add_argument(
+        "--all-units",
+        action="store_true",
+        help="every value of the unit column; the units' counts are merged into "
+        "<month>.company.json (a company total only when every unit ran)",
+    )
     p.add_argument("--jobs", type=WORKERS, default=2, help="units run in parallel (default 2)")
-    p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address to run units on")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="Dask scheduler address to run units on (tcp://host:8786), for workspaces "
+        "larger than one machine",
+    )
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--lang", choices=["en", "zh"], default=None)
     p.add_argument(
@@ -379,6 +389,7 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
     )
     print(f"Monthly index: {result.base / (result.month + '.html')}")
     print(f"Batch summary: {result.base / (result.month + '.batch.json')}")
+    print(f"Company roll-up: {result.base / (result.month + '.company.json')}")
     if not result.ok:
         print(failure_report(result), file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_STEP_FAILED

@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 from conftest import ROOT
+from test_company_rollup import assert_rollup_is_the_whole_company
 
 from playbook.cli import main
 from playbook.exceptions import BatchLocked, UsageError
@@ -100,6 +101,16 @@ def test_units_in_parallel_and_on_dask_give_identical_reports(three_units, tmp_p
     index = (local.base / f"{MONTH}.html").read_text(encoding="utf-8")
     assert all(f'href="{u}/{MONTH}/index.html"' in index for u in ("East", "North", "South"))
     assert (local.base / "logs" / f"{MONTH}.log").is_file()
+    # The company roll-up merged from the units, on Dask's worker processes as locally, is
+    # exactly what one process computes over the whole, unsplit workspace.
+    company, on_dask = (
+        json.loads((run.base / f"{MONTH}.company.json").read_text(encoding="utf-8"))
+        for run in (local, remote)
+    )
+    assert company == on_dask and company["units"] == ["East", "North", "South"]
+    assert_rollup_is_the_whole_company(company, three_units, MONTH)
+    assert summary["counts"]["deals"] > 0 and "Company roll-up" in index
+    assert "cannot be put together from parts" in index
     assert (local.base / "East" / MONTH / "run.log").is_file()
     # A re-run of the same month with the same inputs writes the same summary.json.
     again = run_monthly(three_units, MONTH, all_units=True, out=tmp_path / "a", jobs=2)
@@ -149,6 +160,10 @@ def test_faults_stay_in_their_unit_and_keep_the_last_good_report(
         assert (second.base / unit / f"failed-{MONTH}" / "executed").is_dir()
     batch = json.loads((second.base / f"{MONTH}.batch.json").read_text(encoding="utf-8"))
     assert batch["failed"] == ["East", "North", "South"]
+    company = json.loads((second.base / f"{MONTH}.company.json").read_text(encoding="utf-8"))
+    assert company["missing"] == ["East", "North", "South"] and not company["complete"]
+    assert company["kpis"] is None and company["stages"] is None
+    assert "No company total this month" in (second.base / f"{MONTH}.html").read_text()
     # The CLI says the same with exit code 1 (its steps are the installation's notebooks).
     monkeypatch.setenv("PLAYBOOK_NOTEBOOKS", str(faulty))
     code = main(
@@ -171,6 +186,10 @@ def test_a_unit_with_bad_data_does_not_stop_the_others(three_units, tmp_path) ->
     assert status["South"].ok
     assert not status["North"].ok
     assert "did you mean 'Qualification'" in status["North"].error
+    # East was not run and North failed: South alone is not the company.
+    company = json.loads((result.base / f"{MONTH}.company.json").read_text(encoding="utf-8"))
+    assert company["missing_why"] == {"East": "not run", "North": "failed"}
+    assert company["units"] == ["South"] and company["kpis"] is None
 
 
 def test_two_runs_of_the_same_month_cannot_overlap(three_units, tmp_path) -> None:

@@ -32,7 +32,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +70,10 @@ class BatchResult:
     month: str
     base: Path
     units: list[UnitResult]
+    #: Every unit the workspace has (the company roll-up misses the ones not run).
+    expected_units: list[str] = field(default_factory=list)
+    #: Deals in no unit (their unit column is empty): the units then do not add up.
+    unassigned_deals: int = 0
 
     @property
     def ok(self) -> bool:
@@ -110,6 +114,34 @@ def unit_folders(units: Sequence[str]) -> dict[str, str]:
             name = f"{name}-{hashlib.sha256(unit.encode('utf-8')).hexdigest()[:6]}"
         names[unit] = name
     return names
+
+
+def _chosen_units(raw, column: str, units, all_units: bool) -> tuple[list[str], list[str], int]:
+    """The units to run, every unit of the workspace, and the deals in no unit.
+
+    Without ``units`` or ``all_units`` the whole workspace is the one unit ``all``.
+    """
+    if not (units or all_units):
+        return ["all"], ["all"], 0
+    available = raw.units(column)
+    if not available:
+        raise UsageError(
+            f"deals have no '{column}' column to split by; set monthly.unit_column in pilot.yml"
+        )
+    chosen = available if all_units else list(dict.fromkeys(units))
+    unknown = [u for u in chosen if u not in available]
+    if unknown:
+        raise UsageError(
+            f"unknown unit(s) {', '.join(unknown)}; {column} values: {', '.join(available)}"
+        )
+    return chosen, available, _unassigned_deals(raw, column)
+
+
+def _unassigned_deals(raw, column: str) -> int:
+    """Deals whose unit column is empty: they fall in no unit (``RawWorkspace.units``)."""
+    deals = raw.tables["deals"][0]
+    values = deals[column].astype("string").str.strip()
+    return int((values.isna() | (values == "")).sum())
 
 
 def check_month(month: str, today: pd.Timestamp | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -192,19 +224,7 @@ def run_monthly(
     if raw.problems:
         raise DataError(raw.problems)
     available = raw.units(column)
-    if units or all_units:
-        if not available:
-            raise UsageError(
-                f"deals have no '{column}' column to split by; set monthly.unit_column in pilot.yml"
-            )
-        chosen = available if all_units else list(dict.fromkeys(units))
-        unknown = [u for u in chosen if u not in available]
-        if unknown:
-            raise UsageError(
-                f"unknown unit(s) {', '.join(unknown)}; {column} values: {', '.join(available)}"
-            )
-    else:
-        chosen = ["all"]
+    chosen, expected, unassigned = _chosen_units(raw, column, units, all_units)
     folders = unit_folders(list(dict.fromkeys(["all", *available])))
     make_folder(root)
     with MonthLock(root / f".lock-{month}") as lock, _batch_log(root, month) as log:
@@ -227,6 +247,8 @@ def run_monthly(
             "lock": lock.info,
             "anonymize_key": workspace_secret(ws) if anonymize else "",
             "allowed": list(allowed),
+            "expected_units": expected,
+            "unassigned_deals": unassigned,
         }
         try:
             return _run_batch(plan, chosen, folders, jobs, scheduler, note)
@@ -309,7 +331,7 @@ def _run_batch(plan: dict, chosen, folders, jobs, scheduler, note) -> BatchResul
         for path in root.glob(f"*/.tmp-{month}-*"):  # a stopped unit's, if any
             shutil.rmtree(path, ignore_errors=True)
     results.sort(key=lambda r: r.unit)
-    batch = BatchResult(month, root, results)
+    batch = BatchResult(month, root, results, plan["expected_units"], plan["unassigned_deals"])
     write_batch(batch, config, plan["language"])
     note(f"{month}: {len(results) - len(batch.failed)} of {len(results)} unit(s) ok")
     return batch

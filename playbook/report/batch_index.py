@@ -56,6 +56,7 @@ def write_batch(batch: BatchResult, config, language: str) -> None:
         ],
         "failed": [u.unit for u in batch.failed],
     }
+    data["company"] = f"{batch.month}.company.json"
     path = batch.base / f"{batch.month}.batch.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -63,6 +64,9 @@ def write_batch(batch: BatchResult, config, language: str) -> None:
     tmp.replace(path)
     from playbook.i18n import t
     from playbook.report import format_kpi
+    from playbook.report.company import company_section, write_company
+
+    company = company_section(write_company(batch), batch.month, language)
 
     rows = []
     for u in batch.units:
@@ -89,6 +93,7 @@ def write_batch(batch: BatchResult, config, language: str) -> None:
             title=t("batch_title", language, name=config.name, month=batch.month),
             language=language,
             rows=rows,
+            company=company,
             headers=[
                 t(k, language)
                 for k in (

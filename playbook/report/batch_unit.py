@@ -15,7 +15,7 @@ import pandas as pd
 from playbook.exceptions import DataError, UsageError
 from playbook.report import stopping
 from playbook.report.batch_lock import may_publish, registered
-from playbook.steps.monthly import month_bounds
+from playbook.steps.monthly import month_bounds, unit_counts
 from playbook.workspace.cache import save_cache
 from playbook.workspace.load import as_of, validate
 from playbook.workspace.trust import available_steps
@@ -50,6 +50,9 @@ class UnitResult:
     error: str = ""
     problems: list[dict] = field(default_factory=list)
     kpis: dict = field(default_factory=dict)
+    #: The unit's additive counts (:func:`playbook.steps.monthly.rollup.unit_counts`),
+    #: summed over units into the company roll-up.
+    counts: dict = field(default_factory=dict)
     seconds: float = 0.0
     #: The unit's folder under ``monthly/`` (see :func:`unit_folders`).
     folder: str = ""
@@ -125,6 +128,8 @@ def _prepare_unit_data(task: dict, start: float) -> dict | None:
 
             dataset = pseudonymised(dataset, task["anonymize_key"])
             task["config"] = dataset.config.model_dump(mode="json")
+        # counted here, where the unit's data are in memory anyway
+        task["counts"] = unit_counts(dataset, task["month"], pd.Timestamp(task["month_end"]))
         save_cache(dataset, task["cache_dir"])
     except DataError as err:
         return failed(str(err), [p.as_dict() for p in err.problems])
@@ -176,7 +181,7 @@ def _assemble_unit(tmp: Path, task: dict, results: list) -> dict:
         run_id=month,
         period={"start": str(m_start.date()), "end": str(m_end.date())},
         timings={},
-        extra={"month": month, "unit": task["unit"]},
+        extra={"month": month, "unit": task["unit"], "counts": task.get("counts", {})},
         allowed=task.get("allowed", ()),
         rep_teams=rep_teams_of(
             cached_table(cache, "reps"), cached_table(cache, "deals", columns=["owner_id"])
@@ -248,6 +253,7 @@ def _run_unit_steps(task: dict, start: float) -> dict:
                 True,
                 str(final),
                 kpis=summary.get("kpis", {}),
+                counts=summary.get("counts", {}),
                 seconds=time.perf_counter() - start,
                 folder=base.name,
             )

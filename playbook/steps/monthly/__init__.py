@@ -20,6 +20,7 @@ from playbook.steps.monthly.metrics import (  # noqa: F401 (the API)
     month_metrics,
     shift_month,
 )
+from playbook.steps.monthly.rollup import merge_units, unit_counts  # noqa: F401 (the API)
 from playbook.steps.prepared import takes_pilot
 
 

@@ -223,19 +223,70 @@ def month_metrics(
         ``level | unit | dimension | metric | value | n | ci_low | ci_high |
         value_unit``; ``unit`` is the company (``"all"``), a team or a rep id.
     """
-    start, end = month_bounds(month)
-    d = deals.assign(owner=deals["owner_id"].astype(str), team=team_of(deals["owner_id"], reps))
-    parts = [
-        _deal_counts(d, start, end),
-        _activity_counts(activities, reps, start, end),
-        _renewal_counts(outcomes, d, reps, start, end),
-    ]
+    parts = _month_parts(deals, activities, outcomes, reps, month)
     shown_team = _shown_teams(parts, min_group_size, other)
     rows = []
     for level in LEVELS:
         rows.extend(_level_metrics(level, _level_totals(level, parts, shown_team)))
-    out = pd.concat(rows, ignore_index=True)
-    if "amount" not in d or not d["amount"].notna().any():
+    return _ordered(pd.concat(rows, ignore_index=True), has_amounts(deals))
+
+
+def has_amounts(deals: pd.DataFrame) -> bool:
+    """Whether the deals carry any amount (without one, revenue is unknown, not zero)."""
+    return "amount" in deals and bool(deals["amount"].notna().any())
+
+
+def _month_parts(deals, activities, outcomes, reps, month: str) -> list[pd.DataFrame]:
+    """The month's deal, activity and renewal rows with their owner and team."""
+    start, end = month_bounds(month)
+    d = deals.assign(owner=deals["owner_id"].astype(str), team=team_of(deals["owner_id"], reps))
+    return [
+        _deal_counts(d, start, end),
+        _activity_counts(activities, reps, start, end),
+        _renewal_counts(outcomes, d, reps, start, end),
+    ]
+
+
+#: The company's additive counts of a month, in :func:`month_metrics`'s own columns.
+COMPANY_COUNTS = (
+    "new_deals",
+    "won_deals",
+    "lost_deals",
+    "won_revenue",
+    "activities",
+    "meetings",
+    "renewals_due",
+    "renewed",
+)
+
+
+def company_counts(
+    deals: pd.DataFrame,
+    activities: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    reps: pd.DataFrame | None,
+    month: str,
+) -> dict[str, float]:
+    """The counts behind the company row of :func:`month_metrics`, before any ratio.
+
+    Every one is a sum over deals, activities or renewals, so the counts of units that
+    split the deals add up to the company's (:func:`company_metrics` turns them into
+    the metrics).
+    """
+    table = _level_totals("company", _month_parts(deals, activities, outcomes, reps, month), {})
+    return {column: float(table[column].iloc[0]) for column in COMPANY_COUNTS}
+
+
+def company_metrics(counts: dict[str, float], *, amounts: bool = True) -> pd.DataFrame:
+    """The company rows of :func:`month_metrics` computed from :func:`company_counts`
+    (or their sum over units): the same formulas, intervals and columns."""
+    table = pd.DataFrame([{c: counts[c] for c in COMPANY_COUNTS}], index=["all"])
+    return _ordered(pd.concat(_level_metrics("company", table), ignore_index=True), amounts)
+
+
+def _ordered(out: pd.DataFrame, amounts: bool) -> pd.DataFrame:
+    """Revenue blanked without amounts; rows by level, unit and the order of METRICS."""
+    if not amounts:
         # no amounts in the data: revenue is unknown, not zero
         out.loc[out["metric"].isin(["won_revenue", "average_deal"]), "value"] = np.nan
     order = {m: i for i, m in enumerate(METRICS)}
