@@ -8,6 +8,7 @@ import difflib
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from playbook.exceptions import (
@@ -109,8 +110,9 @@ class _Unreadable(Exception):
 NO_HEADER = ("the file has no header row", "export the table again with its header row")
 
 
-def _read_csv_grid(path: Path) -> tuple[pd.DataFrame, str]:
-    """Every cell of a CSV as text (no header applied yet), and the encoding found."""
+def _read_csv_grid(path: Path, arrow: bool = False) -> tuple[pd.DataFrame, str]:
+    """Every cell of a CSV as text (no header applied yet), and the encoding found;
+    ``arrow``: Arrow-backed text where pyarrow reads the file (see :func:`csv_grid`)."""
     data = path.read_bytes()
     try:
         text, encoding = decode_csv_bytes(data)
@@ -122,7 +124,7 @@ def _read_csv_grid(path: Path) -> tuple[pd.DataFrame, str]:
     utf8 = None
     if encoding in ("utf-8", "utf-8-sig"):
         utf8 = memoryview(data)[3:] if encoding == "utf-8-sig" else data
-    grid = csv_grid(text, utf8)  # columnar; None when the file needs the Python engine
+    grid = csv_grid(text, utf8, arrow=arrow)  # columnar; None when the file needs the Python engine
     if grid is None:
         grid = pd.read_csv(
             io.StringIO(text),
@@ -137,7 +139,7 @@ def _read_csv_grid(path: Path) -> tuple[pd.DataFrame, str]:
     return grid, encoding
 
 
-def _read_grid(path: Path) -> tuple[pd.DataFrame, str]:
+def _read_grid(path: Path, arrow: bool = False) -> tuple[pd.DataFrame, str]:
     """Every cell of a table file (CSV, Excel or Parquet), header row included, and the
     CSV encoding; :class:`_Unreadable` when the file cannot be read."""
     if not path.exists():
@@ -147,7 +149,7 @@ def _read_grid(path: Path) -> tuple[pd.DataFrame, str]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            grid, encoding = _read_csv_grid(path)
+            grid, encoding = _read_csv_grid(path, arrow)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             grid, encoding = pd.read_excel(path, dtype=str, header=None), ""
         elif suffix == ".parquet":
@@ -209,9 +211,13 @@ def _header_problems(
 
 
 def read_raw(
-    path: Path, table: str
+    path: Path, table: str, *, arrow: bool = False
 ) -> tuple[pd.DataFrame, pd.Series, str, list[Problem], list[str]]:
     """Read a table file as text.
+
+    ``arrow``: a CSV that pyarrow reads keeps its cells as Arrow-backed text
+    (``string[pyarrow]``, missing ``pd.NA``) rather than Python objects; the checks of
+    :mod:`~playbook.workspace.table_checks` read either.
 
     Returns
     -------
@@ -224,7 +230,7 @@ def read_raw(
     name = path.name
     required = [c.name for c in TABLES[table].values() if c.required]
     try:
-        grid, encoding = _read_grid(path)
+        grid, encoding = _read_grid(path, arrow)
     except _Unreadable as err:
         fix = err.fix or f"check 'tables.{table}' in pilot.yml"
         problem = Problem(file=name, message=err.message, fix=fix)
@@ -235,7 +241,8 @@ def read_raw(
         header_at = 0
     elif header_at > 0:
         notes.append(Note("note_title_rows", file=name, row=header_at + 1, n=header_at))
-    header = [_normalise_header(v) for v in grid.iloc[header_at].tolist()]
+    # an empty header cell reads as NaN from every reader (Arrow's pd.NA too): named "nan"
+    header = [_normalise_header(np.nan if pd.isna(v) else v) for v in grid.iloc[header_at]]
     raw = grid.iloc[header_at + 1 :].copy()
     raw.columns = header
     raw = raw.loc[:, [c for c in raw.columns if c and not c.startswith("unnamed")]]

@@ -35,29 +35,10 @@ from playbook.workspace.period import apply_period as apply_period
 from playbook.workspace.period import as_of as as_of
 from playbook.workspace.reading import RawWorkspace as RawWorkspace
 from playbook.workspace.reading import read_workspace as read_workspace
+from playbook.workspace.schema import CATEGORICAL as CATEGORICAL
 from playbook.workspace.schema import TABLES, rule_problems
 from playbook.workspace.table_checks import map_stages as map_stages
 from playbook.workspace.table_checks import parse_table as parse_table
-
-#: Columns to keep as pandas categoricals (memory and speed on large exports).
-CATEGORICAL = {
-    "owner_id",
-    "status",
-    "segment",
-    "region",
-    "product",
-    "source",
-    "lost_reason",
-    "stage_raw",
-    "type",
-    "actor_id",
-    "team",
-    "role",
-    "dimension",
-    "company_size",
-    "pilot_group",
-    "content_id",
-}
 
 
 def load_workspace(

@@ -291,6 +291,7 @@ def _set_aside(raw_ws: RawWorkspace, problems: list[Problem]) -> tuple[RawWorksp
         for item in detail.itertuples(index=False):
             column = item.column if isinstance(item.column, str) else None
             value = raw[column].iat[item.position] if column in raw.columns else None
+            value = np.nan if value is pd.NA else value  # an empty cell, as every reader gives it
             deal = None if ids is None else ids.iat[item.position]
             deal = None if pd.isna(deal) else str(deal)
             records.append((label, int(item.row), column, value, item.reason, deal, table))

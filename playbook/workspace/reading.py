@@ -21,6 +21,10 @@ from playbook.workspace.files import assessments_file, find_table_file, read_raw
 from playbook.workspace.schema import REQUIRED_TABLES, TABLES
 from playbook.workspace.trust import Boundary, available_steps, step_problems
 
+#: Tables read as Arrow-backed text: the long ones, whose cells are mostly only checked and
+#: parsed (dates, categories), so most never need to become Python strings.
+ARROW_TABLES = ("deals", "stage_events", "activities", "outcomes")
+
 
 @dataclass
 class RawWorkspace:
@@ -194,7 +198,8 @@ def _read_table_file(raw_ws: RawWorkspace, table: str, boundary: Boundary) -> No
         raw, row_numbers, read_problems = read_form(path, config)
         encoding, read_notes = "", []
     else:
-        raw, row_numbers, encoding, read_problems, read_notes = read_raw(path, table)
+        arrow = table in ARROW_TABLES
+        raw, row_numbers, encoding, read_problems, read_notes = read_raw(path, table, arrow=arrow)
     raw_ws.notes.extend(read_notes)
     if read_problems:
         raw_ws.problems.extend(read_problems)

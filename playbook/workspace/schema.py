@@ -114,6 +114,26 @@ TABLES: dict[str, dict[str, Column]] = {
 }
 
 REQUIRED_TABLES = ("deals", "stage_events")
+
+#: Columns kept as pandas categoricals (memory and speed on large exports).
+CATEGORICAL = {
+    "owner_id",
+    "status",
+    "segment",
+    "region",
+    "product",
+    "source",
+    "lost_reason",
+    "stage_raw",
+    "type",
+    "actor_id",
+    "team",
+    "role",
+    "dimension",
+    "company_size",
+    "pilot_group",
+    "content_id",
+}
 TEAMS = ("marketing", "sales", "customer_success", "product", "other")
 ROLES = ("new", "experienced", "key_account")
 
@@ -260,7 +280,14 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse amounts like ``1,234.50``, ``¥1 200``, ``$300``, ``12.5%``-free numbers.
 
     Returns the float Series and a bool Series of non-empty unparseable values.
+    Arrow-backed text is parsed once per distinct value
+    (:func:`~playbook.workspace.intake_fast.by_distinct`).
     """
+    from playbook.workspace.intake_fast import by_distinct
+
+    fast = by_distinct(raw, parse_numbers)
+    if fast is not None:
+        return fast
     missing = is_missing(raw)
     cleaned = (
         raw.astype("string").str.strip().str.replace(r"[¥￥$€£,\s]|元|RMB|CNY|USD", "", regex=True)
@@ -271,7 +298,13 @@ def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse true/false, yes/no, 1/0, 是/否 into a nullable boolean Series."""
+    """Parse true/false, yes/no, 1/0, 是/否 into a nullable boolean Series (once per
+    distinct value of Arrow-backed text)."""
+    from playbook.workspace.intake_fast import by_distinct
+
+    fast = by_distinct(raw, parse_bools)
+    if fast is not None:
+        return fast
     missing = is_missing(raw)
     key = raw.astype("string").str.strip().str.lower()
     values = key.map(BOOL_ALIASES).astype("boolean")
@@ -281,7 +314,13 @@ def parse_bools(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def parse_status(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Map status values (English or Chinese synonyms) to open/won/lost."""
+    """Map status values (English or Chinese synonyms) to open/won/lost (once per distinct
+    value of Arrow-backed text)."""
+    from playbook.workspace.intake_fast import by_distinct
+
+    fast = by_distinct(raw, parse_status)
+    if fast is not None:
+        return fast
     missing = is_missing(raw)
     key = raw.astype("string").str.strip().str.lower()
     values = key.map(STATUS_ALIASES)
@@ -289,11 +328,15 @@ def parse_status(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values.astype("object"), bad
 
 
-def clean_text(raw: pd.Series) -> pd.Series:
-    """Strip whitespace; missing tokens become NA. Keeps the text the user typed."""
+def clean_text(raw: pd.Series, *, categorical: bool = False) -> pd.Series:
+    """Strip whitespace; missing tokens become NA. Keeps the text the user typed.
+
+    ``categorical``: the column ends as a categorical (:data:`CATEGORICAL`); Arrow-backed
+    text is then made one directly, the same as converting the object column later.
+    """
     from playbook.workspace.intake_fast import stripped_text
 
-    fast = stripped_text(raw, is_missing(raw))
+    fast = stripped_text(raw, is_missing(raw), categorical=categorical)
     if fast is not None:
         return fast
     text = raw.astype("string").str.strip()
@@ -313,58 +356,62 @@ def _non_negative(name: str) -> pa.Column:
     )
 
 
+#: Text columns come from :func:`clean_text` as objects or, read from Arrow, as categoricals;
+#: their type is the parser's business (type failures are not reported), so no dtype is checked.
+TEXT = None
+
 RULES: dict[str, pa.DataFrameSchema] = {
     "deals": pa.DataFrameSchema(
         {
-            "deal_id": pa.Column(object, nullable=False, unique=True, report_duplicates="all"),
+            "deal_id": pa.Column(TEXT, nullable=False, unique=True, report_duplicates="all"),
             "created_at": pa.Column("datetime64[ns]", nullable=False),
-            "owner_id": pa.Column(object, nullable=False),
-            "status": pa.Column(object, pa.Check.isin(["open", "won", "lost"]), nullable=False),
+            "owner_id": pa.Column(TEXT, nullable=False),
+            "status": pa.Column(TEXT, pa.Check.isin(["open", "won", "lost"]), nullable=False),
             "amount": _non_negative("amount"),
         },
         strict=False,
     ),
     "stage_events": pa.DataFrameSchema(
         {
-            "deal_id": pa.Column(object, nullable=False),
-            "stage": pa.Column(object, nullable=False),
+            "deal_id": pa.Column(TEXT, nullable=False),
+            "stage": pa.Column(TEXT, nullable=False),
             "entered_at": pa.Column("datetime64[ns]", nullable=False),
         },
         strict=False,
     ),
     "activities": pa.DataFrameSchema(
         {
-            "deal_id": pa.Column(object, nullable=False),
+            "deal_id": pa.Column(TEXT, nullable=False),
             "at": pa.Column("datetime64[ns]", nullable=False),
-            "type": pa.Column(object, nullable=False),
-            "team": pa.Column(object, pa.Check.isin(list(TEAMS)), nullable=True, required=False),
+            "type": pa.Column(TEXT, nullable=False),
+            "team": pa.Column(TEXT, pa.Check.isin(list(TEAMS)), nullable=True, required=False),
         },
         strict=False,
     ),
     "reps": pa.DataFrameSchema(
         {
-            "rep_id": pa.Column(object, nullable=False, unique=True, report_duplicates="all"),
-            "role": pa.Column(object, pa.Check.isin(list(ROLES)), nullable=True, required=False),
+            "rep_id": pa.Column(TEXT, nullable=False, unique=True, report_duplicates="all"),
+            "role": pa.Column(TEXT, pa.Check.isin(list(ROLES)), nullable=True, required=False),
         },
         strict=False,
     ),
     "assessments": pa.DataFrameSchema(
         {
-            "rep_id": pa.Column(object, nullable=False),
-            "dimension": pa.Column(object, nullable=False),
+            "rep_id": pa.Column(TEXT, nullable=False),
+            "dimension": pa.Column(TEXT, nullable=False),
             "score": pa.Column(float, nullable=False),
         },
         strict=False,
     ),
     "outcomes": pa.DataFrameSchema(
         {
-            "deal_id": pa.Column(object, nullable=False, unique=True, report_duplicates="all"),
+            "deal_id": pa.Column(TEXT, nullable=False, unique=True, report_duplicates="all"),
             "complaints": _non_negative("complaints"),
         },
         strict=False,
     ),
     "content": pa.DataFrameSchema(
-        {"content_id": pa.Column(object, nullable=False, unique=True, report_duplicates="all")},
+        {"content_id": pa.Column(TEXT, nullable=False, unique=True, report_duplicates="all")},
         strict=False,
     ),
 }
@@ -387,7 +434,13 @@ def rule_problems(
     """
     schema = RULES[table]
     try:
-        schema.validate(frame, lazy=True)
+        with warnings.catch_warnings():
+            # pandera joins the failure cases of categorical columns (an empty one is all-NA);
+            # which value each case shows is read from ``raw`` below, not from that join
+            warnings.filterwarnings(
+                "ignore", "The behavior of DataFrame concatenation", FutureWarning
+            )
+            schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         return _failure_problems(exc.failure_cases, table, raw, file, row_numbers)
     return []

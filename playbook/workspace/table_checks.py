@@ -17,6 +17,7 @@ from playbook.display import shorten
 from playbook.exceptions import MAX_PROBLEMS_PER_KIND, MAX_VALUE_CHARS, Problem, more_problems
 from playbook.workspace.config import PilotConfig, normalise_stage_name
 from playbook.workspace.schema import (
+    CATEGORICAL,
     TABLES,
     clean_text,
     parse_bools,
@@ -95,7 +96,7 @@ def parse_table(
             # a status nobody can read stays visible as "invalid", not as a missing value
             out[column] = parsed.where(~bad, "invalid") if kind == "status" else parsed
         else:
-            out[column] = clean_text(values)
+            out[column] = clean_text(values, categorical=column in CATEGORICAL)
     return out, problems
 
 
