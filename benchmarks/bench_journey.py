@@ -135,6 +135,18 @@ class Clock:
         """CPU seconds of all threads of the process (user + system) over the phases."""
         return round(sum(self.cpu.values()), 3)
 
+    def figures(self, peak: int, rss_after_imports: int, import_seconds: float) -> dict:
+        """The time and memory figures every engine reports, in the JSON's field names."""
+        return {
+            "seconds": self.total,
+            "cpu_seconds": self.total_cpu,
+            "phases": self.phases,
+            "memory_after_phase": self.memory,
+            "peak_rss": peak,
+            "rss_after_imports": rss_after_imports,
+            "import_seconds": round(import_seconds, 3),
+        }
+
 
 # --- the pandas path -------------------------------------------------------------------------
 
@@ -193,13 +205,7 @@ def run_pandas(folder: Path) -> dict:
         "engine": "pandas",
         "n_events": len(events),
         "n_deals": len(deals),
-        "seconds": clock.total,
-        "cpu_seconds": clock.total_cpu,
-        "phases": clock.phases,
-        "memory_after_phase": clock.memory,
-        "peak_rss": peak,
-        "rss_after_imports": rss_ready,
-        "import_seconds": round(import_s, 3),
+        **clock.figures(peak, rss_ready, import_s),
         "versions": {"pandas": pd.__version__, "numpy": np.__version__, "pyarrow": pa.__version__},
         "tracks": summary,
         "metrics": rows,
@@ -453,13 +459,7 @@ def run_duckdb(folder: Path, threads: int | None = None) -> dict:
         "engine": "duckdb",
         "n_events": n_events[0],
         "n_deals": n_deals[0],
-        "seconds": clock.total,
-        "cpu_seconds": clock.total_cpu,
-        "phases": clock.phases,
-        "memory_after_phase": clock.memory,
-        "peak_rss": peak,
-        "rss_after_imports": rss_ready,
-        "import_seconds": round(import_s, 3),
+        **clock.figures(peak, rss_ready, import_s),
         "versions": {"duckdb": duckdb.__version__},
         "threads": con.execute("SELECT current_setting('threads')").fetchone()[0],
         "tracks": summary,
@@ -667,13 +667,7 @@ def run_polars(folder: Path) -> dict:
         "engine": "polars",
         "n_events": n_events,
         "n_deals": deals.height,
-        "seconds": clock.total,
-        "cpu_seconds": clock.total_cpu,
-        "phases": clock.phases,
-        "memory_after_phase": clock.memory,
-        "peak_rss": peak,
-        "rss_after_imports": rss_ready,
-        "import_seconds": round(import_s, 3),
+        **clock.figures(peak, rss_ready, import_s),
         "versions": {"polars": pl.__version__},
         "threads": pl.thread_pool_size(),
         "tracks": summary,

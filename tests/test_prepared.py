@@ -29,7 +29,9 @@ def prepared(data) -> Pilot:
     return Pilot(data)
 
 
-def test_the_journey_is_prepared_once_and_only_when_asked(data, monkeypatch) -> None:
+@pytest.fixture()
+def prepare_calls(monkeypatch) -> list:
+    """One entry per journey preparation while the test runs (both names steps import)."""
     calls = []
     real = journey_index.prepare
 
@@ -38,6 +40,12 @@ def test_the_journey_is_prepared_once_and_only_when_asked(data, monkeypatch) -> 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(journey_index, "prepare", counting)
+    monkeypatch.setattr(journey, "prepare", counting)
+    return calls
+
+
+def test_the_journey_is_prepared_once_and_only_when_asked(data, prepare_calls) -> None:
+    calls = prepare_calls
     fresh = Pilot(data)
     assert calls == []  # opening costs nothing
     stages.stage_rates(fresh, by="segment")
@@ -139,21 +147,13 @@ def test_a_marked_function_keeps_its_name_and_signature() -> None:
     assert getattr(stages.stage_rates, "takes_pilot", False)
 
 
-def test_steps_over_a_pilot_reuse_its_journey(data, monkeypatch) -> None:
+def test_steps_over_a_pilot_reuse_its_journey(data, prepare_calls) -> None:
     """Capability, the plan's SLA proposal and the content library read the Pilot's
     journey instead of preparing their own (step 5 used to prepare it three times)."""
     from playbook.steps import capability, content, plan
 
     fresh = Pilot(data)
-    calls = []
-    real = journey_index.prepare
-
-    def counting(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(journey_index, "prepare", counting)
-    monkeypatch.setattr(journey, "prepare", counting)  # the name the steps import
+    calls = prepare_calls
     study = capability.analyse(fresh, language="en")
     dev = plan.analyse(fresh, study, language="en")
     content.materials_for(fresh, dev.weaknesses)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from playbook.steps.intake.headline import data_as_of
 from playbook.steps.journey import WON, JourneyData, aggregate
 from playbook.steps.journey.events import _require as _require
-from playbook.workspace.calendar import NAT, to_ns
+from playbook.workspace.calendar import NAT
 from playbook.workspace.config import PilotConfig
 from playbook.workspace.privacy import people_groups
 
@@ -128,24 +129,15 @@ def analysis_date(
     activities: pd.DataFrame | None = None,
 ) -> pd.Timestamp:
     """The latest timestamp in deals (created, closed), stage events and activities (each
-    of the last two when given).
+    of the last two when given): the one rule of
+    :func:`playbook.steps.intake.headline.data_as_of`, under the name the handoff step uses.
 
     Raises
     ------
     ValueError
         When the frames hold no timestamp at all.
     """
-    parts = [deals["created_at"]]
-    if "closed_at" in deals:
-        parts.append(deals["closed_at"])
-    if stage_events is not None:
-        parts.append(stage_events["entered_at"])
-    if activities is not None and len(activities):
-        parts.append(activities["at"])
-    best = max((to_ns(p).max(initial=NAT) for p in parts), default=NAT)
-    if best == NAT:
-        raise ValueError("the data hold no timestamp, so the analysis date is unknown; pass as_of")
-    return pd.Timestamp(best)
+    return data_as_of(deals, stage_events, activities)
 
 
 def deal_teams(
