@@ -260,20 +260,16 @@ COMPANY_COUNTS = (
 )
 
 
-def company_counts(
-    deals: pd.DataFrame,
-    activities: pd.DataFrame | None,
-    outcomes: pd.DataFrame | None,
-    reps: pd.DataFrame | None,
-    month: str,
-) -> dict[str, float]:
+def company_counts(data, month: str) -> dict[str, float]:
     """The counts behind the company row of :func:`month_metrics`, before any ratio.
 
-    Every one is a sum over deals, activities or renewals, so the counts of units that
-    split the deals add up to the company's (:func:`company_metrics` turns them into
-    the metrics).
+    ``data`` is a :class:`playbook.workspace.dataset.Dataset` (or a Pilot): its deals,
+    activities, outcomes and reps. Every count is a sum over deals, activities or
+    renewals, so the counts of units that split the deals add up to the company's
+    (:func:`company_metrics` turns them into the metrics).
     """
-    table = _level_totals("company", _month_parts(deals, activities, outcomes, reps, month), {})
+    parts = _month_parts(data.deals, data.activities, data.outcomes, data.reps, month)
+    table = _level_totals("company", parts, {})
     return {column: float(table[column].iloc[0]) for column in COMPANY_COUNTS}
 
 

@@ -54,7 +54,7 @@ def unit_counts(data, month: str, as_of: pd.Timestamp) -> dict:
 
     deals = data.deals
     status = deals["status"].astype(str).value_counts()
-    counts = company_counts(deals, data.activities, data.outcomes, data.reps, month)
+    counts = company_counts(data, month)
     revenue = counts.pop("won_revenue")
     counts["won_revenue_cents"] = round(revenue * 100) if has_amounts(deals) else 0
     # min_n=0: a unit's small stages are expected; only the summed counts are read
