@@ -15,6 +15,7 @@ import pandas as pd
 from playbook.exceptions import DataError, UsageError
 from playbook.report import stopping
 from playbook.report.batch_lock import may_publish, registered
+from playbook.report.kernel import stop_spare_kernels
 from playbook.steps.monthly import month_bounds, unit_counts
 from playbook.workspace.cache import save_cache
 from playbook.workspace.load import as_of, validate
@@ -231,15 +232,18 @@ def _run_unit_steps(task: dict, start: float) -> dict:
     results = []
     try:
         with stopping.temporary(tmp):
-            for step in [MONTHLY_NOTEBOOK, *task["steps"]]:
-                parameters = dict(common)
-                if step == MONTHLY_NOTEBOOK:
-                    parameters |= {
-                        "month": month,
-                        "unit": unit,
-                        "previous_summary": task.get("previous_summary") or "",
-                    }
-                results.append(_execute_with_retries(step, parameters, tmp, task, log))
+            try:
+                for step in [MONTHLY_NOTEBOOK, *task["steps"]]:
+                    parameters = dict(common)
+                    if step == MONTHLY_NOTEBOOK:
+                        parameters |= {
+                            "month": month,
+                            "unit": unit,
+                            "previous_summary": task.get("previous_summary") or "",
+                        }
+                    results.append(_execute_with_retries(step, parameters, tmp, task, log))
+            finally:  # a worker may wait long for its next unit: it keeps no idle kernel
+                stop_spare_kernels()
             summary = _assemble_unit(tmp, task, results)
             handler.close()
             log.removeHandler(handler)

@@ -36,6 +36,10 @@ WARM_IMPORTS = (
 #: Seconds a spare kernel gets to start and import :data:`WARM_IMPORTS`.
 SPARE_START_TIMEOUT = 120
 
+#: Run silently in a kernel whose step has ended, before it takes the next step (see
+#: :func:`reset_between_steps`).
+RESET_KERNEL = "__import__('playbook.report.kernel').report.kernel.reset_between_steps()"
+
 logger = logging.getLogger(__name__)
 
 
@@ -105,6 +109,46 @@ def _kernel_config(socket_dir: str | None):
     return config
 
 
+#: In a kernel: the process-wide state a step may change that :func:`reset_between_steps`
+#: puts back, as it was before the kernel's first step.
+_fresh: dict[str, Any] = {}
+
+
+def remember_fresh_state() -> None:
+    """In a kernel, before its first step: note what :func:`reset_between_steps` restores."""
+    import warnings
+
+    _fresh.update(showwarning=warnings.showwarning, filters=list(warnings.filters))
+
+
+def reset_between_steps() -> None:
+    """In a kernel whose step has ended: make it what a new kernel would be for the next
+    step, keeping what the steps imported (which is why the kernel is kept).
+
+    The user namespace, figures and execution count start afresh; the warning hook and
+    filters a step's report installed are removed (each step's small-sample notes go to its
+    own page); memory no longer referenced goes back to the system (glibc's
+    ``malloc_trim``). The house plot style, applied once per process, stays. Nothing a
+    step computed reaches the next: each reads its data from the run's cache again.
+    """
+    import gc
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from IPython import get_ipython
+
+    plt.close("all")
+    get_ipython().reset(new_session=True)
+    if _fresh:
+        warnings.showwarning = _fresh["showwarning"]
+        warnings.filters[:] = _fresh["filters"]
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @dataclass
 class _Spare:
     """A kernel started ahead of its step, with its socket folder and what removes it."""
@@ -114,7 +158,8 @@ class _Spare:
     cleanup: contextlib.ExitStack
 
 
-#: Kernels this (worker) process started ahead of its next steps, see start_spare_kernel.
+#: Kernels this process keeps for its next steps: started ahead (:func:`start_spare_kernel`)
+#: or kept from a step that ended well (:func:`execute_step`).
 _spares: list[_Spare] = []
 
 
@@ -147,7 +192,8 @@ async def _start_warm(socket_dir: str | None, timeout: float):
     )
     try:
         imports = "; ".join(f"__import__({name!r})" for name in WARM_IMPORTS)
-        await _run_silently(manager, imports, timeout)
+        remember = "__import__('playbook.report.kernel').report.kernel.remember_fresh_state()"
+        await _run_silently(manager, f"{imports}; {remember}", timeout)
     except BaseException:
         await manager.shutdown_kernel(now=True)
         raise
@@ -198,6 +244,25 @@ def _stop_spares() -> None:
         _stop_spare(_spares.pop())
 
 
+def stop_spare_kernels() -> None:
+    """Stop the kernels this process keeps for further steps (after its last step)."""
+    _stop_spares()
+
+
+def _keep_for_next_step(spare: _Spare) -> None:
+    """Reset the kernel of a step that ended well (:data:`RESET_KERNEL`) and keep it for
+    this process's next step; a kernel that does not answer is stopped instead."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        run_sync(_run_silently)(spare.manager, RESET_KERNEL, SPARE_START_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - the next step starts a kernel of its own
+        logger.info("not keeping a kernel: %s", exc)
+        _stop_spare(spare)
+        return
+    _spares.append(spare)
+
+
 def _papermill_kernel(spare: _Spare | None, cwd: Path) -> dict:
     """papermill's options to run on ``spare`` (moved into the step's folder, where a
     new kernel would start), or to start a kernel of its own when there is none."""
@@ -215,15 +280,20 @@ def execute_step(
 ) -> StepResult:
     """Execute one notebook; success needs papermill's result AND the step's marker.
 
-    The kernel is a spare one of this process when there is one (see
-    :func:`start_spare_kernel`), else a new one.
+    The kernel is one this process keeps (see :func:`start_spare_kernel`), else a new
+    one. After a step that ended well the kernel is reset and kept for the process's next
+    step, so that steps after the first do not start a kernel and import the package again
+    (:func:`stop_spare_kernels` stops it after the last); after a failure it is stopped.
     """
     import papermill
 
     start = time.perf_counter()
     nb_path, out_path, marker_path = Path(notebook), Path(executed), Path(marker)
     step = nb_path.stem
+    if not _spares:
+        start_spare_kernel()
     spare = _spares.pop() if _spares else None
+    ended_well = False
     socket_dir = tempfile.mkdtemp(prefix="pb-") if os.name == "posix" and not spare else None
     try:
         # Registered so that a worker stopped mid-step removes it too.
@@ -242,6 +312,7 @@ def execute_step(
                 config=_kernel_config(socket_dir),
                 **_papermill_kernel(spare, out_path.parent),
             )
+        ended_well = marker_path.exists()
     except Exception as exc:  # noqa: BLE001 - any failure of the step is reported, not raised
         return StepResult(
             step, False, time.perf_counter() - start, _describe_failure(exc, out_path)
@@ -250,8 +321,11 @@ def execute_step(
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
         if spare is not None:  # papermill leaves a kernel it did not start running
-            _stop_spare(spare)
-    if not marker_path.exists():
+            if ended_well:
+                _keep_for_next_step(spare)
+            else:
+                _stop_spare(spare)
+    if not ended_well:
         return StepResult(
             step,
             False,

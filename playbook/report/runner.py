@@ -34,6 +34,7 @@ from playbook.report.kernel import (
     StepResult,
     execute_step,
     start_spare_kernel,
+    stop_spare_kernels,
 )
 from playbook.report.output import check_output_folder, make_folder
 from playbook.report.overview import rep_teams_of
@@ -193,8 +194,11 @@ def run_steps(
 
     if jobs <= 1:
         with stopping.children_stopped_on_error():
-            for i, step in enumerate(steps, start=1):
-                record(i, execute_step(*args(step)))
+            try:
+                for i, step in enumerate(steps, start=1):
+                    record(i, execute_step(*args(step)))
+            finally:  # this process goes on after the run: no kernel of it stays behind
+                stop_spare_kernels()
         return results
     with contextlib.ExitStack() as own:
         workers = pool or own.enter_context(stopping.worker_pool(jobs))
