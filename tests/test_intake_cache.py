@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 from playbook.workspace import quarantine
-from playbook.workspace.intake_cache import cache_root
+from playbook.workspace.cache import load_cache
+from playbook.workspace.intake_cache import cache_root, link_tables, saved_copy
 from playbook.workspace.quarantine import load_quarantining
 from playbook.workspace.schema import TABLES
 
@@ -101,3 +104,23 @@ def test_the_cache_can_be_switched_off(workspace, checks, monkeypatch) -> None:
     once = len(checks)
     load_quarantining(workspace)
     assert once >= 1 and len(checks) == 2 * once
+
+
+def test_a_run_links_the_tables_it_validated_instead_of_writing_them(workspace, tmp_path) -> None:
+    for attempt in ("written", "read back"):
+        data, _ = load_quarantining(workspace)
+        entry = saved_copy(data)
+        assert entry is not None and entry.parent == cache_root(), attempt
+        steps_copy = link_tables(entry, tmp_path / attempt)
+        same(load_cache(steps_copy), data)
+        for path in steps_copy.iterdir():  # the same files, not copies
+            assert path.stat().st_ino == (entry / path.name).stat().st_ino
+        assert not (steps_copy / "quarantine.json").exists()
+    # tables changed after the intake (a period, pseudonyms) are not the saved ones
+    assert saved_copy(dataclasses.replace(data, deals=data.deals.head(2))) is None
+
+
+def test_without_the_cache_a_run_writes_its_tables(workspace, monkeypatch) -> None:
+    monkeypatch.setenv("PLAYBOOK_CACHE", "off")
+    data, _ = load_quarantining(workspace)
+    assert saved_copy(data) is None

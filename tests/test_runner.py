@@ -348,3 +348,21 @@ def test_pilot_page_shows_the_design_and_the_balance_of_the_arms(full_run) -> No
     # no probability reads as certain (verdict sentence, KPI, effects table)
     assert not re.search(r"(is real|above zero|P\(lift &gt; 0\)[^<]*</th>.*?) ?100%", page)
     assert "Probability the lift is real" in page
+
+
+def test_the_steps_read_the_tables_the_intake_saved(small_sample, tmp_path, monkeypatch) -> None:
+    """A run links its steps' copy of the tables to the intake cache, unless they changed."""
+    from playbook.report import runner
+
+    linked, written = [], []
+    real_link, real_save = runner.intake_cache.link_tables, runner.save_cache
+    monkeypatch.setattr(
+        runner.intake_cache, "link_tables", lambda *a: linked.append(a) or real_link(*a)
+    )
+    monkeypatch.setattr(runner, "save_cache", lambda *a: written.append(a) or real_save(*a))
+    plain = run_pilot(small_sample, out=tmp_path / "plain", only=["00"])
+    assert len(linked) == 1 and not written
+    assert plain.steps[0].ok
+    masked = run_pilot(small_sample, out=tmp_path / "masked", only=["00"], anonymize=True)
+    assert len(linked) == 1 and len(written) == 1  # pseudonymised tables are written anew
+    assert masked.steps[0].ok

@@ -54,6 +54,7 @@ from playbook.report.publish import (
     write_manifest,
 )
 from playbook.report.scorecard import company_targets
+from playbook.workspace import intake_cache
 from playbook.workspace.cache import save_cache
 from playbook.workspace.config import PilotConfig, load_config
 from playbook.workspace.load import apply_period
@@ -393,7 +394,11 @@ def run_pilot(
             dataset = _prepare_data(ws, dataset, aside, tmp, anonymize)
             config = dataset.config
             period_data = apply_period(dataset)
-            save_cache(period_data, cache)
+            entry = intake_cache.saved_copy(period_data)  # the very tables, already saved
+            if entry is None:
+                save_cache(period_data, cache)
+            else:
+                intake_cache.link_tables(entry, cache)
             facts = _data_facts(period_data, base)
             say(
                 f"Validated {ws.name}: {len(dataset.deals):,} deals, {len(dataset.stage_events):,} "

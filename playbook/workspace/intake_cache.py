@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +38,10 @@ CACHE_ENV = "PLAYBOOK_CACHE"
 KEEP = 8
 QUARANTINE_ROWS = "quarantine.parquet"
 QUARANTINE_META = "quarantine.json"
+
+#: The entries of the datasets this process last read from or wrote to the cache (a weak
+#: reference to each dataset, and its folder): :func:`saved_copy`.
+_entries: list[tuple[weakref.ref, Path]] = []
 
 
 def cache_root() -> Path | None:
@@ -93,6 +98,7 @@ def lookup(key: str | None):
     rows = rows.astype(object).where(rows.notna(), None)
     rows["row"] = rows["row"].astype("int64")
     os.utime(folder)  # most recently used
+    _remember(dataset, folder)
     return dataset, rows, meta
 
 
@@ -124,8 +130,40 @@ def store(key: str | None, dataset, aside) -> None:
         else:
             os.replace(tmp, final)
         _prune(root)
+        _remember(dataset, final)
     except OSError as exc:  # a cache that cannot be written only costs time
         logger.info("intake cache not written: %s", exc)
+
+
+def _remember(dataset, folder: Path) -> None:
+    _entries[:] = [(ref, f) for ref, f in _entries[-3:] if ref() is not None]
+    _entries.append((weakref.ref(dataset), folder))
+
+
+def saved_copy(dataset) -> Path | None:
+    """The cache entry holding exactly ``dataset`` (this very object, as read from or
+    written to the cache by this process), or None: a run links its steps' copy of the
+    tables to it (:func:`link_tables`) instead of writing them again."""
+    for ref, folder in reversed(_entries):
+        if ref() is dataset and (folder / QUARANTINE_META).is_file():
+            return folder
+    return None
+
+
+def link_tables(entry: Path, directory: str | Path) -> Path:
+    """The tables of a cache ``entry`` in ``directory``, as :func:`save_cache` writes them
+    (readable by :func:`playbook.workspace.cache.load_cache`): hard links where the file
+    system allows (nothing is copied), else copies. Nobody writes to either side."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in entry.iterdir():
+        if path.name in (QUARANTINE_ROWS, QUARANTINE_META):
+            continue
+        try:
+            os.link(path, out / path.name)
+        except OSError:  # another file system, or links not allowed
+            shutil.copy2(path, out / path.name)
+    return out
 
 
 def _prune(root: Path) -> None:
