@@ -127,11 +127,10 @@ def reset_between_steps() -> None:
 
     The user namespace, figures and execution count start afresh; the warning hook and
     filters a step's report installed are removed (each step's small-sample notes go to its
-    own page); memory no longer referenced goes back to the system (glibc's
-    ``malloc_trim``). The house plot style, applied once per process, stays. Nothing a
+    own page); memory no longer referenced goes back to the system
+    (:func:`release_memory`). The house plot style, applied once per process, stays. Nothing a
     step computed reaches the next: each reads its data from the run's cache again.
     """
-    import gc
     import warnings
 
     import matplotlib.pyplot as plt
@@ -142,7 +141,20 @@ def reset_between_steps() -> None:
     if _fresh:
         warnings.showwarning = _fresh["showwarning"]
         warnings.filters[:] = _fresh["filters"]
+    release_memory()
+
+
+def release_memory() -> None:
+    """Give memory no longer referenced back to the system: Python's reference cycles
+    collected, Arrow's pool emptied, glibc's free pages released (``malloc_trim``; not
+    available elsewhere, where this step is skipped). Without it a process that held
+    the tables keeps their pages while it waits for the kernels."""
+    import gc
+    import sys
+
     gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 

@@ -33,6 +33,7 @@ from playbook.report.kernel import (
     DEFAULT_TIMEOUT,
     StepResult,
     execute_step,
+    release_memory,
     start_spare_kernel,
     stop_spare_kernels,
 )
@@ -405,6 +406,7 @@ def run_pilot(
                 f"stage events; running {len(steps)} step(s) with {jobs} worker(s)"
             )
             del dataset, period_data  # the kernels read the cache; these are gigabytes at 1M deals
+            release_memory()
             parameters = {
                 "workspace": str(ws),
                 "cache_dir": str(cache),
