@@ -299,6 +299,8 @@ def execute_step(
     """
     import papermill
 
+    from playbook.report.engine import ENGINE_NAME
+
     start = time.perf_counter()
     nb_path, out_path, marker_path = Path(notebook), Path(executed), Path(marker)
     step = nb_path.stem
@@ -316,6 +318,7 @@ def execute_step(
                 str(out_path),
                 parameters=parameters,
                 kernel_name="python3",
+                engine_name=ENGINE_NAME,
                 cwd=str(out_path.parent),
                 progress_bar=False,
                 execution_timeout=timeout,
