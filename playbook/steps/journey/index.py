@@ -202,9 +202,14 @@ def _stage_grid(v: _Visits, tracks: _DealTracks, D: int, K: int) -> _StageGrid:
     first_idx = np.full(D * K, V, dtype=idx_type)
     np.minimum.at(first_idx, key, np.arange(V, dtype=idx_type))
     first_idx = first_idx.reshape(D, K)
+    # a deal's visits are in time order, so its first visit to a stage is the earliest:
+    # a running minimum over the log reads it without gathering through first_idx
+    first_enter = np.full(D * K, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_enter, key, v.enter)
     del key
+    first_enter = first_enter.reshape(D, K)
     visited = visits > 0
-    first_enter = np.where(visited, np.r_[v.enter, NAT][first_idx], NAT)
+    first_enter[~visited] = NAT
     return _StageGrid(
         visits=visits,
         dwell=dwell,

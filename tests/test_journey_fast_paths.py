@@ -1,0 +1,108 @@
+"""The journey index's array shortcuts against plain computations on constructed logs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from playbook.steps.journey.events import _sort_events
+
+DAY = 86_400 * 10**9
+NAT = np.iinfo(np.int64).min
+
+
+def _reference_sort(d, t, c):
+    order = np.lexsort((c, t, d))
+    return d[order], t[order], c[order]
+
+
+def _log(rng: np.random.Generator, n: int, n_deals: int, times: np.ndarray):
+    """Events with repeated deals, equal times and several stages at one time."""
+    d = rng.integers(0, n_deals, n)
+    t = rng.choice(times, n)
+    c = rng.integers(0, 5, n)
+    return d.astype(np.int64), t.astype(np.int64), c.astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    ("unit", "span_units"),
+    [
+        (10**9, 50),  # whole seconds: packed at one-second steps
+        (10**6, 7),  # milliseconds
+        (10**3, 1000),
+        (1, 3),  # nanoseconds
+    ],
+)
+def test_sort_events_matches_a_lexsort(unit: int, span_units: int) -> None:
+    rng = np.random.default_rng(unit + span_units)
+    base = 1_700_000_000 * 10**9 + 17 * unit  # not a multiple of a coarser unit
+    times = base + unit * np.arange(span_units)
+    d, t, c = _log(rng, 2_000, 40, times)
+    got = _sort_events(d.copy(), t.copy(), c.copy(), 40, 5)
+    want = _reference_sort(d, t, c)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == np.int64
+
+
+def test_sort_events_keeps_an_already_sorted_log_and_empty_logs() -> None:
+    d = np.array([0, 0, 0, 1, 1, 2], dtype=np.int64)
+    t = np.array([5, 5, 9, 1, 1, 0], dtype=np.int64) * DAY
+    c = np.array([0, 3, 1, 2, 4, 0], dtype=np.int64)
+    for a, b in zip(_sort_events(d, t, c, 3, 5), (d, t, c), strict=True):
+        np.testing.assert_array_equal(a, b)
+    empty = np.zeros(0, dtype=np.int64)
+    assert all(len(a) == 0 for a in _sort_events(empty, empty, empty, 0, 5))
+
+
+def test_sort_events_over_two_centuries_of_nanoseconds() -> None:
+    # the span does not fit beside the deal and stage bits: times are ranked first
+    rng = np.random.default_rng(3)
+    times = np.array([-(2**62), -5, 0, 1, 2**62 + 3], dtype=np.int64)
+    d, t, c = _log(rng, 500, 30, times)
+    got = _sort_events(d, t, c, 30, 5)
+    for a, b in zip(got, _reference_sort(d, t, c), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sort_events_with_too_many_deals_for_one_key() -> None:
+    # so many deals that even ranked times do not fit: the three-key lexsort
+    rng = np.random.default_rng(4)
+    d, t, c = _log(rng, 500, 30, np.arange(7, dtype=np.int64) * DAY)
+    got = _sort_events(d, t, c, 2**61, 5)
+    for a, b in zip(got, _reference_sort(d, t, c), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _visits(seed: int, n_deals: int = 60, n_events: int = 400):
+    """A merged, sorted visit log with regressions, repeats, equal times and deals
+    without visits, plus each deal's status (open, won, lost)."""
+    from playbook.steps.journey.events import _merge_runs, _Visits
+
+    rng = np.random.default_rng(seed)
+    d, t, c = _log(rng, n_events, n_deals - 5, np.arange(30, dtype=np.int64) * DAY)
+    d, t, c = _reference_sort(d, t, c)
+    log = _Visits(deal=d, enter=t, stage=c, inferred=rng.random(len(d)) < 0.1)
+    _merge_runs(log)
+    status = rng.integers(0, 3, n_deals).astype(np.int8)
+    created = rng.integers(-5, 5, n_deals).astype(np.int64) * DAY
+    closed = np.where(status == 0, NAT, (35 + rng.integers(0, 5, n_deals)) * DAY)
+    return log, status, created, closed
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stage_grid_first_entries_match_the_first_visits(seed: int) -> None:
+    from playbook.steps.journey.index import _deal_tracks, _stage_grid
+
+    log, status, created, closed = _visits(seed)
+    D, K = len(status), 5
+    tracks = _deal_tracks(log, created, closed, status, 40 * DAY)
+    grid = _stage_grid(log, tracks, D, K)
+    first = np.full((D, K), len(log.deal))
+    for i in range(len(log.deal) - 1, -1, -1):  # walk back: the first visit wins
+        first[log.deal[i], log.stage[i]] = i
+    np.testing.assert_array_equal(grid.first_idx, first)
+    visited = first < len(log.deal)
+    want = np.where(visited, np.r_[log.enter, NAT][first], NAT)
+    np.testing.assert_array_equal(grid.first_enter, want)
+    assert (grid.visits > 1).any() and (~visited).any()  # repeats and unvisited stages
