@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from playbook.steps.journey.events import _sort_events
@@ -106,3 +107,40 @@ def test_stage_grid_first_entries_match_the_first_visits(seed: int) -> None:
     want = np.where(visited, np.r_[log.enter, NAT][first], NAT)
     np.testing.assert_array_equal(grid.first_enter, want)
     assert (grid.visits > 1).any() and (~visited).any()  # repeats and unvisited stages
+
+
+def test_tracks_share_no_array_with_the_prepared_journey() -> None:
+    # the frame keeps its columns without copying them: none may be the journey's own
+    from playbook.steps.journey import build_tracks, prepare
+    from playbook.workspace.config import default_config
+
+    day0 = pd.Timestamp("2024-01-01")
+    deals = pd.DataFrame(
+        {
+            "deal_id": ["a", "b", "c"],
+            "created_at": [day0] * 3,
+            "status": ["won", "open", "lost"],
+            "closed_at": [day0 + pd.Timedelta(days=9), pd.NaT, day0 + pd.Timedelta(days=4)],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "deal_id": ["a", "a", "b", "b", "c"],
+            "stage": ["lead", "proposal", "lead", "intent", "lead"],
+            "entered_at": [day0 + pd.Timedelta(days=n) for n in (0, 2, 1, 3, 0)],
+        }
+    )
+    config = default_config()
+    j = prepare(deals, events, config)
+    tracks = build_tracks(deals, events, config, journey=j)
+    own = [a for a in vars(j).values() if isinstance(a, np.ndarray)]
+    for column in tracks.columns:
+        values = tracks[column].array
+        backing = getattr(values, "_ndarray", getattr(values, "codes", None))
+        backing = np.asarray(values if backing is None else backing)
+        assert not any(np.shares_memory(backing, a) for a in own), column
+    before = [a.copy() for a in (j.v_enter, j.v_censored, j.v_inferred)]
+    tracks.loc[:, "entered_at"] = pd.Timestamp("2030-01-01")
+    tracks.loc[:, ["censored", "inferred"]] = ~tracks[["censored", "inferred"]]
+    for a, b in zip((j.v_enter, j.v_censored, j.v_inferred), before, strict=True):
+        np.testing.assert_array_equal(a, b)
