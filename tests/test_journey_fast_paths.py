@@ -144,3 +144,19 @@ def test_tracks_share_no_array_with_the_prepared_journey() -> None:
     tracks.loc[:, ["censored", "inferred"]] = ~tracks[["censored", "inferred"]]
     for a, b in zip((j.v_enter, j.v_censored, j.v_inferred), before, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2, 3], [2, 0, 3, 1], [0, 1, 2]])
+def test_deal_rows_of_shared_categoricals_match_matching_the_texts(order) -> None:
+    # deals in category order (as a cache reads back), shuffled, or fewer than categories
+    from playbook.steps.journey.events import _deal_rows
+
+    ids = pd.CategoricalDtype(["d0", "d1", "d2", "d3"])
+    deal_ids = pd.Series(pd.Categorical.from_codes(order, dtype=ids))
+    events = ["d3", "d1", None, "d0", "d3", "d2"]
+    event_ids = pd.Series(pd.Categorical(events, dtype=ids))
+    texts = deal_ids.astype(str).tolist()
+    want = [texts.index(e) if e in texts else -1 for e in events]
+    got = _deal_rows(deal_ids, event_ids)
+    assert got.tolist() == want
+    assert got.dtype == np.int64

@@ -71,14 +71,17 @@ def _deal_rows(deal_ids: pd.Series, event_ids: pd.Series) -> np.ndarray:
         and not deal_ids.isna().any()
         and event_ids.cat.categories.equals(deal_ids.cat.categories)
     ):
-        dc = deal_ids.cat.codes.to_numpy().astype(np.int64)
+        dc = deal_ids.cat.codes.to_numpy()
+        ec = event_ids.cat.codes.to_numpy().astype(np.int64)
+        if len(dc) == len(deal_ids.cat.categories) and np.array_equal(dc, np.arange(len(dc))):
+            return ec  # deal i holds category i (as a cache reads back): codes are rows
+        dc = dc.astype(np.int64)
         counts = np.bincount(dc, minlength=len(deal_ids.cat.categories))
         if len(dc) and counts.max() > 1:
             dup = deal_ids.cat.categories[np.flatnonzero(counts > 1)[:5]]
             raise ValueError(f"deals.deal_id must be unique; repeated: {', '.join(map(str, dup))}")
         row_of = np.full(len(counts), -1, dtype=np.int64)
         row_of[dc] = np.arange(len(dc))
-        ec = event_ids.cat.codes.to_numpy().astype(np.int64)
         return np.where(ec >= 0, row_of[ec], -1)
     index = pd.Index(
         deal_ids.to_numpy(dtype=object)
@@ -232,7 +235,10 @@ def _clean_events(
             int((ev_t == NAT).sum()),
             int(((ev_t > as_of_ns) & (ev_t != NAT)).sum()),
         )
-    d, t, c = _sort_events(ev_deal[valid], ev_t[valid], ev_stage[valid], len(deals), len(ids))
+    if not valid.all():
+        ev_deal, ev_t, ev_stage = ev_deal[valid], ev_t[valid], ev_stage[valid]
+    del valid
+    d, t, c = _sort_events(ev_deal, ev_t, ev_stage, len(deals), len(ids))
     return _Visits(deal=d, enter=t, stage=c, inferred=np.zeros(len(d), dtype=bool))
 
 
