@@ -160,3 +160,93 @@ def test_deal_rows_of_shared_categoricals_match_matching_the_texts(order) -> Non
     got = _deal_rows(deal_ids, event_ids)
     assert got.tolist() == want
     assert got.dtype == np.int64
+
+
+def _random_frames(seed: int, n_deals: int = 80, n_events: int = 500):
+    """Deals (open, won, lost; two segments) and an event log with equal times,
+    regressions, repeats, deals without events and won deals without the last stage."""
+    from playbook.workspace.config import default_config
+
+    rng = np.random.default_rng(seed)
+    ids = list(default_config().funnel.ids)
+    day0 = pd.Timestamp("2024-01-01")
+    status = rng.choice(["open", "won", "lost"], n_deals)
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"d{i}" for i in range(n_deals)],
+            "created_at": day0 + pd.to_timedelta(rng.integers(0, 5, n_deals), unit="D"),
+            "status": status,
+            "closed_at": [
+                pd.NaT if s == "open" else day0 + pd.Timedelta(days=int(x))
+                for s, x in zip(status, rng.integers(20, 90, n_deals), strict=True)
+            ],
+            "segment": rng.choice(["smb", "enterprise"], n_deals),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "deal_id": [f"d{i}" for i in rng.integers(0, n_deals - 6, n_events)],
+            "stage": rng.choice(ids, n_events),
+            "entered_at": day0 + pd.to_timedelta(rng.integers(0, 40, n_events), unit="D"),
+        }
+    )
+    return deals, events
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_aggregate_matches_counting_each_group_and_stage(seed: int) -> None:
+    from playbook.steps.journey import prepare
+    from playbook.steps.journey.index import aggregate
+    from playbook.workspace.config import default_config
+
+    deals, events = _random_frames(seed)
+    j = prepare(deals, events, default_config())
+    K = j.n_stages
+    group = (j.deals["segment"] == "smb").to_numpy().astype(np.int64)
+    group[::9] = -1  # left out
+    got = aggregate(j, group.copy(), 2, dwell=False)
+    visited = j.visits > 0
+    skipped = ~visited & (j.furthest[:, None] > np.arange(K))
+    open_mature = j.open & j.mature
+    rows = []
+    for g in range(2):
+        deal = group == g
+        for k in range(K):
+            rows.append(
+                {
+                    "entered": j.entered[deal, k].sum(),
+                    "advanced": j.advanced[deal, k].sum(),
+                    "lost": j.lost[deal, k].sum(),
+                    "open": j.open[deal, k].sum(),
+                    "mature_n": (j.advanced | j.lost | open_mature)[deal, k].sum(),
+                    "immature": (j.open & ~j.mature)[deal, k].sum(),
+                    "skipped": skipped[deal, k].sum(),
+                    "repeated": (j.visits > 1)[deal, k].sum(),
+                }
+            )
+    want = pd.DataFrame(rows)
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+    assert got["group"].tolist() == [0] * K + [1] * K
+    assert (want["repeated"] > 0).any() and (want["skipped"] > 0).any()
+    assert (want["immature"] > 0).any() and (want["lost"] > 0).any()
+    overall = aggregate(j, dwell=False)
+    assert overall["entered"].tolist() == j.entered.sum(axis=0).tolist()
+
+
+def test_aggregate_dwell_quantiles_per_group_and_stage() -> None:
+    from playbook.stats import km_quantiles
+    from playbook.steps.journey import prepare
+    from playbook.steps.journey.index import aggregate
+    from playbook.workspace.config import default_config
+
+    deals, events = _random_frames(5, n_deals=300, n_events=2_000)
+    j = prepare(deals, events, default_config())
+    K = j.n_stages
+    group = (j.deals["segment"] == "smb").to_numpy().astype(np.int64)
+    group[::7] = -1
+    got = aggregate(j, group, 2)
+    cell = np.where(group >= 0, group, 0)[:, None] * K + np.arange(K)
+    m = (j.visits > 0) & (group >= 0)[:, None]
+    want = km_quantiles(j.dwell[m], ~j.dwell_censored[m], cell[m], 2 * K, resolution=1 / 24)
+    np.testing.assert_array_equal(got[["median_dwell_days", "p90_dwell_days"]].to_numpy(), want)
+    assert np.isfinite(want).sum() > K

@@ -388,6 +388,27 @@ def resolve(
     return journey
 
 
+def _cell_codes(j: JourneyData, visited: np.ndarray) -> np.ndarray:
+    """Per deal and stage, one code 0..19: outcome x 4 + 2 x skipped + repeated.
+
+    Outcome 0 advanced, 1 lost, 2 open and mature, 3 open within the window, 4 not
+    entered (advanced, lost and open exclude one another). Small unsigned integers:
+    one byte per deal and stage.
+    """
+    K = j.n_stages
+    as_byte = np.uint8
+    code = np.full(j.advanced.shape, 4, dtype=as_byte)
+    code -= j.advanced.view(as_byte) * as_byte(4)
+    code -= j.lost.view(as_byte) * as_byte(3)
+    code -= j.open.view(as_byte)
+    code -= (j.open & j.mature).view(as_byte)
+    code *= as_byte(4)
+    skipped = ~visited & (j.furthest[:, None] > np.arange(K)[None, :])
+    code += skipped.view(as_byte) * as_byte(2)
+    code += (j.visits > 1).view(as_byte)
+    return code
+
+
 def aggregate(
     journey: JourneyData, group: np.ndarray | None = None, n_groups: int = 1, dwell: bool = True
 ) -> pd.DataFrame:
@@ -414,22 +435,19 @@ def aggregate(
     g = np.zeros(D, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
     inc = g >= 0
     size = n_groups * K
-    # one code per deal and stage: outcome (5) x skipped (2) x repeated (2), then one bincount
-    outcome = np.full((D, K), 4, dtype=np.int64)
-    outcome[j.open & ~j.mature] = 3
-    outcome[j.open & j.mature] = 2
-    outcome[j.lost] = 1
-    outcome[j.advanced] = 0
     visited = j.visits > 0
-    outcome *= 4
-    outcome += 2 * (~visited & (j.furthest[:, None] > np.arange(K)[None, :]))
-    outcome += j.visits > 1
-    cell = np.where(inc, g, 0)[:, None] * K + np.arange(K)[None, :]
-    outcome += cell * 20
-    codes = outcome.ravel() if inc.all() else outcome[inc].ravel()
-    counts = np.bincount(codes, minlength=size * 20).reshape(size, 5, 4)
-    del codes
-    del outcome
+    code = _cell_codes(j, visited)
+    if not inc.all():
+        code = code[inc]
+    # counted stage by stage: the (group, code) keys of one stage column at a time are
+    # far smaller than one key per deal and stage
+    g20 = (g if inc.all() else g[inc]) * 20
+    counts = np.empty((n_groups, K, 20), dtype=np.int64)
+    for k in range(K):
+        cells = np.bincount(g20 + code[:, k], minlength=n_groups * 20)
+        counts[:, k, :] = cells.reshape(n_groups, 20)
+    del g20, code
+    counts = counts.reshape(size, 5, 4)
     by_outcome = counts.sum(axis=2)
     out = pd.DataFrame(
         {
@@ -448,8 +466,13 @@ def aggregate(
     q = np.full((size, 2), np.nan)
     if dwell:
         m = visited & inc[:, None]
+        # the cell (group x K + stage) of each selected deal and stage, read off broadcast
+        # views rather than a (D, K) array of cells
+        cell = np.broadcast_to(np.arange(K), (D, K))[m]
+        if n_groups > 1:
+            cell += np.broadcast_to(g[:, None] * K, (D, K))[m]
         q = km_quantiles(
-            j.dwell[m], ~j.dwell_censored[m], cell[m], size, (0.5, 0.9), resolution=1 / 24
+            j.dwell[m], ~j.dwell_censored[m], cell, size, (0.5, 0.9), resolution=1 / 24
         )
     out["median_dwell_days"] = q[:, 0]
     out["p90_dwell_days"] = q[:, 1]
