@@ -141,6 +141,7 @@ class Clock:
             "seconds": self.total,
             "cpu_seconds": self.total_cpu,
             "phases": self.phases,
+            "cpu_phases": self.cpu,
             "memory_after_phase": self.memory,
             "peak_rss": peak,
             "rss_after_imports": rss_after_imports,

@@ -250,3 +250,23 @@ def test_aggregate_dwell_quantiles_per_group_and_stage() -> None:
     want = km_quantiles(j.dwell[m], ~j.dwell_censored[m], cell[m], 2 * K, resolution=1 / 24)
     np.testing.assert_array_equal(got[["median_dwell_days", "p90_dwell_days"]].to_numpy(), want)
     assert np.isfinite(want).sum() > K
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_next_higher_matches_a_scan_of_each_deal(seed: int) -> None:
+    from playbook.steps.journey.index import _next_higher
+
+    log, _, _, _ = _visits(seed)
+    V = len(log.deal)
+    want = []
+    for i in range(V):
+        j = i + 1
+        while j < V and log.deal[j] == log.deal[i] and log.stage[j] <= log.stage[i]:
+            j += 1
+        want.append(j if j < V and log.deal[j] == log.deal[i] else V)
+    rows = np.arange(V)
+    np.testing.assert_array_equal(_next_higher(log.deal, log.stage, rows), want)
+    some = rows[::3]
+    np.testing.assert_array_equal(_next_higher(log.deal, log.stage, some), np.asarray(want)[some])
+    want = np.asarray(want)
+    assert ((want != rows + 1) & (want < V)).any()  # some searched past a lower visit

@@ -89,14 +89,17 @@ def _next_higher(v_deal: np.ndarray, v_stage: np.ndarray, rows: np.ndarray) -> n
     out = np.full(len(rows), V, dtype=np.int64)
     if not V or not len(rows):
         return out
-    # the common case, read off shifted arrays: the very next visit is higher
-    direct = np.zeros(V, dtype=bool)
-    direct[:-1] = (v_deal[1:] == v_deal[:-1]) & (v_stage[1:] > v_stage[:-1])
+    # the common case, read off shifted arrays: the very next visit is higher; a deal's
+    # last visit has none, so only visits followed by a lower or equal one are searched
+    same_deal = np.zeros(V, dtype=bool)
+    same_deal[:-1] = v_deal[1:] == v_deal[:-1]
+    direct = same_deal.copy()
+    direct[:-1] &= v_stage[1:] > v_stage[:-1]
     hit0 = direct[rows]
     del direct
     out[hit0] = rows[hit0] + 1
-    pending = np.flatnonzero(~hit0)
-    del hit0
+    pending = np.flatnonzero(~hit0 & same_deal[rows])
+    del hit0, same_deal
     base = rows[pending]
     base_stage = v_stage[base]
     base_deal = v_deal[base]
