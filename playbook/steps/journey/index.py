@@ -194,7 +194,8 @@ def _deal_tracks(
 def _stage_grid(v: _Visits, tracks: _DealTracks, D: int, K: int) -> _StageGrid:
     """Visits, total dwell (censored or not) and the first visit of each deal at each stage."""
     V = len(v.deal)
-    key = v.deal * K + v.stage  # int64
+    key = v.deal * K  # int64
+    key += v.stage
     visits = np.bincount(key, minlength=D * K).astype(np.int32).reshape(D, K)
     v_dwell = (tracks.v_leave - v.enter) / DAY_NS
     dwell = np.bincount(key, weights=v_dwell, minlength=D * K).reshape(D, K)
@@ -254,10 +255,10 @@ def _days_to_outcome(
     sel = grid.first_idx[:, : K - 1] < V
     r = grid.first_idx[:, : K - 1][sel]
     nxt = _next_higher(v.deal, v.stage, r)
-    t_adv = np.where(nxt < V, v.enter[np.minimum(nxt, V - 1)], v.enter[r])
-    del nxt
+    t_adv = v.enter.take(nxt, mode="clip")
     t_adv -= v.enter[r]
-    del r
+    t_adv[nxt == V] = 0  # no higher visit follows: no time to advance
+    del nxt, r
     days[:, : K - 1][sel] = t_adv / DAY_NS
     del t_adv, sel
     stage = np.arange(K)[None, :]
