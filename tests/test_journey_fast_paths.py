@@ -270,3 +270,38 @@ def test_next_higher_matches_a_scan_of_each_deal(seed: int) -> None:
     np.testing.assert_array_equal(_next_higher(log.deal, log.stage, some), np.asarray(want)[some])
     want = np.asarray(want)
     assert ((want != rows + 1) & (want < V)).any()  # some searched past a lower visit
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_inferred_visits_match_applying_the_rules_deal_by_deal(seed: int) -> None:
+    from playbook.steps.journey.events import _add_inferred_visits, _Visits
+
+    log, status, created, closed = _visits(seed)
+    log.inferred[:] = False
+    D, K = len(status), 5
+    created[::11] = NAT  # deals without a creation time (and maybe without events)
+    got = _Visits(log.deal.copy(), log.enter.copy(), log.stage.copy(), log.inferred.copy())
+    _add_inferred_visits(got, created, closed, status, K)
+    # the reference: one visit per rule, inserted after each deal's own visits
+    new = []
+    for deal in range(D):
+        own = np.flatnonzero(log.deal == deal)
+        if not len(own) and created[deal] != NAT:
+            new.append((deal, 0, created[deal]))
+        base = log.enter[own[-1]] if len(own) else created[deal]
+        sign = max(closed[deal], base) if closed[deal] != NAT else base
+        last = log.stage[own[-1]] if len(own) else -1
+        if status[deal] == 1 and last != K - 1 and sign != NAT:
+            new.append((deal, K - 1, sign))
+    pos = np.searchsorted(log.deal, [n[0] for n in new], side="right")
+    want = [
+        np.insert(log.deal, pos, [n[0] for n in new]),
+        np.insert(log.enter, pos, [n[2] for n in new]),
+        np.insert(log.stage, pos, [n[1] for n in new]),
+        np.insert(log.inferred, pos, True),
+    ]
+    for a, b in zip((got.deal, got.enter, got.stage, got.inferred), want, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+    assert got.inferred.sum() == len(new) > 2
+    assert any(n[1] == 0 for n in new) and any(n[1] == K - 1 for n in new)
