@@ -108,14 +108,14 @@ def _sort_events(
         return d, t, c
     tmin = int(t.min())
     span = int(t.max()) - tmin
+    offset = t - tmin
     for unit in (10**9, 10**6, 10**3, 1):
-        if unit == 1 or not np.any((t - tmin) % unit):
+        if unit == 1 or not np.any(offset % unit):
             break
     stage_bits = max(n_stages - 1, 1).bit_length()
     deal_bits = max(n_deals - 1, 1).bit_length()
     time_bits = (span // unit + 1).bit_length()
     if deal_bits + time_bits + stage_bits <= 63:
-        offset = t - tmin
         if unit != 1:
             offset //= unit
         key = _packed_key(d, offset, c, time_bits, stage_bits)
@@ -127,6 +127,7 @@ def _sort_events(
             offset *= unit
         offset += tmin
         return d, offset, c
+    del offset
     times, rank = np.unique(t, return_inverse=True)
     time_bits = len(times).bit_length()
     if deal_bits + time_bits + stage_bits > 63:
@@ -142,9 +143,15 @@ def _sort_events(
 def _packed_key(
     d: np.ndarray, offset: np.ndarray, c: np.ndarray, time_bits: int, stage_bits: int
 ) -> np.ndarray:
-    """``d | offset | c`` as bit fields of one int64 (all three non-negative and fitting)."""
-    key = d.astype(np.int64) << (time_bits + stage_bits)
-    key |= offset.astype(np.int64, copy=False) << stage_bits
+    """``d | offset | c`` as bit fields of one int64 (all three non-negative and fitting).
+
+    ``offset`` (an int64 temporary of the caller) is shifted in place, so that the log is
+    not copied once more.
+    """
+    key = d.astype(np.int64)
+    key <<= time_bits + stage_bits
+    offset <<= stage_bits
+    key |= offset
     key |= c
     return key
 
