@@ -28,7 +28,8 @@ that neither the heap nor the peak resident memory of one run carries into anoth
 
 Each run reports wall time from the first read of the Parquet files to the last result
 (imports and interpreter start excluded, reported apart), the CPU time of all its threads
-and the peak resident set size of its process (``VmHWM`` from ``/proc/self/status``).
+(in total, and per phase as ``cpu_phases`` in the JSON) and the peak resident set size of
+its process (``VmHWM`` from ``/proc/self/status``).
 Before timing, the selected engines are run on a small size and their counts compared (and
 the comparison printed); a mismatch there or at any measured size ends the script with exit
 status 1. Ratios are against the fastest engine of the same size.
@@ -141,6 +142,7 @@ class Clock:
             "seconds": self.total,
             "cpu_seconds": self.total_cpu,
             "phases": self.phases,
+            "cpu_phases": self.cpu,
             "memory_after_phase": self.memory,
             "peak_rss": peak,
             "rss_after_imports": rss_after_imports,

@@ -139,14 +139,37 @@ def save_cache(dataset: Dataset, directory: str | Path) -> Path:
     return out
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file as pandas, handing Arrow's buffers back as they are converted."""
+def _read_parquet(path: Path, distinct_texts: bool = False) -> pd.DataFrame:
+    """A Parquet file as pandas, handing Arrow's buffers back as they are converted.
+
+    ``distinct_texts``: the file's strings are known to be all different, so Arrow need not
+    hash them to share one Python object between equal strings (most of the time spent
+    turning millions of ids into Python strings).
+    """
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    frame = table.to_pandas(
+        split_blocks=True, self_destruct=True, deduplicate_objects=not distinct_texts
+    )
     del table
     return frame
+
+
+def _distinct_index(values: np.ndarray) -> pd.Index:
+    """``values`` (known to be all different) as an object Index that knows it is unique.
+
+    ``save_cache`` writes the ``deal_id`` values from a categorical's categories or from
+    ``pd.unique``: distinct by construction. pandas checks that categories are unique
+    whenever it builds a categorical dtype over them, by hashing every id once per
+    Index (seconds for millions of deals) and keeping the answer on the Index; that
+    answer is set here instead. Should pandas keep it elsewhere, it checks as before.
+    """
+    index = pd.Index(values, dtype=object)
+    cache = getattr(index, "_cache", None)
+    if isinstance(cache, dict):
+        cache["is_unique"] = True
+    return index
 
 
 def load_cache(directory: str | Path) -> Dataset:
@@ -164,7 +187,9 @@ def load_cache(directory: str | Path) -> Dataset:
     kinds = plan.get("tables", {})
     shared_dtype = values = None
     if kinds:
-        values = pd.Index(_read_parquet(src / CACHE_DEAL_IDS)["deal_id"].to_numpy(), dtype=object)
+        ids = _read_parquet(src / CACHE_DEAL_IDS, distinct_texts=True)["deal_id"]
+        values = _distinct_index(ids.to_numpy())
+        del ids
         if "category" in kinds.values():
             shared_dtype = pd.CategoricalDtype(values, ordered=plan.get("ordered", False))
             values = shared_dtype.categories

@@ -71,14 +71,17 @@ def _deal_rows(deal_ids: pd.Series, event_ids: pd.Series) -> np.ndarray:
         and not deal_ids.isna().any()
         and event_ids.cat.categories.equals(deal_ids.cat.categories)
     ):
-        dc = deal_ids.cat.codes.to_numpy().astype(np.int64)
+        dc = deal_ids.cat.codes.to_numpy()
+        ec = event_ids.cat.codes.to_numpy().astype(np.int64)
+        if len(dc) == len(deal_ids.cat.categories) and np.array_equal(dc, np.arange(len(dc))):
+            return ec  # deal i holds category i (as a cache reads back): codes are rows
+        dc = dc.astype(np.int64)
         counts = np.bincount(dc, minlength=len(deal_ids.cat.categories))
         if len(dc) and counts.max() > 1:
             dup = deal_ids.cat.categories[np.flatnonzero(counts > 1)[:5]]
             raise ValueError(f"deals.deal_id must be unique; repeated: {', '.join(map(str, dup))}")
         row_of = np.full(len(counts), -1, dtype=np.int64)
         row_of[dc] = np.arange(len(dc))
-        ec = event_ids.cat.codes.to_numpy().astype(np.int64)
         return np.where(ec >= 0, row_of[ec], -1)
     index = pd.Index(
         deal_ids.to_numpy(dtype=object)
@@ -97,41 +100,71 @@ def _sort_events(
     """Events sorted by deal, time, then funnel order.
 
     One int64 key sort when deal, time (at the coarsest unit that loses nothing) and
-    stage fit in 63 bits; a three-key lexsort otherwise.
+    stage fit in 63 bits; a three-key lexsort otherwise. The key packs the three into
+    bit fields, so that reading them back takes shifts and masks, not divisions
+    (integer division of ten million keys costs more than sorting them).
     """
     if not len(t):
         return d, t, c
     tmin = int(t.min())
     span = int(t.max()) - tmin
+    offset = t - tmin
     for unit in (10**9, 10**6, 10**3, 1):
-        if unit == 1 or not np.any((t - tmin) % unit):
+        if unit == 1 or not np.any(offset % unit):
             break
-    span_u = span // unit + 1
-    bits = (
-        max(n_deals - 1, 1).bit_length() + span_u.bit_length() + max(n_stages - 1, 1).bit_length()
-    )
-    if bits <= 63:
-        key = (d * span_u + (t - tmin) // unit) * n_stages + c
+    stage_bits = max(n_stages - 1, 1).bit_length()
+    deal_bits = max(n_deals - 1, 1).bit_length()
+    time_bits = (span // unit + 1).bit_length()
+    if deal_bits + time_bits + stage_bits <= 63:
+        if unit != 1:
+            offset //= unit
+        key = _packed_key(d, offset, c, time_bits, stage_bits)
+        del offset
         if np.any(key[1:] < key[:-1]):
             key.sort()
-        c = key % n_stages
-        key //= n_stages
-        t = (key % span_u) * unit + tmin
-        return key // span_u, t, c
+        d, offset, c = _unpack_key(key, time_bits, stage_bits)
+        if unit != 1:
+            offset *= unit
+        offset += tmin
+        return d, offset, c
+    del offset
     times, rank = np.unique(t, return_inverse=True)
-    span_u = len(times)
-    bits = (
-        max(n_deals - 1, 1).bit_length() + span_u.bit_length() + max(n_stages - 1, 1).bit_length()
-    )
-    if bits > 63:
+    time_bits = len(times).bit_length()
+    if deal_bits + time_bits + stage_bits > 63:
         order = np.lexsort((c, t, d))
         return d[order], t[order], c[order]
-    key = (d * span_u + rank.ravel()) * n_stages + c
+    key = _packed_key(d, rank.ravel(), c, time_bits, stage_bits)
+    del rank
     key.sort()
-    c = key % n_stages
-    key //= n_stages
-    t = times[key % span_u]
-    return key // span_u, t, c
+    d, rank, c = _unpack_key(key, time_bits, stage_bits)
+    return d, times[rank], c
+
+
+def _packed_key(
+    d: np.ndarray, offset: np.ndarray, c: np.ndarray, time_bits: int, stage_bits: int
+) -> np.ndarray:
+    """``d | offset | c`` as bit fields of one int64 (all three non-negative and fitting).
+
+    ``offset`` (an int64 temporary of the caller) is shifted in place, so that the log is
+    not copied once more.
+    """
+    key = d.astype(np.int64)
+    key <<= time_bits + stage_bits
+    offset <<= stage_bits
+    key |= offset
+    key |= c
+    return key
+
+
+def _unpack_key(
+    key: np.ndarray, time_bits: int, stage_bits: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three fields of :func:`_packed_key` (``key`` is reused for the deal)."""
+    c = key & ((1 << stage_bits) - 1)
+    offset = key >> stage_bits
+    offset &= (1 << time_bits) - 1
+    key >>= time_bits + stage_bits
+    return key, offset, c
 
 
 @dataclass
@@ -209,7 +242,10 @@ def _clean_events(
             int((ev_t == NAT).sum()),
             int(((ev_t > as_of_ns) & (ev_t != NAT)).sum()),
         )
-    d, t, c = _sort_events(ev_deal[valid], ev_t[valid], ev_stage[valid], len(deals), len(ids))
+    if not valid.all():
+        ev_deal, ev_t, ev_stage = ev_deal[valid], ev_t[valid], ev_stage[valid]
+    del valid
+    d, t, c = _sort_events(ev_deal, ev_t, ev_stage, len(deals), len(ids))
     return _Visits(deal=d, enter=t, stage=c, inferred=np.zeros(len(d), dtype=bool))
 
 

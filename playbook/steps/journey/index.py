@@ -89,14 +89,17 @@ def _next_higher(v_deal: np.ndarray, v_stage: np.ndarray, rows: np.ndarray) -> n
     out = np.full(len(rows), V, dtype=np.int64)
     if not V or not len(rows):
         return out
-    # the common case, read off shifted arrays: the very next visit is higher
-    direct = np.zeros(V, dtype=bool)
-    direct[:-1] = (v_deal[1:] == v_deal[:-1]) & (v_stage[1:] > v_stage[:-1])
+    # the common case, read off shifted arrays: the very next visit is higher; a deal's
+    # last visit has none, so only visits followed by a lower or equal one are searched
+    same_deal = np.zeros(V, dtype=bool)
+    same_deal[:-1] = v_deal[1:] == v_deal[:-1]
+    direct = same_deal.copy()
+    direct[:-1] &= v_stage[1:] > v_stage[:-1]
     hit0 = direct[rows]
     del direct
     out[hit0] = rows[hit0] + 1
-    pending = np.flatnonzero(~hit0)
-    del hit0
+    pending = np.flatnonzero(~hit0 & same_deal[rows])
+    del hit0, same_deal
     base = rows[pending]
     base_stage = v_stage[base]
     base_deal = v_deal[base]
@@ -191,7 +194,8 @@ def _deal_tracks(
 def _stage_grid(v: _Visits, tracks: _DealTracks, D: int, K: int) -> _StageGrid:
     """Visits, total dwell (censored or not) and the first visit of each deal at each stage."""
     V = len(v.deal)
-    key = v.deal * K + v.stage  # int64
+    key = v.deal * K  # int64
+    key += v.stage
     visits = np.bincount(key, minlength=D * K).astype(np.int32).reshape(D, K)
     v_dwell = (tracks.v_leave - v.enter) / DAY_NS
     dwell = np.bincount(key, weights=v_dwell, minlength=D * K).reshape(D, K)
@@ -202,9 +206,14 @@ def _stage_grid(v: _Visits, tracks: _DealTracks, D: int, K: int) -> _StageGrid:
     first_idx = np.full(D * K, V, dtype=idx_type)
     np.minimum.at(first_idx, key, np.arange(V, dtype=idx_type))
     first_idx = first_idx.reshape(D, K)
+    # a deal's visits are in time order, so its first visit to a stage is the earliest:
+    # a running minimum over the log reads it without gathering through first_idx
+    first_enter = np.full(D * K, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_enter, key, v.enter)
     del key
+    first_enter = first_enter.reshape(D, K)
     visited = visits > 0
-    first_enter = np.where(visited, np.r_[v.enter, NAT][first_idx], NAT)
+    first_enter[~visited] = NAT
     return _StageGrid(
         visits=visits,
         dwell=dwell,
@@ -246,10 +255,10 @@ def _days_to_outcome(
     sel = grid.first_idx[:, : K - 1] < V
     r = grid.first_idx[:, : K - 1][sel]
     nxt = _next_higher(v.deal, v.stage, r)
-    t_adv = np.where(nxt < V, v.enter[np.minimum(nxt, V - 1)], v.enter[r])
-    del nxt
+    t_adv = v.enter.take(nxt, mode="clip")
     t_adv -= v.enter[r]
-    del r
+    t_adv[nxt == V] = 0  # no higher visit follows: no time to advance
+    del nxt, r
     days[:, : K - 1][sel] = t_adv / DAY_NS
     del t_adv, sel
     stage = np.arange(K)[None, :]
@@ -383,6 +392,27 @@ def resolve(
     return journey
 
 
+def _cell_codes(j: JourneyData, visited: np.ndarray) -> np.ndarray:
+    """Per deal and stage, one code 0..19: outcome x 4 + 2 x skipped + repeated.
+
+    Outcome 0 advanced, 1 lost, 2 open and mature, 3 open within the window, 4 not
+    entered (advanced, lost and open exclude one another). Small unsigned integers:
+    one byte per deal and stage.
+    """
+    K = j.n_stages
+    as_byte = np.uint8
+    code = np.full(j.advanced.shape, 4, dtype=as_byte)
+    code -= j.advanced.view(as_byte) * as_byte(4)
+    code -= j.lost.view(as_byte) * as_byte(3)
+    code -= j.open.view(as_byte)
+    code -= (j.open & j.mature).view(as_byte)
+    code *= as_byte(4)
+    skipped = ~visited & (j.furthest[:, None] > np.arange(K)[None, :])
+    code += skipped.view(as_byte) * as_byte(2)
+    code += (j.visits > 1).view(as_byte)
+    return code
+
+
 def aggregate(
     journey: JourneyData, group: np.ndarray | None = None, n_groups: int = 1, dwell: bool = True
 ) -> pd.DataFrame:
@@ -409,22 +439,19 @@ def aggregate(
     g = np.zeros(D, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
     inc = g >= 0
     size = n_groups * K
-    # one code per deal and stage: outcome (5) x skipped (2) x repeated (2), then one bincount
-    outcome = np.full((D, K), 4, dtype=np.int64)
-    outcome[j.open & ~j.mature] = 3
-    outcome[j.open & j.mature] = 2
-    outcome[j.lost] = 1
-    outcome[j.advanced] = 0
     visited = j.visits > 0
-    outcome *= 4
-    outcome += 2 * (~visited & (j.furthest[:, None] > np.arange(K)[None, :]))
-    outcome += j.visits > 1
-    cell = np.where(inc, g, 0)[:, None] * K + np.arange(K)[None, :]
-    outcome += cell * 20
-    codes = outcome.ravel() if inc.all() else outcome[inc].ravel()
-    counts = np.bincount(codes, minlength=size * 20).reshape(size, 5, 4)
-    del codes
-    del outcome
+    code = _cell_codes(j, visited)
+    if not inc.all():
+        code = code[inc]
+    # counted stage by stage: the (group, code) keys of one stage column at a time are
+    # far smaller than one key per deal and stage
+    g20 = (g if inc.all() else g[inc]) * 20
+    counts = np.empty((n_groups, K, 20), dtype=np.int64)
+    for k in range(K):
+        cells = np.bincount(g20 + code[:, k], minlength=n_groups * 20)
+        counts[:, k, :] = cells.reshape(n_groups, 20)
+    del g20, code
+    counts = counts.reshape(size, 5, 4)
     by_outcome = counts.sum(axis=2)
     out = pd.DataFrame(
         {
@@ -443,8 +470,13 @@ def aggregate(
     q = np.full((size, 2), np.nan)
     if dwell:
         m = visited & inc[:, None]
+        # the cell (group x K + stage) of each selected deal and stage, read off broadcast
+        # views rather than a (D, K) array of cells
+        cell = np.broadcast_to(np.arange(K), (D, K))[m]
+        if n_groups > 1:
+            cell += np.broadcast_to(g[:, None] * K, (D, K))[m]
         q = km_quantiles(
-            j.dwell[m], ~j.dwell_censored[m], cell[m], size, (0.5, 0.9), resolution=1 / 24
+            j.dwell[m], ~j.dwell_censored[m], cell, size, (0.5, 0.9), resolution=1 / 24
         )
     out["median_dwell_days"] = q[:, 0]
     out["p90_dwell_days"] = q[:, 1]

@@ -56,22 +56,26 @@ def build_tracks(j: JourneyData) -> pd.DataFrame:
     left = np.where(j.v_censored, NAT, j.v_leave)
     dwell_to = np.where(j.v_censored, j.as_of.value, j.v_leave)
     visit = (np.arange(V) - j.first_visit[j.v_deal] + 1).astype(np.int32)
+    # copy=False: the frame keeps these fresh arrays as its columns instead of copying
+    # them into one block per dtype (a second copy of every column of a 10M-row log);
+    # the journey's own arrays are copied so that the frame shares none of them
     return pd.DataFrame(
         {
             "deal_id": _take_ids(j, j.v_deal),
             "visit": visit,
             "stage": _stage_cat(cur, ids),
-            "entered_at": _to_datetime(j.v_enter),
+            "entered_at": _to_datetime(j.v_enter.copy()),
             "left_at": _to_datetime(left),
             "dwell_days": (dwell_to - j.v_enter) / DAY_NS,
-            "censored": j.v_censored,
+            "censored": j.v_censored.copy(),
             "next_stage": _stage_cat(nxt, ids),
             "exit": pd.Categorical.from_codes(exit_code, categories=list(EXITS)),
             "is_skip": is_skip,
             "is_regression": is_reg,
             "is_repeat": is_repeat,
-            "inferred": j.v_inferred,
-        }
+            "inferred": j.v_inferred.copy(),
+        },
+        copy=False,
     )
 
 
