@@ -15,6 +15,7 @@ from pathlib import Path
 from playbook import __version__
 from playbook.exceptions import BatchLocked, DataError, PlaybookError, StepFailed, UsageError
 from playbook.report.csv_safety import write_csv
+from playbook.report.kernel import without_iri_checks
 from playbook.report.output import check_output_folder
 from playbook.report.stopping import Stopped, raise_on_signals
 
@@ -516,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(message)s",
         stream=sys.stderr,
     )
+    without_iri_checks()  # Jupyter servers (explore, dashboard) run in processes of their own
     # papermill announces every notebook it runs; the runner's own progress says enough.
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:

@@ -89,3 +89,114 @@ def test_a_failed_step_s_kernel_is_not_kept(small_sample: Path, tmp_path: Path) 
     assert probes["01_fails"]["pid"] != probes["02_after"]["pid"]
     assert probes["02_after"]["pid"] == probes["03_last"]["pid"]
     assert _kernels() == before, "a kernel outlived the run"
+
+
+# --- silent requests to a kept kernel ------------------------------------------------------
+
+
+@pytest.fixture
+def spare_kernel():
+    """A kernel started as a step worker starts one, stopped after the test."""
+    from playbook.report import kernel
+
+    assert kernel.start_spare_kernel()
+    spare = kernel._spares.pop()
+    yield spare
+    kernel._stop_spare(spare)
+
+
+def _silently(spare, code: str, timeout: float) -> float:
+    import time
+
+    from jupyter_core.utils import run_sync
+
+    from playbook.report.kernel import _run_silently
+
+    started = time.perf_counter()
+    run_sync(_run_silently)(spare.manager, code, timeout)
+    return time.perf_counter() - started
+
+
+def test_a_silent_request_runs_in_the_kernel_without_waiting_for_output(
+    spare_kernel, tmp_path: Path, monkeypatch
+) -> None:
+    """No wait for the output channel (``wait_for_ready``: 0.2 s per new client, three
+    times a step), and no output channel opened at all."""
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    def no_waiting(*args, **kwargs):
+        raise AssertionError("a silent request waited for the kernel's output channel")
+
+    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", no_waiting)
+    opened = []
+    start_channels = AsyncKernelClient.start_channels
+
+    def record(self, *args, **kwargs):
+        start_channels(self, *args, **kwargs)
+        opened.append(self.iopub_channel.is_alive() if self._iopub_channel else False)
+
+    monkeypatch.setattr(AsyncKernelClient, "start_channels", record)
+    marker = tmp_path / "ran"
+    _silently(spare_kernel, f"open({str(marker)!r}, 'w').close()", 60)
+    assert marker.exists()
+    assert opened == [False]
+
+
+def test_a_silent_request_reports_the_kernel_s_error(spare_kernel) -> None:
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        _silently(spare_kernel, "1 / 0", 60)
+
+
+def test_a_silent_request_to_a_dead_kernel_fails_at_once(spare_kernel) -> None:
+    from jupyter_core.utils import run_sync
+
+    run_sync(spare_kernel.manager.shutdown_kernel)(now=True)
+    with pytest.raises(RuntimeError, match="stopped"):
+        took = _silently(spare_kernel, "1", timeout=120)
+        pytest.fail(f"answered in {took:.1f} s")
+
+
+def test_a_silent_request_gives_up_after_its_timeout(spare_kernel) -> None:
+    with pytest.raises(TimeoutError):
+        _silently(spare_kernel, "import time; time.sleep(30)", timeout=2)
+
+
+def test_the_package_s_processes_read_notebooks_without_the_iri_parser(tmp_path: Path) -> None:
+    """jsonschema's IRI checker (a second of import) is left out; notebooks are still
+    validated, bad ones refused."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from playbook.report.kernel import without_iri_checks
+without_iri_checks()
+import nbformat
+nb = nbformat.v4.new_notebook()
+nbformat.validate(nb)
+nb.cells.append({"cell_type": "code", "source": 1})
+try:
+    nbformat.validate(nb)
+except nbformat.ValidationError:
+    print("refused")
+print(sys.modules.get("rfc3987_syntax", "absent"))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["refused", "None"], out.stdout + out.stderr
+
+
+def test_a_step_worker_is_ready_before_its_first_step() -> None:
+    """What a worker does while the runner reads the workspace: papermill imported (without
+    the IRI parser) and a kernel started, so its first step starts at once."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from playbook.report import kernel
+ready = kernel.prepare_worker()
+print(ready, len(kernel._spares), "papermill" in sys.modules, sys.modules.get("rfc3987_syntax", 0))
+kernel.stop_spare_kernels()
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "1", "True", "None"], out.stdout + out.stderr

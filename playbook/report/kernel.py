@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -35,6 +36,9 @@ WARM_IMPORTS = (
 
 #: Seconds a spare kernel gets to start and import :data:`WARM_IMPORTS`.
 SPARE_START_TIMEOUT = 120
+
+#: How often a silent request checks that its kernel is still alive while it waits.
+SILENT_POLL_SECONDS = 1.0
 
 #: Run silently in a kernel whose step has ended, before it takes the next step (see
 #: :func:`reset_between_steps`).
@@ -177,14 +181,30 @@ _spares: list[_Spare] = []
 
 async def _run_silently(manager, code: str, timeout: float) -> None:
     """Run ``code`` in the manager's kernel without a trace in the notebook: no output
-    kept, no history, no execution count (the step's cells are numbered as before)."""
+    kept, no history, no execution count (the step's cells are numbered as before).
+
+    Only the shell channel is opened and the client does not wait for the kernel to be
+    "ready": that check (``wait_for_ready``) makes sure the output channel is subscribed,
+    which costs about 0.2 s per new client, and nothing here reads output. A request sent
+    before the kernel listens waits in the socket's queue; a kernel that dies meanwhile is
+    noticed within a second.
+    """
+    from queue import Empty
+
     client = manager.client()
-    client.start_channels()
+    client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+    deadline = time.monotonic() + timeout
     try:
-        await client.wait_for_ready(timeout=timeout)
         msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
         while True:
-            reply = await client.get_shell_msg(timeout=timeout)
+            try:
+                reply = await client.get_shell_msg(timeout=SILENT_POLL_SECONDS)
+            except Empty:
+                if not await manager.is_alive():
+                    raise RuntimeError("the kernel stopped before it answered") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the kernel did not answer in {timeout:.0f} s") from None
+                continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
     finally:
@@ -287,6 +307,34 @@ def _papermill_kernel(spare: _Spare | None, cwd: Path) -> dict:
     return {"km": spare.manager}
 
 
+def without_iri_checks() -> None:
+    """In a process of the package's own (the ``playbook`` command, its step workers):
+    leave out jsonschema's optional IRI format checker.
+
+    jsonschema loads it when ``rfc3987_syntax`` is installed (JupyterLab's event schemas
+    bring it), and that module builds an Earley parser as it is imported: about a second
+    of CPU in every process that reads a notebook (nbformat validates with jsonschema),
+    spent where the runner's workers wait for it. Notebook schemas check no formats, so
+    nothing validated here changes. A module marked ``None`` is one Python's import
+    system reports missing, which jsonschema handles by not offering the format. Called
+    before jsonschema is first imported, else it does nothing.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def prepare_worker() -> bool:
+    """In a step worker, while the runner still reads the workspace: import what
+    executing a step needs (papermill and the engine), then start the kernel of the
+    first step (:func:`start_spare_kernel`). Returns what that returns."""
+    without_iri_checks()
+    import papermill  # noqa: F401
+
+    import playbook.report.engine  # noqa: F401
+
+    return start_spare_kernel()
+
+
 def execute_step(
     notebook: str, executed: str, parameters: dict, timeout: int, marker: str
 ) -> StepResult:
@@ -297,6 +345,7 @@ def execute_step(
     step, so that steps after the first do not start a kernel and import the package again
     (:func:`stop_spare_kernels` stops it after the last); after a failure it is stopped.
     """
+    without_iri_checks()
     import papermill
 
     from playbook.report.engine import ENGINE_NAME

@@ -33,8 +33,8 @@ from playbook.report.kernel import (
     DEFAULT_TIMEOUT,
     StepResult,
     execute_step,
+    prepare_worker,
     release_memory,
-    start_spare_kernel,
     stop_spare_kernels,
 )
 from playbook.report.output import check_output_folder, make_folder
@@ -213,14 +213,15 @@ def run_steps(
 @contextlib.contextmanager
 def step_workers(jobs: int, steps: int) -> Iterator[ProcessPoolExecutor | None]:
     """The worker processes of a parallel run (None when ``jobs`` is 1), started before
-    the intake: while the runner reads the workspace (on one core), each worker starts
-    the kernel of its first step and imports there what every step needs."""
+    the intake: while the runner reads the workspace (on one core), each worker imports
+    papermill and starts the kernel of its first step, importing there what every step
+    needs (:func:`prepare_worker`)."""
     if jobs <= 1:
         yield None
         return
     with stopping.worker_pool(jobs) as pool:
         for _ in range(min(jobs, steps)):
-            pool.submit(start_spare_kernel)
+            pool.submit(prepare_worker)
         yield pool
 
 
