@@ -250,3 +250,22 @@ def test_win_rate_against_the_deal_mix_on_paper() -> None:
     table = kpi.kpi_table(facts, min_group_size=1, metrics=["win_rate_vs_expected"])
     typical = table[table["level"] == "individual"].iloc[0]
     assert typical["current_value"] == pytest.approx(np.median([-0.3, 0.75]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(pd.Categorical(["call", None, "meeting", "call"])),
+        pd.Series(pd.Categorical([3, None, 1, 3])),  # categories that are not text
+        pd.Series(pd.Categorical([None, None], categories=["call"])),
+        pd.Series(["r1", None, "r2"], dtype=object),
+        pd.Series([], dtype="category"),
+    ],
+)
+def test_text_values_equal_astype_str(values: pd.Series) -> None:
+    from playbook.steps.plan.kpi.facts import text_values
+
+    expected = values.astype(str).to_numpy()
+    got = text_values(values)
+    assert got.dtype == object and len(got) == len(expected)
+    assert [str(v) for v in got] == [str(v) for v in expected]

@@ -216,7 +216,7 @@ def _sales_contact(
     if activities is None:
         return _SalesContact(first, np.full(n, np.nan), np.full(n, np.nan))
     row = pd.Index(out["deal_id"]).get_indexer(activities["deal_id"].astype(str))
-    types = activities["type"].astype(str).to_numpy()
+    types = text_values(activities["type"])
     sel = (row >= 0) & _by_sales_team(activities, out["owner_id"].to_numpy(), row)
     sales_acts = np.bincount(row[sel], minlength=n).astype(float)
     meet = sel & np.isin(types, list(meeting_types))
@@ -235,12 +235,21 @@ def _sales_contact(
     return _SalesContact(first, sales_acts, meetings)
 
 
+def text_values(values: pd.Series) -> np.ndarray:
+    """``values.astype(str).to_numpy()``, worked out once per category when the column is
+    categorical: an activity table has millions of rows and a handful of types or teams."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        labels = values.cat.categories.astype(str).to_numpy(dtype=object)
+        return np.append(labels, "nan")[values.cat.codes.to_numpy()]  # code -1: missing
+    return values.astype(str).to_numpy()
+
+
 def _by_sales_team(activities: pd.DataFrame, owners: np.ndarray, row: np.ndarray) -> np.ndarray:
     """Activities by the sales team (by the deal's owner when there is no team column)."""
     if "team" in activities.columns:
-        return activities["team"].astype(str).to_numpy() == "sales"
+        return text_values(activities["team"]) == "sales"
     if "actor_id" in activities.columns:
-        return activities["actor_id"].astype(str).to_numpy() == owners[np.maximum(row, 0)]
+        return text_values(activities["actor_id"]) == owners[np.maximum(row, 0)]
     return np.ones(len(activities), dtype=bool)
 
 
