@@ -124,3 +124,33 @@ def test_without_the_cache_a_run_writes_its_tables(workspace, monkeypatch) -> No
     monkeypatch.setenv("PLAYBOOK_CACHE", "off")
     data, _ = load_quarantining(workspace)
     assert saved_copy(data) is None
+
+
+def test_a_process_that_read_the_cache_collects_its_garbage_before_pyarrow_exits(
+    workspace,
+) -> None:
+    """Arrow tables left in reference cycles are freed at exit while pyarrow still stands:
+    freed during Python's own finalization instead, a process that read a workspace and
+    then its cached copy aborted now and then after all its work was done (exit code 134)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import atexit, gc
+import pyarrow.fs  # registers pyarrow's exit handler
+atexit.register(lambda: print("pyarrow exits next", flush=True))  # runs just before it
+ended = []
+gc.callbacks.append(
+    lambda phase, info: ended and phase == "start" and info["generation"] == 2
+    and print("collected", flush=True)
+)
+from playbook.workspace.quarantine import load_quarantining
+first = load_quarantining({str(workspace)!r})
+again = load_quarantining({str(workspace)!r})
+ended.append(True)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.split("\n")
+    assert "collected" in lines and "pyarrow exits next" in lines, out.stdout
+    assert lines.index("collected") < lines.index("pyarrow exits next"), out.stdout

@@ -3,6 +3,9 @@ with deal ids stored compactly and the config beside them."""
 
 from __future__ import annotations
 
+import atexit
+import functools
+import gc
 import json
 from pathlib import Path
 
@@ -98,6 +101,7 @@ def save_cache(dataset: Dataset, directory: str | Path) -> Path:
     :func:`load_cache` restores the same columns and dtypes. Timestamps are stored
     in nanoseconds (``datetime64[ns]``, as :func:`load_workspace` gives them).
     """
+    collect_before_arrow_exits()
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     values, kinds = _deal_id_plan(dataset)
@@ -139,6 +143,22 @@ def save_cache(dataset: Dataset, directory: str | Path) -> Path:
     return out
 
 
+@functools.cache
+def collect_before_arrow_exits() -> None:
+    """Collect Python's garbage at exit before pyarrow finalizes its own state.
+
+    Arrow-backed tables left in reference cycles would otherwise be freed by the collection
+    Python runs while it finalizes, after pyarrow's exit handlers and when Arrow's threads
+    can no longer take the GIL: a process that read a workspace and then its cached copy
+    aborted at exit about one time in six ("terminate called without an active
+    exception", exit code 134, after all its work was done). Registered once, after
+    pyarrow's own handlers, so that it runs before them (exit handlers run last first).
+    """
+    import pyarrow.parquet  # noqa: F401  (registers pyarrow's exit handlers, if not yet)
+
+    atexit.register(gc.collect)
+
+
 def _read_parquet(path: Path, distinct_texts: bool = False) -> pd.DataFrame:
     """A Parquet file as pandas, handing Arrow's buffers back as they are converted.
 
@@ -148,6 +168,7 @@ def _read_parquet(path: Path, distinct_texts: bool = False) -> pd.DataFrame:
     """
     import pyarrow.parquet as pq
 
+    collect_before_arrow_exits()
     table = pq.read_table(path)
     frame = table.to_pandas(
         split_blocks=True, self_destruct=True, deduplicate_objects=not distinct_texts
