@@ -598,3 +598,38 @@ def test_a_huge_value_is_quoted_shortened(tmp_path: Path) -> None:
         load_workspace(ws)
     assert len(str(info.value)) < 1_000
     assert "Q" * 119 + "…" in str(info.value)
+
+
+def test_a_long_intake_says_which_table_it_has_read_and_checked(
+    small_sample, monkeypatch, caplog
+) -> None:
+    import logging
+
+    from playbook.workspace import reading
+    from playbook.workspace.load import load_workspace
+    from playbook.workspace.schema import TABLES
+
+    monkeypatch.setattr(reading, "PROGRESS_ROWS", 2000)
+    with caplog.at_level(logging.INFO, logger="playbook.workspace"):
+        load_workspace(small_sample)
+    rows = {
+        t: len(pd.read_csv(small_sample / f"{t}.csv"))
+        for t in TABLES
+        if (small_sample / f"{t}.csv").exists()
+    }
+    big = [t for t in TABLES if rows.get(t, 0) >= 2000]
+    assert big and len(big) < len(rows), rows  # tables above and below the limit
+    expected = [f"{done} {t}.csv: {rows[t]:,} rows" for done in ("read", "checked") for t in big]
+    lines = [r.getMessage() for r in caplog.records if r.name == "playbook.workspace.reading"]
+    assert [line.strip().rsplit(" (", 1)[0] for line in lines] == expected
+    assert all(line.endswith(" s)") for line in lines), lines
+
+
+def test_a_small_intake_prints_no_progress(small_sample, caplog) -> None:
+    import logging
+
+    from playbook.workspace.load import load_workspace
+
+    with caplog.at_level(logging.INFO, logger="playbook.workspace"):
+        load_workspace(small_sample)
+    assert not [r for r in caplog.records if r.name == "playbook.workspace.reading"]

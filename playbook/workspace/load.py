@@ -14,6 +14,7 @@ tables, and this module puts the checked tables together as a :class:`Dataset`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from playbook.workspace.period import apply_period as apply_period
 from playbook.workspace.period import as_of as as_of
 from playbook.workspace.reading import RawWorkspace as RawWorkspace
 from playbook.workspace.reading import read_workspace as read_workspace
+from playbook.workspace.reading import report_progress
 from playbook.workspace.schema import CATEGORICAL as CATEGORICAL
 from playbook.workspace.schema import TABLES, rule_problems
 from playbook.workspace.table_checks import map_stages as map_stages
@@ -113,6 +115,7 @@ def check_workspace(raw_ws: RawWorkspace) -> tuple[dict[str, pd.DataFrame], list
     rows: dict[str, pd.Series] = {}
     files = raw_ws.files
     for table, (raw, row_numbers, label) in raw_ws.tables.items():
+        started = time.perf_counter()
         parsed, parse_problems = parse_table(table, raw, row_numbers, label, config)
         problems.extend(parse_problems)
         problems.extend(rule_problems(table, parsed, raw, label, row_numbers))
@@ -120,6 +123,7 @@ def check_workspace(raw_ws: RawWorkspace) -> tuple[dict[str, pd.DataFrame], list
             parsed, stage_problems = map_stages(parsed, row_numbers, label, config)
             problems.extend(stage_problems)
         tables[table], rows[table] = parsed, row_numbers
+        report_progress("checked", label, len(raw), started)
     if "deals" in tables and not problems_block_cross_checks(problems, files):
         problems.extend(cross_checks(tables, rows, files, config))
     return tables, problems

@@ -7,6 +7,8 @@ outside the workspace, an unreadable file) is collected as problems on the
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,21 @@ from playbook.workspace.config import PilotConfig, load_config
 from playbook.workspace.files import assessments_file, find_table_file, read_raw
 from playbook.workspace.schema import REQUIRED_TABLES, TABLES
 from playbook.workspace.trust import Boundary, available_steps, step_problems
+
+logger = logging.getLogger(__name__)
+
+#: A table of at least this many rows gets a progress line as it is read and as it is
+#: checked, so a long intake shows where it is (the ``playbook`` command prints them unless
+#: ``--quiet``); a small workspace prints nothing more.
+PROGRESS_ROWS = 200_000
+
+
+def report_progress(done: str, label: str, rows: int, started: float) -> None:
+    """One progress line (``read deals.csv: 1,000,000 rows (4.2 s)``) for a large table."""
+    if rows >= PROGRESS_ROWS:
+        seconds = time.perf_counter() - started
+        logger.info("  %s %s: %s rows (%.1f s)", done, label, f"{rows:,}", seconds)
+
 
 #: Tables read as Arrow-backed text: the long ones, whose cells are mostly only checked and
 #: parsed (dates, categories), so most never need to become Python strings.
@@ -116,10 +133,14 @@ def read_workspace(
     if adapted is not None:
         raw_ws.notes.extend(getattr(adapted, "notes", []))
     for table in TABLES:
+        started = time.perf_counter()
         if adapted is not None:
             _take_adapted(raw_ws, table, adapted)
         else:
             _read_table_file(raw_ws, table, boundary)
+        if table in raw_ws.tables:
+            raw, _, label = raw_ws.tables[table]
+            report_progress("read", label, len(raw), started)
     if "content" in raw_ws.tables:  # the text of files the items name, read through the boundary
         raw, row_numbers, label, file_problems = content_table.attach_file_text(
             *raw_ws.tables["content"], boundary
