@@ -259,7 +259,7 @@ def _move_past_first_stage(
     """Set ``first`` (in place) to the deal's first move past the first stage where that
     came before any logged contact: someone must have talked to the lead."""
     first_stage = config.funnel.ids[0]
-    later = stage_events[stage_events["stage"].astype(str) != first_stage]
+    later = stage_events[text_values(stage_events["stage"]) != first_stage]
     srow = pd.Index(deal_ids).get_indexer(later["deal_id"].astype(str))
     moved = pd.Series(_ns(later["entered_at"])[srow >= 0]).groupby(srow[srow >= 0]).min()
     idx = moved.index.to_numpy()
